@@ -1,0 +1,63 @@
+# The one entry point for humans. `make run` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_CUSTOMERS ?= 2000
+
+.PHONY: run test lint check pytest worker beat bench messages venv dev-venv clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+dev-venv: $(VENV)/.dev-installed
+
+run: venv  ## SQLite, in-process tasks, demo data once, demo logins printed, server on 127.0.0.1:8000
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo --if-empty --customers $(DEMO_CUSTOMERS)
+	$(MANAGE) bootstrap_demo_users
+	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the demo logins above."
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: dev-venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: dev-venv
+	DJANGO_SETTINGS_MODULE=crm_site.settings.test $(MANAGE) check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=crm_site.settings.test $(MANAGE) makemigrations --check --dry-run
+	DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DJANGO_SETTINGS_MODULE=crm_site.settings.production \
+		$(MANAGE) check --deploy --fail-level WARNING
+
+pytest: dev-venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: lint check pytest  ## ruff, manage.py check (and --deploy), makemigrations --check, the whole pytest suite
+
+worker: venv  ## needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0
+	$(VENV)/bin/celery -A crm_site worker --loglevel INFO
+
+beat: venv
+	$(VENV)/bin/celery -A crm_site beat --loglevel INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+bench: dev-venv  ## benchmarks; results go to docs/benchmarks.md (see bench/README.md)
+	$(PY) -m bench $(BENCH_ARGS)
+
+messages: dev-venv  ## refresh and compile the English and Simplified Chinese catalogues (needs gettext)
+	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=node_modules
+	$(MANAGE) compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .test-db-*.sqlite3*

@@ -1,0 +1,85 @@
+"""Project-wide pytest fixtures."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker process on the real Redis broker, using the test database."""
+    from crm_site.testing import celery_worker_process
+
+    with celery_worker_process() as worker:
+        yield worker
+
+
+@pytest.fixture
+def roles(db):
+    """The role groups with their permissions (as migrate creates them)."""
+    from crm_site.roles import sync_roles
+
+    sync_roles()
+
+
+@pytest.fixture
+def make_user(db, roles):
+    """Create a staff user with the given roles: make_user("bob", "Sales")."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    def make(username: str, *role_names: str, **fields):
+        is_manager = "Manager" in role_names
+        user = get_user_model().objects.create_user(
+            username=username,
+            password="pw-" + username,
+            is_staff=fields.pop("is_staff", is_manager),
+            **fields,
+        )
+        user.groups.set(Group.objects.filter(name__in=role_names))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def sales_user(make_user):
+    return make_user("sales_a", "Sales")
+
+
+@pytest.fixture
+def other_sales_user(make_user):
+    return make_user("sales_b", "Sales")
+
+
+@pytest.fixture
+def manager_user(make_user):
+    return make_user("boss", "Manager")
+
+
+@pytest.fixture
+def browser():
+    """A real headless Chromium (Debian's) driven by Playwright."""
+    from crm_site.testing import need_service
+
+    need_service("Chromium", os.path.exists("/usr/bin/chromium"))
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

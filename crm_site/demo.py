@@ -1,0 +1,48 @@
+"""Demo data: a shared context and the registry of per-app seeders.
+
+Each project app may ship ``<app>/demo.py`` with ``seed(ctx: SeedContext) -> None``; ``seed_demo`` calls
+them in ``settings.PROJECT_APPS`` order (customers first), so later apps can use what earlier ones made
+through ``ctx.shared``. Seeders write with ``bulk_create`` in batches of ``ctx.batch_size`` and derive all
+randomness from ``ctx.rng`` (or ``ctx.numpy_rng``) so the same seed gives the same data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+
+@dataclass
+class SeedContext:
+    """What every seeder gets: sizes, randomness, staff users, and a dict to pass ids along."""
+
+    customers: int
+    seed: int
+    users: dict[str, Any]
+    batch_size: int = 5000
+    log: Callable[[str], None] = print
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.numpy_rng = np.random.default_rng(self.seed)
+
+    def sales_users(self) -> list[Any]:
+        return [user for name, user in sorted(self.users.items()) if name.startswith("sales")]
+
+
+def seeders() -> list[tuple[str, Callable[[SeedContext], None]]]:
+    """Every app's ``seed`` function, in dependency order."""
+    found = []
+    for label in settings.PROJECT_APPS:
+        if find_spec(f"{label}.demo") is not None:
+            module = importlib.import_module(f"{label}.demo")
+            found.append((label, module.seed))
+    return found

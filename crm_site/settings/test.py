@@ -1,0 +1,21 @@
+"""Test settings: fast hashing, a file SQLite test database that a worker process can open."""
+
+from crm_site.settings.base import *  # noqa: F403
+from crm_site.settings.base import BASE_DIR, DATABASES, DB_BACKEND, env
+
+SECRET_KEY = "test-only-not-secret"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if DB_BACKEND == "sqlite":
+    # A file, not :memory:, so a Celery worker process started by a test sees the same data.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / f".test-db-{env('PYTEST_XDIST_WORKER', default='main')}.sqlite3")
+    }
+
+# Tests run tasks in-process unless the process is the worker that an integration test started.
+CELERY_TASK_ALWAYS_EAGER = not env.bool("CRM_CELERY_WORKER", default=False)
