@@ -1,0 +1,84 @@
+"""Bearer-token authentication for the JSON APIs other systems call."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from crm_site.models import ApiToken
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, name: str, user: AbstractBaseUser) -> tuple[ApiToken, str]:
+    """Create a token; the plain key is returned once and never stored."""
+    key = "crm_" + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, user=user, prefix=key[4:12], key_hash=_hash(key))
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at", "updated_at"])
+    return token
+
+
+def authenticate_token(header: str) -> ApiToken | None:
+    """The live token named by an ``Authorization: Bearer <key>`` header, or None."""
+    scheme, _sep, key = header.partition(" ")
+    if scheme.lower() not in {"bearer", "token"} or not key.strip():
+        return None
+    live = ApiToken.objects.select_related("user").filter(revoked_at=None)
+    token = live.filter(key_hash=_hash(key.strip())).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def api_error(message: str, status: int, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Authenticate by bearer token, set ``request.user``, and exempt the view from CSRF (no cookies)."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        token = authenticate_token(request.headers.get("Authorization", ""))
+        if token is None:
+            response = api_error(_("Missing, unknown or revoked API token."), 401)
+            response["WWW-Authenticate"] = 'Bearer realm="crm"'
+            return response
+        request.user = token.user
+        request.api_token = token  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def json_body(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
+    """The parsed JSON body, or an error response saying why it could not be read."""
+    if request.content_type != "application/json":
+        return None, api_error(_("Send the body as application/json."), 415)
+    try:
+        return json.loads(request.body.decode("utf-8")), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return None, api_error(_("The body is not valid JSON: %(error)s") % {"error": error}, 400)
