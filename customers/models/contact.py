@@ -1,0 +1,92 @@
+"""How to reach a customer (phones, email, WeChat...) and where (the address book)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crm_site.models import BaseModel
+from customers.models.customer import Customer
+from customers.normalize import PHONE_KINDS, normalize_contact
+
+
+class ContactMethod(BaseModel):
+    """One phone number, email address or messaging account of a customer."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        MOBILE = "mobile", _("Mobile")
+        EMAIL = "email", _("Email")
+        WECHAT = "wechat", _("WeChat")
+        QQ = "qq", _("QQ")
+        WEIBO = "weibo", _("Weibo")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contact_methods"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    value = models.CharField(_("value"), max_length=200)
+    # Lowercased / digits-only form, indexed: search and duplicate detection match on it exactly.
+    value_normalized = models.CharField(_("normalised value"), max_length=200, editable=False, db_index=True)
+    label = models.CharField(_("label"), max_length=60, blank=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    is_verified = models.BooleanField(_("verified"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "kind", "value"]
+        verbose_name = _("contact method")
+        verbose_name_plural = _("contact methods")
+        indexes = [models.Index(fields=["customer", "kind"], name="contact_customer_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self) -> None:
+        self.value = (self.value or "").strip()
+        self.value_normalized = normalize_contact(self.kind, self.value)
+        if not self.value:
+            raise ValidationError({"value": _("Enter a value.")})
+        if self.kind == self.Kind.EMAIL:
+            try:
+                validate_email(self.value)
+            except ValidationError:
+                raise ValidationError({"value": _("Enter a valid email address.")}) from None
+        elif self.kind in PHONE_KINDS and not 5 <= len(self.value_normalized) <= 15:
+            raise ValidationError({"value": _("Enter a phone number of 5 to 15 digits.")})
+
+    def save(self, *args, **kwargs) -> None:
+        # Keep the match key in step with the value whatever path saved it (admin, bulk tools call clean).
+        self.value_normalized = normalize_contact(self.kind, self.value)
+        super().save(*args, **kwargs)
+
+
+class Address(BaseModel):
+    """An entry of a customer's address book."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses"
+    )
+    label = models.CharField(_("label"), max_length=60, blank=True)
+    country = models.CharField(_("country"), max_length=60, default="CN", blank=True)
+    province = models.CharField(_("province"), max_length=60, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    street = models.CharField(_("street"), max_length=255, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        ordering = ["-is_default", "label"]
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        indexes = [models.Index(fields=["customer", "is_default"], name="address_customer_default")]
+
+    def __str__(self) -> str:
+        return ", ".join(part for part in (self.street, self.district, self.city, self.province) if part)
+
+    def clean(self) -> None:
+        if not (self.street or self.city or self.province):
+            raise ValidationError({"street": _("Enter at least a street, city or province.")})

@@ -1,0 +1,56 @@
+"""An upload of customers from CSV/XLSX and its progress through mapping, dry run and commit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm_site.models import BaseModel
+
+
+class CustomerImport(BaseModel):
+    """One import file: its column mapping, validation errors and outcome."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded: map the columns")
+        VALIDATING = "validating", _("Checking rows")
+        INVALID = "invalid", _("Has invalid rows")
+        VALID = "valid", _("Checked: ready to import")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL
+    )
+    file = models.FileField(_("file"), upload_to="customer_imports/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=5)
+    encoding = models.CharField(_("encoding"), max_length=20, default="utf-8")
+    headers = models.JSONField(_("columns in the file"), default=list)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    to_create = models.PositiveIntegerField(_("new customers"), default=0)
+    to_update = models.PositiveIntegerField(_("updated customers"), default=0)
+    error_count = models.PositiveIntegerField(_("invalid rows"), default=0)
+    errors = models.JSONField(_("errors"), default=list)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:import-detail", kwargs={"pk": self.pk})
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

@@ -1,0 +1,30 @@
+"""Reads of customer data, scoped per user. Other apps import from here, never from models directly."""
+
+from customers.selectors.customers import (
+    SORTS,
+    KeysetPage,
+    bounded_count,
+    custom_field_definitions,
+    customer_get,
+    customer_ids_by_external_id,
+    customer_list,
+    customer_page,
+    customers_for_profiles,
+    tags_for_customers,
+)
+from customers.selectors.duplicates import duplicate_candidates, duplicate_groups
+
+__all__ = [
+    "SORTS",
+    "KeysetPage",
+    "bounded_count",
+    "custom_field_definitions",
+    "customer_get",
+    "customer_ids_by_external_id",
+    "customer_list",
+    "customer_page",
+    "customers_for_profiles",
+    "duplicate_candidates",
+    "duplicate_groups",
+    "tags_for_customers",
+]

@@ -1,0 +1,238 @@
+"""Customer list, detail and bulk reads."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from customers.models import (
+    Address,
+    ContactMethod,
+    Customer,
+    CustomerTag,
+    CustomFieldDefinition,
+)
+from customers.normalize import search_candidates
+
+# sort key -> (model field, descending)
+SORTS: dict[str, tuple[str, bool]] = {
+    "name": ("name", False),
+    "-name": ("name", True),
+    "-created": ("created_at", True),
+    "created": ("created_at", False),
+    "-updated": ("updated_at", True),
+    "updated": ("updated_at", False),
+}
+DEFAULT_SORT = "name"
+
+
+def custom_field_definitions(*, filterable_only: bool = False) -> list[CustomFieldDefinition]:
+    """The active custom fields in display order."""
+    qs = CustomFieldDefinition.objects.filter(is_active=True)
+    if filterable_only:
+        qs = qs.filter(filterable=True)
+    return list(qs)
+
+
+def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+    """Name/company substring, or an exact normalised phone, email, WeChat (any contact) value."""
+    candidates = search_candidates(query)
+    if not candidates:
+        return qs
+    contact_pks = ContactMethod.objects.filter(value_normalized__in=candidates).values("customer_id")
+    text = query.strip()
+    return qs.filter(Q(name__icontains=text) | Q(company_name__icontains=text) | Q(pk__in=contact_pks))
+
+
+def customer_list(*, user: Any, filters: dict | None = None) -> QuerySet[Customer]:
+    """Customers ``user`` may see, narrowed by ``filters``.
+
+    Filter keys: q (search), owner (user pk), stage, source, kind, tag (tag pk), consent ("yes"/"no"),
+    and ``cf_<key>`` for each filterable custom field.
+    """
+    filters = filters or {}
+    qs = Customer.objects.visible_to(user).select_related("owner")
+    if query := (filters.get("q") or "").strip():
+        qs = _search(qs, query)
+    if owner := filters.get("owner"):
+        qs = qs.filter(owner_id=owner)
+    if stage := filters.get("stage"):
+        qs = qs.filter(lifecycle_stage=stage)
+    if source := filters.get("source"):
+        qs = qs.filter(source=source)
+    if kind := filters.get("kind"):
+        qs = qs.filter(kind=kind)
+    if tag := filters.get("tag"):
+        qs = qs.filter(pk__in=CustomerTag.objects.filter(tag_id=tag).values("customer_id"))
+    if consent := filters.get("consent"):
+        qs = qs.filter(marketing_consent=(consent == "yes"))
+    for definition in custom_field_definitions(filterable_only=True):
+        raw = filters.get(f"cf_{definition.key}")
+        if raw in (None, ""):
+            continue
+        try:
+            value = definition.to_json(raw)
+        except Exception:  # noqa: BLE001 - an unparsable filter value simply matches nothing
+            return qs.none()
+        lookup = f"attributes__{definition.key}"
+        if definition.field_type == CustomFieldDefinition.FieldType.TEXT:
+            qs = qs.filter(**{f"{lookup}__icontains": value})
+        else:
+            qs = qs.filter(**{lookup: value})
+    return qs
+
+
+def customer_get(*, user: Any, pk: Any) -> Customer:
+    """The customer if ``user`` may see it; Http404 otherwise (no hint that it exists)."""
+    try:
+        return Customer.objects.visible_to(user).select_related("owner").get(pk=pk)
+    except (Customer.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such customer.") from exc
+    except Exception as exc:  # noqa: BLE001 - a malformed pk on some backends raises ValidationError
+        if exc.__class__.__name__ == "ValidationError":
+            raise Http404("No such customer.") from exc
+        raise
+
+
+def bounded_count(qs: QuerySet, limit: int = 1000) -> tuple[int, bool]:
+    """How many rows, counting at most ``limit`` (so a 1,000,000-row list never COUNTs the table)."""
+    n = qs.order_by().values("pk")[: limit + 1].count()
+    return min(n, limit), n > limit
+
+
+def _encode_cursor(value: Any, pk: Any, direction: str) -> str:
+    if isinstance(value, datetime.datetime):
+        value = {"dt": value.isoformat()}
+    raw = json.dumps([value, str(pk), direction]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, uuid.UUID, str] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk, direction = json.loads(raw)
+        if isinstance(value, dict):
+            value = datetime.datetime.fromisoformat(value["dt"])
+        if direction not in ("next", "prev"):
+            return None
+        return value, uuid.UUID(pk), direction
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+@dataclass
+class KeysetPage:
+    """One page of a keyset-paginated list with opaque cursors to its neighbours."""
+
+    rows: list[Customer]
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    is_first: bool = True
+    tags: dict[Any, list[Any]] = field(default_factory=dict)
+
+
+def customer_page(
+    qs: QuerySet[Customer], *, sort: str = DEFAULT_SORT, cursor: str | None = None, size: int = 25
+) -> KeysetPage:
+    """A page ordered by (sort field, pk), starting after/before ``cursor``: constant cost at any depth."""
+    field_name, descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    decoded = _decode_cursor(cursor) if cursor else None
+    backwards = bool(decoded and decoded[2] == "prev")
+    # Walking backwards reads the mirror order, then flips the page.
+    reverse = descending != backwards
+    order = [f"-{field_name}", "-pk"] if reverse else [field_name, "pk"]
+    unfiltered = qs
+    if decoded:
+        value, pk, _direction = decoded
+        op = "lt" if reverse else "gt"
+        qs = qs.filter(Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk}))
+    rows = list(qs.order_by(*order)[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if backwards and not has_more:
+        # Back at the start: show a full first page rather than the few rows before the cursor.
+        return customer_page(unfiltered, sort=sort, cursor=None, size=size)
+    if backwards:
+        rows.reverse()
+    page = KeysetPage(rows=rows, is_first=not decoded)
+    if rows:
+        first, last = rows[0], rows[-1]
+        if has_more or backwards:
+            page.next_cursor = _encode_cursor(getattr(last, field_name), last.pk, "next")
+        if decoded:
+            page.prev_cursor = _encode_cursor(getattr(first, field_name), first.pk, "prev")
+    page.tags = tags_for_customers([row.pk for row in rows])
+    return page
+
+
+def tags_for_customers(customer_ids: list[Any]) -> dict[Any, list[Any]]:
+    """customer pk -> its tags, in one query for a whole page."""
+    found: dict[Any, list[Any]] = defaultdict(list)
+    if customer_ids:
+        for link in CustomerTag.objects.filter(customer_id__in=customer_ids).select_related("tag"):
+            found[link.customer_id].append(link.tag)
+    return dict(found)
+
+
+def customer_ids_by_external_id(external_ids: Iterable[str]) -> dict[str, uuid.UUID]:
+    """external id -> customer pk for those that exist (looked up 1,000 at a time)."""
+    wanted = [str(value) for value in dict.fromkeys(external_ids) if value not in (None, "")]
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        found.update(Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk"))
+    return found
+
+
+PROFILE_FIELDS = ("id", "gender", "birth_date", "lifecycle_stage", "source", "created_at")
+
+
+def customers_for_profiles(
+    *, customer_ids: Iterable | None = None, chunk_size: int = 50_000
+) -> Iterator[list[dict]]:
+    """Chunks of plain dicts for the profile pipeline; two queries per chunk whatever its size."""
+    if customer_ids is not None:
+        ids = list(customer_ids)
+        for start in range(0, len(ids), chunk_size):
+            rows = list(
+                Customer.objects.filter(pk__in=ids[start : start + chunk_size]).values(*PROFILE_FIELDS)
+            )
+            if rows:
+                yield _with_default_address(rows)
+        return
+    last_pk = None
+    while True:
+        qs = Customer.objects.order_by("pk")
+        if last_pk is not None:
+            qs = qs.filter(pk__gt=last_pk)
+        rows = list(qs.values(*PROFILE_FIELDS)[:chunk_size])
+        if not rows:
+            return
+        last_pk = rows[-1]["id"]
+        yield _with_default_address(rows)
+
+
+def _with_default_address(rows: list[dict]) -> list[dict]:
+    ids = [row["id"] for row in rows]
+    places: dict[Any, tuple[str, str]] = {}
+    for start in range(0, len(ids), 10_000):
+        for customer_id, province, city in (
+            Address.objects.filter(customer_id__in=ids[start : start + 10_000], is_default=True)
+            .order_by()
+            .values_list("customer_id", "province", "city")
+        ):
+            places[customer_id] = (province, city)
+    for row in rows:
+        province, city = places.get(row["id"], ("", ""))
+        row["province"], row["city"] = province, city
+        row["id"] = str(row["id"])
+    return rows

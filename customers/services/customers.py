@@ -1,0 +1,301 @@
+"""Create, change and delete customers and what hangs on them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm_site.db import atomic
+from customers.models import (
+    Address,
+    ContactMethod,
+    Customer,
+    CustomerShare,
+    CustomerTag,
+    CustomFieldDefinition,
+    Partner,
+    PartnerContact,
+    Relationship,
+    Tag,
+)
+
+CUSTOMER_FIELDS = {
+    field.name
+    for field in Customer._meta.get_fields()
+    if getattr(field, "concrete", False)
+    and not field.many_to_many
+    and field.name not in {"id", "created_at", "updated_at"}
+} | {"owner_id"}
+
+
+def custom_attributes_clean(values: dict[str, Any], *, existing: dict | None = None) -> dict[str, Any]:
+    """Validate ``values`` against the active custom fields; ValidationError keyed ``cf_<key>``."""
+    result = dict(existing or {})
+    errors: dict[str, list[str]] = {}
+    for definition in CustomFieldDefinition.objects.filter(is_active=True):
+        if definition.key not in values and definition.key in result and not definition.required:
+            continue
+        try:
+            value = definition.to_json(values.get(definition.key, result.get(definition.key)))
+        except ValidationError as exc:
+            errors[f"cf_{definition.key}"] = exc.messages
+            continue
+        if value is None:
+            result.pop(definition.key, None)
+        else:
+            result[definition.key] = value
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def _apply(customer: Customer, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - CUSTOMER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown customer fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(customer, name, value)
+
+
+@atomic
+def customer_create(
+    *,
+    name: str,
+    owner: Any,
+    contact_methods: Iterable[dict] = (),
+    addresses: Iterable[dict] = (),
+    tags: Iterable[str] = (),
+    **fields: Any,
+) -> Customer:
+    """A new customer with optional contact methods, addresses and tag names; all or nothing."""
+    customer = Customer(name=name, owner=owner)
+    _apply(customer, fields)
+    customer.full_clean()
+    customer.save()
+    for data in contact_methods:
+        contact_method_save(customer=customer, **data)
+    for data in addresses:
+        address_save(customer=customer, **data)
+    if tags:
+        customer_set_tags(customer=customer, names=list(tags))
+    return customer
+
+
+@atomic
+def customer_update(*, customer: Customer, **fields: Any) -> Customer:
+    """Change fields of a customer, validated as a whole."""
+    _apply(customer, fields)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+@atomic
+def customer_save(
+    *,
+    customer: Customer | None,
+    fields: dict[str, Any],
+    contact_methods: Iterable[dict] = (),
+    addresses: Iterable[dict] = (),
+    tags: Iterable[str] | None = None,
+) -> Customer:
+    """Create or update a customer together with its contact methods and addresses (the edit form).
+
+    Each contact/address dict may carry ``id`` (update that row) and ``delete=True`` (remove it).
+    """
+    fields = dict(fields)
+    if customer is None:
+        customer = Customer()
+    _apply(customer, fields)
+    customer.full_clean()
+    customer.save()
+    for data in contact_methods:
+        contact_method_save(customer=customer, **data)
+    for data in addresses:
+        address_save(customer=customer, **data)
+    if tags is not None:
+        customer_set_tags(customer=customer, names=list(tags))
+    return customer
+
+
+def _child(model: type, customer: Customer, pk: Any) -> Any:
+    if pk:
+        try:
+            return model.objects.get(pk=pk, customer=customer)
+        except model.DoesNotExist:
+            raise ValidationError(_("That row does not belong to this customer.")) from None
+    return model(customer=customer)
+
+
+@atomic
+def contact_method_save(
+    *, customer: Customer, id: Any = None, delete: bool = False, **data: Any
+) -> ContactMethod | None:
+    """Add, change or (``delete=True``) remove one contact method; one primary per kind."""
+    contact = _child(ContactMethod, customer, id)
+    if delete:
+        if contact.pk:
+            contact.delete()
+        return None
+    for name, value in data.items():
+        setattr(contact, name, value)
+    contact.full_clean()
+    contact.save()
+    if contact.is_primary:
+        ContactMethod.objects.filter(customer=customer, kind=contact.kind, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
+    return contact
+
+
+@atomic
+def address_save(*, customer: Customer, id: Any = None, delete: bool = False, **data: Any) -> Address | None:
+    """Add, change or remove one address; exactly one default address when any is marked default."""
+    address = _child(Address, customer, id)
+    if delete:
+        if address.pk:
+            address.delete()
+        return None
+    for name, value in data.items():
+        setattr(address, name, value)
+    if (
+        not address.is_default
+        and not Address.objects.filter(customer=customer).exclude(pk=address.pk).exists()
+    ):
+        address.is_default = True  # the only address is the default one
+    address.full_clean()
+    address.save()
+    if address.is_default:
+        Address.objects.filter(customer=customer, is_default=True).exclude(pk=address.pk).update(
+            is_default=False
+        )
+    return address
+
+
+@atomic
+def customer_delete(*, customer: Customer) -> None:
+    """Delete a customer and (by cascade) its contact methods, addresses, shares and tags."""
+    customer.delete()
+
+
+@atomic
+def customer_set_tags(*, customer: Customer, names: list[str]) -> list[Tag]:
+    """Make the customer's tags exactly ``names`` (creating unknown tags)."""
+    wanted = [name.strip()[:60] for name in names if name and name.strip()]
+    tags = []
+    for name in dict.fromkeys(wanted):
+        tag, _created = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    keep = {tag.pk for tag in tags}
+    stale = list(
+        CustomerTag.objects.filter(customer=customer).exclude(tag_id__in=keep).values_list("pk", flat=True)
+    )
+    CustomerTag.objects.filter(pk__in=stale).delete()
+    have = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
+    CustomerTag.objects.bulk_create(
+        [CustomerTag(customer=customer, tag=tag) for tag in tags if tag.pk not in have]
+    )
+    return tags
+
+
+@atomic
+def customer_share(*, customer: Customer, user: Any) -> CustomerShare:
+    """Let one more staff user see and edit the customer (idempotent)."""
+    share, _created = CustomerShare.objects.get_or_create(customer=customer, user=user)
+    return share
+
+
+@atomic
+def customer_unshare(*, customer: Customer, user: Any) -> None:
+    pks = list(CustomerShare.objects.filter(customer=customer, user=user).values_list("pk", flat=True))
+    CustomerShare.objects.filter(pk__in=pks).delete()
+
+
+@atomic
+def customer_assign_owner(*, customer_ids: Iterable[Any], owner: Any) -> int:
+    """Hand customers to another owner (admin action, bulk reassignment)."""
+    ids = list(customer_ids)
+    return Customer.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
+
+
+@atomic
+def customer_set_consent(
+    *, customer: Customer, consent: bool, channel: str, note: str = "", at: Any = None
+) -> Customer:
+    """Record that marketing consent was given or withdrawn, when and how."""
+    if channel not in Customer.ConsentChannel.values or not channel:
+        raise ValidationError({"consent_channel": _("Say how the consent was given or withdrawn.")})
+    customer.marketing_consent = consent
+    customer.consent_channel = channel
+    customer.consent_note = note
+    customer.consent_changed_at = at or timezone.now()
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+@atomic
+def customers_bulk_create_minimal(*, rows: list[dict], owner: Any) -> dict[str, uuid.UUID]:
+    """external_id -> pk for every row, creating customers (name, external_id) that do not exist yet.
+
+    For imports in other apps (orders) that meet unknown customers; joins the caller's transaction.
+    """
+    from customers.selectors import customer_ids_by_external_id
+
+    wanted: dict[str, str] = {}
+    for index, row in enumerate(rows, start=1):
+        external_id = str(row.get("external_id") or "").strip()
+        if not external_id:
+            raise ValidationError(_("Row %(row)s: external_id is required.") % {"row": index})
+        wanted.setdefault(external_id, str(row.get("name") or "").strip() or external_id)
+    found = customer_ids_by_external_id(wanted)
+    new = [
+        Customer(
+            name=name[:200],
+            external_id=external_id,
+            owner=owner,
+            source=Customer.Source.IMPORT,
+        )
+        for external_id, name in wanted.items()
+        if external_id not in found
+    ]
+    Customer.objects.bulk_create(new, batch_size=1000)
+    found.update({customer.external_id: customer.pk for customer in new})
+    return found
+
+
+@atomic
+def relationship_create(
+    *,
+    customer: Customer,
+    kind: str,
+    related_customer: Customer | None = None,
+    partner: Partner | None = None,
+    note: str = "",
+) -> Relationship:
+    relationship = Relationship(
+        customer=customer, kind=kind, related_customer=related_customer, partner=partner, note=note
+    )
+    relationship.full_clean()
+    relationship.save()
+    return relationship
+
+
+@atomic
+def partner_save(*, partner: Partner | None = None, contacts: Iterable[dict] = (), **fields: Any) -> Partner:
+    """Create or change a partner and add its contacts."""
+    partner = partner or Partner()
+    for name, value in fields.items():
+        setattr(partner, name, value)
+    partner.full_clean()
+    partner.save()
+    for data in contacts:
+        contact = PartnerContact(partner=partner, **data)
+        contact.full_clean()
+        contact.save()
+    return partner
