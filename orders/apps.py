@@ -1,0 +1,15 @@
+"""The orders module: products, sales orders, service tickets, projects and the opportunity pipeline."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"
+    verbose_name = _("Orders")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from orders import panels
+
+        panels.register()

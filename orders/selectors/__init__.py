@@ -1,0 +1,34 @@
+"""Selectors: every read of the orders module, with per-user scoping and joins baked in."""
+
+from orders.selectors.lists import (
+    import_get,
+    opportunity_board,
+    opportunity_get,
+    opportunity_list,
+    product_list,
+    project_get,
+    project_list,
+    sales_order_get,
+    sales_order_list,
+    service_order_get,
+    service_order_list,
+)
+from orders.selectors.purchases import purchase_lines
+from orders.selectors.summaries import customer_orders_summary, dashboard_summary
+
+__all__ = [
+    "customer_orders_summary",
+    "dashboard_summary",
+    "import_get",
+    "opportunity_board",
+    "opportunity_get",
+    "opportunity_list",
+    "product_list",
+    "project_get",
+    "project_list",
+    "purchase_lines",
+    "sales_order_get",
+    "sales_order_list",
+    "service_order_get",
+    "service_order_list",
+]

@@ -1,0 +1,121 @@
+"""List and detail reads, scoped to what the user may see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from orders.models import Opportunity, OrderImport, Product, Project, SalesOrder, ServiceOrder
+
+
+def _text(filters: Mapping[str, Any] | None, key: str) -> str:
+    return str((filters or {}).get(key) or "").strip()
+
+
+def sales_order_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[SalesOrder]:
+    """Orders the user may see, newest first, filtered by text, status, channel or customer."""
+    qs = SalesOrder.objects.visible_to(user).select_related("customer", "owner")
+    if query := _text(filters, "q"):
+        qs = qs.filter(Q(number__icontains=query) | Q(customer__name__icontains=query))
+    if status := _text(filters, "status"):
+        qs = qs.filter(status=status)
+    if channel := _text(filters, "channel"):
+        qs = qs.filter(channel=channel)
+    if customer := _text(filters, "customer"):
+        qs = qs.filter(customer_id=customer)
+    return qs.order_by("-ordered_at", "-number")
+
+
+def sales_order_get(*, user: Any, pk: Any) -> SalesOrder:
+    """One order the user may see (404 otherwise)."""
+    return get_object_or_404(SalesOrder.objects.visible_to(user).select_related("customer", "owner"), pk=pk)
+
+
+def service_order_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[ServiceOrder]:
+    qs = ServiceOrder.objects.visible_to(user).select_related("customer", "assignee")
+    if query := _text(filters, "q"):
+        qs = qs.filter(
+            Q(number__icontains=query) | Q(subject__icontains=query) | Q(customer__name__icontains=query)
+        )
+    if status := _text(filters, "status"):
+        qs = qs.open() if status == "open" else qs.filter(status=status)
+    if priority := _text(filters, "priority"):
+        qs = qs.filter(priority=priority)
+    if _text(filters, "breached"):
+        qs = qs.filter(sla_breached=True)
+    if _text(filters, "mine"):
+        qs = qs.filter(assignee=user)
+    return qs.order_by("-opened_at")
+
+
+def service_order_get(*, user: Any, pk: Any) -> ServiceOrder:
+    return get_object_or_404(
+        ServiceOrder.objects.visible_to(user).select_related("customer", "assignee", "owner"), pk=pk
+    )
+
+
+def project_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Project]:
+    qs = Project.objects.visible_to(user).select_related("customer", "owner")
+    if query := _text(filters, "q"):
+        qs = qs.filter(Q(name__icontains=query) | Q(customer__name__icontains=query))
+    if stage := _text(filters, "stage"):
+        qs = qs.filter(stage=stage)
+    return qs.order_by("-created_at")
+
+
+def project_get(*, user: Any, pk: Any) -> Project:
+    return get_object_or_404(Project.objects.visible_to(user).select_related("customer", "owner"), pk=pk)
+
+
+def opportunity_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Opportunity]:
+    qs = Opportunity.objects.visible_to(user).select_related("customer", "owner")
+    if query := _text(filters, "q"):
+        qs = qs.filter(Q(name__icontains=query) | Q(customer__name__icontains=query))
+    if stage := _text(filters, "stage"):
+        qs = qs.filter(stage=stage)
+    return qs.order_by("expected_close_date", "-amount")
+
+
+def opportunity_get(*, user: Any, pk: Any) -> Opportunity:
+    return get_object_or_404(Opportunity.objects.visible_to(user).select_related("customer", "owner"), pk=pk)
+
+
+def opportunity_board(*, user: Any, per_stage: int = 50) -> list[dict[str, Any]]:
+    """The pipeline board: one column per stage with its cards (at most ``per_stage``) and total value.
+
+    Two queries whatever the size: one aggregate for the column totals, one read of the open cards.
+    """
+    from orders.selectors.summaries import sum_by
+
+    visible = Opportunity.objects.visible_to(user)
+    totals = sum_by(visible, "stage", "amount")
+    ordered = visible.select_related("customer").order_by("expected_close_date", "-amount")
+    # One slice per stage: a full column cannot crowd the others out.
+    cards = {stage: list(ordered.filter(stage=stage)[:per_stage]) for stage in Opportunity.Stage.values}
+    return [
+        {
+            "stage": stage,
+            "label": label,
+            "cards": cards[stage],
+            "count": totals.get(stage, (0, 0))[1],
+            "amount": totals.get(stage, (0, 0))[0],
+        }
+        for stage, label in Opportunity.Stage.choices
+    ]
+
+
+def product_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Product]:
+    """Products (the catalogue is shared by all staff)."""
+    qs = Product.objects.select_related("category")
+    if query := _text(filters, "q"):
+        qs = qs.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+    if _text(filters, "active"):
+        qs = qs.filter(active=True)
+    return qs.order_by("sku")
+
+
+def import_get(*, user: Any, pk: Any) -> OrderImport:
+    return get_object_or_404(OrderImport.objects.visible_to(user), pk=pk)

@@ -1,0 +1,1 @@
+"""Services: every write of the orders module goes through these keyword-only functions."""

@@ -1,0 +1,230 @@
+"""Reading and checking order-import files (CSV or XLSX), one row per order line.
+
+Columns (header names are case-insensitive; Chinese headers accepted): customer_external_id, order_number,
+order_date, sku or category, quantity, amount; optional customer_name, channel, currency, status.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import SalesOrder
+from orders.models.common import Currency
+
+COLUMNS = (
+    "customer_external_id",
+    "customer_name",
+    "order_number",
+    "order_date",
+    "sku",
+    "category",
+    "quantity",
+    "amount",
+    "channel",
+    "currency",
+    "status",
+)
+REQUIRED = ("customer_external_id", "order_number", "order_date", "quantity", "amount")
+ALIASES = {
+    "客户编号": "customer_external_id",
+    "客户外部编号": "customer_external_id",
+    "客户名称": "customer_name",
+    "订单号": "order_number",
+    "订单编号": "order_number",
+    "下单日期": "order_date",
+    "订单日期": "order_date",
+    "商品编码": "sku",
+    "品类": "category",
+    "数量": "quantity",
+    "金额": "amount",
+    "渠道": "channel",
+    "币种": "currency",
+    "状态": "status",
+}
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M",
+)
+CHANNELS = {value for value in SalesOrder.Channel.values}
+STATUSES = {value for value in SalesOrder.Status.values}
+
+
+class RowError(Exception):
+    """A problem with one cell: carries the column name for the error report."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(slots=True)
+class Line:
+    """One checked row, compact (500,000 of these must fit in memory comfortably)."""
+
+    row: int
+    customer: str
+    customer_name: str
+    number: str
+    ordered_at: datetime
+    sku: str
+    category: str
+    quantity: int
+    amount: Decimal
+    channel: str
+    currency: str
+    status: str
+
+
+def _header(raw: list[Any]) -> list[str]:
+    names = []
+    for cell in raw:
+        name = str(cell or "").strip().lstrip("\ufeff")
+        name = ALIASES.get(name, name.lower().replace(" ", "_"))
+        names.append(name)
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise RowError(
+            missing[0], _("The header row lacks the column(s): %(cols)s.") % {"cols": ", ".join(missing)}
+        )
+    if "sku" not in names and "category" not in names:
+        raise RowError("sku", _("The header row needs a sku or a category column."))
+    return names
+
+
+def row_source(path: str | Path, name: str) -> Callable[[], Iterator[tuple[int, dict[str, Any]]]]:
+    """A function that (re)reads the file from the start, yielding (row number, {column: value})."""
+    is_xlsx = str(name).lower().endswith((".xlsx", ".xlsm"))
+
+    def read() -> Iterator[tuple[int, dict[str, Any]]]:
+        if is_xlsx:
+            from openpyxl import load_workbook
+
+            workbook = load_workbook(path, read_only=True, data_only=True)
+            try:
+                rows = workbook.active.iter_rows(values_only=True)
+                yield from _records(rows)
+            finally:
+                workbook.close()
+        else:
+            with open(path, "rb") as handle:
+                yield from _records(csv.reader(_text(handle)))
+
+    return read
+
+
+def _text(handle: BinaryIO) -> io.TextIOWrapper:
+    return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+
+
+def _records(rows: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    iterator = iter(rows)
+    try:
+        names = _header(list(next(iterator)))
+    except StopIteration:
+        return
+    for number, values in enumerate(iterator, start=2):
+        if not any(value not in (None, "") for value in values):
+            continue
+        yield number, dict(zip(names, values, strict=False))
+
+
+def _required(record: dict[str, Any], field: str) -> str:
+    value = str(record.get(field) if record.get(field) is not None else "").strip()
+    if not value:
+        raise RowError(field, _("%(field)s is required.") % {"field": field})
+    return value
+
+
+def parse_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(12, 0))
+    else:
+        text = str(value).strip()
+        for fmt in DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                raise RowError(
+                    "order_date", _("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": text}
+                ) from None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def parse_record(row: int, record: dict[str, Any]) -> Line:
+    """Check one record's cells on their own (references to customers/products are checked in bulk later)."""
+    customer = _required(record, "customer_external_id")
+    number = _required(record, "order_number")
+    ordered_at = parse_datetime(_required(record, "order_date"))
+    if ordered_at > timezone.now():
+        raise RowError("order_date", _("The order date lies in the future."))
+    sku = str(record.get("sku") or "").strip()
+    category = str(record.get("category") or "").strip()
+    if not sku and not category:
+        raise RowError("sku", _("Give a product SKU or a category."))
+    quantity_text = _required(record, "quantity")
+    try:
+        quantity = int(Decimal(quantity_text))
+        if quantity != Decimal(quantity_text) or quantity < 1:
+            raise ValueError
+    except (InvalidOperation, ValueError):
+        raise RowError(
+            "quantity", _("“%(value)s” is not a whole number of 1 or more.") % {"value": quantity_text}
+        ) from None
+    amount_text = _required(record, "amount")
+    try:
+        # str() first: an XLSX float cell becomes its shortest decimal text, never a binary approximation.
+        amount = Decimal(amount_text.replace(",", ""))
+    except InvalidOperation:
+        raise RowError("amount", _("“%(value)s” is not an amount.") % {"value": amount_text}) from None
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1e12"):
+        raise RowError(
+            "amount", _("“%(value)s” must be 0 or more with at most 2 decimals.") % {"value": amount_text}
+        )
+    channel = str(record.get("channel") or SalesOrder.Channel.STORE).strip().lower()
+    if channel not in CHANNELS:
+        raise RowError("channel", _("Unknown channel “%(value)s”.") % {"value": channel})
+    currency = str(record.get("currency") or "CNY").strip().upper()
+    if currency not in Currency.values:
+        raise RowError("currency", _("Unknown currency “%(value)s”.") % {"value": currency})
+    status = str(record.get("status") or SalesOrder.Status.COMPLETED).strip().lower()
+    if status not in STATUSES:
+        raise RowError("status", _("Unknown status “%(value)s”.") % {"value": status})
+    return Line(
+        row=row,
+        customer=customer,
+        customer_name=str(record.get("customer_name") or "").strip(),
+        number=number,
+        ordered_at=ordered_at,
+        sku=sku,
+        category=category,
+        quantity=quantity,
+        amount=amount.quantize(Decimal("0.01")),
+        channel=channel,
+        currency=currency,
+        status=status,
+    )

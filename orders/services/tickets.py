@@ -1,0 +1,147 @@
+"""Service orders (tickets): SLA due times from priority, the status workflow, breach flags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm_site.db import atomic
+from orders.models import ServiceOrder
+from orders.services.sales import order_number_new
+
+Status = ServiceOrder.Status
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED),
+    Status.ASSIGNED: (Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED, Status.CLOSED),
+    Status.IN_PROGRESS: (Status.WAITING, Status.RESOLVED),
+    Status.WAITING: (Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED),
+    Status.RESOLVED: (Status.CLOSED, Status.IN_PROGRESS),
+    Status.CLOSED: (),
+}
+
+
+def sla_due_at(*, priority: str, opened_at: datetime) -> datetime:
+    """When a ticket of this priority opened at ``opened_at`` must be resolved."""
+    return opened_at + ServiceOrder.SLA[ServiceOrder.Priority(priority)]
+
+
+def _refresh_sla(ticket: ServiceOrder, now: datetime) -> None:
+    ticket.sla_due_at = sla_due_at(priority=ticket.priority, opened_at=ticket.opened_at)
+    finished = ticket.resolved_at or (None if ticket.is_open else now)
+    # Breached when resolved late, or still open past the due time.
+    ticket.sla_breached = (finished or now) > ticket.sla_due_at
+
+
+@atomic
+def service_order_create(
+    *,
+    customer: Any,
+    owner: Any,
+    subject: str,
+    type: str = ServiceOrder.Type.CONSULTATION,  # noqa: A002 - the model field's name
+    priority: str = ServiceOrder.Priority.NORMAL,
+    description: str = "",
+    assignee: Any = None,
+    opened_at: datetime | None = None,
+) -> ServiceOrder:
+    """Open a ticket; its SLA due time follows from its priority."""
+    now = timezone.now()
+    ticket = ServiceOrder(
+        number=order_number_new(prefix="SR", on=opened_at),
+        customer=customer,
+        owner=owner,
+        subject=subject,
+        type=type,
+        priority=priority,
+        description=description,
+        assignee=assignee,
+        opened_at=opened_at or now,
+        status=Status.ASSIGNED if assignee else Status.NEW,
+    )
+    ticket.full_clean(exclude=["sla_due_at"])
+    _refresh_sla(ticket, now)
+    ticket.save()
+    return ticket
+
+
+@atomic
+def service_order_update(*, ticket: ServiceOrder, **fields: Any) -> ServiceOrder:
+    """Change a ticket's details; a new priority moves the SLA due time."""
+    allowed = {"subject", "description", "type", "priority", "assignee", "customer"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"cannot update {sorted(unknown)} through service_order_update")
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    if ticket.assignee_id and ticket.status == Status.NEW:
+        ticket.status = Status.ASSIGNED
+    ticket.full_clean()
+    _refresh_sla(ticket, timezone.now())
+    ticket.save()
+    return ticket
+
+
+@atomic
+def service_order_transition(
+    *, ticket: ServiceOrder, status: str, resolution: str = "", satisfaction: int | None = None
+) -> ServiceOrder:
+    """Move a ticket along its workflow; resolving needs a resolution and stamps the SLA outcome."""
+    if status not in Status.values or status not in TRANSITIONS[ticket.status]:
+        raise ValidationError(
+            {
+                "status": _("Ticket %(number)s cannot go from %(current)s to %(target)s.")
+                % {
+                    "number": ticket.number,
+                    "current": ticket.get_status_display(),
+                    "target": Status(status).label if status in Status.values else status,
+                }
+            }
+        )
+    now = timezone.now()
+    if resolution:
+        ticket.resolution = resolution
+    if status == Status.RESOLVED:
+        if not ticket.resolution.strip():
+            raise ValidationError({"resolution": _("Describe the resolution before resolving the ticket.")})
+        ticket.resolved_at = now
+    elif status == Status.IN_PROGRESS:
+        ticket.resolved_at = None  # reopened
+    elif status == Status.CLOSED and ticket.resolved_at is None:
+        ticket.resolved_at = now
+    if satisfaction is not None:
+        ticket.satisfaction = satisfaction
+    ticket.status = status
+    ticket.full_clean()
+    _refresh_sla(ticket, now)
+    ticket.save()
+    return ticket
+
+
+@atomic
+def service_order_rate(*, ticket: ServiceOrder, satisfaction: int) -> ServiceOrder:
+    """Record the customer's satisfaction (1-5) with a resolved or closed ticket."""
+    if ticket.is_open:
+        raise ValidationError({"satisfaction": _("Only a resolved or closed ticket can be rated.")})
+    ticket.satisfaction = satisfaction
+    ticket.full_clean()
+    ticket.save(update_fields=["satisfaction", "updated_at"])
+    return ticket
+
+
+def service_orders_flag_breaches(*, now: datetime | None = None) -> int:
+    """Mark open tickets past their SLA due time as breached; returns how many changed (idempotent)."""
+    now = now or timezone.now()
+    overdue = list(
+        ServiceOrder.objects.open()
+        .filter(sla_breached=False, sla_due_at__lt=now)
+        .values_list("pk", flat=True)
+    )
+    if not overdue:
+        return 0
+    with atomic():
+        return ServiceOrder.objects.filter(pk__in=overdue).update(sla_breached=True, updated_at=now)
