@@ -1,0 +1,86 @@
+"""The profile pipeline: pure pandas / scikit-learn functions, DataFrame in, DataFrame out, no ORM.
+
+Steps (one module each): clean -> features -> rfm -> clv (BG/NBD + Gamma-Gamma) -> churn ->
+clusters -> rules (next best offers) -> interests; `run` orchestrates them and `scoring` turns fitted
+models into profile rows.
+
+Input column conventions (`frames.py` holds the schemas; optional columns may be absent):
+
+- Customer ids are strings (UUID strings). Every frame has `customer_id`.
+- Amounts are floats (the Django service converts Decimals; `clean_orders` also accepts Decimals).
+- Timestamps are pandas datetime64[ns, UTC]; inputs may be naive (taken as UTC), tz-aware (converted)
+  or ISO 8601 strings. Dates of birth are timestamps at midnight UTC.
+
+  customers           customer_id; optional birth_date, gender, province, city, created_at
+  orders (lines)      customer_id, order_id, ordered_at, amount; optional line_id, category,
+                      quantity, channel
+  events              customer_id, event_type, occurred_at; optional properties (dict or None; a
+                      `search` event's query in properties["query"]), channel, idempotency_key
+  interactions        customer_id, occurred_at; optional kind (call, email, visit, ...), channel
+  campaign_responses  customer_id, responded (bool); optional campaign_id, sent_at
+
+Every function works on empty frames and on a single customer, and is vectorised for millions of
+customers (no per-customer Python loop on a hot path).
+"""
+
+from .churn import ChurnModel, churn_training_frame, predict_churn, train_churn_model
+from .clean import clean_events, clean_orders
+from .clusters import ClusterInfo, ClusterModel, assign_clusters, cluster_customers, fit_clusters
+from .clv import (
+    BGNBDParams,
+    GammaGammaParams,
+    clv,
+    expected_average_value,
+    expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    probability_alive,
+    rfm_summary,
+)
+from .features import customer_features
+from .interests import preferred_channel, preferred_times, static_profile, top_categories, top_search_terms
+from .rfm import RFM_SEGMENTS, fit_rfm_reference, rfm_scores
+from .rules import association_rules, customer_categories, next_best_offers
+from .run import PipelineInputs, PipelineOutputs, run_pipeline, score_customer
+from .scoring import PipelineModels, PipelineParams
+
+__all__ = [
+    "RFM_SEGMENTS",
+    "BGNBDParams",
+    "ChurnModel",
+    "ClusterInfo",
+    "ClusterModel",
+    "GammaGammaParams",
+    "PipelineInputs",
+    "PipelineModels",
+    "PipelineOutputs",
+    "PipelineParams",
+    "assign_clusters",
+    "association_rules",
+    "churn_training_frame",
+    "clean_events",
+    "clean_orders",
+    "cluster_customers",
+    "clv",
+    "customer_categories",
+    "customer_features",
+    "expected_average_value",
+    "expected_purchases",
+    "fit_bgnbd",
+    "fit_clusters",
+    "fit_gamma_gamma",
+    "fit_rfm_reference",
+    "next_best_offers",
+    "predict_churn",
+    "preferred_channel",
+    "preferred_times",
+    "probability_alive",
+    "rfm_scores",
+    "rfm_summary",
+    "run_pipeline",
+    "score_customer",
+    "static_profile",
+    "top_categories",
+    "top_search_terms",
+    "train_churn_model",
+]

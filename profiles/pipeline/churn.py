@@ -1,0 +1,143 @@
+"""Churn risk: a classifier of "no purchase in the next `horizon_days`", validated on a later period.
+
+Training rows are customer snapshots: features as of a cutoff, labelled by whether the customer
+bought in (cutoff, cutoff + horizon]. With snapshots at two or more cutoffs the latest one is held
+out, so the reported AUC measures what the model will face in production: predicting a period it
+has not seen. The served model is then refitted on every snapshot so it knows the latest behaviour.
+Only customers who had bought before the cutoff are in the population: churn presumes a purchase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+
+from .features import MODEL_FEATURES, customer_features, model_matrix
+from .frames import as_utc_timestamp, conform
+
+
+@dataclass
+class ChurnModel:
+    """A fitted churn classifier, or a constant rate when training saw only one class. Picklable."""
+
+    estimator: HistGradientBoostingClassifier | None
+    constant: float | None
+    horizon_days: int
+    feature_names: tuple[str, ...] = MODEL_FEATURES
+
+
+def churn_training_frame(
+    orders: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    cutoff: object | Iterable[object],
+    horizon_days: int,
+    interactions: pd.DataFrame | None = None,
+    campaign_responses: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Labelled snapshots: features as of each cutoff plus `churned` (no order in the next horizon_days).
+
+    Columns: customer_id, cutoff, every customer_features column, churned (bool). `cutoff` may be one
+    moment or several; labels need order data up to the last cutoff + horizon_days.
+    """
+    cutoffs = (
+        [cutoff] if isinstance(cutoff, (str, pd.Timestamp)) or not isinstance(cutoff, Iterable) else cutoff
+    )
+    orders = conform(orders, "orders")
+    frames = []
+    for moment in sorted(as_utc_timestamp(c) for c in cutoffs):
+        features = customer_features(
+            orders,
+            events,
+            conform(interactions, "interactions"),
+            conform(campaign_responses, "campaign_responses"),
+            as_of=moment,
+            customers=customers,
+        )
+        features = features[features["frequency"] > 0]
+        window = orders["ordered_at"].gt(moment) & orders["ordered_at"].le(
+            moment + pd.Timedelta(days=horizon_days)
+        )
+        returning = pd.Index(orders.loc[window, "customer_id"].dropna().unique())
+        frames.append(features.assign(cutoff=moment, churned=~features.index.isin(returning)).reset_index())
+    if not frames:
+        raise ValueError("churn_training_frame needs at least one cutoff")
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame[
+        ["customer_id", "cutoff", *[c for c in frame.columns if c not in ("customer_id", "cutoff")]]
+    ]
+    frame.attrs["horizon_days"] = horizon_days
+    return frame
+
+
+def _fit(rows: pd.DataFrame, horizon_days: int, random_state: int) -> ChurnModel:
+    labels = rows["churned"].to_numpy(dtype=bool)
+    if len(np.unique(labels)) < 2:
+        return ChurnModel(
+            estimator=None, constant=float(labels.mean()) if len(labels) else 0.5, horizon_days=horizon_days
+        )
+    estimator = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=random_state)
+    estimator.fit(model_matrix(rows).to_numpy(), labels)
+    return ChurnModel(estimator=estimator, constant=None, horizon_days=horizon_days)
+
+
+def _probabilities(model: ChurnModel, features: pd.DataFrame) -> np.ndarray:
+    if model.estimator is None:
+        return np.full(len(features), model.constant if model.constant is not None else 0.5)
+    classes = list(model.estimator.classes_)
+    matrix = model_matrix(features).reindex(columns=list(model.feature_names)).to_numpy()
+    return model.estimator.predict_proba(matrix)[:, classes.index(True)]
+
+
+def train_churn_model(
+    frame: pd.DataFrame, *, horizon_days: int | None = None, random_state: int = 0
+) -> tuple[ChurnModel, dict[str, Any]]:
+    """Fit on all but the latest cutoff, report ROC AUC on the latest, then refit on everything.
+
+    `horizon_days` defaults to the one churn_training_frame recorded in `frame.attrs`.
+
+    metrics: roc_auc (None when it cannot be measured, with auc_reason saying why), n_train, n_test,
+    churn_rate_train, churn_rate_test, test_cutoff.
+    """
+    if horizon_days is None:
+        horizon_days = int(frame.attrs.get("horizon_days", 0))
+    cutoffs = sorted(frame["cutoff"].unique()) if len(frame) else []
+    metrics: dict[str, Any] = {"roc_auc": None, "auc_reason": None, "n_train": len(frame), "n_test": 0}
+    if len(cutoffs) < 2:
+        metrics["auc_reason"] = "one snapshot only: no later period to hold out"
+    else:
+        test_cutoff = cutoffs[-1]
+        train = frame[frame["cutoff"] < test_cutoff]
+        test = frame[frame["cutoff"] == test_cutoff]
+        metrics.update(
+            n_train=len(train), n_test=len(test), test_cutoff=pd.Timestamp(test_cutoff).isoformat()
+        )
+        metrics["churn_rate_train"] = float(train["churned"].mean()) if len(train) else None
+        metrics["churn_rate_test"] = float(test["churned"].mean()) if len(test) else None
+        held_out_model = _fit(train, horizon_days, random_state)
+        if train["churned"].nunique() < 2:
+            metrics["auc_reason"] = "training period has a single class"
+        elif test["churned"].nunique() < 2:
+            metrics["auc_reason"] = "held-out period has a single class"
+        else:
+            scores = _probabilities(held_out_model, test)
+            metrics["roc_auc"] = float(roc_auc_score(test["churned"].to_numpy(dtype=bool), scores))
+    if not len(frame):
+        metrics["auc_reason"] = "no customers with purchases before the cutoff"
+    return _fit(frame, horizon_days, random_state), metrics
+
+
+def predict_churn(model: ChurnModel, features: pd.DataFrame) -> pd.Series:
+    """P(no purchase in the model's horizon) per customer; NaN for customers who never bought."""
+    result = pd.Series(np.nan, index=features.index, name="churn_probability", dtype="float64")
+    buyers = features["frequency"] > 0
+    if buyers.any():
+        result[buyers] = _probabilities(model, features[buyers])
+    return result

@@ -1,0 +1,164 @@
+"""Interests and habits (top categories, search terms, channel, hour, weekday) and static master data.
+
+Ranked lists come back in long form (customer_id, rank, value, ...) so that callers can keep the
+top N, join them or fold them into a list per customer (`as_lists`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .frames import as_utc_timestamp, conform, extract_property, mode_per_customer
+
+AGE_BANDS = (
+    (0, "under 18"),
+    (18, "18-24"),
+    (25, "25-34"),
+    (35, "35-44"),
+    (45, "45-54"),
+    (55, "55-64"),
+    (65, "65+"),
+)
+_GENDERS = {
+    "f": "female",
+    "female": "female",
+    "woman": "female",
+    "女": "female",
+    "m": "male",
+    "male": "male",
+    "man": "male",
+    "男": "male",
+    "other": "other",
+    "x": "other",
+    "non-binary": "other",
+}
+
+
+def _ranked(frame: pd.DataFrame, value: str, score: str, n: int) -> pd.DataFrame:
+    ordered = frame.sort_values(["customer_id", score, value], ascending=[True, False, True], kind="stable")
+    ordered = ordered.assign(rank=ordered.groupby("customer_id").cumcount() + 1)
+    return ordered[ordered["rank"] <= n].reset_index(drop=True)
+
+
+def top_categories(orders: pd.DataFrame, *, n: int = 3, by: str = "spend") -> pd.DataFrame:
+    """Each customer's n favourite categories by `spend` or by `count` of order lines.
+
+    Columns: customer_id, rank, category, spend, count.
+    """
+    if by not in ("spend", "count"):
+        raise ValueError("by must be 'spend' or 'count'")
+    data = conform(orders, "orders").dropna(subset=["customer_id", "category"])
+    totals = data.groupby(["customer_id", "category"], as_index=False).agg(
+        spend=("amount", "sum"), count=("amount", "size")
+    )
+    return _ranked(totals, "category", by, n)[["customer_id", "rank", "category", "spend", "count"]]
+
+
+def top_search_terms(events: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
+    """Most frequent search queries (events of type `search`, property `query`), case and space folded.
+
+    Columns: customer_id, rank, term, count.
+    """
+    data = conform(events, "events")
+    searches = data[data["event_type"].eq("search") & data["customer_id"].notna()]
+    terms = extract_property(searches["properties"], "query").astype("str")
+    terms = terms.str.lower().str.split().str.join(" ")
+    found = pd.DataFrame({"customer_id": searches["customer_id"], "term": terms})
+    found = found[found["term"].str.len() > 0]
+    counts = found.groupby(["customer_id", "term"], as_index=False).size().rename(columns={"size": "count"})
+    return _ranked(counts, "term", "count", n)[["customer_id", "rank", "term", "count"]]
+
+
+def preferred_channel(
+    events: pd.DataFrame, interactions: pd.DataFrame, orders: pd.DataFrame | None = None
+) -> pd.Series:
+    """The channel a customer used most across events, interactions (kind when no channel) and orders."""
+    events = conform(events, "events")
+    interactions = conform(interactions, "interactions")
+    orders = conform(orders, "orders")
+    used = pd.concat(
+        [
+            events[["customer_id", "channel"]],
+            interactions[["customer_id"]].assign(
+                channel=interactions["channel"].fillna(interactions["kind"])
+            ),
+            orders[["customer_id", "channel"]],
+        ],
+        ignore_index=True,
+    )
+    used["channel"] = used["channel"].str.strip().str.lower()
+    return mode_per_customer(used, "channel").rename("preferred_channel")
+
+
+def preferred_times(
+    events: pd.DataFrame,
+    orders: pd.DataFrame | None = None,
+    *,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """Most common local hour (0-23) and weekday (0 = Monday) of a customer's events and orders.
+
+    Columns: preferred_hour, preferred_weekday (index customer_id). Ties go to the earlier hour/day.
+    """
+    events = conform(events, "events")
+    orders = conform(orders, "orders")
+    moments = pd.concat(
+        [
+            events[["customer_id", "occurred_at"]],
+            orders[["customer_id", "ordered_at"]].rename(columns={"ordered_at": "occurred_at"}),
+        ],
+        ignore_index=True,
+    ).dropna()
+    local = moments["occurred_at"].dt.tz_convert(timezone)
+    moments = moments.assign(hour=local.dt.hour, weekday=local.dt.weekday)
+    result = pd.DataFrame(
+        {
+            "preferred_hour": mode_per_customer(moments, "hour"),
+            "preferred_weekday": mode_per_customer(moments, "weekday"),
+        }
+    )
+    return result.astype("Int64").rename_axis("customer_id")
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    edges = [bound for bound, _ in AGE_BANDS] + [np.inf]
+    labels = [label for _, label in AGE_BANDS]
+    bands = pd.cut(age, bins=edges, labels=labels, right=False)
+    return bands.astype("str").where(age.notna())
+
+
+def static_profile(customers: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
+    """Master-data facts: age, age_band, gender (female/male/other/unknown), province, city, region.
+
+    Ages come from birth_date as of `as_of`; impossible ones (negative, over 120) are dropped. region is
+    the province, or the city where the province is unknown.
+    """
+    cutoff = as_utc_timestamp(as_of)
+    data = conform(customers, "customers").dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+    born = data["birth_date"]
+    had_birthday = (born.dt.month < cutoff.month) | (
+        (born.dt.month == cutoff.month) & (born.dt.day <= cutoff.day)
+    )
+    age = (cutoff.year - born.dt.year - (~had_birthday).astype("int64")).astype("Float64")
+    age = age.where((age >= 0) & (age <= 120))
+    gender = data["gender"].str.strip().str.lower().map(_GENDERS).fillna("unknown")
+    province = data["province"].str.strip().where(lambda s: s.str.len() > 0)
+    city = data["city"].str.strip().where(lambda s: s.str.len() > 0)
+    result = pd.DataFrame(
+        {
+            "age": age.astype("Int64"),
+            "age_band": age_band(age.astype("float64")),
+            "gender": gender.astype("str"),
+            "province": province,
+            "city": city,
+            "region": province.fillna(city),
+        }
+    )
+    return result.set_axis(pd.Index(data["customer_id"], name="customer_id"))
+
+
+def as_lists(long: pd.DataFrame, value: str, *, name: str | None = None) -> pd.Series:
+    """Fold a ranked long frame into one list per customer, in rank order."""
+    ordered = long.sort_values(["customer_id", "rank"], kind="stable")
+    return ordered.groupby("customer_id", sort=True)[value].agg(list).rename(name or value)

@@ -1,0 +1,293 @@
+"""Orchestration: clean -> features -> fit (RFM, CLV, churn, clusters, rules) -> score every customer.
+
+`run_pipeline` is the nightly rebuild; `score_customer` refreshes one customer between runs with the
+models the last run fitted (`PipelineOutputs.models`, which the service pickles onto the run).
+Models that the data cannot support (too few repeat buyers for CLV, too little history for churn,
+too few customers for clusters) are skipped with a warning instead of failing the run; their
+profile columns are then empty.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .churn import churn_training_frame, train_churn_model
+from .clean import clean_events, clean_orders
+from .clusters import ClusterInfo, fit_clusters
+from .clv import fit_bgnbd, fit_gamma_gamma, rfm_summary
+from .features import customer_features
+from .frames import as_utc_timestamp, conform
+from .rfm import RFM_SEGMENTS, fit_rfm_reference
+from .rules import association_rules
+from .scoring import CleanInputs, PipelineModels, PipelineParams, score_profiles
+
+
+@dataclass
+class PipelineInputs:
+    """Raw inputs; any may be omitted (None) or empty. Column conventions: see the package docstring."""
+
+    customers: pd.DataFrame | None = None
+    orders: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
+    interactions: pd.DataFrame | None = None
+    campaign_responses: pd.DataFrame | None = None
+
+
+@dataclass
+class PipelineOutputs:
+    """Everything a run produces: profile rows, segments, rules, offers, models and the run report."""
+
+    profiles: pd.DataFrame
+    segments: pd.DataFrame
+    rules: pd.DataFrame
+    offers: pd.DataFrame
+    clusters: list[ClusterInfo]
+    models: PipelineModels
+    counts: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[step] = round(time.perf_counter() - started, 4)
+
+
+def _clean(inputs: PipelineInputs, as_of: pd.Timestamp, params: PipelineParams) -> tuple[CleanInputs, dict]:
+    events, event_counts = clean_events(
+        conform(inputs.events, "events"), as_of=as_of, max_events_per_minute=params.max_events_per_minute
+    )
+    orders, order_counts = clean_orders(conform(inputs.orders, "orders"), as_of=as_of)
+    data = CleanInputs(
+        customers=conform(inputs.customers, "customers"),
+        orders=orders,
+        events=events,
+        interactions=conform(inputs.interactions, "interactions"),
+        campaign_responses=conform(inputs.campaign_responses, "campaign_responses"),
+    )
+    return data, {"events_dropped": event_counts, "orders_dropped": order_counts}
+
+
+def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]) -> tuple:
+    summary = rfm_summary(orders, as_of=as_of, time_unit_days=params.time_unit_days)
+    repeaters = int((summary["frequency"] > 0).sum())
+    if repeaters < params.clv_min_repeat_buyers:
+        warnings.append(f"CLV skipped: {repeaters} repeat buyers, need {params.clv_min_repeat_buyers}")
+        return None, None
+    bg = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], penalizer=params.clv_penalizer)
+    gg = fit_gamma_gamma(summary["frequency"], summary["monetary_value"], penalizer=params.clv_penalizer)
+    for name, fitted in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
+        if not fitted.converged:
+            warnings.append(f"{name} fit did not converge cleanly; parameters may sit on a bound")
+    return bg, gg
+
+
+def _fit_churn(data: CleanInputs, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]) -> tuple:
+    horizon = pd.Timedelta(days=params.churn_horizon_days)
+    frame = churn_training_frame(
+        data.orders,
+        data.events,
+        cutoff=[as_of - 2 * horizon, as_of - horizon],
+        horizon_days=params.churn_horizon_days,
+        interactions=data.interactions,
+        campaign_responses=data.campaign_responses,
+        customers=data.customers,
+    )
+    if len(frame) < params.churn_min_customers:
+        warnings.append(
+            f"churn model skipped: {len(frame)} labelled snapshots, need {params.churn_min_customers}"
+        )
+        return None, {"roc_auc": None, "auc_reason": "too little purchase history", "n_train": len(frame)}
+    return train_churn_model(frame, random_state=params.random_state)
+
+
+def _segments(profiles: pd.DataFrame, clusters: list[ClusterInfo]) -> pd.DataFrame:
+    sizes = profiles["rfm_segment"].value_counts()
+    rows = [
+        {
+            "kind": "rfm",
+            "key": name,
+            "name": name.replace("_", " "),
+            "size": int(sizes.get(name, 0)),
+            "centroid": None,
+        }
+        for name in RFM_SEGMENTS
+    ]
+    rows += [
+        {
+            "kind": "cluster",
+            "key": str(info.cluster),
+            "name": info.name,
+            "size": info.size,
+            "centroid": info.centroid,
+        }
+        for info in clusters
+    ]
+    return pd.DataFrame(rows, columns=["kind", "key", "name", "size", "centroid"])
+
+
+@dataclass
+class FittedModels:
+    """What `fit_models` returns: the models plus the cleaned data and features it fitted them on."""
+
+    models: PipelineModels
+    data: CleanInputs
+    features: pd.DataFrame
+    counts: dict[str, Any]
+    metrics: dict[str, Any]
+    timings: dict[str, float]
+    warnings: list[str]
+
+
+def fit_models(
+    inputs: PipelineInputs, *, as_of: object, params: PipelineParams | None = None
+) -> FittedModels:
+    """Clean all inputs, build features and fit every population-level model as of `as_of`."""
+    params = params or PipelineParams()
+    moment = as_utc_timestamp(as_of)
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    metrics: dict[str, Any] = {}
+    with _timed(timings, "clean"):
+        data, counts = _clean(inputs, moment, params)
+    with _timed(timings, "features"):
+        features = customer_features(
+            data.orders,
+            data.events,
+            data.interactions,
+            data.campaign_responses,
+            as_of=moment,
+            customers=data.customers,
+        )
+    with _timed(timings, "rfm"):
+        reference = fit_rfm_reference(features)
+    with _timed(timings, "clv"):
+        bg, gg = _fit_clv(data.orders, moment, params, warnings)
+    with _timed(timings, "churn"):
+        churn_model, metrics["churn"] = _fit_churn(data, moment, params, warnings)
+    with _timed(timings, "clusters"):
+        _, cluster_model = fit_clusters(
+            features,
+            k_range=params.k_range,
+            sample_size=params.cluster_sample_size,
+            random_state=params.random_state,
+        )
+        if len(cluster_model.infos) <= 1 and len(features):
+            warnings.append("clusters skipped: too few distinct customers; everyone is in one cluster")
+    with _timed(timings, "rules"):
+        rules = association_rules(
+            data.orders,
+            min_support=params.rules_min_support,
+            min_confidence=params.rules_min_confidence,
+            max_len=params.rules_max_len,
+        )
+    models = PipelineModels(
+        as_of=moment,
+        params=params,
+        rfm_reference=reference,
+        bgnbd=bg,
+        gamma_gamma=gg,
+        churn=churn_model,
+        clusters=cluster_model,
+        rules=rules,
+    )
+    metrics["bgnbd"] = (
+        None if bg is None else {k: getattr(bg, k) for k in ("r", "alpha", "a", "b", "log_likelihood")}
+    )
+    metrics["gamma_gamma"] = (
+        None if gg is None else {k: getattr(gg, k) for k in ("p", "q", "v", "log_likelihood")}
+    )
+    infos = cluster_model.infos
+    metrics["clusters"] = {
+        "k": infos[0].k if infos else 0,
+        "silhouette": infos[0].silhouette if infos else None,
+    }
+    metrics["rules"] = {"count": len(rules)}
+    counts.update(orders=len(data.orders), events=len(data.events))
+    return FittedModels(models, data, features, counts, metrics, timings, warnings)
+
+
+def run_pipeline(
+    inputs: PipelineInputs, *, as_of: object, params: PipelineParams | None = None
+) -> PipelineOutputs:
+    """Fit every model and score every customer as of `as_of` (see the module docstring)."""
+    fitted = fit_models(inputs, as_of=as_of, params=params)
+    models = fitted.models
+    with _timed(fitted.timings, "score"):
+        profiles, offers = score_profiles(models, fitted.data, fitted.features, as_of=models.as_of)
+    counts = {
+        **fitted.counts,
+        "customers": len(profiles),
+        "buyers": int((profiles["frequency"] > 0).sum()),
+        "offers": len(offers),
+    }
+    return PipelineOutputs(
+        profiles=profiles,
+        segments=_segments(profiles, models.clusters.infos),
+        rules=models.rules,
+        offers=offers,
+        clusters=models.clusters.infos,
+        models=models,
+        counts=counts,
+        metrics=fitted.metrics,
+        timings=fitted.timings,
+        warnings=fitted.warnings,
+    )
+
+
+def _only(frame: pd.DataFrame | None, customer_ids: pd.Index) -> pd.DataFrame | None:
+    if frame is None or "customer_id" not in frame.columns:
+        return frame
+    return frame[frame["customer_id"].astype("str").isin(customer_ids)]
+
+
+def score_customers(
+    models: PipelineModels,
+    inputs: PipelineInputs,
+    *,
+    as_of: object,
+    customer_ids: list[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(profiles, offers) for `customer_ids` (default: everyone in `inputs`) with already fitted models.
+
+    For scoring a run chunk by chunk, or refreshing customers between runs: `inputs` need only hold
+    those customers' rows. RFM scores stay relative to the population the models were fitted on, and
+    every customer asked for gets a row, even one without any data yet.
+    """
+    moment = as_utc_timestamp(as_of)
+    if customer_ids is not None:
+        wanted = pd.Index([str(c) for c in customer_ids], dtype="str").unique()
+        inputs = PipelineInputs(
+            customers=_only(inputs.customers, wanted),
+            orders=_only(inputs.orders, wanted),
+            events=_only(inputs.events, wanted),
+            interactions=_only(inputs.interactions, wanted),
+            campaign_responses=_only(inputs.campaign_responses, wanted),
+        )
+    data, _ = _clean(inputs, moment, models.params)
+    known = data.customers
+    if customer_ids is not None:
+        known = pd.concat([known, pd.DataFrame({"customer_id": wanted})], ignore_index=True)
+    features = customer_features(
+        data.orders, data.events, data.interactions, data.campaign_responses, as_of=moment, customers=known
+    )
+    if customer_ids is not None:
+        features = features.loc[wanted]
+    return score_profiles(models, data, features, as_of=moment)
+
+
+def score_customer(
+    models: PipelineModels, inputs: PipelineInputs, *, customer_id: str, as_of: object
+) -> pd.DataFrame:
+    """One customer's refreshed profile row (same columns as `run_pipeline` profiles); see score_customers."""
+    profiles, _ = score_customers(models, inputs, as_of=as_of, customer_ids=[str(customer_id)])
+    return profiles
