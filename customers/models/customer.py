@@ -27,7 +27,11 @@ class CustomerQuerySet(VisibleQuerySet):
         if not user.is_authenticated:
             return self.none()
         direct = CustomerShare.objects.filter(user=user).values("customer_id")
-        team_ids = list(user.groups.values_list("pk", flat=True))
+        team_ids = getattr(user, "_crm_team_ids", None)
+        if team_ids is None:
+            # Cached on the request's user object: panels of other apps ask visible_to() many times.
+            team_ids = list(user.groups.values_list("pk", flat=True))
+            user._crm_team_ids = team_ids
         team = CustomerTeamShare.objects.filter(group_id__in=team_ids).values("customer_id")
         if is_mongodb():
             # MongoDB: keep the query to plain lookups; shares per user are few, so a list is cheap.

@@ -46,13 +46,21 @@ MERGEABLE_FIELDS = [
 _UNIQUE_PER_CUSTOMER = {CustomerTag: "tag_id", CustomerShare: "user_id", CustomerTeamShare: "group_id"}
 
 
+class _SnapshotEncoder(DjangoJSONEncoder):
+    def default(self, o: Any) -> Any:
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)  # e.g. a MongoDB ObjectId user key
+
+
 def _snapshot(customer: Customer) -> dict[str, Any]:
     data = model_to_dict(customer, exclude=["tags"])
     data.update(id=customer.pk, created_at=customer.created_at, updated_at=customer.updated_at)
     data["contact_methods"] = list(customer.contact_methods.values("id", "kind", "value", "is_primary"))
     data["addresses"] = list(customer.addresses.values("id", "label", "province", "city", "street"))
     data["tags"] = list(customer.customer_tags.values_list("tag__name", flat=True))
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(data, cls=_SnapshotEncoder))
 
 
 def _move_related(loser: Customer, survivor: Customer) -> dict[str, int]:

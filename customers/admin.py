@@ -1,0 +1,183 @@
+"""Managers' admin for every customers model; bulk actions call the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import (
+    Address,
+    ContactMethod,
+    Customer,
+    CustomerImport,
+    CustomerMerge,
+    CustomerShare,
+    CustomerTag,
+    CustomerTeamShare,
+    CustomFieldDefinition,
+    Partner,
+    PartnerContact,
+    Relationship,
+    Tag,
+)
+from customers.services import customer_assign_owner, customer_set_consent
+
+
+class ContactMethodInline(admin.TabularInline):
+    model = ContactMethod
+    extra = 0
+    fields = ["kind", "value", "is_primary", "is_verified"]
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+
+
+class CustomerShareInline(admin.TabularInline):
+    model = CustomerShare
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class CustomerTagInline(admin.TabularInline):
+    model = CustomerTag
+    extra = 0
+    autocomplete_fields = ["tag"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "lifecycle_stage", "source", "owner", "created_at"]
+    list_filter = ["lifecycle_stage", "source", "kind", "marketing_consent"]
+    search_fields = ["name", "company_name", "external_id", "=contact_methods__value_normalized"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+    show_full_result_count = False
+    readonly_fields = ["consent_changed_at", "created_at", "updated_at"]
+    inlines = [ContactMethodInline, AddressInline, CustomerTagInline, CustomerShareInline]
+    actions = ["assign_to_me", "record_consent_withdrawn"]
+    date_hierarchy = None
+
+    @admin.action(description=_("Make me the owner of the selected customers"))
+    def assign_to_me(self, request: Any, queryset: Any) -> None:
+        count = customer_assign_owner(customer_ids=queryset.values_list("pk", flat=True), owner=request.user)
+        self.message_user(request, _("%(n)s customers reassigned.") % {"n": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Record that marketing consent was withdrawn (by phone)"))
+    def record_consent_withdrawn(self, request: Any, queryset: Any) -> None:
+        for customer in queryset[:1000]:
+            customer_set_consent(customer=customer, consent=False, channel=Customer.ConsentChannel.PHONE)
+        self.message_user(request, _("Consent withdrawal recorded."), messages.SUCCESS)
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin):
+    list_display = ["value", "kind", "customer", "is_primary", "is_verified"]
+    list_filter = ["kind", "is_primary", "is_verified"]
+    search_fields = ["=value_normalized", "value"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ["customer", "province", "city", "district", "is_default"]
+    list_filter = ["is_default", "province"]
+    search_fields = ["city", "street", "postal_code"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    show_full_result_count = False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "color"]
+    search_fields = ["name"]
+
+
+@admin.register(CustomerTag)
+class CustomerTagAdmin(admin.ModelAdmin):
+    list_display = ["customer", "tag"]
+    list_filter = ["tag"]
+    search_fields = ["tag__name"]
+    list_select_related = ["customer", "tag"]
+    autocomplete_fields = ["customer", "tag"]
+    show_full_result_count = False
+
+
+@admin.register(CustomerShare)
+class CustomerShareAdmin(admin.ModelAdmin):
+    list_display = ["customer", "user", "created_at"]
+    search_fields = ["user__username"]
+    list_filter = ["user"]
+    list_select_related = ["customer", "user"]
+    autocomplete_fields = ["customer", "user"]
+
+
+@admin.register(CustomerTeamShare)
+class CustomerTeamShareAdmin(admin.ModelAdmin):
+    list_display = ["customer", "group", "created_at"]
+    search_fields = ["group__name"]
+    list_filter = ["group"]
+    list_select_related = ["customer", "group"]
+    autocomplete_fields = ["customer", "group"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "city", "owner", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "email", "phone"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+
+
+@admin.register(PartnerContact)
+class PartnerContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "partner", "phone", "email"]
+    search_fields = ["name", "email", "phone"]
+    list_filter = ["partner__kind"]
+    list_select_related = ["partner"]
+    autocomplete_fields = ["partner"]
+
+
+@admin.register(Relationship)
+class RelationshipAdmin(admin.ModelAdmin):
+    list_display = ["customer", "kind", "related_customer", "partner"]
+    list_filter = ["kind"]
+    search_fields = ["note"]
+    list_select_related = ["customer", "related_customer", "partner"]
+    autocomplete_fields = ["customer", "related_customer", "partner"]
+    show_full_result_count = False
+
+
+@admin.register(CustomFieldDefinition)
+class CustomFieldDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["label", "key", "field_type", "required", "filterable", "is_active", "position"]
+    list_filter = ["field_type", "is_active", "required"]
+    search_fields = ["label", "key"]
+    list_editable = ["position", "is_active"]
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(admin.ModelAdmin):
+    list_display = ["merged_customer_name", "survivor_name", "merged_by", "created_at"]
+    search_fields = ["merged_customer_name", "survivor_name", "=merged_customer_id"]
+    list_filter = ["created_at"]
+    list_select_related = ["survivor", "merged_by"]
+    autocomplete_fields = ["survivor", "merged_by"]
+    readonly_fields = [f.name for f in CustomerMerge._meta.fields]
+
+
+@admin.register(CustomerImport)
+class CustomerImportAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "status", "total_rows", "error_count", "created_by", "created_at"]
+    list_filter = ["status", "file_format"]
+    search_fields = ["original_name"]
+    list_select_related = ["created_by"]
+    autocomplete_fields = ["created_by"]
+    readonly_fields = ["errors", "headers"]

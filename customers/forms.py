@@ -1,0 +1,340 @@
+"""Forms: customer edit (with custom fields), inline contact methods/addresses, filters, merge, import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from crm_site.visibility import sees_everything
+from customers.importing import ENCODINGS, TARGETS
+from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Partner, Tag
+from customers.selectors import SORTS, custom_field_definitions
+from customers.services import custom_attributes_clean
+
+FieldType = CustomFieldDefinition.FieldType
+
+
+def custom_form_field(definition: CustomFieldDefinition, *, for_filter: bool = False) -> forms.Field:
+    """The Django form field for a custom field definition."""
+    common: dict[str, Any] = {
+        "label": definition.label,
+        "required": definition.required and not for_filter,
+        "help_text": "" if for_filter else definition.help_text,
+    }
+    if definition.field_type == FieldType.NUMBER:
+        return forms.DecimalField(**common)
+    if definition.field_type == FieldType.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if definition.field_type in (FieldType.CHOICE, FieldType.BOOLEAN):
+        if definition.field_type == FieldType.BOOLEAN:
+            choices = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]
+        else:
+            choices = [("", "—"), *((c, c) for c in definition.choice_list())]
+        return forms.ChoiceField(choices=choices, **common)
+    return forms.CharField(max_length=1000, **common)
+
+
+def _owner_queryset() -> Any:
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class CustomerForm(forms.ModelForm):
+    """The customer's own fields plus its custom fields (``cf_<key>``) and tags as text."""
+
+    tag_names = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Separate tags with commas."), max_length=500
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "kind",
+            "name",
+            "gender",
+            "birth_date",
+            "company_name",
+            "job_title",
+            "industry",
+            "company_size",
+            "website",
+            "tax_number",
+            "lifecycle_stage",
+            "source",
+            "owner",
+            "external_id",
+            "marketing_consent",
+            "consent_channel",
+            "consent_note",
+            "notes",
+        ]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.definitions = custom_field_definitions()
+        if sees_everything(user):
+            self.fields["owner"].queryset = _owner_queryset()
+        else:
+            # Sales staff keep what they create; reassigning is a manager's call.
+            del self.fields["owner"]
+        for definition in self.definitions:
+            self.fields[f"cf_{definition.key}"] = custom_form_field(definition)
+            value = (self.instance.attributes or {}).get(definition.key)
+            if definition.field_type == FieldType.BOOLEAN and value is not None:
+                value = "yes" if value else "no"
+            self.initial.setdefault(f"cf_{definition.key}", value)
+        if not self.instance._state.adding:
+            self.initial.setdefault("tag_names", ", ".join(self.instance.tags.values_list("name", flat=True)))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        custom = [f"cf_{d.key}" for d in self.definitions]
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Customer"),
+                Row(Column("kind", css_class="col-md-3"), Column("name", css_class="col-md-9")),
+                Row(
+                    Column("gender", css_class="col-md-4"),
+                    Column("birth_date", css_class="col-md-4"),
+                    Column("external_id", css_class="col-md-4"),
+                ),
+                Row(
+                    Column("lifecycle_stage", css_class="col-md-4"),
+                    Column("source", css_class="col-md-4"),
+                    *([Column("owner", css_class="col-md-4")] if "owner" in self.fields else []),
+                ),
+                "tag_names",
+            ),
+            Fieldset(
+                _("Company"),
+                Row(Column("company_name", css_class="col-md-6"), Column("job_title", css_class="col-md-6")),
+                Row(
+                    Column("industry", css_class="col-md-4"),
+                    Column("company_size", css_class="col-md-4"),
+                    Column("tax_number", css_class="col-md-4"),
+                ),
+                "website",
+            ),
+            Fieldset(
+                _("Marketing consent"),
+                Row(
+                    Column("marketing_consent", css_class="col-md-3"),
+                    Column("consent_channel", css_class="col-md-3"),
+                    Column("consent_note", css_class="col-md-6"),
+                ),
+            ),
+            *([Fieldset(_("Custom fields"), *custom)] if custom else []),
+            "notes",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        raw = {}
+        for definition in self.definitions:
+            value = cleaned.get(f"cf_{definition.key}")
+            if definition.field_type == FieldType.BOOLEAN and value in ("yes", "no"):
+                value = value == "yes"
+            raw[definition.key] = value
+        try:
+            cleaned["attributes"] = custom_attributes_clean(raw, existing=self.instance.attributes)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                self.add_error(key if key in self.fields else None, messages)
+        return cleaned
+
+    def service_fields(self) -> dict[str, Any]:
+        """The cleaned values as keyword arguments of ``customer_save``."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
+        data["attributes"] = self.cleaned_data.get("attributes", {})
+        data["external_id"] = data.get("external_id") or None
+        if self.instance._state.adding and "owner" not in self.fields:
+            data["owner"] = self.user
+        return data
+
+    def tag_list(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data.get("tag_names", "").split(",") if name.strip()]
+
+
+def _formset_helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.template = "bootstrap5/table_inline_formset.html"
+    return helper
+
+
+ContactMethodFormSet = forms.inlineformset_factory(
+    Customer,
+    ContactMethod,
+    fields=["kind", "value", "label", "is_primary", "is_verified"],
+    extra=1,
+    can_delete=True,
+)
+AddressFormSet = forms.inlineformset_factory(
+    Customer,
+    Address,
+    fields=["label", "country", "province", "city", "district", "street", "postal_code", "is_default"],
+    extra=1,
+    can_delete=True,
+)
+FORMSET_HELPER = _formset_helper()
+
+
+def formset_rows(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
+    """The changed rows of an inline formset as service input (``id``/``delete`` plus fields)."""
+    rows = []
+    for form in formset.forms:
+        # UUID keys are set before saving, so "new row" is _state.adding, not a missing pk.
+        existing = not form.instance._state.adding
+        if not form.has_changed() and not existing:
+            continue
+        deleting = formset.can_delete and form.cleaned_data.get("DELETE", False)
+        if deleting and not existing:
+            continue
+        row = {"id": form.instance.pk if existing else None, "delete": deleting}
+        if not deleting:
+            row.update(
+                {
+                    name: value
+                    for name, value in form.cleaned_data.items()
+                    if name not in ("id", "DELETE", formset.fk.name)
+                }
+            )
+        rows.append(row)
+    return rows
+
+
+class CustomerFilterForm(forms.Form):
+    """The list's search box, filters and sort, all optional (GET)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none(), required=False)
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", "—"), *Customer.LifecycleStage.choices]
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), required=False, choices=[("", "—"), *Customer.Source.choices]
+    )
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "—"), *Customer.Kind.choices])
+    tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.all(), required=False)
+    consent = forms.ChoiceField(
+        label=_("Marketing consent"), required=False, choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))]
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("name", _("Name A–Z")),
+            ("-name", _("Name Z–A")),
+            ("-created", _("Newest first")),
+            ("created", _("Oldest first")),
+            ("-updated", _("Recently changed")),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _owner_queryset()
+        self.definitions = custom_field_definitions(filterable_only=True)
+        for definition in self.definitions:
+            self.fields[f"cf_{definition.key}"] = custom_form_field(definition, for_filter=True)
+
+    def filters(self) -> dict[str, Any]:
+        """Selector filters from the valid part of the input (a bad value is ignored, not fatal)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        filters: dict[str, Any] = {}
+        for name in ("q", "stage", "source", "kind", "consent"):
+            if data.get(name):
+                filters[name] = data[name]
+        if data.get("owner"):
+            filters["owner"] = data["owner"].pk
+        if data.get("tag"):
+            filters["tag"] = data["tag"].pk
+        for definition in self.definitions:
+            value = data.get(f"cf_{definition.key}")
+            if value not in (None, ""):
+                filters[f"cf_{definition.key}"] = value
+        return filters
+
+    def sort_key(self) -> str:
+        value = (getattr(self, "cleaned_data", None) or {}).get("sort") or "name"
+        return value if value in SORTS else "name"
+
+
+class MergeForm(forms.Form):
+    """For each field that differs: keep the survivor's value or take the duplicate's."""
+
+    def __init__(self, *args: Any, field_rows: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.field_rows = [row for row in field_rows if row["differs"]]
+        for row in self.field_rows:
+            self.fields[row["name"]] = forms.ChoiceField(
+                label=row["label"],
+                choices=[("survivor", str(row["survivor"] or "—")), ("loser", str(row["loser"] or "—"))],
+                initial="survivor" if row["survivor"] not in (None, "") else "loser",
+                widget=forms.RadioSelect,
+            )
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("merge", _("Merge"), css_class="btn-danger"))
+
+    def take_from_loser(self) -> list[str]:
+        return [name for name, choice in self.cleaned_data.items() if choice == "loser"]
+
+
+class PartnerForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = ["kind", "name", "website", "phone", "email", "city", "notes", "is_active"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Div(*self.Meta.fields))
+        self.helper.add_input(Submit("save", _("Save")))
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"))
+    encoding = forms.ChoiceField(
+        label=_("Encoding (CSV only)"), choices=ENCODINGS, initial="utf-8-sig", required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+        self.helper.add_input(Submit("upload", _("Upload")))
+
+
+class ImportMappingForm(forms.Form):
+    """One select per target field, offering the file's columns."""
+
+    def __init__(
+        self, *args: Any, headers: list[str], initial_mapping: dict[str, str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        columns = [("", _("— not imported —")), *((header, header) for header in headers if header)]
+        targets = dict(TARGETS)
+        targets.update({f"cf_{d.key}": d.label for d in custom_field_definitions()})
+        for target, label in targets.items():
+            self.fields[target] = forms.ChoiceField(
+                label=label, choices=columns, required=False, initial=initial_mapping.get(target, "")
+            )
+        self.helper = FormHelper()
+        self.helper.form_class = "row row-cols-md-3 g-2"
+        self.helper.add_input(Submit("check", _("Check the rows (dry run)")))
+
+    def mapping(self) -> dict[str, str]:
+        return {target: column for target, column in self.cleaned_data.items() if column}

@@ -1,0 +1,275 @@
+"""Reading and checking import files row by row (streamed: 100,000 rows never sit in memory at once)."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from customers.models import Customer, CustomFieldDefinition
+from customers.normalize import normalize_phone
+
+csv.field_size_limit(1_000_000)
+ENCODINGS = [("utf-8-sig", gettext_lazy("UTF-8")), ("gb18030", gettext_lazy("GB18030 (GBK, Chinese Excel)"))]
+
+# target -> label; "cf_<key>" targets are added for custom fields.
+TARGETS: dict[str, Any] = {
+    "external_id": gettext_lazy("External id"),
+    "name": gettext_lazy("Name"),
+    "kind": gettext_lazy("Kind (person/company)"),
+    "gender": gettext_lazy("Gender"),
+    "birth_date": gettext_lazy("Birth date (YYYY-MM-DD)"),
+    "company_name": gettext_lazy("Company name"),
+    "job_title": gettext_lazy("Job title"),
+    "industry": gettext_lazy("Industry"),
+    "lifecycle_stage": gettext_lazy("Lifecycle stage"),
+    "source": gettext_lazy("Source"),
+    "owner": gettext_lazy("Owner (username)"),
+    "marketing_consent": gettext_lazy("Marketing consent (yes/no)"),
+    "notes": gettext_lazy("Notes"),
+    "mobile": gettext_lazy("Mobile"),
+    "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("Email"),
+    "wechat": gettext_lazy("WeChat"),
+    "province": gettext_lazy("Province"),
+    "city": gettext_lazy("City"),
+    "district": gettext_lazy("District"),
+    "street": gettext_lazy("Street"),
+    "postal_code": gettext_lazy("Postal code"),
+    "tags": gettext_lazy("Tags (comma separated)"),
+}
+CHOICE_TARGETS = {
+    "kind": Customer.Kind,
+    "gender": Customer.Gender,
+    "lifecycle_stage": Customer.LifecycleStage,
+    "source": Customer.Source,
+}
+CONTACT_TARGETS = ("mobile", "phone", "email", "wechat")
+ADDRESS_TARGETS = ("province", "city", "district", "street", "postal_code")
+MAX_ERRORS_KEPT = 10_000
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (wrong encoding, not a spreadsheet, empty)."""
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def iter_rows(path: str, file_format: str, encoding: str) -> Iterator[tuple[int, list[Any]]]:
+    """(spreadsheet row number, cells) for every row including the header (row 1)."""
+    if file_format == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise ImportFileError(_("This is not a readable XLSX file.")) from exc
+        try:
+            sheet = workbook.worksheets[0]
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, [_cell(value) for value in row]
+        finally:
+            workbook.close()
+        return
+    with open(path, "rb") as raw:
+        head = raw.read(4096)
+        if b"\x00" in head:
+            raise ImportFileError(_("This looks like a binary file, not CSV text."))
+    label = dict(ENCODINGS).get(encoding, encoding)
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            for number, row in enumerate(csv.reader(handle), start=1):
+                yield number, [_cell(value) for value in row]
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            _(
+                "The file is not valid %(encoding)s text (bad byte at position %(position)s). Save it as "
+                "UTF-8 or choose the encoding it was saved in."
+            )
+            % {"encoding": label, "position": exc.start}
+        ) from exc
+    except csv.Error as exc:
+        raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
+
+
+def read_headers(path: str, file_format: str, encoding: str) -> list[str]:
+    """The header row; ImportFileError when the file is unreadable or has no header."""
+    for _number, cells in iter_rows(path, file_format, encoding):
+        headers = [str(cell) for cell in cells]
+        if not any(headers):
+            break
+        if len(headers) > 200 or any(len(header) > 200 for header in headers):
+            raise ImportFileError(_("The first row does not look like column names."))
+        return headers
+    raise ImportFileError(_("The file is empty: it needs a header row and at least one customer."))
+
+
+def guess_mapping(headers: list[str], targets: dict[str, Any]) -> dict[str, str]:
+    """target -> column name, where a column is named like the target (in English or its label)."""
+    mapping = {}
+    lowered = {header.strip().lower(): header for header in headers}
+    for target, label in targets.items():
+        for candidate in (target, str(label).lower(), target.replace("_", " ")):
+            if candidate.lower() in lowered:
+                mapping[target] = lowered[candidate.lower()]
+                break
+    return mapping
+
+
+def _parse_bool(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "y", "是", "同意"}:
+        return True
+    if text in {"0", "false", "no", "n", "否", "", "不同意"}:
+        return False
+    raise ValidationError(_("%(value)s is not yes or no.") % {"value": value})
+
+
+def _parse_date(value: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"):
+        try:
+            parsed = datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if parsed > datetime.date.today():
+            raise ValidationError(_("%(value)s is in the future.") % {"value": text})
+        return parsed
+    raise ValidationError(_("%(value)s is not a date (use YYYY-MM-DD).") % {"value": text})
+
+
+def _parse_choice(target: str, value: Any) -> str:
+    choices = CHOICE_TARGETS[target]
+    text = str(value).strip().lower()
+    for choice_value, choice_label in choices.choices:
+        if text in (choice_value, str(choice_label).lower()):
+            return choice_value
+    raise ValidationError(
+        _("%(value)s is not one of: %(allowed)s.") % {"value": value, "allowed": ", ".join(choices.values)}
+    )
+
+
+class RowChecker:
+    """Turns a mapped row into clean values, or a list of (field, reason) problems."""
+
+    def __init__(self, *, headers: list[str], mapping: dict[str, str], owners: dict[str, Any]) -> None:
+        self.owners = owners
+        self.definitions = {d.key: d for d in CustomFieldDefinition.objects.filter(is_active=True)}
+        positions = {header: index for index, header in enumerate(headers)}
+        self.columns = {
+            target: positions[column] for target, column in mapping.items() if column in positions
+        }
+        self.seen_external_ids: dict[str, int] = {}
+
+    def check(self, number: int, cells: list[Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        raw = {target: (cells[index] if index < len(cells) else "") for target, index in self.columns.items()}
+        values: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+
+        def fail(field: str, message: Any) -> None:
+            problems.append((field, str(message)))
+
+        name = str(raw.get("name", "")).strip()
+        if not name:
+            fail("name", _("A name is required."))
+        elif len(name) > 200:
+            fail("name", _("The name is longer than 200 characters."))
+        values["name"] = name
+        external_id = str(raw.get("external_id", "")).strip()
+        if external_id:
+            if len(external_id) > 100:
+                fail("external_id", _("The external id is longer than 100 characters."))
+            elif external_id in self.seen_external_ids:
+                fail(
+                    "external_id",
+                    _("Duplicate external id %(id)s (also on row %(row)s).")
+                    % {"id": external_id, "row": self.seen_external_ids[external_id]},
+                )
+            else:
+                self.seen_external_ids[external_id] = number
+        values["external_id"] = external_id or None
+        for target, value in raw.items():
+            if target in ("name", "external_id") or value in ("", None):
+                continue
+            try:
+                values[target] = self._value(target, value)
+            except ValidationError as exc:
+                fail(target, " ".join(exc.messages))
+        for key, definition in self.definitions.items():
+            target = f"cf_{key}"
+            if target not in self.columns and not definition.required:
+                continue
+            try:
+                values[target] = definition.to_json(raw.get(target))
+            except ValidationError as exc:
+                fail(target, " ".join(exc.messages))
+        return values, problems
+
+    def _value(self, target: str, value: Any) -> Any:
+        if target in CHOICE_TARGETS:
+            return _parse_choice(target, value)
+        if target == "birth_date":
+            return _parse_date(value)
+        if target == "marketing_consent":
+            return _parse_bool(value)
+        if target == "owner":
+            username = str(value).strip()
+            if username not in self.owners:
+                raise ValidationError(_("Unknown owner %(name)s.") % {"name": username})
+            return self.owners[username]
+        if target == "email":
+            text = str(value).strip()
+            try:
+                validate_email(text)
+            except ValidationError:
+                raise ValidationError(
+                    _("%(value)s is not a valid email address.") % {"value": text}
+                ) from None
+            return text
+        if target in ("mobile", "phone"):
+            text = str(value).strip()
+            if not 5 <= len(normalize_phone(text)) <= 15:
+                raise ValidationError(
+                    _("%(value)s is not a phone number (5 to 15 digits).") % {"value": text}
+                )
+            return text
+        if target == "tags":
+            return [tag.strip()[:60] for tag in str(value).split(",") if tag.strip()]
+        if target.startswith("cf_"):
+            return value
+        text = str(value).strip()
+        limit = 255 if target != "notes" else 10_000
+        if len(text) > limit:
+            raise ValidationError(_("Longer than %(limit)s characters.") % {"limit": limit})
+        return text
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Stop spreadsheet formula injection: text starting with = + - @ tab or CR gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_line(cells: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue()

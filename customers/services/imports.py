@@ -1,0 +1,263 @@
+"""Customer import: upload, map columns, dry run (every invalid row listed), then all-or-nothing commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from crm_site.db import atomic, on_commit
+from customers.importing import (
+    ADDRESS_TARGETS,
+    CONTACT_TARGETS,
+    MAX_ERRORS_KEPT,
+    ImportFileError,
+    RowChecker,
+    iter_rows,
+    read_headers,
+)
+from customers.models import Address, ContactMethod, Customer, CustomerImport, CustomerTag, Tag
+from customers.normalize import normalize_contact
+from customers.selectors import customer_ids_by_external_id
+
+CHUNK = 1000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+Status = CustomerImport.Status
+
+
+def customer_import_create(*, upload: UploadedFile, encoding: str, user: Any) -> CustomerImport:
+    """Store the uploaded file and read its header row; ValidationError when the file is unusable."""
+    name = upload.name or "upload"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ("csv", "xlsx"):
+        raise ValidationError({"file": _("Upload a .csv or .xlsx file.")})
+    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": _("The file is larger than 50 MB.")})
+    job = CustomerImport(created_by=user, original_name=name[:255], file_format=extension, encoding=encoding)
+    job.file.save(f"{job.pk}.{extension}", upload, save=False)
+    try:
+        job.headers = read_headers(job.file.path, extension, encoding)
+    except ImportFileError as exc:
+        job.file.delete(save=False)
+        raise ValidationError({"file": str(exc)}) from exc
+    with atomic():
+        job.full_clean()
+        job.save()
+    return job
+
+
+def _owners() -> dict[str, Any]:
+    return {user.get_username(): user for user in get_user_model().objects.filter(is_active=True)}
+
+
+def _checked_rows(job: CustomerImport, checker: RowChecker) -> Iterator[tuple[int, dict, list]]:
+    rows = iter_rows(job.file.path, job.file_format, job.encoding)
+    next(rows, None)  # header
+    for number, cells in rows:
+        if not any(cell not in ("", None) for cell in cells):
+            continue  # blank lines are not customers
+        values, problems = checker.check(number, cells)
+        yield number, values, problems
+
+
+@atomic
+def customer_import_set_mapping(*, job: CustomerImport, mapping: dict[str, str]) -> CustomerImport:
+    """Save which column feeds which field; the name column is mandatory."""
+    mapping = {target: column for target, column in mapping.items() if column}
+    if "name" not in mapping:
+        raise ValidationError({"name": _("Choose the column that holds the customer name.")})
+    unknown = set(mapping.values()) - set(job.headers)
+    if unknown:
+        raise ValidationError(_("Unknown columns: %(columns)s") % {"columns": ", ".join(sorted(unknown))})
+    job.mapping = mapping
+    job.status = Status.VALIDATING
+    job.errors, job.error_count, job.processed_rows, job.message = [], 0, 0, ""
+    job.save()
+    return job
+
+
+def customer_import_validate(*, job: CustomerImport) -> CustomerImport:
+    """The dry run: check every row, count creates/updates, record each invalid row; writes no customer."""
+    checker = RowChecker(headers=job.headers, mapping=job.mapping, owners=_owners())
+    errors: list[dict[str, Any]] = []
+    error_count = total = to_update = 0
+    pending: list[str] = []
+    try:
+        for number, values, problems in _checked_rows(job, checker):
+            total += 1
+            if problems:
+                error_count += 1
+                for field, message in problems:
+                    if len(errors) < MAX_ERRORS_KEPT:
+                        errors.append({"row": number, "field": field, "message": message})
+            if values.get("external_id"):
+                pending.append(values["external_id"])
+            if len(pending) >= CHUNK:
+                to_update += len(customer_ids_by_external_id(pending))
+                pending = []
+            if total % 5000 == 0:
+                CustomerImport.objects.filter(pk=job.pk).update(processed_rows=total)
+    except ImportFileError as exc:
+        job.status, job.message = Status.FAILED, str(exc)
+        job.save()
+        return job
+    to_update += len(customer_ids_by_external_id(pending))
+    job.total_rows = job.processed_rows = total
+    job.errors, job.error_count = errors, error_count
+    job.to_update, job.to_create = to_update, total - to_update
+    if total == 0:
+        job.status, job.message = Status.FAILED, _("The file is empty: it has a header row but no customers.")
+    else:
+        job.status = Status.INVALID if error_count else Status.VALID
+    job.save()
+    return job
+
+
+def customer_import_commit(*, job: CustomerImport) -> CustomerImport:
+    """Write every row, or none: any invalid row (or failure) rolls the whole import back."""
+    if job.status != Status.VALID:
+        raise ValidationError(_("Only a checked import without invalid rows can be imported."))
+    checker = RowChecker(headers=job.headers, mapping=job.mapping, owners=_owners())
+    job.status = Status.IMPORTING
+    job.save()
+    created = updated = 0
+    try:
+        with atomic():
+            batch: list[dict[str, Any]] = []
+            for number, values, problems in _checked_rows(job, checker):
+                if problems:
+                    field, message = problems[0]
+                    raise ValidationError(
+                        _("Row %(row)s, %(field)s: %(message)s")
+                        % {"row": number, "field": field, "message": message}
+                    )
+                batch.append(values)
+                if len(batch) >= CHUNK:
+                    c, u = _write_batch(batch, job)
+                    created, updated, batch = created + c, updated + u, []
+            if batch:
+                c, u = _write_batch(batch, job)
+                created, updated = created + c, updated + u
+    except (ValidationError, ImportFileError) as exc:
+        job.status, job.message = Status.FAILED, " ".join(getattr(exc, "messages", [str(exc)]))
+        job.save()
+        return job
+    job.status = Status.DONE
+    job.to_create, job.to_update, job.processed_rows = created, updated, created + updated
+    job.message = _("%(created)s customers created, %(updated)s updated.") % {
+        "created": created,
+        "updated": updated,
+    }
+    job.save()
+    return job
+
+
+CUSTOMER_TARGETS = (
+    "name",
+    "kind",
+    "gender",
+    "birth_date",
+    "company_name",
+    "job_title",
+    "industry",
+    "lifecycle_stage",
+    "source",
+    "owner",
+    "marketing_consent",
+    "notes",
+)
+
+
+def _write_batch(batch: list[dict[str, Any]], job: CustomerImport) -> tuple[int, int]:
+    """Create or update one chunk of rows with a fixed number of queries."""
+    existing_ids = customer_ids_by_external_id(v["external_id"] for v in batch if v.get("external_id"))
+    existing = Customer.objects.in_bulk(list(existing_ids.values()))
+    new_customers: list[Customer] = []
+    changed: list[Customer] = []
+    pairs: list[tuple[Customer, dict[str, Any]]] = []
+    changed_fields: set[str] = set()
+    for values in batch:
+        customer_id = existing_ids.get(values.get("external_id") or "")
+        customer = (
+            existing[customer_id]
+            if customer_id
+            else Customer(
+                external_id=values.get("external_id"), owner=job.created_by, source=Customer.Source.IMPORT
+            )
+        )
+        for target in CUSTOMER_TARGETS:
+            if target in values:
+                setattr(customer, target, values[target])
+                changed_fields.add(target)
+        custom = {
+            key[3:]: value for key, value in values.items() if key.startswith("cf_") and value is not None
+        }
+        if custom:
+            customer.attributes = {**(customer.attributes or {}), **custom}
+            changed_fields.add("attributes")
+        if values.get("marketing_consent") is not None and "marketing_consent" in values:
+            customer.consent_channel = Customer.ConsentChannel.IMPORT
+            customer.consent_changed_at = job.created_at
+            changed_fields.update({"consent_channel", "consent_changed_at"})
+        (changed if customer_id else new_customers).append(customer)
+        pairs.append((customer, values))
+    Customer.objects.bulk_create(new_customers, batch_size=CHUNK)
+    if changed and changed_fields:
+        Customer.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=CHUNK)
+    _write_children(pairs)
+    return len(new_customers), len(changed)
+
+
+def _write_children(pairs: list[tuple[Customer, dict[str, Any]]]) -> None:
+    ids = [customer.pk for customer, _values in pairs]
+    known = set(
+        ContactMethod.objects.filter(customer_id__in=ids).values_list("customer_id", "value_normalized")
+    )
+    has_address = set(Address.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
+    contacts, addresses, links = [], [], []
+    tag_names = {name for _c, values in pairs for name in values.get("tags", [])}
+    tags = {tag.name: tag for tag in Tag.objects.filter(name__in=tag_names)}
+    missing = [Tag(name=name) for name in tag_names if name not in tags]
+    Tag.objects.bulk_create(missing)
+    tags.update({tag.name: tag for tag in missing})
+    linked = set(CustomerTag.objects.filter(customer_id__in=ids).values_list("customer_id", "tag_id"))
+    for customer, values in pairs:
+        for kind in CONTACT_TARGETS:
+            if values.get(kind):
+                normalized = normalize_contact(kind, values[kind])
+                if (customer.pk, normalized) not in known:
+                    known.add((customer.pk, normalized))
+                    contacts.append(
+                        ContactMethod(
+                            customer=customer, kind=kind, value=values[kind], value_normalized=normalized
+                        )
+                    )
+        if any(values.get(part) for part in ADDRESS_TARGETS) and customer.pk not in has_address:
+            has_address.add(customer.pk)
+            addresses.append(
+                Address(
+                    customer=customer,
+                    is_default=True,
+                    **{part: values.get(part, "") for part in ADDRESS_TARGETS},
+                )
+            )
+        for name in values.get("tags", []):
+            if (customer.pk, tags[name].pk) not in linked:
+                linked.add((customer.pk, tags[name].pk))
+                links.append(CustomerTag(customer=customer, tag=tags[name]))
+    ContactMethod.objects.bulk_create(contacts, batch_size=CHUNK)
+    Address.objects.bulk_create(addresses, batch_size=CHUNK)
+    CustomerTag.objects.bulk_create(links, batch_size=CHUNK)
+
+
+def customer_import_schedule(*, job: CustomerImport, step: str) -> None:
+    """Run the dry run or the commit as a Celery task once the current transaction commits."""
+    from customers.tasks import customer_import_commit_task, customer_import_validate_task
+
+    task = customer_import_validate_task if step == "validate" else customer_import_commit_task
+    job_id = str(job.pk)
+    on_commit(lambda: task.delay(job_id))

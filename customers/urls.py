@@ -1,0 +1,25 @@
+from django.urls import path
+
+from customers.views import customers, exports, imports, merge, partners
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", customers.CustomerListView.as_view(), name="index"),
+    path("new/", customers.CustomerCreateView.as_view(), name="customer-create"),
+    path("export.<str:file_format>", exports.customer_export, name="customer-export"),
+    path("duplicates/", merge.DuplicateListView.as_view(), name="duplicate-list"),
+    path("imports/", imports.ImportListView.as_view(), name="import-list"),
+    path("imports/new/", imports.ImportCreateView.as_view(), name="import-create"),
+    path("imports/<uuid:pk>/", imports.ImportDetailView.as_view(), name="import-detail"),
+    path("imports/<uuid:pk>/commit/", imports.ImportCommitView.as_view(), name="import-commit"),
+    path("partners/", partners.PartnerListView.as_view(), name="partner-list"),
+    path("partners/new/", partners.PartnerFormView.as_view(), name="partner-create"),
+    path("partners/<uuid:pk>/", partners.PartnerDetailView.as_view(), name="partner-detail"),
+    path("partners/<uuid:pk>/edit/", partners.PartnerFormView.as_view(), name="partner-update"),
+    path("<uuid:pk>/", customers.CustomerDetailView.as_view(), name="customer-detail"),
+    path("<uuid:pk>/edit/", customers.CustomerUpdateView.as_view(), name="customer-update"),
+    path("<uuid:pk>/delete/", customers.CustomerDeleteView.as_view(), name="customer-delete"),
+    path("<uuid:pk>/duplicates/", merge.CustomerDuplicatesView.as_view(), name="customer-duplicates"),
+    path("<uuid:pk>/merge/<uuid:other>/", merge.CustomerMergeView.as_view(), name="customer-merge"),
+]

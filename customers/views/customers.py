@@ -1,0 +1,183 @@
+"""Customer list, detail, create/edit and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.generic import DeleteView, DetailView, FormView, TemplateView
+
+from crm_site.registry import customer_panels
+from customers.forms import (
+    FORMSET_HELPER,
+    AddressFormSet,
+    ContactMethodFormSet,
+    CustomerFilterForm,
+    CustomerForm,
+    formset_rows,
+)
+from customers.models import Customer, CustomerMerge, Relationship
+from customers.selectors import (
+    bounded_count,
+    custom_field_definitions,
+    customer_get,
+    customer_list,
+    customer_page,
+)
+from customers.services import customer_delete, customer_save
+
+LIST_COUNT_LIMIT = 1000
+
+
+class CustomerListView(LoginRequiredMixin, TemplateView):
+    """Search, filter, sort and page through the customers the user may see."""
+
+    template_name = "customers/customer_list.html"
+    page_size = 25
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = CustomerFilterForm(self.request.GET or None)
+        filters = form.filters()
+        sort = form.sort_key()
+        qs = customer_list(user=self.request.user, filters=filters)
+        page = customer_page(qs, sort=sort, cursor=self.request.GET.get("cursor"), size=self.page_size)
+        count, more = bounded_count(qs, limit=LIST_COUNT_LIMIT)
+        params = {key: value for key, value in self.request.GET.items() if key != "cursor" and value}
+        context.update(
+            form=form,
+            page=page,
+            rows=[(customer, page.tags.get(customer.pk, [])) for customer in page.rows],
+            count=count,
+            count_is_lower_bound=more,
+            query_string=urlencode(params),
+            filtered=bool(filters),
+        )
+        return context
+
+
+class CustomerDetailView(LoginRequiredMixin, DetailView):
+    template_name = "customers/customer_detail.html"
+    context_object_name = "customer"
+
+    def get_object(self, queryset: Any = None) -> Customer:
+        return customer_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        customer = self.object
+        attributes = customer.attributes or {}
+        context.update(
+            contact_methods=list(customer.contact_methods.all()),
+            addresses=list(customer.addresses.all()),
+            relationships=list(
+                Relationship.objects.filter(customer=customer).select_related("related_customer", "partner")
+            ),
+            inverse_relationships=list(
+                Relationship.objects.filter(related_customer=customer).select_related("customer")
+            ),
+            tags=[link.tag for link in customer.customer_tags.select_related("tag")],
+            custom_values=[
+                (definition, attributes.get(definition.key))
+                for definition in custom_field_definitions()
+                if definition.key in attributes
+            ],
+            merges=list(CustomerMerge.objects.filter(survivor=customer).select_related("merged_by")[:10]),
+            panels=customer_panels.render_contexts(customer=customer, user=self.request.user),
+        )
+        return context
+
+
+class CustomerFormMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Create and edit share one page: the customer form plus inline contact methods and addresses."""
+
+    template_name = "customers/customer_form.html"
+
+    def get_instance(self) -> Customer | None:
+        return None
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        instance = self.get_instance()
+        return self.render(
+            CustomerForm(instance=instance, user=request.user),
+            ContactMethodFormSet(instance=instance or Customer(), prefix="contacts"),
+            AddressFormSet(instance=instance or Customer(), prefix="addresses"),
+        )
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        instance = self.get_instance()
+        form = CustomerForm(request.POST, instance=instance, user=request.user)
+        contacts = ContactMethodFormSet(request.POST, instance=instance or Customer(), prefix="contacts")
+        addresses = AddressFormSet(request.POST, instance=instance or Customer(), prefix="addresses")
+        if form.is_valid() and contacts.is_valid() and addresses.is_valid():
+            try:
+                customer = customer_save(
+                    customer=instance,
+                    fields=form.service_fields(),
+                    contact_methods=formset_rows(contacts),
+                    addresses=formset_rows(addresses),
+                    tags=form.tag_list(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+                return HttpResponseRedirect(customer.get_absolute_url())
+        return self.render(form, contacts, addresses)
+
+    def render(self, form: CustomerForm, contacts: Any, addresses: Any) -> HttpResponse:
+        from django.shortcuts import render
+
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "form": form,
+                "contacts": contacts,
+                "addresses": addresses,
+                "formset_helper": FORMSET_HELPER,
+                "customer": self.get_instance(),
+            },
+        )
+
+
+class CustomerCreateView(CustomerFormMixin, FormView):
+    permission_required = "customers.add_customer"
+
+
+class CustomerUpdateView(CustomerFormMixin, FormView):
+    permission_required = "customers.change_customer"
+
+    def get_instance(self) -> Customer:
+        if not hasattr(self, "_instance"):
+            self._instance = customer_get(user=self.request.user, pk=self.kwargs["pk"])
+        return self._instance
+
+
+class CustomerDeleteView(LoginRequiredMixin, PermissionRequiredMixin, DeleteView):
+    template_name = "customers/customer_confirm_delete.html"
+    context_object_name = "customer"
+    success_url = reverse_lazy("customers:index")
+
+    permission_required = "customers.delete_customer"
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Look the customer up first: someone else's customer is a 404, not a 403 that confirms it exists.
+        if request.user.is_authenticated:
+            customer_get(user=request.user, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset: Any = None) -> Customer:
+        return customer_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        name = self.object.name
+        customer_delete(customer=self.object)
+        messages.success(self.request, _("Customer %(name)s deleted.") % {"name": name})
+        return HttpResponseRedirect(reverse("customers:index"))

@@ -1,0 +1,30 @@
+"""Download the current filtered list as CSV or XLSX."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.utils import timezone
+
+from customers.forms import CustomerFilterForm
+from customers.selectors import customer_list
+from customers.services.exports import customers_export_csv, customers_export_xlsx
+
+
+@login_required
+def customer_export(request: HttpRequest, file_format: str) -> Any:
+    form = CustomerFilterForm(request.GET or None)
+    qs = customer_list(user=request.user, filters=form.filters())
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if file_format == "xlsx":
+        return FileResponse(
+            customers_export_xlsx(qs, sort=form.sort_key()),
+            as_attachment=True,
+            filename=f"customers-{stamp}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response = StreamingHttpResponse(customers_export_csv(qs, sort=form.sort_key()), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response

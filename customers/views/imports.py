@@ -1,0 +1,126 @@
+"""Import pages: upload, map columns, dry-run report, commit, progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, ListView
+
+from crm_site.visibility import sees_everything
+from customers.forms import ImportMappingForm, ImportUploadForm
+from customers.importing import TARGETS, guess_mapping
+from customers.models import CustomerImport
+from customers.selectors import custom_field_definitions
+from customers.services.imports import (
+    customer_import_create,
+    customer_import_schedule,
+    customer_import_set_mapping,
+)
+
+
+def _visible_imports(user: Any) -> Any:
+    qs = CustomerImport.objects.select_related("created_by")
+    return qs if sees_everything(user) else qs.filter(created_by=user)
+
+
+def _import_get(user: Any, pk: Any) -> CustomerImport:
+    try:
+        return _visible_imports(user).get(pk=pk)
+    except (CustomerImport.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such import.") from exc
+
+
+class ImportListView(LoginRequiredMixin, ListView):
+    template_name = "customers/import_list.html"
+    context_object_name = "imports"
+    paginate_by = 20
+
+    def get_queryset(self) -> Any:
+        return _visible_imports(self.request.user)
+
+
+class ImportCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    template_name = "customers/import_form.html"
+    form_class = ImportUploadForm
+    permission_required = "customers.add_customer"
+
+    def form_valid(self, form: ImportUploadForm) -> HttpResponse:
+        try:
+            job = customer_import_create(
+                upload=form.cleaned_data["file"],
+                encoding=form.cleaned_data.get("encoding") or "utf-8-sig",
+                user=self.request.user,
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error("file", message)
+            return self.form_invalid(form)
+        return HttpResponseRedirect(job.get_absolute_url())
+
+
+class ImportDetailView(LoginRequiredMixin, View):
+    """The import's state: the mapping form, progress, the dry-run report or the outcome."""
+
+    template_name = "customers/import_detail.html"
+
+    def mapping_form(self, job: CustomerImport, data: Any = None) -> ImportMappingForm:
+        targets = dict(TARGETS)
+        targets.update({f"cf_{d.key}": d.label for d in custom_field_definitions()})
+        initial = job.mapping or guess_mapping(job.headers, targets)
+        return ImportMappingForm(data, headers=job.headers, initial_mapping=initial)
+
+    def get(self, request: Any, pk: Any) -> HttpResponse:
+        job = _import_get(request.user, pk)
+        return self.render(job, self.mapping_form(job))
+
+    def post(self, request: Any, pk: Any) -> HttpResponse:
+        job = _import_get(request.user, pk)
+        if job.status in (
+            CustomerImport.Status.VALIDATING,
+            CustomerImport.Status.IMPORTING,
+            CustomerImport.Status.DONE,
+        ):
+            messages.warning(request, _("This import can no longer be changed."))
+            return HttpResponseRedirect(job.get_absolute_url())
+        form = self.mapping_form(job, request.POST)
+        if form.is_valid():
+            try:
+                customer_import_set_mapping(job=job, mapping=form.mapping())
+            except ValidationError as exc:
+                for field, errors in (
+                    exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+                ):
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                customer_import_schedule(job=job, step="validate")
+                return HttpResponseRedirect(job.get_absolute_url())
+        return self.render(job, form)
+
+    def render(self, job: CustomerImport, form: ImportMappingForm) -> HttpResponse:
+        errors = Paginator(job.errors, 100).get_page(self.request.GET.get("page"))
+        busy = job.status in (CustomerImport.Status.VALIDATING, CustomerImport.Status.IMPORTING)
+        return render(
+            self.request,
+            self.template_name,
+            {"job": job, "form": form, "errors_page": errors, "busy": busy, "page_obj": errors},
+        )
+
+
+class ImportCommitView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "customers.add_customer"
+
+    def post(self, request: Any, pk: Any) -> HttpResponse:
+        job = _import_get(request.user, pk)
+        if job.status != CustomerImport.Status.VALID:
+            messages.error(request, _("Only a checked import without invalid rows can be imported."))
+        else:
+            customer_import_schedule(job=job, step="commit")
+        return HttpResponseRedirect(job.get_absolute_url())
