@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import BaseModel
@@ -50,6 +51,9 @@ class OrderImport(BaseModel):
 
     def __str__(self) -> str:
         return self.original_name or str(self.pk)
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:import-detail", args=[self.pk])
 
     @property
     def percent(self) -> int:

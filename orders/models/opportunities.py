@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import BaseModel
@@ -63,6 +64,9 @@ class Opportunity(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:opportunity-detail", args=[self.pk])
 
     def clean(self) -> None:
         if self.stage == self.Stage.LOST and not self.lost_reason.strip():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import BaseModel
@@ -50,6 +51,9 @@ class Project(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:project-detail", args=[self.pk])
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:

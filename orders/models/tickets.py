@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,6 +102,9 @@ class ServiceOrder(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.number} · {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:serviceorder-detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:

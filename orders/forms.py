@@ -1,0 +1,229 @@
+"""Forms: validate and shape input; the layout (crispy FormHelper) lives here too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Opportunity, Product, ProductCategory, Project, SalesOrder, ServiceOrder
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _helper(label: Any = None) -> FormHelper:
+    helper = FormHelper()
+    helper.add_input(Submit("submit", label or _("Save")))
+    return helper
+
+
+class CustomerField(forms.CharField):
+    """A customer chosen by its external id or its id, among those the user may see.
+
+    A text box, not a select: there may be a million customers, and it works without JavaScript.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Customer"))
+        kwargs.setdefault(
+            "help_text", _("The customer number (external id), or open the form from the customer page.")
+        )
+        super().__init__(**kwargs)
+        self.user: Any = None
+
+    def prepare_value(self, value: Any) -> Any:
+        return getattr(value, "external_id", None) or getattr(value, "pk", value)
+
+    def clean(self, value: Any) -> Any:
+        from customers.models import Customer
+
+        text = super().clean(value).strip()
+        visible = Customer.objects.visible_to(self.user)
+        customer = visible.filter(external_id=text).first()
+        if customer is None:
+            try:
+                customer = visible.filter(pk=text).first()
+            except (ValueError, ValidationError):
+                customer = None
+        if customer is None:
+            raise ValidationError(_("No customer “%(value)s” among yours."), params={"value": text})
+        return customer
+
+
+class UserFormMixin:
+    """Forms that need the current user (to scope the customer field)."""
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.user = user
+        if "customer" in self.fields:  # type: ignore[attr-defined]
+            self.fields["customer"].user = user  # type: ignore[attr-defined]
+        self.helper = _helper()
+
+
+class SalesOrderForm(UserFormMixin, forms.ModelForm):
+    customer = CustomerField()
+
+    class Meta:
+        model = SalesOrder
+        fields = ["customer", "channel", "ordered_at", "currency", "order_discount", "notes"]
+        widgets = {"ordered_at": DATETIME, "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class OrderLineForm(forms.Form):
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(active=True).order_by("sku"), required=False
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=ProductCategory.objects.all(), required=False
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    unit_price = forms.DecimalField(
+        label=_("Unit price"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("Leave empty to use the product's price."),
+    )
+    discount = forms.DecimalField(
+        label=_("Discount"), max_digits=14, decimal_places=2, min_value=0, initial=0
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Add line"))
+
+
+class TransitionForm(forms.Form):
+    status = forms.CharField(widget=forms.HiddenInput)
+
+
+class ServiceOrderForm(UserFormMixin, forms.ModelForm):
+    customer = CustomerField()
+
+    class Meta:
+        model = ServiceOrder
+        fields = ["customer", "subject", "type", "priority", "assignee", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+
+
+class TicketTransitionForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=ServiceOrder.Status.choices)
+    resolution = forms.CharField(
+        label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("Customer satisfaction"),
+        choices=[("", "—"), *[(n, str(n)) for n in range(1, 6)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Update ticket"))
+
+
+class ProjectForm(UserFormMixin, forms.ModelForm):
+    customer = CustomerField()
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"), queryset=get_user_model().objects.none(), required=False
+    )
+
+    class Meta:
+        model = Project
+        fields = ["customer", "name", "stage", "budget", "currency", "start_date", "end_date"]
+        widgets = {"start_date": DATE, "end_date": DATE}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class MilestoneForm(forms.Form):
+    name = forms.CharField(label=_("Milestone"), max_length=200)
+    due_date = forms.DateField(label=_("Due date"), widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Add milestone"))
+
+
+class OpportunityForm(UserFormMixin, forms.ModelForm):
+    customer = CustomerField()
+    probability = forms.IntegerField(
+        label=_("Probability (%)"),
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text=_("Leave empty for the stage's usual probability."),
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "customer",
+            "name",
+            "amount",
+            "currency",
+            "stage",
+            "probability",
+            "expected_close_date",
+            "lost_reason",
+        ]
+        widgets = {"expected_close_date": DATE}
+
+
+class OpportunityMoveForm(forms.Form):
+    """The board's no-JavaScript move: pick a stage (and a reason when losing)."""
+
+    stage = forms.ChoiceField(label=_("Move to"), choices=Opportunity.Stage.choices)
+    lost_reason = forms.CharField(label=_("Reason lost"), max_length=200, required=False)
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "category", "unit_price", "currency", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+class OrderImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (CSV or XLSX)"),
+        help_text=_(
+            "One row per order line: customer_external_id, order_number, order_date, sku or category, "
+            "quantity, amount; optional customer_name, channel, currency, status."
+        ),
+    )
+    dry_run = forms.BooleanField(label=_("Dry run: check only, write nothing"), required=False, initial=True)
+    create_customers = forms.BooleanField(label=_("Create unknown customers"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Upload"))
+        self.helper.form_enctype = "multipart/form-data"
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise ValidationError(_("Upload a .csv or .xlsx file."))
+        return upload

@@ -1,0 +1,206 @@
+"""Pages: scoping (others' objects answer 404), constant query counts, the board move, permissions."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Opportunity, SalesOrder
+from orders.tests.factories import (
+    CustomerFactory,
+    OpportunityFactory,
+    OrderLineFactory,
+    ProjectFactory,
+    SalesOrderFactory,
+    ServiceOrderFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sales_client(client, sales_user):
+    client.force_login(sales_user)
+    return client
+
+
+def _others_objects(other_sales_user):
+    customer = CustomerFactory(owner=other_sales_user)
+    order = SalesOrderFactory(customer=customer)
+    return {
+        "salesorder": order,
+        "serviceorder": ServiceOrderFactory(customer=customer),
+        "project": ProjectFactory(customer=customer),
+        "opportunity": OpportunityFactory(customer=customer),
+    }
+
+
+@pytest.mark.mongo
+def test_others_object_urls_answer_404(sales_client, other_sales_user):
+    objects = _others_objects(other_sales_user)
+    urls = []
+    for name, obj in objects.items():
+        urls += [
+            reverse(f"orders:{name}-detail", args=[obj.pk]),
+            reverse(f"orders:{name}-edit", args=[obj.pk]),
+        ]
+    for url in urls:
+        assert sales_client.get(url).status_code == 404, url
+    posts = [
+        (reverse("orders:salesorder-transition", args=[objects["salesorder"].pk]), {"status": "cancelled"}),
+        (reverse("orders:opportunity-move", args=[objects["opportunity"].pk]), {"stage": "won"}),
+        (reverse("orders:serviceorder-transition", args=[objects["serviceorder"].pk]), {"status": "closed"}),
+        (
+            reverse("orders:milestone-create", args=[objects["project"].pk]),
+            {"name": "x", "due_date": "2030-01-01"},
+        ),
+    ]
+    for url, data in posts:
+        assert sales_client.post(url, data).status_code == 404, url
+    objects["salesorder"].refresh_from_db()
+    assert objects["salesorder"].status == SalesOrder.Status.COMPLETED
+
+
+def test_others_records_are_not_listed(sales_client, sales_user, other_sales_user):
+    mine = SalesOrderFactory(customer=CustomerFactory(owner=sales_user), number="SO-MINE")
+    SalesOrderFactory(customer=CustomerFactory(owner=other_sales_user), number="SO-THEIRS")
+    page = sales_client.get(reverse("orders:salesorder-list")).content.decode()
+    assert mine.number in page and "SO-THEIRS" not in page
+
+
+def test_manager_sees_every_order(client, manager_user, other_sales_user):
+    order = SalesOrderFactory(customer=CustomerFactory(owner=other_sales_user))
+    client.force_login(manager_user)
+    assert client.get(reverse("orders:salesorder-detail", args=[order.pk])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url_name", "factory"),
+    [
+        ("orders:salesorder-list", lambda c: OrderLineFactory(order=SalesOrderFactory(customer=c))),
+        ("orders:serviceorder-list", lambda c: ServiceOrderFactory(customer=c)),
+        ("orders:project-list", lambda c: ProjectFactory(customer=c)),
+        ("orders:opportunity-list", lambda c: OpportunityFactory(customer=c)),
+        ("orders:opportunity-board", lambda c: OpportunityFactory(customer=c)),
+    ],
+)
+def test_list_query_count_does_not_grow_with_rows(
+    sales_client, sales_user, django_assert_max_num_queries, url_name, factory
+):
+    customer = CustomerFactory(owner=sales_user)
+    for rows in (3, 30):
+        while_count = rows
+        for _i in range(while_count - (3 if rows == 30 else 0)):
+            factory(customer)
+        with django_assert_max_num_queries(14):
+            response = sales_client.get(reverse(url_name))
+        assert response.status_code == 200
+
+
+def test_board_move_through_the_form_changes_stage(sales_client, sales_user):
+    opportunity = OpportunityFactory(customer=CustomerFactory(owner=sales_user))
+    response = sales_client.post(
+        reverse("orders:opportunity-move", args=[opportunity.pk]),
+        {"stage": "negotiation", "next": "/evil.example"},
+    )
+    assert response.status_code == 302
+    opportunity.refresh_from_db()
+    assert opportunity.stage == Opportunity.Stage.NEGOTIATION and opportunity.probability == 75
+    board = sales_client.get(reverse("orders:opportunity-board")).content.decode()
+    assert opportunity.name in board
+
+
+def test_board_move_to_lost_without_reason_is_refused(sales_client, sales_user):
+    opportunity = OpportunityFactory(customer=CustomerFactory(owner=sales_user))
+    response = sales_client.post(
+        reverse("orders:opportunity-move", args=[opportunity.pk]), {"stage": "lost"}, follow=True
+    )
+    opportunity.refresh_from_db()
+    assert opportunity.stage == Opportunity.Stage.QUALIFICATION
+    assert "Say why the opportunity was lost." in response.content.decode()
+
+
+def test_create_order_page_then_add_line(sales_client, sales_user, phone):
+    customer = CustomerFactory(owner=sales_user, external_id="C-77")
+    response = sales_client.post(
+        reverse("orders:salesorder-create"),
+        {
+            "customer": "C-77",
+            "channel": "web",
+            "ordered_at": "2026-01-05T10:00",
+            "currency": "CNY",
+            "order_discount": "0",
+            "notes": "",
+        },
+    )
+    order = SalesOrder.objects.get(customer=customer)
+    assert response.status_code == 302
+    sales_client.post(
+        reverse("orders:orderline-add", args=[order.pk]),
+        {"product": phone.pk, "quantity": 2, "discount": "0"},
+    )
+    order.refresh_from_db()
+    assert order.total == Decimal("3998.00")
+
+
+def test_create_order_for_someone_elses_customer_is_refused(sales_client, other_sales_user):
+    CustomerFactory(owner=other_sales_user, external_id="C-THEIRS")
+    response = sales_client.post(
+        reverse("orders:salesorder-create"),
+        {
+            "customer": "C-THEIRS",
+            "channel": "web",
+            "ordered_at": "2026-01-05T10:00",
+            "currency": "CNY",
+            "order_discount": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "C-THEIRS" in response.content.decode() and not SalesOrder.objects.exists()
+
+
+def test_illegal_transition_from_page_shows_message(sales_client, sales_user):
+    order = SalesOrderFactory(customer=CustomerFactory(owner=sales_user), status=SalesOrder.Status.DRAFT)
+    response = sales_client.post(
+        reverse("orders:salesorder-transition", args=[order.pk]), {"status": "shipped"}, follow=True
+    )
+    assert "cannot go from Draft to Shipped" in response.content.decode()
+
+
+@pytest.mark.mongo
+def test_reports_are_for_managers_only(client, sales_user, manager_user):
+    client.force_login(sales_user)
+    assert client.get(reverse("orders:reports")).status_code == 403
+    client.force_login(manager_user)
+    OrderLineFactory(unit_price=Decimal("12.34"), line_total=Decimal("12.34"))
+    response = client.get(reverse("orders:reports"))
+    assert response.status_code == 200
+    assert "chart.umd.js" in response.content.decode()
+
+
+def test_marketing_staff_cannot_open_orders(client, make_user):
+    client.force_login(make_user("mkt", "Marketing"))
+    assert client.get(reverse("orders:salesorder-list")).status_code == 403
+
+
+def test_customer_panel_and_dashboard_card_render(sales_client, sales_user, django_assert_max_num_queries):
+    from django.template.loader import render_to_string
+
+    from orders.panels import customer_panel_context
+
+    customer = CustomerFactory(owner=sales_user)
+    for _i in range(4):
+        OrderLineFactory(order=SalesOrderFactory(customer=customer))
+    ServiceOrderFactory(customer=customer)
+    OpportunityFactory(customer=customer, amount=Decimal("100.10"))
+    with django_assert_max_num_queries(14):
+        context = customer_panel_context(customer=customer, user=sales_user)
+    html = render_to_string("orders/includes/_customer_panel.html", {"ctx": context})
+    assert context["order_count"] == 4 and context["pipeline_total"] == Decimal("100.10")
+    assert "100.10" in html
+    from orders.panels import dashboard_card_context
+
+    card = render_to_string(
+        "orders/includes/_dashboard_card.html", {"ctx": dashboard_card_context(user=sales_user)}
+    )
+    assert "100" in card

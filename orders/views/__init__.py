@@ -1,0 +1,1 @@
+"""Views: thin generic class views, each validating a form and calling one service."""

@@ -1,0 +1,80 @@
+"""Mixins shared by the orders views."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpResponse, HttpResponseRedirect
+
+
+def form_add_errors(form: Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, on the named field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            for message in messages_:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class StaffMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Logged-in staff holding the model permission; the object scoping lives in the selectors."""
+
+    raise_exception = False
+
+    def handle_no_permission(self) -> HttpResponse:
+        if self.request.user.is_authenticated:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        return super().handle_no_permission()
+
+
+class FilteredListMixin(StaffMixin):
+    """A list from a selector, filtered by the query string, paginated, with the query kept in page links."""
+
+    paginate_by = 25
+    selector: Any = None
+
+    def get_queryset(self) -> Any:
+        return type(self).selector(user=self.request.user, filters=self.request.GET)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        params = {key: value for key, value in self.request.GET.items() if key != "page" and value}
+        context["page_query"] = urlencode(params) + "&" if params else ""
+        context["filters"] = self.request.GET
+        return context
+
+
+class ServiceFormMixin(StaffMixin):
+    """Create/update views whose ``form_valid`` hands the cleaned data to one service (``perform``)."""
+
+    success_message: Any = None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def perform(self, form: Form) -> Any:
+        raise NotImplementedError
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        try:
+            self.object = self.perform(form)
+        except ValidationError as error:
+            form_add_errors(form, error)
+            return self.form_invalid(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_success_url(self) -> str:
+        return self.object.get_absolute_url()

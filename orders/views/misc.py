@@ -1,0 +1,128 @@
+"""Products, order imports and the managers' reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, DetailView, FormView, ListView, TemplateView, UpdateView
+
+from crm_site.visibility import sees_everything
+from orders.forms import OrderImportForm, ProductForm
+from orders.models import OrderImport, Product
+from orders.models.common import Currency
+from orders.selectors import import_get, product_list
+from orders.selectors import summaries as reports
+from orders.services.catalog import product_create, product_update
+from orders.services.imports import order_import_start
+from orders.views.base import FilteredListMixin, StaffMixin
+
+
+class ProductListView(FilteredListMixin, ListView):
+    permission_required = "orders.view_product"
+    template_name = "orders/product_list.html"
+    context_object_name = "products"
+
+    def get_queryset(self) -> Any:
+        return product_list(filters=self.request.GET)
+
+
+class ProductCreateView(StaffMixin, CreateView):
+    permission_required = "orders.add_product"
+    form_class = ProductForm
+    template_name = "orders/form.html"
+    extra_context = {"title": _("New product")}
+
+    def form_valid(self, form: ProductForm) -> HttpResponse:
+        product_create(**form.cleaned_data)
+        messages.success(self.request, _("Product saved."))
+        return HttpResponseRedirect(reverse("orders:product-list"))
+
+
+class ProductUpdateView(StaffMixin, UpdateView):
+    permission_required = "orders.change_product"
+    form_class = ProductForm
+    model = Product
+    template_name = "orders/form.html"
+    extra_context = {"title": _("Edit product")}
+
+    def form_valid(self, form: ProductForm) -> HttpResponse:
+        product_update(product=Product.objects.get(pk=self.object.pk), **form.cleaned_data)
+        messages.success(self.request, _("Product saved."))
+        return HttpResponseRedirect(reverse("orders:product-list"))
+
+
+class OrderImportCreateView(StaffMixin, FormView):
+    permission_required = "orders.add_orderimport"
+    form_class = OrderImportForm
+    template_name = "orders/import_form.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["recent"] = OrderImport.objects.visible_to(self.request.user)[:10]
+        return context
+
+    def form_valid(self, form: OrderImportForm) -> HttpResponse:
+        job = order_import_start(
+            user=self.request.user,
+            uploaded_file=form.cleaned_data["file"],
+            dry_run=form.cleaned_data["dry_run"],
+            create_customers=form.cleaned_data["create_customers"],
+        )
+        return HttpResponseRedirect(job.get_absolute_url())
+
+
+class OrderImportDetailView(StaffMixin, DetailView):
+    """Progress and row errors; refreshes itself (a meta refresh: no JavaScript needed) until finished."""
+
+    permission_required = "orders.view_orderimport"
+    template_name = "orders/import_detail.html"
+    context_object_name = "job"
+
+    def get_object(self, queryset: Any = None) -> OrderImport:
+        return import_get(user=self.request.user, pk=self.kwargs["pk"])
+
+
+class ReportsView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
+    """Managers' reports: revenue by month and category, SLA breaches, pipeline by stage."""
+
+    template_name = "orders/reports.html"
+
+    def test_func(self) -> bool:
+        return sees_everything(self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        currency = self.request.GET.get("currency", Currency.CNY)
+        if currency not in Currency.values:
+            currency = Currency.CNY
+        by_month = reports.revenue_by_month(currency=currency)
+        by_category = reports.revenue_by_category(currency=currency)
+        sla = reports.sla_breaches_by_priority()
+        pipeline = reports.pipeline_by_stage()
+        context.update(
+            currency=currency,
+            currencies=Currency.choices,
+            by_month=by_month,
+            by_category=by_category,
+            sla=sla,
+            pipeline=pipeline,
+            chart_data={
+                "months": [row["month"] for row in by_month],
+                "revenue": [str(row["revenue"]) for row in by_month],
+                "categories": [row["category"] or str(_("(none)")) for row in by_category],
+                "categoryRevenue": [str(row["revenue"]) for row in by_category],
+                "priorities": [str(row["label"]) for row in sla],
+                "breached": [row["breached"] for row in sla],
+                "onTime": [row["tickets"] - row["breached"] for row in sla],
+                "onTimeLabel": str(_("on time")),
+                "breachedLabel": str(_("breached")),
+                "stages": [str(row["label"]) for row in pipeline],
+                "pipeline": [str(row["amount"]) for row in pipeline],
+            },
+        )
+        return context

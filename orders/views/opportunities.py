@@ -1,0 +1,112 @@
+"""Opportunity pages and the pipeline board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
+
+from orders.forms import OpportunityForm, OpportunityMoveForm
+from orders.models import Opportunity
+from orders.selectors import opportunity_board, opportunity_get, opportunity_list
+from orders.services import opportunities as services
+from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
+
+
+class OpportunityListView(FilteredListMixin, ListView):
+    permission_required = "orders.view_opportunity"
+    selector = staticmethod(opportunity_list)
+    template_name = "orders/opportunity_list.html"
+    context_object_name = "opportunities"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["stages"] = Opportunity.Stage.choices
+        return context
+
+
+class OpportunityBoardView(StaffMixin, TemplateView):
+    permission_required = "orders.view_opportunity"
+    template_name = "orders/opportunity_board.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["columns"] = opportunity_board(user=self.request.user)
+        context["stages"] = Opportunity.Stage.choices
+        return context
+
+
+class OpportunityDetailView(StaffMixin, DetailView):
+    permission_required = "orders.view_opportunity"
+    template_name = "orders/opportunity_detail.html"
+    context_object_name = "opportunity"
+
+    def get_object(self, queryset: Any = None) -> Opportunity:
+        return opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["stages"] = Opportunity.Stage.choices
+        return context
+
+
+class OpportunityCreateView(ServiceFormMixin, CreateView):
+    permission_required = "orders.add_opportunity"
+    form_class = OpportunityForm
+    template_name = "orders/form.html"
+    success_message = _("Opportunity created.")
+    extra_context = {"title": _("New opportunity")}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"customer": self.request.GET.get("customer", "")}
+
+    def perform(self, form: OpportunityForm) -> Opportunity:
+        return services.opportunity_create(owner=self.request.user, **form.cleaned_data)
+
+
+class OpportunityUpdateView(ServiceFormMixin, UpdateView):
+    permission_required = "orders.change_opportunity"
+    form_class = OpportunityForm
+    template_name = "orders/form.html"
+    success_message = _("Opportunity saved.")
+    extra_context = {"title": _("Edit opportunity")}
+
+    def get_object(self, queryset: Any = None) -> Opportunity:
+        return opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def perform(self, form: OpportunityForm) -> Opportunity:
+        opportunity = opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
+        return services.opportunity_update(opportunity=opportunity, **form.cleaned_data)
+
+
+class OpportunityMoveView(StaffMixin, View):
+    """POST: move a card to another stage; the board's form (and its drag and drop) posts here."""
+
+    permission_required = "orders.change_opportunity"
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        opportunity = opportunity_get(user=request.user, pk=pk)
+        form = OpportunityMoveForm(request.POST)
+        if form.is_valid():
+            try:
+                services.opportunity_move(opportunity=opportunity, **form.cleaned_data)
+                messages.success(
+                    request,
+                    _("“%(name)s” moved to %(stage)s.")
+                    % {"name": opportunity.name, "stage": opportunity.get_stage_display()},
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        else:
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("orders:opportunity-board")
+        return HttpResponseRedirect(target)

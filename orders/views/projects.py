@@ -1,0 +1,102 @@
+"""Project pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import CreateView, DetailView, ListView, UpdateView
+
+from orders.forms import MilestoneForm, ProjectForm
+from orders.models import Project, ProjectMember
+from orders.selectors import project_get, project_list
+from orders.services import projects as services
+from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
+
+
+class ProjectListView(FilteredListMixin, ListView):
+    permission_required = "orders.view_project"
+    selector = staticmethod(project_list)
+    template_name = "orders/project_list.html"
+    context_object_name = "projects"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["stages"] = Project.Stage.choices
+        return context
+
+
+class ProjectDetailView(StaffMixin, DetailView):
+    permission_required = "orders.view_project"
+    template_name = "orders/project_detail.html"
+    context_object_name = "project"
+
+    def get_object(self, queryset: Any = None) -> Project:
+        return project_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["milestones"] = list(self.object.milestones.all())
+        context["memberships"] = list(
+            ProjectMember.objects.filter(project=self.object).select_related("user")
+        )
+        context["milestone_form"] = MilestoneForm()
+        return context
+
+
+class ProjectCreateView(ServiceFormMixin, CreateView):
+    permission_required = "orders.add_project"
+    form_class = ProjectForm
+    template_name = "orders/form.html"
+    success_message = _("Project created.")
+    extra_context = {"title": _("New project")}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"customer": self.request.GET.get("customer", "")}
+
+    def perform(self, form: ProjectForm) -> Project:
+        data = dict(form.cleaned_data)
+        data["members"] = list(data.pop("members") or [])
+        return services.project_create(owner=self.request.user, **data)
+
+
+class ProjectUpdateView(ServiceFormMixin, UpdateView):
+    permission_required = "orders.change_project"
+    form_class = ProjectForm
+    template_name = "orders/form.html"
+    success_message = _("Project saved.")
+    extra_context = {"title": _("Edit project")}
+
+    def get_object(self, queryset: Any = None) -> Project:
+        return project_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_initial(self) -> dict[str, Any]:
+        user_ids = ProjectMember.objects.filter(project=self.object).values_list("user_id", flat=True)
+        return {"members": list(user_ids)}
+
+    def perform(self, form: ProjectForm) -> Project:
+        project = project_get(user=self.request.user, pk=self.kwargs["pk"])
+        data = dict(form.cleaned_data)
+        members = list(data.pop("members") or [])
+        return services.project_update(project=project, members=members, **data)
+
+
+class MilestoneCreateView(StaffMixin, View):
+    permission_required = "orders.change_project"
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        project = project_get(user=request.user, pk=pk)
+        form = MilestoneForm(request.POST)
+        if form.is_valid():
+            try:
+                services.milestone_create(project=project, **form.cleaned_data)
+                messages.success(request, _("Milestone added."))
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        else:
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return HttpResponseRedirect(project.get_absolute_url())

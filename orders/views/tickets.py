@@ -1,0 +1,94 @@
+"""Service order (ticket) pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import CreateView, DetailView, ListView, UpdateView
+
+from orders.forms import ServiceOrderForm, TicketTransitionForm
+from orders.models import ServiceOrder
+from orders.selectors import service_order_get, service_order_list
+from orders.services import tickets as services
+from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
+
+
+class ServiceOrderListView(FilteredListMixin, ListView):
+    permission_required = "orders.view_serviceorder"
+    selector = staticmethod(service_order_list)
+    template_name = "orders/serviceorder_list.html"
+    context_object_name = "tickets"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["statuses"] = ServiceOrder.Status.choices
+        context["priorities"] = ServiceOrder.Priority.choices
+        return context
+
+
+class ServiceOrderDetailView(StaffMixin, DetailView):
+    permission_required = "orders.view_serviceorder"
+    template_name = "orders/serviceorder_detail.html"
+    context_object_name = "ticket"
+
+    def get_object(self, queryset: Any = None) -> ServiceOrder:
+        return service_order_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        allowed = services.TRANSITIONS[self.object.status]
+        form = TicketTransitionForm(initial={"resolution": self.object.resolution})
+        form.fields["status"].choices = [(s, ServiceOrder.Status(s).label) for s in allowed]
+        context["transition_form"] = form if allowed else None
+        return context
+
+
+class ServiceOrderCreateView(ServiceFormMixin, CreateView):
+    permission_required = "orders.add_serviceorder"
+    form_class = ServiceOrderForm
+    template_name = "orders/form.html"
+    success_message = _("Ticket opened.")
+    extra_context = {"title": _("New service order")}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"customer": self.request.GET.get("customer", "")}
+
+    def perform(self, form: ServiceOrderForm) -> ServiceOrder:
+        return services.service_order_create(owner=self.request.user, **form.cleaned_data)
+
+
+class ServiceOrderUpdateView(ServiceFormMixin, UpdateView):
+    permission_required = "orders.change_serviceorder"
+    form_class = ServiceOrderForm
+    template_name = "orders/form.html"
+    success_message = _("Ticket saved.")
+    extra_context = {"title": _("Edit service order")}
+
+    def get_object(self, queryset: Any = None) -> ServiceOrder:
+        return service_order_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def perform(self, form: ServiceOrderForm) -> ServiceOrder:
+        ticket = service_order_get(user=self.request.user, pk=self.kwargs["pk"])
+        return services.service_order_update(ticket=ticket, **form.cleaned_data)
+
+
+class ServiceOrderTransitionView(StaffMixin, View):
+    permission_required = "orders.change_serviceorder"
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        ticket = service_order_get(user=request.user, pk=pk)
+        form = TicketTransitionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        else:
+            try:
+                services.service_order_transition(ticket=ticket, **form.cleaned_data)
+                messages.success(request, _("Ticket updated."))
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(ticket.get_absolute_url())
