@@ -130,7 +130,10 @@ def celery_worker_process(*, concurrency: int = 1, extra_env: dict[str, str] | N
         yield {"queue": queue, "process": process, "log_path": log_path}
     finally:
         app.conf.update(saved)
+        # Drop the Redis connection pool; the next user (even an eager task) builds a fresh one.
         app.pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
         if process.poll() is None:
             process.terminate()
             try:

@@ -19,3 +19,5 @@ if DB_BACKEND == "sqlite":
 
 # Tests run tasks in-process unless the process is the worker that an integration test started.
 CELERY_TASK_ALWAYS_EAGER = not env.bool("CRM_CELERY_WORKER", default=False)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,98 @@
+"""Login, logout, password change, roles and who reaches the admin."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from crm_site.accounts import DEMO_LOGINS, demo_users_ensure
+from crm_site.roles import ROLE_PERMISSIONS, sync_roles
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.mongo
+def test_migrate_creates_every_role_group():
+    sync_roles()
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_PERMISSIONS)
+
+
+def test_sync_roles_is_idempotent_and_gives_managers_admin_rights_on_api_tokens():
+    first = sync_roles()
+    second = sync_roles()
+    assert first == second
+    manager = Group.objects.get(name="Manager")
+    codenames = set(manager.permissions.values_list("codename", flat=True))
+    assert {"add_periodictask", "change_periodictask", "view_user"} <= codenames
+    assert "delete_user" not in codenames
+
+
+@pytest.mark.mongo
+def test_login_page_logs_in_and_lands_on_the_dashboard(client, sales_user):
+    response = client.post("/accounts/login/", {"username": "sales_a", "password": "pw-sales_a"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/"
+    assert b"Dashboard" in response.content
+
+
+def test_login_with_a_wrong_password_shows_an_error_and_stays_anonymous(client, sales_user):
+    response = client.post("/accounts/login/", {"username": "sales_a", "password": "nope"})
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_ignores_an_offsite_next_url(client, sales_user):
+    response = client.post(
+        "/accounts/login/?next=https://evil.example.com/",
+        {"username": "sales_a", "password": "pw-sales_a", "next": "https://evil.example.com/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_dashboard_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_logout_is_a_post_and_ends_the_session(client, sales_user):
+    client.force_login(sales_user)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_password_change_page_changes_the_password(client, sales_user):
+    client.force_login(sales_user)
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "pw-sales_a",
+            "new_password1": "a-Much-better-one-42",
+            "new_password2": "a-Much-better-one-42",
+        },
+    )
+    assert response.status_code == 302
+    sales_user.refresh_from_db()
+    assert sales_user.check_password("a-Much-better-one-42")
+
+
+def test_managers_reach_the_admin_and_sales_staff_do_not(client, sales_user, manager_user):
+    client.force_login(manager_user)
+    assert client.get("/admin/").status_code == 200
+    client.force_login(sales_user)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_staff_flag_alone_does_not_open_the_admin(client, make_user):
+    client.force_login(make_user("staffer", "Sales", is_staff=True))
+    assert client.get("/admin/").status_code == 302
+
+
+def test_demo_users_get_their_roles_and_working_passwords():
+    users = demo_users_ensure()
+    assert set(users) == {login.username for login in DEMO_LOGINS}
+    assert users["admin"].is_superuser
+    assert list(users["sales1"].groups.values_list("name", flat=True)) == ["Sales"]
+    assert users["manager"].check_password("manager-demo-2026")
+    demo_users_ensure()  # idempotent: a second run changes nothing
+    assert users["manager"].groups.count() == 1

@@ -1,0 +1,62 @@
+"""The Simplified Chinese catalogues are complete (no empty or fuzzy entry) and their .mo matches."""
+
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+CATALOGUES = sorted(
+    path for path in BASE_DIR.glob("**/locale/zh_Hans/LC_MESSAGES/django.po") if ".venv" not in path.parts
+)
+
+
+def unescape(quoted: list[str]) -> str:
+    return "".join(quoted).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
+def entries(po_text: str) -> list[tuple[str, str, bool]]:
+    """(msgid, msgstr, fuzzy) for every entry but the header; plural forms are checked through msgstr[0]."""
+    found = []
+    for block in re.split(r"\n\s*\n", po_text):
+        if block.lstrip().startswith("#~"):
+            continue
+        msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
+        if not msgid or not msgstr or re.search(r"^msgctxt ", block, re.M):
+            continue
+        text_id = unescape(re.findall(r'"(.*)"', msgid.group(1)))
+        text_str = unescape(re.findall(r'"(.*)"', msgstr.group(1)))
+        if text_id and "msgid_plural" not in block:
+            found.append((text_id, text_str, bool(re.search(r"^#,.*fuzzy", block, re.M))))
+    return found
+
+
+def test_there_is_a_project_catalogue_and_one_for_the_crm_site_app():
+    names = {path.relative_to(BASE_DIR).parts[0] for path in CATALOGUES}
+    assert {"locale", "crm_site"} <= names
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda path: str(path.relative_to(BASE_DIR)))
+def test_every_message_has_a_chinese_translation(po):
+    problems = [
+        f"{'fuzzy' if fuzzy else 'empty'}: {msgid!r}"
+        for msgid, msgstr, fuzzy in entries(po.read_text(encoding="utf-8"))
+        if fuzzy or not msgstr
+    ]
+    assert problems == []
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda path: str(path.relative_to(BASE_DIR)))
+def test_every_catalogue_is_compiled_from_its_current_source(po):
+    mo = po.with_suffix(".mo")
+    assert mo.exists(), f"run `make messages` to compile {po}"
+    with mo.open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    stale = [
+        msgid
+        for msgid, msgstr, _fuzzy in entries(po.read_text(encoding="utf-8"))
+        if compiled.gettext(msgid) != msgstr
+    ]
+    assert stale == [], "the .mo is older than the .po: run `make messages`"

@@ -1,0 +1,104 @@
+"""DATABASE_URL picks the backend; production refuses to start without a real secret."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crm_site.settings.database import backend_of, database_config
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def test_unset_database_url_means_an_sqlite_file_in_the_project_folder():
+    config = database_config("", BASE_DIR)
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(BASE_DIR / "db.sqlite3")
+
+
+def test_postgres_url_selects_psycopg_backend_with_credentials():
+    config = database_config("postgres://crm:secret@db.internal:5433/crmdb", BASE_DIR)
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"], config["NAME"]) == (
+        "crm",
+        "secret",
+        "db.internal",
+        5433,
+        "crmdb",
+    )
+
+
+def test_mongodb_url_goes_whole_into_host_and_names_the_database():
+    config = database_config("mongodb://user:pw@mongo1:27017,mongo2:27017/crm_prod?replicaSet=rs0", BASE_DIR)
+    assert config["ENGINE"] == "django_mongodb_backend"
+    assert config["NAME"] == "crm_prod"
+    assert config["HOST"] == "mongodb://user:pw@mongo1:27017,mongo2:27017/?replicaSet=rs0"
+
+
+def test_mongodb_url_without_a_path_uses_the_crm_database():
+    assert database_config("mongodb+srv://cluster.example.net", BASE_DIR)["NAME"] == "crm"
+
+
+def test_unknown_database_scheme_is_refused_with_the_variable_named():
+    with pytest.raises(ValueError, match="DATABASE_URL: unsupported scheme 'mysql'"):
+        backend_of("mysql://root@localhost/crm")
+
+
+def _run_settings(module: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    code = f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='{module}'; django.setup(); print('ok')"
+    clean_env = {"PATH": "/usr/bin:/bin", **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=clean_env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _run_settings("crm_site.settings.production", {})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_check_deploy_with_a_secret_from_the_environment():
+    secret = "x" * 20 + "production-secret-from-environment-1234567890"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "crm_site.settings.production",
+            "DJANGO_SECRET_KEY": secret,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_local_settings_run_tasks_in_process_when_no_broker_is_configured():
+    result = _run_settings("crm_site.settings.local", {})
+    assert result.returncode == 0, result.stderr
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='crm_site.settings.local'; django.setup();"
+        "from django.conf import settings; print(settings.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    eager = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert eager.stdout.strip() == "True"
+    with_broker = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert with_broker.stdout.strip() == "False"
