@@ -106,7 +106,8 @@ def _coerce(series: pd.Series, kind: str) -> pd.Series:
 def conform(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
     """Return a copy of `frame` with the columns and dtypes of schema `name` (missing optionals filled)."""
     schema = SCHEMAS[name]
-    if frame is None:
+    # A reader with nothing to read hands over a bare DataFrame(); that is an empty input, not an error.
+    if frame is None or (len(frame) == 0 and len(frame.columns) == 0):
         frame = pd.DataFrame(columns=list(REQUIRED[name]))
     missing = [column for column in REQUIRED[name] if column not in frame.columns]
     if missing:
