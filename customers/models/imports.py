@@ -29,15 +29,15 @@ class CustomerImport(BaseModel):
     original_name = models.CharField(_("file name"), max_length=255)
     file_format = models.CharField(_("format"), max_length=5)
     encoding = models.CharField(_("encoding"), max_length=20, default="utf-8")
-    headers = models.JSONField(_("columns in the file"), default=list)
-    mapping = models.JSONField(_("column mapping"), default=dict)
+    headers = models.JSONField(_("columns in the file"), default=list, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
     to_create = models.PositiveIntegerField(_("new customers"), default=0)
     to_update = models.PositiveIntegerField(_("updated customers"), default=0)
     error_count = models.PositiveIntegerField(_("invalid rows"), default=0)
-    errors = models.JSONField(_("errors"), default=list)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
 
     class Meta:

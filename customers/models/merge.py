@@ -22,9 +22,9 @@ class CustomerMerge(BaseModel):
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("merged by"), null=True, on_delete=models.SET_NULL
     )
-    snapshot = models.JSONField(_("merged customer as it was"), default=dict)
-    chosen_fields = models.JSONField(_("values taken from the merged customer"), default=list)
-    moved = models.JSONField(_("related records moved"), default=dict)
+    snapshot = models.JSONField(_("merged customer as it was"), default=dict, blank=True)
+    chosen_fields = models.JSONField(_("values taken from the merged customer"), default=list, blank=True)
+    moved = models.JSONField(_("related records moved"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
