@@ -55,8 +55,12 @@ beat: venv
 bench: dev-venv  ## benchmarks; results go to docs/benchmarks.md (see bench/README.md)
 	$(PY) -m bench $(BENCH_ARGS)
 
-messages: dev-venv  ## refresh and compile the English and Simplified Chinese catalogues (needs gettext)
-	$(MANAGE) makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=node_modules
+I18N_APPS := crm_site customers orders profiles sessions_log marketing knowledge
+messages: dev-venv  ## refresh and compile the Simplified Chinese catalogues (needs gettext)
+	$(MANAGE) makemessages -l zh_Hans $(addprefix --ignore=,.venv staticfiles bench mongo_migrations $(I18N_APPS))
+	for app in $(I18N_APPS); do \
+		if [ -d $$app/locale ]; then (cd $$app && ../$(PY) ../manage.py makemessages -l zh_Hans --ignore=tests) || exit 1; fi; \
+	done
 	$(MANAGE) compilemessages --ignore=.venv
 
 clean:
