@@ -1,0 +1,143 @@
+"""Order import: dry run, row-level errors naming row and column, all-or-nothing, customers on the fly."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from customers.models import Customer
+from orders.models import OrderImport, OrderLine, SalesOrder
+from orders.services.imports import orders_import
+from orders.tests.factories import CustomerFactory, SalesOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "customer_external_id,customer_name,order_number,order_date,sku,category,quantity,amount,channel\n"
+
+
+def _rows(text):
+    import csv
+    import io
+
+    def read():
+        reader = csv.reader(io.StringIO(text))
+        names = next(reader)
+        for number, values in enumerate(reader, start=2):
+            yield number, dict(zip(names, values, strict=False))
+
+    return read
+
+
+GOOD = HEADER + (
+    "C-OWN,,A-1,2025-11-11,PH-1,,1,1999.00,app\n"
+    "C-OWN,,A-1,2025-11-11,AC-1,,3,59.70,app\n"
+    "C-OWN,,A-2,2025-12-01 10:30,,phones,2,0.03,web\n"
+)
+
+
+@pytest.mark.mongo
+def test_import_writes_orders_and_lines_with_exact_amounts(own_customer, sales_user, phone, case):
+    result = orders_import(rows=_rows(GOOD), user=sales_user, dry_run=False)
+    assert result.error_count == 0 and result.written
+    assert (result.orders, result.lines) == (2, 3)
+    order = SalesOrder.objects.get(number="A-1")
+    assert order.total == Decimal("2058.70") and order.channel == "app" and order.status == "completed"
+    odd = OrderLine.objects.get(order__number="A-2")
+    # 0.03 over 2 units: unit price rounds up to 0.02 and a 0.01 discount keeps the line exact.
+    assert (odd.unit_price, odd.discount, odd.line_total) == (
+        Decimal("0.02"),
+        Decimal("0.01"),
+        Decimal("0.03"),
+    )
+
+
+def test_dry_run_writes_nothing(own_customer, sales_user, phone, case):
+    result = orders_import(rows=_rows(GOOD), user=sales_user, dry_run=True)
+    assert result.error_count == 0 and not result.written and result.lines == 3
+    assert not SalesOrder.objects.exists()
+
+
+@pytest.mark.mongo
+def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(own_customer, sales_user, phone):
+    SalesOrderFactory(customer=own_customer, number="TAKEN")
+    text = HEADER + (
+        "C-OWN,,B-1,2025-11-11,PH-1,,1,10.00,app\n"  # fine
+        "C-OWN,,B-2,2025-13-45,PH-1,,1,10.00,app\n"  # bad date
+        "C-OWN,,B-3,2025-11-11,NOPE,,1,10.00,app\n"  # unknown sku
+        "C-OWN,,B-4,2025-11-11,PH-1,,0,10.00,app\n"  # quantity
+        "C-OWN,,B-5,2025-11-11,PH-1,,1,1.005,app\n"  # 3 decimals
+        "C-NEW,,B-6,2025-11-11,PH-1,,1,10.00,app\n"  # unknown customer
+        "C-OWN,,TAKEN,2025-11-11,PH-1,,1,10.00,app\n"  # number exists
+        "C-OWN,,B-1,2025-11-12,PH-1,,1,10.00,app\n"  # same order, other date
+    )
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=False)
+    found = {(error["row"], error["field"]) for error in result.errors}
+    assert found == {
+        (3, "order_date"),
+        (4, "sku"),
+        (5, "quantity"),
+        (6, "amount"),
+        (7, "customer_external_id"),
+        (8, "order_number"),
+        (9, "order_date"),
+    }
+    assert not result.written
+    assert SalesOrder.objects.count() == 1  # only the pre-existing one
+
+
+def test_unknown_customers_are_created_when_the_file_says_so(sales_user, phone):
+    text = HEADER + "C-NEW,新客户 New Buyer,N-1,2025-11-11,PH-1,,1,1999.00,store\n"
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=False, create_customers=True)
+    assert result.customers_created == 1
+    customer = Customer.objects.get(external_id="C-NEW")
+    assert customer.name == "新客户 New Buyer" and customer.owner == sales_user
+    assert SalesOrder.objects.get(number="N-1").customer == customer
+
+
+def test_import_refuses_customers_of_other_sales_staff(sales_user, other_sales_user, phone):
+    CustomerFactory(owner=other_sales_user, external_id="C-X")
+    result = orders_import(
+        rows=_rows(HEADER + "C-X,,X-1,2025-11-11,PH-1,,1,1.00,app\n"), user=sales_user, dry_run=False
+    )
+    assert result.errors[0]["field"] == "customer_external_id" and not SalesOrder.objects.exists()
+
+
+def test_missing_column_is_named(sales_user, tmp_path):
+    from orders.services.import_rows import row_source
+
+    path = tmp_path / "bad.csv"
+    path.write_text("customer_external_id,order_number\nC-1,A\n", encoding="utf-8")
+    result = orders_import(rows=row_source(path, "bad.csv"), user=sales_user)
+    assert result.errors[0]["row"] == 1 and "order_date" in result.errors[0]["message"]
+
+
+def test_upload_page_runs_the_background_import_and_shows_progress(
+    client, sales_user, own_customer, phone, case, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    client.force_login(sales_user)
+    upload = SimpleUploadedFile("orders.csv", GOOD.encode("utf-8-sig"), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("orders:import-create"), {"file": upload})
+    job = OrderImport.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.status == OrderImport.Status.DONE and job.lines_created == 3 and job.percent == 100
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "Imported 2 orders with 3 lines" in page
+
+
+def test_xlsx_import(sales_user, own_customer, phone, tmp_path):
+    from openpyxl import Workbook
+
+    from orders.services.import_rows import row_source
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["客户编号", "订单号", "下单日期", "商品编码", "数量", "金额"])
+    sheet.append(["C-OWN", "X-1", "2025-11-11", "PH-1", 1, 1999.1])
+    path = tmp_path / "orders.xlsx"
+    workbook.save(path)
+    result = orders_import(rows=row_source(path, "orders.xlsx"), user=sales_user, dry_run=False)
+    assert result.error_count == 0, result.errors
+    assert SalesOrder.objects.get(number="X-1").total == Decimal("1999.10")

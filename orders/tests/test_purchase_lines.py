@@ -1,0 +1,45 @@
+"""The purchase history feed the profile pipeline reads."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from orders.selectors import purchase_lines
+from orders.tests.factories import OrderLineFactory, ProductCategoryFactory, ProductFactory, SalesOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.mongo
+def test_purchase_lines_only_purchased_orders_with_top_level_category(own_customer):
+    top = ProductCategoryFactory(name="Baby 母婴")
+    child = ProductCategoryFactory(name="Diapers", parent=top)
+    product = ProductFactory(category=child, unit_price=Decimal("59.90"))
+    paid = SalesOrderFactory(customer=own_customer, status="paid", channel="app")
+    OrderLineFactory(order=paid, product=product, quantity=2, discount=Decimal("0.80"))
+    for status in ("draft", "confirmed", "cancelled", "refunded"):
+        OrderLineFactory(order=SalesOrderFactory(customer=own_customer, status=status), product=product)
+    chunks = list(purchase_lines())
+    rows = [row for chunk in chunks for row in chunk]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["customer_id"] == str(own_customer.pk) and row["order_id"] == str(paid.pk)
+    assert row["category"] == "Baby 母婴" and row["channel"] == "app" and row["quantity"] == 2
+    assert row["amount"] == Decimal("119.00") and isinstance(row["amount"], Decimal)
+    assert timezone.is_aware(row["ordered_at"])
+
+
+def test_purchase_lines_pages_by_keyset_and_filters(own_customer, others_customer):
+    old = SalesOrderFactory(customer=own_customer, ordered_at=timezone.now() - timedelta(days=400))
+    for _i in range(5):
+        OrderLineFactory(order=old, product=None, category=None, unit_price=Decimal("1.00"))
+    OrderLineFactory(order=SalesOrderFactory(customer=others_customer))
+    chunks = list(purchase_lines(chunk_size=2))
+    assert [len(chunk) for chunk in chunks] == [2, 2, 2]
+    ids = [row["line_id"] for chunk in chunks for row in chunk]
+    assert len(set(ids)) == 6
+    assert sum(len(c) for c in purchase_lines(as_of=timezone.now() - timedelta(days=100))) == 5
+    assert sum(len(c) for c in purchase_lines(customer_ids=[others_customer.pk])) == 1
+    assert all(row["category"] == "" for c in purchase_lines(customer_ids=[own_customer.pk]) for row in c)
