@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from .features import EVENT_TYPES, model_matrix
 
@@ -78,20 +79,22 @@ def _transform(features: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
 
 
 def _name(z: dict[str, float]) -> str:
-    """Up to two words for the centroid's most distinctive features (|z| >= 0.5), largest first."""
+    """Words for the centroid's two most distinctive features (|z| >= 0.5), in _WORDS order."""
     ranked = sorted((column for column in z if abs(z[column]) >= _DISTINCT_Z), key=lambda c: (-abs(z[c]), c))
-    words: list[str] = []
+    chosen: list[str] = []
     for column in ranked:
         above, below = _WORDS.get(column, (None, None))
-        word = above if z[column] > 0 else below
-        if word:
-            words.append(word)
-        if len(words) == 2:
+        if above if z[column] > 0 else below:
+            chosen.append(column)
+        if len(chosen) == 2:
             break
-    if not words:
+    if not chosen:
         return "average customers"
-    adjectives = [word for word in words if not word.endswith("s")]
-    nouns = [word for word in words if word.endswith("s")]
+    # A fixed word order reads naturally ("dormant one-off", not "one-off dormant") whatever ranks first.
+    order = list(_WORDS)
+    words = [_WORDS[c][0] if z[c] > 0 else _WORDS[c][1] for c in sorted(chosen, key=order.index)]
+    adjectives = [word for word in words if word and not word.endswith("s")]
+    nouns = [word for word in words if word and word.endswith("s")]
     return " ".join([*adjectives, " and ".join(nouns) or "customers"])
 
 
@@ -119,6 +122,19 @@ def fit_clusters(
     k_max = min(k_range[1], len(x) - 1, distinct)
     if k_max < max(k_range[0], 2):
         return _single_cluster(features, columns)
+    with threadpool_limits(limits=1):
+        return _fit(features, x, k_range, k_max, sample_size, random_state, columns)
+
+
+def _fit(
+    features: pd.DataFrame,
+    x: np.ndarray,
+    k_range: tuple[int, int],
+    k_max: int,
+    sample_size: int,
+    random_state: int,
+    columns: tuple[str, ...],
+) -> tuple[pd.Series, ClusterModel]:
     scaler = StandardScaler().fit(x)
     z = scaler.transform(x)
     rng = np.random.default_rng(random_state)
@@ -181,7 +197,9 @@ def assign_clusters(model: ClusterModel, features: pd.DataFrame) -> pd.Series:
     if model.kmeans is None or model.scaler is None:
         return pd.Series(0 if model.infos else -1, index=features.index, name="cluster", dtype="int64")
     z = model.scaler.transform(_transform(features, model.columns))
-    return pd.Series(model.kmeans.predict(z).astype("int64"), index=features.index, name="cluster")
+    with threadpool_limits(limits=1):
+        labels = model.kmeans.predict(z).astype("int64")
+    return pd.Series(labels, index=features.index, name="cluster")
 
 
 def cluster_names(model: ClusterModel, labels: pd.Series) -> pd.Series:
