@@ -111,7 +111,7 @@ def preferred_times(
         ignore_index=True,
     ).dropna()
     local = moments["occurred_at"].dt.tz_convert(timezone)
-    moments = moments.assign(hour=local.dt.hour, weekday=local.dt.weekday)
+    moments = moments.assign(hour=local.dt.hour, weekday=local.dt.day_of_week)
     result = pd.DataFrame(
         {
             "preferred_hour": mode_per_customer(moments, "hour"),

@@ -1,0 +1,167 @@
+"""The whole pipeline: a realistic run, tiny runs, and refreshing one customer with stored models."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from profiles.pipeline import RFM_SEGMENTS, PipelineInputs, PipelineParams, run_pipeline, score_customer
+from profiles.pipeline.run import PipelineOutputs, score_customers
+
+from .synthetic import AS_OF, generate
+
+PROFILE_COLUMNS = {
+    "recency_days",
+    "frequency",
+    "monetary_total",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "probability_alive",
+    "expected_purchases_90d",
+    "expected_purchases_365d",
+    "expected_average_value",
+    "clv",
+    "churn_probability",
+    "cluster",
+    "cluster_name",
+    "top_categories",
+    "top_search_terms",
+    "next_best_offers",
+    "preferred_channel",
+    "preferred_hour",
+    "preferred_weekday",
+    "age_band",
+    "gender",
+    "region",
+}
+
+
+@pytest.fixture(scope="module")
+def data() -> dict:
+    return generate(600, seed=11)
+
+
+@pytest.fixture(scope="module")
+def outputs(data: dict) -> PipelineOutputs:
+    return run_pipeline(PipelineInputs(**data), as_of=AS_OF)
+
+
+def test_run_pipeline_profiles_every_customer_with_every_column(outputs: PipelineOutputs, data: dict) -> None:
+    profiles = outputs.profiles
+    assert set(profiles.index) == set(data["customers"]["customer_id"])
+    assert PROFILE_COLUMNS <= set(profiles.columns)
+    assert profiles["rfm_segment"].dropna().isin(RFM_SEGMENTS).all()
+    assert profiles["r_score"].between(1, 5).all()
+    assert profiles["probability_alive"].between(0, 1).all() and (profiles["clv"] >= 0).all()
+    assert profiles["churn_probability"].between(0, 1).all()
+    assert profiles["next_best_offers"].map(len).max() <= 3
+    assert outputs.warnings == []
+
+
+def test_run_pipeline_reports_fits_metrics_counts_and_timings(outputs: PipelineOutputs) -> None:
+    assert outputs.metrics["churn"]["roc_auc"] > 0.6
+    assert outputs.metrics["bgnbd"]["r"] > 0 and outputs.metrics["gamma_gamma"]["q"] > 1
+    assert outputs.metrics["clusters"]["k"] >= 2
+    assert outputs.counts["customers"] == 600 and outputs.counts["buyers"] == 600
+    assert outputs.counts["events_dropped"]["duplicates"] == 0
+    assert {"clean", "features", "clv", "churn", "clusters", "rules", "score"} <= set(outputs.timings)
+    # Synthetic baskets come from themes such as coffee + grinder, so those rules must be found.
+    assert ((outputs.rules["antecedent"] == ("grinder",)) & (outputs.rules["consequent"] == "coffee")).any()
+
+
+def test_run_pipeline_segments_cover_every_rfm_segment_and_cluster(outputs: PipelineOutputs) -> None:
+    segments = outputs.segments
+    rfm = segments[segments["kind"] == "rfm"]
+    assert rfm["key"].tolist() == list(RFM_SEGMENTS)
+    assert rfm["size"].sum() == outputs.profiles["rfm_segment"].notna().sum()
+    clusters = segments[segments["kind"] == "cluster"]
+    assert clusters["size"].sum() == len(outputs.profiles)
+    assert clusters["name"].is_unique
+
+
+def test_score_customer_with_pickled_models_reproduces_the_run_row(
+    outputs: PipelineOutputs, data: dict
+) -> None:
+    models = pickle.loads(pickle.dumps(outputs.models))
+    customer_id = outputs.profiles.index[17]
+    row = score_customer(models, PipelineInputs(**data), customer_id=customer_id, as_of=AS_OF)
+    expected = outputs.profiles.loc[[customer_id]]
+    assert list(row.columns) == list(expected.columns)
+    numbers = expected.select_dtypes("number").columns
+    np.testing.assert_allclose(row[numbers].to_numpy(float), expected[numbers].to_numpy(float), rtol=1e-9)
+    for column in ("rfm_segment", "cluster_name", "top_categories", "next_best_offers", "region"):
+        assert row[column].iloc[0] == expected[column].iloc[0]
+
+
+def test_score_customer_sees_a_new_order_immediately(outputs: PipelineOutputs, data: dict) -> None:
+    customer_id = outputs.profiles.sort_values("recency_days").index[-1]
+    before = outputs.profiles.loc[customer_id]
+    new_order = pd.DataFrame(
+        {
+            "customer_id": [customer_id],
+            "order_id": ["fresh"],
+            "ordered_at": [AS_OF - pd.Timedelta(hours=1)],
+            "category": ["books"],
+            "amount": [500.0],
+        }
+    )
+    inputs = PipelineInputs(**{**data, "orders": pd.concat([data["orders"], new_order], ignore_index=True)})
+    after = score_customer(outputs.models, inputs, customer_id=customer_id, as_of=AS_OF).iloc[0]
+    assert after["frequency"] == before["frequency"] + 1
+    assert after["recency_days"] < 0.1
+    assert after["r_score"] == 5
+    assert after["churn_probability"] < before["churn_probability"]
+
+
+def test_score_customer_of_an_unknown_customer_returns_an_empty_profile(outputs: PipelineOutputs) -> None:
+    row = score_customer(outputs.models, PipelineInputs(), customer_id="nobody", as_of=AS_OF)
+    assert row.index.tolist() == ["nobody"]
+    assert row.iloc[0]["frequency"] == 0 and pd.isna(row.iloc[0]["rfm_segment"])
+    assert row.iloc[0]["next_best_offers"] == []
+
+
+def test_score_customers_in_chunks_matches_the_run(outputs: PipelineOutputs, data: dict) -> None:
+    ids = list(outputs.profiles.index[:50])
+    profiles, offers = score_customers(outputs.models, PipelineInputs(**data), as_of=AS_OF, customer_ids=ids)
+    assert profiles.index.tolist() == ids
+    pd.testing.assert_series_equal(profiles["clv"], outputs.profiles.loc[ids, "clv"])
+    assert set(offers["customer_id"]) <= set(ids)
+
+
+@pytest.mark.parametrize("n_customers", [0, 1, 3])
+def test_run_pipeline_survives_tiny_inputs(n_customers: int) -> None:
+    data = generate(n_customers, seed=5) if n_customers else {}
+    outputs = run_pipeline(PipelineInputs(**data), as_of=AS_OF)
+    assert len(outputs.profiles) == n_customers
+    assert len(outputs.segments[outputs.segments["kind"] == "rfm"]) == len(RFM_SEGMENTS)
+    if n_customers:
+        assert any("CLV skipped" in warning for warning in outputs.warnings)
+        assert outputs.profiles["clv"].isna().all()
+        pickle.loads(pickle.dumps(outputs.models))
+
+
+def test_run_pipeline_accepts_bare_empty_frames_decimals_and_naive_timestamps() -> None:
+    from decimal import Decimal
+
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "order_id": ["1", "2", "3"],
+            "ordered_at": [
+                pd.Timestamp("2024-01-01"),
+                pd.Timestamp("2024-06-01"),
+                pd.Timestamp("2024-03-01"),
+            ],
+            "category": ["tea", "cups", "tea"],
+            "amount": [Decimal("12.50"), Decimal("3.10"), Decimal("8.00")],
+        }
+    )
+    inputs = PipelineInputs(orders=orders, events=pd.DataFrame(), interactions=pd.DataFrame())
+    outputs = run_pipeline(inputs, as_of="2024-07-01", params=PipelineParams(k_range=(2, 3)))
+    assert outputs.profiles.loc["a", "monetary_total"] == pytest.approx(15.6)
+    assert outputs.profiles.loc["a", "frequency"] == 2
