@@ -21,3 +21,5 @@ if DB_BACKEND == "sqlite":
 CELERY_TASK_ALWAYS_EAGER = not env.bool("CRM_CELERY_WORKER", default=False)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Close connections after each request so test databases can be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
