@@ -1,0 +1,121 @@
+"""Managers' admin: events, runs (with resume), and read-only computed outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, RebuildLock, Segment
+from profiles.services import rebuild
+from profiles.services.segments import segment_count
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Computed by the rebuild: viewable, never edited by hand."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "event_type", "customer", "channel", "received_at")
+    list_filter = ("event_type", "channel")
+    list_select_related = ("customer",)
+    search_fields = ("idempotency_key", "customer__name", "customer__external_id")
+    autocomplete_fields = ("customer",)
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    readonly_fields = ("received_at",)
+
+
+@admin.register(ProfileRun)
+class ProfileRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "status",
+        "is_active",
+        "as_of",
+        "trigger",
+        "chunks_done",
+        "chunks_total",
+        "finished_at",
+    )
+    list_filter = ("status", "is_active", "trigger")
+    list_select_related = ("requested_by",)
+    search_fields = ("error",)
+    actions = ["resume_runs", "start_rebuild"]
+
+    @admin.action(description=_("Resume or retry the selected runs"))
+    def resume_runs(self, request: Any, queryset: Any) -> None:
+        for run in queryset:
+            try:
+                rebuild.profile_rebuild_resume(run_id=run.pk)
+            except rebuild.RebuildInProgress as error:
+                self.message_user(request, str(error), messages.WARNING)
+                return
+        self.message_user(request, _("Resumed."), messages.SUCCESS)
+
+    @admin.action(description=_("Start a new rebuild now"))
+    def start_rebuild(self, request: Any, queryset: Any) -> None:
+        try:
+            rebuild.profile_rebuild_start(requested_by=request.user)
+        except rebuild.RebuildInProgress as error:
+            self.message_user(request, str(error), messages.WARNING)
+            return
+        self.message_user(request, _("Rebuild started."), messages.SUCCESS)
+
+
+@admin.register(CustomerProfile)
+class CustomerProfileAdmin(ReadOnlyAdmin):
+    list_display = (
+        "customer",
+        "rfm_segment",
+        "clv_12m",
+        "churn_risk",
+        "p_alive",
+        "cluster_name",
+        "computed_at",
+    )
+    list_filter = ("run__is_active", "rfm_segment", "churn_bucket")
+    list_select_related = ("customer", "run")
+    search_fields = ("customer__name", "customer__external_id")
+    autocomplete_fields = ("customer",)
+    show_full_result_count = False
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "member_count", "counted_at")
+    list_filter = ("kind",)
+    list_select_related = ("run",)
+    search_fields = ("name", "key")
+    readonly_fields = ("key", "member_count", "counted_at", "run", "created_by")
+    actions = ["recount"]
+
+    @admin.action(description=_("Recount members"))
+    def recount(self, request: Any, queryset: Any) -> None:
+        for segment in queryset:
+            segment_count(segment=segment)
+        self.message_user(request, _("Recounted."), messages.SUCCESS)
+
+
+@admin.register(AssociationRule)
+class AssociationRuleAdmin(ReadOnlyAdmin):
+    list_display = ("antecedent_text", "consequent", "support", "confidence", "lift", "run")
+    list_filter = ("run__is_active",)
+    list_select_related = ("run",)
+    search_fields = ("antecedent_text", "consequent")
+    show_full_result_count = False
+
+
+@admin.register(RebuildLock)
+class RebuildLockAdmin(admin.ModelAdmin):
+    list_display = ("name", "run", "expires_at")
+    list_select_related = ("run",)
+    search_fields = ("name",)

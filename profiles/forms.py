@@ -1,0 +1,144 @@
+"""Forms of the profiles pages: the segment rule builder, member filters and the event CSV upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import CustomerProfile
+from profiles.rules import FIELDS, OPERATORS, validate_rule
+
+RULE_ROWS = 5
+FIELD_CHOICES = [("", "—")] + [(name, label) for name, (_path, _kind, label) in FIELDS.items()]
+OP_CHOICES = [("", "—")] + list(OPERATORS.items())
+
+
+class SegmentForm(forms.Form):
+    """A name plus up to five conditions (field, operator, value), all of which must hold."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, initial_rule: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rows = []
+        for number in range(1, RULE_ROWS + 1):
+            self.fields[f"field_{number}"] = forms.ChoiceField(
+                label=_("Field"), choices=FIELD_CHOICES, required=False
+            )
+            self.fields[f"op_{number}"] = forms.ChoiceField(
+                label=_("Operator"), choices=OP_CHOICES, required=False
+            )
+            self.fields[f"value_{number}"] = forms.CharField(
+                label=_("Value"), required=False, max_length=200, help_text=_("Lists: comma-separated.")
+            )
+            rows.append(
+                Row(
+                    Column(Field(f"field_{number}"), css_class="col-md-5"),
+                    Column(Field(f"op_{number}"), css_class="col-md-3"),
+                    Column(Field(f"value_{number}"), css_class="col-md-4"),
+                )
+            )
+        for number, condition in enumerate(initial_rule or [], start=1):
+            if number > RULE_ROWS:
+                break
+            value = condition["value"]
+            self.initial[f"field_{number}"] = condition["field"]
+            self.initial[f"op_{number}"] = condition["op"]
+            self.initial[f"value_{number}"] = ", ".join(map(str, value)) if isinstance(value, list) else value
+        self.helper = FormHelper()
+        self.helper.layout = Layout("name", "description", *rows, Submit("save", _("Save segment")))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        rule = []
+        for number in range(1, RULE_ROWS + 1):
+            field, op, value = (cleaned.get(f"{part}_{number}") for part in ("field", "op", "value"))
+            if not field and not op and not value:
+                continue
+            if not field or not op:
+                self.add_error(f"field_{number}", _("Choose a field and an operator (or clear the row)."))
+                continue
+            rule.append({"field": field, "op": op, "value": value or ""})
+        if not rule:
+            raise ValidationError(_("Give at least one condition."))
+        try:
+            cleaned["rule"] = validate_rule(rule)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+        return cleaned
+
+
+class MemberFilterForm(forms.Form):
+    """Narrow a segment's member list (GET, so the filtered page can be linked and exported)."""
+
+    q = forms.CharField(label=_("Customer name"), required=False, max_length=100)
+    rfm_segment = forms.CharField(label=_("RFM segment"), required=False, max_length=40)
+    min_churn = forms.FloatField(label=_("Churn risk at least"), required=False, min_value=0, max_value=1)
+    min_clv = forms.DecimalField(label=_("CLV at least"), required=False, min_value=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "row row-cols-lg-auto g-2 align-items-end"
+        self.helper.layout = Layout(
+            *(Field(name, wrapper_class="col-12") for name in self.fields),
+            Submit("filter", _("Filter"), css_class="btn-sm"),
+        )
+
+    def apply(self, profiles: Any) -> Any:
+        if not self.is_valid():
+            return profiles
+        data = self.cleaned_data
+        if data.get("q"):
+            profiles = profiles.filter(customer__name__icontains=data["q"])
+        if data.get("rfm_segment"):
+            profiles = profiles.filter(rfm_segment=data["rfm_segment"])
+        if data.get("min_churn") is not None:
+            profiles = profiles.filter(churn_risk__gte=data["min_churn"])
+        if data.get("min_clv") is not None:
+            profiles = profiles.filter(clv_12m__gte=data["min_clv"])
+        return profiles
+
+
+class EventImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: customer_id or customer_external_id, event_type, occurred_at, channel, "
+            "idempotency_key, query."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout("file", Submit("upload", _("Import events")))
+
+
+class RebuildForm(forms.Form):
+    as_of = forms.DateField(
+        label=_("As of"),
+        required=False,
+        help_text=_("Leave empty for now; a date computes the profiles as they were at the end of that day."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_class = "row row-cols-lg-auto g-2 align-items-end"
+        self.helper.layout = Layout(
+            Field("as_of", wrapper_class="col-12"), Submit("rebuild", _("Rebuild now"))
+        )
+
+
+PROFILE_MODEL = CustomerProfile

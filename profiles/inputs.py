@@ -1,0 +1,97 @@
+"""Where the pipeline's inputs come from: a small registry of chunked readers.
+
+Lower apps (customers, orders) are read through their selectors here; apps that do not exist yet
+(sessions_log's interactions, marketing's campaign responses) register a reader from their own
+AppConfig.ready() with ``input_readers.register("interactions", reader)`` so profiles never imports them.
+Until one is registered, that input is an empty frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+# reader(*, as_of, customer_ids, chunk_size) -> chunks of row dicts with the pipeline's column names
+Reader = Callable[..., Iterator[list[dict[str, Any]]]]
+INPUT_NAMES = ("customers", "orders", "events", "interactions", "campaign_responses")
+
+
+class InputRegistry:
+    def __init__(self) -> None:
+        self._readers: dict[str, Reader] = {}
+
+    def register(self, name: str, reader: Reader) -> None:
+        if name not in INPUT_NAMES:
+            raise ValueError(f"unknown pipeline input {name!r}")
+        self._readers[name] = reader
+
+    def reader(self, name: str) -> Reader | None:
+        return self._readers.get(name)
+
+
+input_readers = InputRegistry()
+
+
+def _customers(
+    *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    from customers.selectors import customers_for_profiles
+
+    for chunk in customers_for_profiles(customer_ids=customer_ids, chunk_size=chunk_size):
+        # Everyone who exists is profiled; customers without data before as_of get an empty portrait.
+        yield [{**row, "customer_id": str(row.get("customer_id", row.get("id")))} for row in chunk]
+
+
+def _orders(
+    *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    from orders.selectors import purchase_lines
+
+    for chunk in purchase_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
+        for row in chunk:
+            # Decimals would make pandas build an object column; the pipeline wants floats.
+            row["amount"] = float(row["amount"])
+            row["customer_id"] = str(row["customer_id"])
+        yield chunk
+
+
+def _events(
+    *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    from profiles.selectors import events_for_profiles
+
+    yield from events_for_profiles(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size)
+
+
+input_readers.register("customers", _customers)
+input_readers.register("orders", _orders)
+input_readers.register("events", _events)
+
+
+def read_input(
+    name: str, *, as_of: datetime | None, customer_ids: list[str] | None = None, chunk_size: int = 50_000
+) -> pd.DataFrame:
+    """One input as a DataFrame, built chunk by chunk (each chunk becomes a frame at once)."""
+    reader = input_readers.reader(name)
+    if reader is None:
+        return pd.DataFrame()
+    frames = [
+        pd.DataFrame.from_records(chunk)
+        for chunk in reader(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size)
+        if chunk
+    ]
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def read_inputs(
+    *, as_of: datetime | None, customer_ids: list[str] | None = None, chunk_size: int = 50_000
+) -> dict[str, pd.DataFrame]:
+    return {
+        name: read_input(name, as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size)
+        for name in INPUT_NAMES
+    }

@@ -1,0 +1,255 @@
+"""Behaviour events in, profile runs and their published outputs (profiles, segments, rules) out."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm_site.models import BaseModel
+
+
+class Event(BaseModel):
+    """One behaviour event a web site, app or shop reported about a customer."""
+
+    class EventType(models.TextChoices):
+        PAGE_VIEW = "page_view", _("Page view")
+        APP_OPEN = "app_open", _("App open")
+        SEARCH = "search", _("Search")
+        ADD_TO_CART = "add_to_cart", _("Add to cart")
+        PURCHASE = "purchase", _("Purchase")
+        COUPON_USE = "coupon_use", _("Coupon use")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="events", verbose_name=_("customer")
+    )
+    event_type = models.CharField(_("type"), max_length=20, choices=EventType.choices)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    channel = models.CharField(_("source channel"), max_length=30, blank=True)
+    # Senders retry; the key makes a repeated delivery a no-op.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["customer", "occurred_at"], name="profiles_event_cust_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_type_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ProfileRun(BaseModel):
+    """One rebuild of every profile; readers only ever see the single active, complete run."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("Rebuild now")
+        SCHEDULE = "schedule", _("Nightly schedule")
+        COMMAND = "command", _("Command line")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    as_of = models.DateTimeField(_("as of"))
+    is_active = models.BooleanField(_("active"), default=False, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    fitted_at = models.DateTimeField(_("models fitted"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    fitted = models.JSONField(_("fitted parameters"), default=dict, blank=True)
+    metrics = models.JSONField(_("model metrics"), default=dict, blank=True)
+    cleaning = models.JSONField(_("cleaning counts"), default=dict, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    timings = models.JSONField(_("timings (s)"), default=dict, blank=True)
+    # The churn model, scaler and k-means live in a pickle under MEDIA_ROOT (BinaryField is awkward on
+    # MongoDB, and every worker of one deployment shares MEDIA_ROOT).
+    models_path = models.CharField(_("fitted models file"), max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("profile run")
+        verbose_name_plural = _("profile runs")
+        ordering = ["-created_at"]
+        permissions = [("rebuild_profiles", _("Can start a profile rebuild"))]
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%Y-%m-%d} · {self.get_status_display()}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.chunks_total:
+            return 5 if self.status == self.Status.RUNNING else 0
+        # Fitting is the first half of the work, writing the chunks the second.
+        return 50 + int(45 * self.chunks_done / self.chunks_total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ProfileRunChunk(BaseModel):
+    """Marks one customer chunk of a run as written, so a retried run redoes only what is missing."""
+
+    run = models.ForeignKey(ProfileRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField(_("chunk"))
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        verbose_name = _("profile run chunk")
+        verbose_name_plural = _("profile run chunks")
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="profiles_chunk_once")]
+
+
+class RebuildLock(BaseModel):
+    """A named lock row: two schedulers never rebuild at once; an expired lock can be taken over."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    run = models.ForeignKey(ProfileRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("rebuild lock")
+        verbose_name_plural = _("rebuild locks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerProfile(BaseModel):
+    """A customer's portrait as computed by one run (and refreshed since by new activity)."""
+
+    run = models.ForeignKey(ProfileRun, on_delete=models.CASCADE, related_name="profiles")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="profiles", verbose_name=_("customer")
+    )
+    chunk = models.PositiveIntegerField(_("chunk"), default=0)
+    r_score = models.PositiveSmallIntegerField(_("R"), null=True, blank=True)
+    f_score = models.PositiveSmallIntegerField(_("F"), null=True, blank=True)
+    m_score = models.PositiveSmallIntegerField(_("M"), null=True, blank=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=40, blank=True, db_index=True)
+    recency_days = models.FloatField(_("days since last purchase"), null=True, blank=True)
+    frequency = models.PositiveIntegerField(_("orders"), default=0)
+    monetary = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=0)
+    expected_purchases_90d = models.FloatField(_("expected purchases (90 days)"), null=True, blank=True)
+    expected_purchases_365d = models.FloatField(_("expected purchases (365 days)"), null=True, blank=True)
+    p_alive = models.FloatField(_("probability alive"), null=True, blank=True)
+    expected_avg_value = models.DecimalField(
+        _("expected order value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    clv_12m = models.DecimalField(
+        _("CLV (12 months)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    clv_bucket = models.PositiveSmallIntegerField(_("CLV band"), null=True, blank=True)
+    churn_risk = models.FloatField(_("churn risk"), null=True, blank=True)
+    churn_bucket = models.PositiveSmallIntegerField(_("churn band"), null=True, blank=True)
+    cluster = models.SmallIntegerField(_("cluster"), null=True, blank=True)
+    cluster_name = models.CharField(_("cluster name"), max_length=80, blank=True)
+    interests = models.JSONField(_("interests"), default=dict, blank=True)
+    # "|a|b|" copies of the JSON lists so that segment rules can match with a portable icontains.
+    interests_text = models.CharField(_("interest categories"), max_length=255, blank=True)
+    next_best_offers = models.JSONField(_("next best offers"), default=list, blank=True)
+    offers_text = models.CharField(_("next best offer categories"), max_length=255, blank=True)
+    preferred_channel = models.CharField(_("preferred channel"), max_length=30, blank=True)
+    preferred_hour = models.PositiveSmallIntegerField(_("preferred hour"), null=True, blank=True)
+    preferred_weekday = models.PositiveSmallIntegerField(_("preferred weekday"), null=True, blank=True)
+    age_band = models.CharField(_("age band"), max_length=20, blank=True)
+    region = models.CharField(_("region"), max_length=60, blank=True)
+    gender = models.CharField(_("gender"), max_length=20, blank=True)
+    computed_at = models.DateTimeField(_("computed"))
+    refreshed_at = models.DateTimeField(_("refreshed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer profile")
+        verbose_name_plural = _("customer profiles")
+        constraints = [models.UniqueConstraint(fields=["run", "customer"], name="profiles_one_per_run")]
+        indexes = [models.Index(fields=["run", "chunk"], name="profiles_run_chunk")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} · {self.rfm_segment or '-'}"
+
+    @property
+    def updated_on(self):
+        return self.refreshed_at or self.computed_at
+
+
+class Segment(BaseModel):
+    """A set of customers: a manager's rule over profile fields, or an automatic RFM/cluster group."""
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", _("Rule (manual)")
+        RFM = "rfm", _("RFM segment")
+        CLUSTER = "cluster", _("Cluster")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MANUAL)
+    # Automatic segments are found again by key on every run, so their ids stay stable for marketing.
+    key = models.CharField(_("key"), max_length=100, blank=True, db_index=True)
+    description = models.TextField(_("description"), blank=True)
+    rule = models.JSONField(_("rule"), default=list, blank=True)
+    member_count = models.PositiveIntegerField(_("members"), default=0)
+    counted_at = models.DateTimeField(_("counted"), null=True, blank=True)
+    run = models.ForeignKey(
+        ProfileRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="segments"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from profiles.rules import validate_rule
+
+        try:
+            self.rule = validate_rule(self.rule)
+        except ValidationError as error:
+            raise ValidationError({"rule": error.messages}) from error
+
+
+class AssociationRule(BaseModel):
+    """Customers who bought the antecedent categories also bought the consequent (from one run)."""
+
+    run = models.ForeignKey(ProfileRun, on_delete=models.CASCADE, related_name="rules")
+    antecedent = models.JSONField(_("antecedent"), default=list)
+    antecedent_text = models.CharField(_("if bought"), max_length=255)
+    consequent = models.CharField(_("then also"), max_length=100)
+    support = models.FloatField(_("support"))
+    confidence = models.FloatField(_("confidence"))
+    lift = models.FloatField(_("lift"))
+    count = models.PositiveIntegerField(_("orders"), default=0)
+
+    class Meta:
+        verbose_name = _("association rule")
+        verbose_name_plural = _("association rules")
+        ordering = ["-lift"]
+
+    def __str__(self) -> str:
+        return f"{self.antecedent_text} → {self.consequent}"

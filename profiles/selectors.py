@@ -1,0 +1,157 @@
+"""Reads of profiles data. Everything a reader sees comes from the single active run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from crm_site.visibility import sees_everything
+from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, Segment
+from profiles.rules import rule_q
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def active_run() -> ProfileRun | None:
+    """The published run every reader uses (None before the first rebuild succeeded)."""
+    return ProfileRun.objects.filter(is_active=True).order_by("-finished_at").first()
+
+
+def _visible_customers(user: User) -> QuerySet:
+    from customers.models import Customer
+
+    return Customer.objects.visible_to(user)
+
+
+def profiles_visible(*, user: User, run: ProfileRun | None = None) -> QuerySet[CustomerProfile]:
+    """Profiles of the active run whose customers the user may see."""
+    run = run if run is not None else active_run()
+    if run is None:
+        return CustomerProfile.objects.none()
+    profiles = CustomerProfile.objects.filter(run=run)
+    if not sees_everything(user):
+        profiles = profiles.filter(customer__in=_visible_customers(user).values("pk"))
+    return profiles
+
+
+def customer_profile_get(*, user: User, customer_id: Any, run: ProfileRun | None = None) -> CustomerProfile:
+    """The active profile of one visible customer, or 404 (others' customers answer 404 too)."""
+    profile = (
+        profiles_visible(user=user, run=run).select_related("customer", "run").filter(customer_id=customer_id)
+    ).first()
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def customer_profile_for_card(*, customer: Any, run: ProfileRun | None) -> CustomerProfile | None:
+    """The profile shown on a customer page the caller already checked the user may see."""
+    if run is None:
+        return None
+    return CustomerProfile.objects.filter(run=run, customer_id=customer.pk).first()
+
+
+def segment_members(*, segment: Segment, user: User, run: ProfileRun | None = None) -> QuerySet:
+    """Profiles of the active run matching the segment's rule, narrowed to what the user may see."""
+    return (
+        profiles_visible(user=user, run=run)
+        .filter(rule_q(segment.rule))
+        .select_related("customer")
+        .order_by("-clv_12m", "customer_id")
+    )
+
+
+def segment_list() -> QuerySet[Segment]:
+    return Segment.objects.select_related("run").order_by("kind", "-member_count", "name")
+
+
+def segment_get(*, pk: Any) -> Segment:
+    segment = Segment.objects.select_related("run").filter(pk=pk).first()
+    if segment is None:
+        raise Http404
+    return segment
+
+
+def run_list(*, limit: int = 20) -> list[ProfileRun]:
+    return list(ProfileRun.objects.select_related("requested_by").order_by("-created_at")[:limit])
+
+
+def run_get(*, pk: Any) -> ProfileRun:
+    run = ProfileRun.objects.filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    return run
+
+
+def rules_of(*, run: ProfileRun | None, limit: int = 20) -> list[AssociationRule]:
+    if run is None:
+        return []
+    return list(AssociationRule.objects.filter(run=run).order_by("-lift", "consequent")[:limit])
+
+
+def grouped_counts(profiles: QuerySet, *fields: str) -> list[dict[str, Any]]:
+    """Counts per value of ``fields`` in one GROUP BY query."""
+    return list(profiles.values(*fields).annotate(n=Count("pk")).order_by(*fields))
+
+
+def events_for_profiles(
+    *, as_of: datetime | None = None, customer_ids: list[str] | None = None, chunk_size: int = 50_000
+) -> Iterator[list[dict[str, Any]]]:
+    """Events as plain dicts in chunks (the pipeline's event columns), only those before ``as_of``."""
+    events = Event.objects.all()
+    if as_of is not None:
+        events = events.filter(occurred_at__lt=as_of)
+    if customer_ids is not None:
+        events = events.filter(customer_id__in=customer_ids)
+    rows = events.order_by().values_list(
+        "customer_id", "event_type", "occurred_at", "properties", "channel", "idempotency_key"
+    )
+    chunk: list[dict[str, Any]] = []
+    for customer_id, event_type, occurred_at, properties, channel, key in rows.iterator(
+        chunk_size=chunk_size
+    ):
+        chunk.append(
+            {
+                "customer_id": str(customer_id),
+                "event_type": event_type,
+                "occurred_at": occurred_at,
+                "properties": properties,
+                "channel": channel,
+                "idempotency_key": key,
+            }
+        )
+        if len(chunk) >= chunk_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def dashboard_data(*, user: User) -> dict[str, Any]:
+    """Chart data from grouped DB aggregates over the profiles the user may see (four queries)."""
+    from profiles.services.rows import CLV_EDGES
+
+    run = active_run()
+    profiles = profiles_visible(user=user, run=run)
+    segments = [(row["rfm_segment"] or "-", row["n"]) for row in grouped_counts(profiles, "rfm_segment")]
+    grid = {
+        (row["r_score"], row["f_score"]): row["n"] for row in grouped_counts(profiles, "r_score", "f_score")
+    }
+    clv = {row["clv_bucket"]: row["n"] for row in grouped_counts(profiles, "clv_bucket")}
+    churn = {row["churn_bucket"]: row["n"] for row in grouped_counts(profiles, "churn_bucket")}
+    clv_labels = [f"{low}–{high}" for low, high in zip(CLV_EDGES, CLV_EDGES[1:], strict=False)] + [
+        f"{CLV_EDGES[-1]}+"
+    ]
+    return {
+        "run": run,
+        "segment_sizes": sorted(segments, key=lambda item: -item[1]),
+        "rfm_grid": [{"r": r, "cells": [grid.get((r, f), 0) for f in range(1, 6)]} for r in range(5, 0, -1)],
+        "clv_histogram": [(label, clv.get(index, 0)) for index, label in enumerate(clv_labels)],
+        "churn_histogram": [(f"{i * 10}–{i * 10 + 10}%", churn.get(i, 0)) for i in range(10)],
+        "total": sum(count for _name, count in segments),
+    }

@@ -1,0 +1,63 @@
+"""Dynamic refresh: a new order or event re-scores that one customer with the last run's models."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.utils import timezone
+
+from crm_site.db import atomic
+from profiles.models import CustomerProfile
+from profiles.services import storage
+from profiles.services.rows import profile_objects, profile_update_fields, staged_frame
+
+logger = logging.getLogger(__name__)
+MAX_REFRESH = 500
+
+
+def profile_refresh_customers(*, customer_ids: list[Any]) -> int:
+    """Re-score these customers' profiles in the active run; returns how many rows changed."""
+    from profiles.inputs import read_inputs
+    from profiles.pipeline import PipelineInputs
+    from profiles.pipeline.run import score_customers
+    from profiles.selectors import active_run
+
+    run = active_run()
+    ids = sorted({str(pk) for pk in customer_ids})[:MAX_REFRESH]
+    if run is None or not ids:
+        return 0
+    path = storage.models_path(run.pk)
+    if not path.exists():
+        logger.warning("profile refresh skipped: models of run %s are gone", run.pk)
+        return 0
+    models = storage.load(path)
+    now = timezone.now()
+    frames = read_inputs(as_of=None, customer_ids=ids, chunk_size=MAX_REFRESH * 50)
+    inputs = PipelineInputs(
+        **{name: (frame if len(frame.columns) else None) for name, frame in frames.items()}
+    )
+    known = set(frames["customers"]["customer_id"]) if len(frames["customers"].columns) else set()
+    wanted = [pk for pk in ids if pk in known]
+    if not wanted:
+        return 0
+    scored, _offers = score_customers(models, inputs, as_of=now, customer_ids=wanted)
+    staged = staged_frame(scored)
+    fresh = {str(p.customer_id): p for p in profile_objects(staged, run_id=run.pk, chunk=0, computed_at=now)}
+    with atomic():
+        existing = {
+            str(p.customer_id): p for p in CustomerProfile.objects.filter(run=run, customer_id__in=ids)
+        }
+        updates, creates = [], []
+        for customer_id, profile in fresh.items():
+            profile.refreshed_at = now
+            if customer_id in existing:
+                current = existing[customer_id]
+                for name in profile_update_fields():
+                    setattr(current, name, getattr(profile, name))
+                updates.append(current)
+            else:
+                creates.append(profile)
+        CustomerProfile.objects.bulk_update(updates, profile_update_fields(), batch_size=500)
+        CustomerProfile.objects.bulk_create(creates, batch_size=500)
+    return len(fresh)

@@ -1,0 +1,130 @@
+"""Turning the pipeline's profile frame into CustomerProfile rows (vectorised, chunk by chunk)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from profiles.models import CustomerProfile
+
+CLV_EDGES = (0, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+STAGED_COLUMNS = (
+    "customer_id",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "expected_purchases_90d",
+    "p_alive",
+    "expected_avg_value",
+    "clv_12m",
+    "clv_bucket",
+    "churn_risk",
+    "churn_bucket",
+    "cluster",
+    "cluster_name",
+    "interests",
+    "interests_text",
+    "next_best_offers",
+    "offers_text",
+    "preferred_channel",
+    "preferred_hour",
+    "preferred_weekday",
+    "age_band",
+    "region",
+    "gender",
+)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype="float64")
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype("object").where(series.notna(), "").astype("str").replace({"nan": "", "<NA>": ""})
+
+
+def _bars(lists: pd.Series) -> pd.Series:
+    """["a", "b"] -> "|a|b|" (truncated to the column width)."""
+    return lists.map(lambda items: ("|" + "|".join(map(str, items)) + "|")[:255] if items else "")
+
+
+def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
+    """The pipeline's profile columns renamed and typed for CustomerProfile; index dropped."""
+    frame = profiles.reset_index() if "customer_id" not in profiles.columns else profiles.copy()
+    out = pd.DataFrame({"customer_id": frame["customer_id"].astype("str")})
+    for name in ("r_score", "f_score", "m_score", "cluster", "preferred_hour", "preferred_weekday"):
+        out[name] = pd.to_numeric(_column(frame, name), errors="coerce").astype("Int64")
+    out["rfm_segment"] = _text(_column(frame, "rfm_segment"))
+    out["recency_days"] = pd.to_numeric(_column(frame, "recency_days"), errors="coerce")
+    out["frequency"] = pd.to_numeric(_column(frame, "frequency"), errors="coerce").fillna(0).astype("int64")
+    out["monetary"] = pd.to_numeric(_column(frame, "monetary_total"), errors="coerce").fillna(0).round(2)
+    out["expected_purchases_90d"] = pd.to_numeric(_column(frame, "expected_purchases"), errors="coerce")
+    out["p_alive"] = pd.to_numeric(_column(frame, "probability_alive"), errors="coerce")
+    out["expected_avg_value"] = pd.to_numeric(
+        _column(frame, "expected_average_value"), errors="coerce"
+    ).round(2)
+    clv = pd.to_numeric(_column(frame, "clv"), errors="coerce").round(2)
+    out["clv_12m"] = clv
+    out["clv_bucket"] = (
+        pd.Series(
+            np.searchsorted(CLV_EDGES, clv.clip(lower=0).fillna(0).to_numpy(), side="right") - 1,
+            index=out.index,
+        )
+        .where(clv.notna())
+        .astype("Int64")
+    )
+    churn = pd.to_numeric(_column(frame, "churn_probability"), errors="coerce").clip(0, 1)
+    out["churn_risk"] = churn
+    out["churn_bucket"] = (churn * 10).clip(upper=9.999).apply(np.floor).astype("Int64")
+    out["cluster_name"] = _text(_column(frame, "cluster_name"))
+    categories = _column(frame, "top_categories").map(
+        lambda v: list(v) if isinstance(v, list | tuple) else []
+    )
+    terms = _column(frame, "top_search_terms").map(lambda v: list(v) if isinstance(v, list | tuple) else [])
+    offers = _column(frame, "next_best_offers").map(lambda v: list(v) if isinstance(v, list | tuple) else [])
+    out["interests"] = [{"categories": c, "search_terms": t} for c, t in zip(categories, terms, strict=True)]
+    out["interests_text"] = _bars(categories)
+    out["next_best_offers"] = offers
+    out["offers_text"] = _bars(offers)
+    for name in ("preferred_channel", "age_band", "region", "gender"):
+        out[name] = _text(_column(frame, name)).str.slice(0, 60)
+    return out[list(STAGED_COLUMNS)].reset_index(drop=True)
+
+
+def _clean(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def profile_objects(
+    staged: pd.DataFrame, *, run_id: Any, chunk: int, computed_at: datetime
+) -> list[CustomerProfile]:
+    """CustomerProfile instances (unsaved) for the staged rows of one chunk."""
+    records = staged.astype("object").where(staged.notna(), None).to_dict("records")
+    objects = []
+    for record in records:
+        fields = {name: _clean(value) for name, value in record.items()}
+        fields["customer_id"] = fields.pop("customer_id")
+        objects.append(CustomerProfile(run_id=run_id, chunk=chunk, computed_at=computed_at, **fields))
+    return objects
+
+
+def profile_update_fields() -> list[str]:
+    return [name for name in STAGED_COLUMNS if name != "customer_id"] + ["refreshed_at"]

@@ -1,0 +1,111 @@
+"""Segments: managers' rule segments, and the automatic RFM and cluster segments of each run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from crm_site.db import atomic
+from profiles.models import CustomerProfile, ProfileRun, Segment
+from profiles.pipeline import RFM_SEGMENTS
+from profiles.rules import rule_q, validate_rule
+
+
+def segment_create(
+    *, name: str, rule: list[dict[str, Any]], description: str = "", created_by: Any = None
+) -> Segment:
+    """A manager's rule segment, counted against the active run at once."""
+    segment = Segment(
+        name=name, kind=Segment.Kind.MANUAL, rule=rule, description=description, created_by=created_by
+    )
+    with atomic():
+        segment.full_clean()
+        segment.save()
+    segment_count(segment=segment)
+    return segment
+
+
+def segment_update(
+    *, segment: Segment, name: str, rule: list[dict[str, Any]], description: str = ""
+) -> Segment:
+    segment.name, segment.rule, segment.description = name, rule, description
+    with atomic():
+        segment.full_clean()
+        segment.save()
+    segment_count(segment=segment)
+    return segment
+
+
+def segment_delete(*, segment: Segment) -> None:
+    segment.delete()
+
+
+def segment_count(*, segment: Segment, run: ProfileRun | None = None) -> int:
+    """Store how many profiles of the active run the rule matches (all customers, not per user)."""
+    from profiles.selectors import active_run
+
+    run = run or active_run()
+    count = 0 if run is None else CustomerProfile.objects.filter(run=run).filter(rule_q(segment.rule)).count()
+    Segment.objects.filter(pk=segment.pk).update(member_count=count, counted_at=timezone.now(), run=run)
+    segment.member_count = count
+    return count
+
+
+def _automatic(run: ProfileRun) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
+    """(kind, key, name, rule) of every automatic segment of ``run``."""
+    wanted = [
+        (
+            Segment.Kind.RFM,
+            f"rfm:{name}",
+            name.replace("_", " ").capitalize(),
+            [{"field": "rfm_segment", "op": "eq", "value": name}],
+        )
+        for name in RFM_SEGMENTS
+    ]
+    for cluster in run.fitted.get("clusters") or []:
+        number = int(cluster["cluster"])
+        wanted.append(
+            (
+                Segment.Kind.CLUSTER,
+                f"cluster:{number}",
+                f"#{number} {cluster.get('name') or ''}".strip(),
+                [{"field": "cluster", "op": "eq", "value": number}],
+            )
+        )
+    return wanted
+
+
+def segments_refresh(*, run: ProfileRun) -> int:
+    """Upsert the run's automatic segments (stable ids by key), drop vanished clusters, recount all."""
+    wanted = _automatic(run)
+    keys = {key for _kind, key, _name, _rule in wanted}
+    with atomic():
+        existing = {segment.key: segment for segment in Segment.objects.exclude(kind=Segment.Kind.MANUAL)}
+        for kind, key, name, rule in wanted:
+            segment = existing.get(key) or Segment(kind=kind, key=key)
+            segment.name, segment.rule, segment.run = name, validate_rule(rule), run
+            segment.save()
+        stale = [segment.pk for key, segment in existing.items() if key not in keys]
+        if stale:
+            Segment.objects.filter(pk__in=stale).delete()
+    # Automatic segments: one grouped query each; manual rules: one COUNT each.
+    rfm_counts = _grouped(run, "rfm_segment")
+    cluster_counts = _grouped(run, "cluster")
+    now = timezone.now()
+    for segment in Segment.objects.all():
+        if segment.kind == Segment.Kind.RFM:
+            count = rfm_counts.get(segment.key.split(":", 1)[1], 0)
+        elif segment.kind == Segment.Kind.CLUSTER:
+            count = cluster_counts.get(int(segment.key.split(":", 1)[1]), 0)
+        else:
+            count = CustomerProfile.objects.filter(run=run).filter(rule_q(segment.rule)).count()
+        Segment.objects.filter(pk=segment.pk).update(member_count=count, counted_at=now, run=run)
+    return len(wanted)
+
+
+def _grouped(run: ProfileRun, field: str) -> dict[Any, int]:
+    from django.db.models import Count
+
+    rows = CustomerProfile.objects.filter(run=run).order_by().values(field).annotate(n=Count("pk"))
+    return {row[field]: row["n"] for row in rows}

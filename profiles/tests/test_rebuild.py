@@ -1,0 +1,129 @@
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from profiles import selectors
+from profiles.models import AssociationRule, CustomerProfile, ProfileRun, Segment
+from profiles.services import rebuild
+from profiles.services.lock import lock_holder
+from profiles.tests.factories import EventFactory
+
+
+@pytest.mark.mongo
+def test_rebuild_writes_one_profile_per_customer_and_activates_the_run(
+    history, manager_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = rebuild.profile_rebuild_start(requested_by=manager_user, chunk_size=7)
+    run.refresh_from_db()
+    assert run.status == ProfileRun.Status.SUCCEEDED
+    assert run.is_active and selectors.active_run() == run
+    assert run.chunks_total == 5 and run.chunks_done == 5
+    assert CustomerProfile.objects.filter(run=run).count() == len(history)
+    buyers = CustomerProfile.objects.filter(run=run, frequency__gt=0)
+    assert buyers.count() == len(history)
+    assert buyers.exclude(rfm_segment="").count() == len(history)
+    assert run.timings["read"] >= 0 and "events_dropped" in run.cleaning
+    assert lock_holder() is None
+    rfm = Segment.objects.filter(kind=Segment.Kind.RFM)
+    assert sum(rfm.values_list("member_count", flat=True)) == len(history)
+    assert run.fitted["params"]["clv_months"] == 12
+    assert run.counts["profiles"] == len(history)
+    assert AssociationRule.objects.filter(run=run).count() == run.counts["rules"]
+
+
+@pytest.mark.mongo
+def test_second_rebuild_is_refused_while_one_holds_the_lock(history):
+    first = rebuild.profile_rebuild_start(dispatch=False)
+    with pytest.raises(rebuild.RebuildInProgress):
+        rebuild.profile_rebuild_start(dispatch=False)
+    assert not ProfileRun.objects.exclude(pk=first.pk).exists()
+
+
+def test_an_expired_lock_can_be_taken_over(history):
+    from profiles.models import RebuildLock
+
+    rebuild.profile_rebuild_start(dispatch=False)
+    RebuildLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert rebuild.profile_rebuild_start(dispatch=False).pk
+
+
+def test_failed_run_leaves_the_previous_active_run(old_run, monkeypatch, django_capture_on_commit_callbacks):
+    good = old_run
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("pipeline exploded")
+
+    monkeypatch.setattr("profiles.pipeline.run_pipeline", broken)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        rebuild.profile_rebuild_start()
+    failed = ProfileRun.objects.exclude(pk=good.pk).get()
+    assert failed.status == ProfileRun.Status.FAILED and "pipeline exploded" in failed.error
+    assert selectors.active_run() == good
+    assert lock_holder() is None
+
+
+def test_interrupted_run_keeps_old_run_visible_and_resume_finishes_it(
+    history, old_run, django_capture_on_commit_callbacks
+):
+    old = old_run
+    run = rebuild.profile_rebuild_start(dispatch=False, chunk_size=10)
+    rebuild.profile_compute(run_id=run.pk)
+    rebuild.profile_write_chunk(run_id=run.pk, chunk_index=0)
+    # The worker died here: readers still see the old complete run.
+    assert selectors.active_run() == old
+    assert CustomerProfile.objects.filter(run=old).count() == len(history)
+    assert rebuild.missing_chunks(run_id=run.pk) == [1, 2]
+    with django_capture_on_commit_callbacks(execute=True):
+        rebuild.profile_rebuild_resume(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ProfileRun.Status.SUCCEEDED and selectors.active_run() == run
+    assert CustomerProfile.objects.filter(run=run).count() == len(history)
+
+
+def test_rewriting_a_chunk_is_idempotent(history):
+    run = rebuild.profile_rebuild_start(dispatch=False, chunk_size=100)
+    rebuild.profile_compute(run_id=run.pk)
+    rebuild.profile_write_chunk(run_id=run.pk, chunk_index=0)
+    rebuild.profile_write_chunk(run_id=run.pk, chunk_index=0)
+    assert CustomerProfile.objects.filter(run=run).count() == len(history)
+
+
+def test_as_of_excludes_later_data(history):
+    customer = history[0]
+    cutoff = timezone.localdate() - timedelta(days=30)
+    EventFactory(customer=customer, event_type="app_open", occurred_at=timezone.now() - timedelta(days=1))
+    from orders.tests.factories import OrderLineFactory
+
+    OrderLineFactory(order__customer=customer, order__ordered_at=timezone.now() - timedelta(days=2))
+    run = rebuild.profile_rebuild_sync(as_of=rebuild.end_of_day(cutoff))
+    profile = CustomerProfile.objects.get(run=run, customer=customer)
+    assert run.as_of == rebuild.end_of_day(cutoff)
+    # Recency is measured from the as-of moment, and orders after it are not counted.
+    from orders.models import SalesOrder
+
+    before = SalesOrder.objects.filter(customer=customer, ordered_at__lt=run.as_of).count()
+    assert profile.frequency == before < SalesOrder.objects.filter(customer=customer).count()
+    assert profile.recency_days >= 0
+
+
+def test_end_of_day_is_the_start_of_the_next_local_day():
+    moment = rebuild.end_of_day(date(2025, 1, 31))
+    assert timezone.localtime(moment).date() == date(2025, 2, 1)
+    assert timezone.localtime(moment).hour == 0
+
+
+def test_old_runs_are_pruned(old_run):
+    from profiles.tests.factories import ProfileRunFactory
+
+    older = [ProfileRunFactory() for _ in range(rebuild.KEEP_RUNS)]
+    ProfileRun.objects.filter(pk__in=[r.pk for r in older]).update(
+        created_at=timezone.now() - timedelta(days=9)
+    )
+    newest = rebuild.profile_rebuild_sync()
+    remaining = set(ProfileRun.objects.values_list("pk", flat=True))
+    assert newest.pk in remaining and old_run.pk in remaining
+    assert len({r.pk for r in older} - remaining) == 1
+    assert len(remaining) == rebuild.KEEP_RUNS + 1
+    assert not CustomerProfile.objects.exclude(run__in=remaining).exists()

@@ -1,0 +1,142 @@
+import pytest
+from django.urls import reverse
+
+from customers.tests.factories import CustomerFactory
+from profiles.models import CustomerProfile, Segment
+from profiles.services.segments import segment_create, segments_refresh
+from profiles.tests.factories import ProfileRunFactory
+from profiles.views import safe_cell
+
+
+def _published(customers):
+    from django.utils import timezone
+
+    run = ProfileRunFactory(is_active=True, finished_at=timezone.now(), counts={"profiles": len(customers)})
+    CustomerProfile.objects.bulk_create(
+        CustomerProfile(
+            run=run,
+            customer=customer,
+            rfm_segment="champions" if i % 2 else "lost",
+            r_score=1 + i % 5,
+            f_score=1 + i % 3,
+            clv_12m=100 + i,
+            clv_bucket=2,
+            churn_risk=0.05 * (i % 10),
+            churn_bucket=i % 10,
+            frequency=1 + i % 4,
+            next_best_offers=["图书 Books"],
+            offers_text="|图书 Books|",
+            computed_at=run.as_of,
+        )
+        for i, customer in enumerate(customers)
+    )
+    segments_refresh(run=run)
+    return run
+
+
+@pytest.fixture
+def published(sales_user, other_sales_user):
+    mine = CustomerFactory.create_batch(3, owner=sales_user)
+    theirs = CustomerFactory.create_batch(2, owner=other_sales_user)
+    return _published(mine + theirs), mine, theirs
+
+
+@pytest.mark.mongo
+def test_profile_page_of_another_users_customer_is_404(client, sales_user, published):
+    _run, mine, theirs = published
+    client.force_login(sales_user)
+    assert client.get(reverse("profiles:profile-detail", args=[mine[0].pk])).status_code == 200
+    assert client.get(reverse("profiles:profile-detail", args=[theirs[0].pk])).status_code == 404
+
+
+def test_manager_sees_every_profile(client, manager_user, published):
+    _run, _mine, theirs = published
+    client.force_login(manager_user)
+    assert client.get(reverse("profiles:profile-detail", args=[theirs[0].pk])).status_code == 200
+
+
+def test_segment_members_are_narrowed_to_the_users_customers(client, sales_user, published):
+    _run, mine, theirs = published
+    segment = segment_create(name="Any buyer", rule=[{"field": "frequency", "op": "gte", "value": 1}])
+    assert segment.member_count == 5
+    client.force_login(sales_user)
+    page = client.get(reverse("profiles:segment-detail", args=[segment.pk])).content.decode()
+    assert all(c.name in page for c in mine) and not any(c.name in page for c in theirs)
+    export = b"".join(client.get(reverse("profiles:segment-export", args=[segment.pk])).streaming_content)
+    assert export.decode("utf-8-sig").count("\n") == 1 + len(mine)
+
+
+def test_segment_export_neutralises_formulas():
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("-5") == "'-5"
+    assert safe_cell("张伟") == "张伟"
+
+
+def test_sales_users_cannot_start_a_rebuild_or_edit_segments(client, sales_user, published):
+    client.force_login(sales_user)
+    assert client.post(reverse("profiles:run-create")).status_code == 403
+    assert client.get(reverse("profiles:segment-create")).status_code == 403
+
+
+@pytest.mark.mongo
+def test_manager_creates_a_rule_segment_through_the_form(client, manager_user, published):
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("profiles:segment-create"),
+        {"name": "Champions", "field_1": "rfm_segment", "op_1": "eq", "value_1": "champions"},
+    )
+    segment = Segment.objects.get(name="Champions", kind=Segment.Kind.MANUAL)
+    assert response.status_code == 302 and segment.member_count == 2
+
+
+def test_segment_form_names_the_bad_condition(client, manager_user, published):
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("profiles:segment-create"),
+        {"name": "Bad", "field_1": "clv_12m", "op_1": "gte", "value_1": "lots"},
+    )
+    assert response.status_code == 200
+    assert "Condition 1" in response.content.decode()
+    assert not Segment.objects.filter(name="Bad").exists()
+
+
+def _rows(n, sales_user):
+    return _published(CustomerFactory.create_batch(n, owner=sales_user))
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_dashboard_query_count_does_not_grow(client, sales_user, n, django_assert_max_num_queries):
+    _rows(n, sales_user)
+    client.force_login(sales_user)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("profiles:index"))
+    assert response.status_code == 200 and "champions" in response.content.decode()
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_segment_list_and_detail_query_counts_do_not_grow(
+    client, manager_user, sales_user, n, django_assert_max_num_queries
+):
+    run = _rows(n, sales_user)
+    segment = Segment.objects.get(key="rfm:champions", run=run)
+    client.force_login(manager_user)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("profiles:segment-list")).status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("profiles:segment-detail", args=[segment.pk])).status_code == 200
+
+
+def test_run_progress_json_for_managers(client, manager_user, published):
+    run, _mine, _theirs = published
+    client.force_login(manager_user)
+    data = client.get(reverse("profiles:run-progress", args=[run.pk])).json()
+    assert data["status"] == "succeeded" and data["percent"] == 100
+    assert "Churn" in client.get(reverse("profiles:run-detail", args=[run.pk])).content.decode()
+
+
+def test_admin_lists_profiles(client, manager_user, published):
+    manager_user.is_superuser = True
+    manager_user.save()
+    client.force_login(manager_user)
+    for name in ("customerprofile", "profilerun", "segment", "associationrule", "event"):
+        assert client.get(reverse(f"admin:profiles_{name}_changelist")).status_code == 200

@@ -1,0 +1,305 @@
+"""Pages of the profiles module: dashboard, portraits, segments (with CSV export) and profile runs."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from crm_site.visibility import sees_everything
+from profiles import selectors
+from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
+from profiles.models import Segment
+from profiles.rules import describe_rule
+from profiles.services.events import events_import_csv
+from profiles.services.rebuild import RebuildInProgress, end_of_day, profile_rebuild_start
+from profiles.services.segments import segment_create, segment_update
+
+PAGE_SIZE = 25
+
+
+class ManagerRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Managers only (others get 403): rebuilds, rule segments and imports change what everyone sees."""
+
+    def test_func(self) -> bool:
+        return sees_everything(self.request.user)
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    template_name = "profiles/dashboard.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(selectors.dashboard_data(user=self.request.user))
+        context["runs"] = selectors.run_list(limit=10)
+        context["is_manager"] = sees_everything(self.request.user)
+        context["rebuild_form"] = RebuildForm()
+        return context
+
+
+class ProfileDetailView(LoginRequiredMixin, TemplateView):
+    """One customer's full portrait (404 for customers the user may not see)."""
+
+    template_name = "profiles/profile_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        profile = selectors.customer_profile_get(user=self.request.user, customer_id=kwargs["customer_pk"])
+        weekdays = [
+            _("Monday"),
+            _("Tuesday"),
+            _("Wednesday"),
+            _("Thursday"),
+            _("Friday"),
+            _("Saturday"),
+            _("Sunday"),
+        ]
+        context.update(
+            profile=profile,
+            run=profile.run,
+            card={"profile": profile, "run": profile.run, "customer": profile.customer},
+            weekday=weekdays[profile.preferred_weekday] if profile.preferred_weekday is not None else None,
+        )
+        return context
+
+
+class SegmentListView(LoginRequiredMixin, TemplateView):
+    template_name = "profiles/segment_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["segments"] = list(selectors.segment_list())
+        context["is_manager"] = sees_everything(self.request.user)
+        context["run"] = selectors.active_run()
+        return context
+
+
+class MemberPage:
+    """A page of members found by fetching one row more than shown: no COUNT over the whole segment."""
+
+    def __init__(self, rows: list[Any], number: int, size: int) -> None:
+        self.object_list = rows[:size]
+        self.number = number
+        self._has_next = len(rows) > size
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+class SegmentDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "profiles/segment_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        segment = selectors.segment_get(pk=kwargs["pk"])
+        run = selectors.active_run()
+        form = MemberFilterForm(self.request.GET or None)
+        members = form.apply(selectors.segment_members(segment=segment, user=self.request.user, run=run))
+        number = _page_number(self.request)
+        start = (number - 1) * PAGE_SIZE
+        page = MemberPage(list(members[start : start + PAGE_SIZE + 1]), number, PAGE_SIZE)
+        params = {key: value for key, value in self.request.GET.items() if key != "page" and value}
+        context.update(
+            segment=segment,
+            run=run,
+            form=form,
+            page_obj=page,
+            members=page.object_list,
+            page_query=urlencode(params) + "&" if params else "",
+            export_query=urlencode(params),
+            rule_lines=describe_rule(segment.rule),
+            is_manager=sees_everything(self.request.user),
+        )
+        return context
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+class SegmentExportView(LoginRequiredMixin, View):
+    """The (filtered) members the user may see, streamed as CSV."""
+
+    def get(self, request: HttpRequest, pk: Any) -> StreamingHttpResponse:
+        segment = selectors.segment_get(pk=pk)
+        form = MemberFilterForm(request.GET or None)
+        members = form.apply(selectors.segment_members(segment=segment, user=request.user))
+        header = [
+            "customer_id", "customer", "rfm_segment", "r", "f", "m", "clv_12m", "p_alive", "churn_risk",
+            "cluster", "next_best_offers", "preferred_channel", "region",
+        ]  # fmt: skip
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield "\ufeff" + writer.writerow(header)
+            for p in members.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [
+                        safe_cell(cell)
+                        for cell in (
+                            p.customer_id, p.customer.name, p.rfm_segment, p.r_score, p.f_score, p.m_score,
+                            p.clv_12m, p.p_alive, p.churn_risk, p.cluster_name,
+                            "|".join(p.next_best_offers or []), p.preferred_channel, p.region,
+                        )
+                    ]
+                )  # fmt: skip
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d")
+        response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-{stamp}.csv"'
+        return response
+
+
+class SegmentCreateView(ManagerRequiredMixin, FormView):
+    template_name = "profiles/segment_form.html"
+    form_class = SegmentForm
+
+    def form_valid(self, form: SegmentForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            segment = segment_create(
+                name=data["name"],
+                rule=data["rule"],
+                description=data["description"],
+                created_by=self.request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Segment saved: %(n)s members.") % {"n": segment.member_count})
+        return redirect("profiles:segment-detail", pk=segment.pk)
+
+
+class SegmentUpdateView(ManagerRequiredMixin, FormView):
+    template_name = "profiles/segment_form.html"
+    form_class = SegmentForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.segment = selectors.segment_get(pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["initial"] = {"name": self.segment.name, "description": self.segment.description}
+        kwargs["initial_rule"] = self.segment.rule
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(segment=self.segment, **kwargs)
+
+    def form_valid(self, form: SegmentForm) -> HttpResponse:
+        if self.segment.kind != Segment.Kind.MANUAL:
+            messages.error(
+                self.request, _("Automatic segments are recomputed by every run and cannot be edited.")
+            )
+            return redirect("profiles:segment-detail", pk=self.segment.pk)
+        data = form.cleaned_data
+        segment_update(
+            segment=self.segment, name=data["name"], rule=data["rule"], description=data["description"]
+        )
+        messages.success(self.request, _("Segment saved: %(n)s members.") % {"n": self.segment.member_count})
+        return redirect("profiles:segment-detail", pk=self.segment.pk)
+
+
+class RebuildView(ManagerRequiredMixin, FormView):
+    """POST starts a rebuild and shows its progress page."""
+
+    form_class = RebuildForm
+    template_name = "profiles/rebuild_form.html"
+
+    def form_valid(self, form: RebuildForm) -> HttpResponse:
+        day = form.cleaned_data.get("as_of")
+        try:
+            run = profile_rebuild_start(
+                as_of=end_of_day(day) if day else None, requested_by=self.request.user
+            )
+        except RebuildInProgress as error:
+            messages.warning(self.request, str(error))
+            return redirect("profiles:index")
+        return redirect("profiles:run-detail", pk=run.pk)
+
+
+class RunDetailView(ManagerRequiredMixin, TemplateView):
+    template_name = "profiles/run_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        run = selectors.run_get(pk=kwargs["pk"])
+        context.update(run=run, rules=selectors.rules_of(run=run, limit=15))
+        context["progress_url"] = reverse("profiles:run-progress", kwargs={"pk": run.pk})
+        return context
+
+
+class RunProgressView(ManagerRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: Any) -> JsonResponse:
+        run = selectors.run_get(pk=pk)
+        return JsonResponse(
+            {
+                "status": run.status,
+                "status_label": str(run.get_status_display()),
+                "percent": run.progress_percent,
+                "chunks_done": run.chunks_done,
+                "chunks_total": run.chunks_total,
+                "finished": run.is_finished,
+                "error": run.error.splitlines()[-1] if run.error else "",
+            }
+        )
+
+
+class EventImportView(ManagerRequiredMixin, FormView):
+    template_name = "profiles/event_import.html"
+    form_class = EventImportForm
+
+    def form_valid(self, form: EventImportForm) -> HttpResponse:
+        try:
+            result = events_import_csv(file=form.cleaned_data["file"], user=self.request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("file", message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Imported %(stored)s events (%(duplicates)s already known).")
+            % {"stored": result.stored, "duplicates": result.duplicates},
+        )
+        return redirect("profiles:index")
