@@ -1,0 +1,1 @@
+"""Benchmarks run by ``make bench`` (``python -m bench``); each ``bench/<name>.py`` has ``run(args)``."""
