@@ -59,6 +59,16 @@ def test_database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def _forget_connections(app) -> None:
+    """Drop the app's cached broker pools and result backend so changed settings take effect."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend = None
+
+
 @contextmanager
 def celery_worker_process(*, concurrency: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[dict]:
     """Start ``celery worker`` as a child process on a private queue of the real Redis broker.
@@ -117,6 +127,7 @@ def celery_worker_process(*, concurrency: int = 1, extra_env: dict[str, str] | N
         result_backend=TEST_REDIS_URL,
         task_default_queue=queue,
     )
+    _forget_connections(app)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -130,10 +141,7 @@ def celery_worker_process(*, concurrency: int = 1, extra_env: dict[str, str] | N
         yield {"queue": queue, "process": process, "log_path": log_path}
     finally:
         app.conf.update(saved)
-        # Drop the Redis connection pool; the next user (even an eager task) builds a fresh one.
-        app.pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
+        _forget_connections(app)
         if process.poll() is None:
             process.terminate()
             try:
