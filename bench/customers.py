@@ -21,7 +21,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_customers"
 def run(args) -> None:
     url = args.database_url or os.environ.get("BENCH_CUSTOMERS_DATABASE_URL", DEFAULT_URL)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": os.environ.get(
-        "BENCH_SETTINGS", "crm_site.settings.local"), "DJANGO_DEBUG": "0"}  # fmt: skip
+        "BENCH_SETTINGS", "crm_site.settings.local"), "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost"}  # fmt: skip
     manage = [sys.executable, str(ROOT / "manage.py")]
     if not args.skip_seed:
         _create_database(url)
