@@ -7,6 +7,7 @@ chunks are redone, each chunk write being idempotent).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -78,6 +79,9 @@ def pipeline_params() -> Any:
     from profiles.pipeline import PipelineParams
 
     overrides = dict(getattr(settings, "PROFILES_PIPELINE_PARAMS", {}) or {})
+    if os.environ.get("PROFILES_PIPELINE_PARAMS"):
+        # Lets a test hand a worker process the same small-data tunables as its own process.
+        overrides.update(json.loads(os.environ["PROFILES_PIPELINE_PARAMS"]))
     if "k_range" in overrides:
         overrides["k_range"] = tuple(overrides["k_range"])
     overrides.setdefault("timezone", settings.TIME_ZONE)
