@@ -66,7 +66,8 @@ def _forget_connections(app) -> None:
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
-    app._backend = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
 
 
 @contextmanager
