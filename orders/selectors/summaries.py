@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm_site.db import is_mongodb
 from crm_site.visibility import sees_everything
-from orders.models import Opportunity, OrderLine, Project, SalesOrder, ServiceOrder
+from orders.models import Opportunity, OrderLine, ProductCategory, Project, SalesOrder, ServiceOrder
 
 ZERO = Decimal("0.00")
 
@@ -119,8 +119,15 @@ def revenue_by_category(*, currency: str = "CNY", since: datetime | None = None)
     qs = OrderLine.objects.filter(order__status__in=SalesOrder.PURCHASED, order__currency=currency)
     if since:
         qs = qs.filter(order__ordered_at__gte=since)
-    totals = sum_by(qs, "category__root__name", "line_total")
-    rows = [{"category": name or "", "revenue": total, "lines": n} for name, (total, n) in totals.items()]
+    # Group by the line's own category column (portable), then fold sub-categories into their root.
+    names = dict(ProductCategory.objects.values_list("pk", "name"))
+    roots = dict(ProductCategory.objects.values_list("pk", "root_id"))
+    merged: dict[str, list[Any]] = defaultdict(lambda: [ZERO, 0])
+    for category_id, (total, n) in sum_by(qs, "category_id", "line_total").items():
+        name = names.get(roots.get(category_id), "") if category_id else ""
+        merged[name][0] += total
+        merged[name][1] += n
+    rows = [{"category": name, "revenue": total, "lines": n} for name, (total, n) in merged.items()]
     return sorted(rows, key=lambda row: row["revenue"], reverse=True)
 
 

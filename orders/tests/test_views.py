@@ -35,7 +35,6 @@ def _others_objects(other_sales_user):
     }
 
 
-@pytest.mark.mongo
 def test_others_object_urls_answer_404(sales_client, other_sales_user):
     objects = _others_objects(other_sales_user)
     urls = []
@@ -204,3 +203,22 @@ def test_customer_panel_and_dashboard_card_render(sales_client, sales_user, djan
         "orders/includes/_dashboard_card.html", {"ctx": dashboard_card_context(user=sales_user)}
     )
     assert "100" in card
+
+
+@pytest.mark.mongo
+def test_selectors_hide_others_objects(sales_user, other_sales_user, manager_user):
+    from django.http import Http404
+
+    from orders.selectors import opportunity_get, project_get, sales_order_get, service_order_get
+
+    objects = _others_objects(other_sales_user)
+    getters = {
+        "salesorder": sales_order_get,
+        "serviceorder": service_order_get,
+        "project": project_get,
+        "opportunity": opportunity_get,
+    }
+    for name, getter in getters.items():
+        with pytest.raises(Http404):
+            getter(user=sales_user, pk=objects[name].pk)
+        assert getter(user=manager_user, pk=objects[name].pk) == objects[name]
