@@ -1,5 +1,7 @@
 """Test settings: fast hashing, a file SQLite test database that a worker process can open."""
 
+import os
+
 from crm_site.settings.base import *  # noqa: F403
 from crm_site.settings.base import BASE_DIR, DATABASES, DB_BACKEND, env
 
@@ -13,9 +15,8 @@ STORAGES = {
 }
 if DB_BACKEND == "sqlite":
     # A file, not :memory:, so a Celery worker process started by a test sees the same data.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(BASE_DIR / f".test-db-{env('PYTEST_XDIST_WORKER', default='main')}.sqlite3")
-    }
+    # One file per test process, so parallel runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 
 # Tests run tasks in-process unless the process is the worker that an integration test started.
 CELERY_TASK_ALWAYS_EAGER = not env.bool("CRM_CELERY_WORKER", default=False)
