@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from crm_site.visibility import sees_everything
 from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, Segment
@@ -138,7 +139,10 @@ def dashboard_data(*, user: User) -> dict[str, Any]:
 
     run = active_run()
     profiles = profiles_visible(user=user, run=run)
-    segments = [(row["rfm_segment"] or "-", row["n"]) for row in grouped_counts(profiles, "rfm_segment")]
+    segments = [
+        (row["rfm_segment"] or str(_("no purchases")), row["n"])
+        for row in grouped_counts(profiles, "rfm_segment")
+    ]
     grid = {
         (row["r_score"], row["f_score"]): row["n"] for row in grouped_counts(profiles, "r_score", "f_score")
     }

@@ -22,7 +22,7 @@ DATABASES = {"default": database_config(DATABASE_URL, BASE_DIR)}
 DB_BACKEND = "sqlite" if not DATABASE_URL else backend_of(DATABASE_URL)
 IS_MONGODB = DB_BACKEND == "mongodb"
 
-PROJECT_APPS = ["customers", "sessions_log", "marketing", "profiles", "orders", "knowledge"]
+PROJECT_APPS = ["customers", "sessions_log", "marketing", "orders", "profiles", "knowledge"]
 
 if IS_MONGODB:
     DJANGO_APPS = [
