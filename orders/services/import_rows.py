@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -156,7 +157,16 @@ def parse_datetime(value: Any) -> datetime:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time(12, 0))
     else:
-        text = str(value).strip()
+        return _parse_text_datetime(str(value).strip())
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@lru_cache(maxsize=65_536)
+def _parse_text_datetime(text: str) -> datetime:
+    """Cached: a file of 500,000 lines holds only a few thousand distinct dates."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
         for fmt in DATE_FORMATS:
             try:
                 parsed = datetime.strptime(text, fmt)
@@ -164,15 +174,10 @@ def parse_datetime(value: Any) -> datetime:
             except ValueError:
                 continue
         else:
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
-                raise RowError(
-                    "order_date", _("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": text}
-                ) from None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
+            raise RowError(
+                "order_date", _("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": text}
+            ) from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 def parse_record(row: int, record: dict[str, Any]) -> Line:
