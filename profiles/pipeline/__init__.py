@@ -19,6 +19,9 @@ Input column conventions (`frames.py` holds the schemas; optional columns may be
   interactions        customer_id, occurred_at; optional kind (call, email, visit, ...), channel
   campaign_responses  customer_id, responded (bool); optional campaign_id, sent_at
 
+The CLV function itself is `profiles.pipeline.clv.clv`; it is not re-exported here, where its name
+would shadow the `clv` module.
+
 Every function works on empty frames and on a single customer, and is vectorised for millions of
 customers (no per-customer Python loop on a hot path).
 """
@@ -29,7 +32,6 @@ from .clusters import ClusterInfo, ClusterModel, assign_clusters, cluster_custom
 from .clv import (
     BGNBDParams,
     GammaGammaParams,
-    clv,
     expected_average_value,
     expected_purchases,
     fit_bgnbd,
@@ -61,7 +63,6 @@ __all__ = [
     "clean_events",
     "clean_orders",
     "cluster_customers",
-    "clv",
     "customer_categories",
     "customer_features",
     "expected_average_value",

@@ -81,7 +81,10 @@ def churn_training_frame(
     return frame
 
 
-def _fit(rows: pd.DataFrame, horizon_days: int, random_state: int) -> ChurnModel:
+def _fit(rows: pd.DataFrame, horizon_days: int, random_state: int, max_rows: int) -> ChurnModel:
+    if len(rows) > max_rows:
+        # Past a few hundred thousand snapshots more rows barely move the model but cost minutes.
+        rows = rows.sample(n=max_rows, random_state=random_state)
     labels = rows["churned"].to_numpy(dtype=bool)
     if len(np.unique(labels)) < 2:
         return ChurnModel(
@@ -109,11 +112,12 @@ def _probabilities(model: ChurnModel, features: pd.DataFrame) -> np.ndarray:
 
 
 def train_churn_model(
-    frame: pd.DataFrame, *, horizon_days: int | None = None, random_state: int = 0
+    frame: pd.DataFrame, *, horizon_days: int | None = None, random_state: int = 0, max_rows: int = 200_000
 ) -> tuple[ChurnModel, dict[str, Any]]:
     """Fit on all but the latest cutoff, report ROC AUC on the latest, then refit on everything.
 
-    `horizon_days` defaults to the one churn_training_frame recorded in `frame.attrs`.
+    `horizon_days` defaults to the one churn_training_frame recorded in `frame.attrs`. Each fit uses at
+    most `max_rows` randomly chosen snapshots.
 
     metrics: roc_auc (None when it cannot be measured, with auc_reason saying why), n_train, n_test,
     churn_rate_train, churn_rate_test, test_cutoff.
@@ -133,7 +137,7 @@ def train_churn_model(
         )
         metrics["churn_rate_train"] = float(train["churned"].mean()) if len(train) else None
         metrics["churn_rate_test"] = float(test["churned"].mean()) if len(test) else None
-        held_out_model = _fit(train, horizon_days, random_state)
+        held_out_model = _fit(train, horizon_days, random_state, max_rows)
         if train["churned"].nunique() < 2:
             metrics["auc_reason"] = "training period has a single class"
         elif test["churned"].nunique() < 2:
@@ -143,7 +147,7 @@ def train_churn_model(
             metrics["roc_auc"] = float(roc_auc_score(test["churned"].to_numpy(dtype=bool), scores))
     if not len(frame):
         metrics["auc_reason"] = "no customers with purchases before the cutoff"
-    return _fit(frame, horizon_days, random_state), metrics
+    return _fit(frame, horizon_days, random_state, max_rows), metrics
 
 
 def predict_churn(model: ChurnModel, features: pd.DataFrame) -> pd.Series:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frames import as_utc_timestamp, conform, extract_property
+from .frames import as_utc_timestamp, conform, normalise_labels
 
 MIN_YEAR = 2000
 # Properties whose numeric value cannot be negative on any real event.
@@ -26,13 +26,13 @@ def _invalid_numbers(properties: pd.Series) -> pd.Series:
     has_dict = properties.map(lambda p: isinstance(p, dict), na_action="ignore").fillna(False).astype(bool)
     if not has_dict.any():
         return invalid
-    subset = properties[has_dict]
-    for key in NON_NEGATIVE_PROPERTIES:
-        raw = extract_property(subset, key)
-        present = raw.notna()
-        numbers = pd.to_numeric(raw.where(present), errors="coerce")
-        bad = present & ~(numbers.ge(0) & np.isfinite(numbers.fillna(0.0)))
-        invalid.loc[bad[bad].index] = True
+    subset = properties[has_dict].to_numpy()
+    # One pass over the dicts for all keys; the checks themselves are vectorised.
+    raw = pd.DataFrame([[p.get(key) for key in NON_NEGATIVE_PROPERTIES] for p in subset], dtype=object)
+    present = raw.notna()
+    numbers = raw.apply(pd.to_numeric, errors="coerce").astype("float64")
+    bad = present & ~(numbers.ge(0) & np.isfinite(numbers.fillna(0.0)))
+    invalid[has_dict] = bad.any(axis=1).to_numpy()
     return invalid
 
 
@@ -84,8 +84,7 @@ def clean_events(
     """
     cutoff = as_utc_timestamp(as_of)
     data = conform(events, "events")
-    event_type = data["event_type"].str.strip().str.lower()
-    data = data.assign(event_type=event_type.where(event_type.str.len() > 0))
+    data = data.assign(event_type=normalise_labels(data["event_type"]))
     counts: dict[str, int] = {}
 
     def drop(mask: pd.Series, reason: str) -> None:
@@ -123,13 +122,12 @@ def clean_orders(
 
     Reasons: `invalid_values` (no customer, order id or timestamp; amount missing, zero, negative or
     infinite; quantity zero or negative), `future`, `too_old` and `duplicates` (a repeated
-    (order_id, line_id), or an identical line when the source sends no line ids).
+    (order_id, line_id); lines without a line id are never treated as duplicates).
     Categories are trimmed and lower-cased; blank ones become missing (the line still counts as spend).
     """
     cutoff = as_utc_timestamp(as_of)
     data = conform(orders, "orders")
-    category = data["category"].str.strip().str.lower()
-    data = data.assign(category=category.where(category.str.len() > 0))
+    data = data.assign(category=normalise_labels(data["category"]))
     amount, quantity = data["amount"], data["quantity"]
     invalid = (
         data["customer_id"].isna()
@@ -146,10 +144,11 @@ def clean_orders(
     too_old = data["ordered_at"] < pd.Timestamp(year=min_year, month=1, day=1, tz="UTC")
     counts["too_old"] = int(too_old.sum())
     data = data[~too_old]
+    # Without line ids two identical lines may be two real items, so only re-sent lines are duplicates.
     has_line = data["line_id"].notna()
-    duplicate = (has_line & data.duplicated(subset=["order_id", "line_id"], keep="first")) | (
-        ~has_line & data.duplicated(keep="first")
-    )
+    duplicate = pd.Series(False, index=data.index)
+    if has_line.any():
+        duplicate[has_line] = data[has_line].duplicated(subset=["order_id", "line_id"], keep="first")
     counts["duplicates"] = int(duplicate.sum())
     data = data[~duplicate]
     return data.reset_index(drop=True), counts

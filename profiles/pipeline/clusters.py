@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -45,6 +45,7 @@ _WORDS: dict[str, tuple[str | None, str | None]] = {
     "events_coupon_use": ("coupon users", None),
 }
 _DISTINCT_Z = 0.5
+_SILHOUETTE_ROWS = 3_000
 
 
 @dataclass(frozen=True)
@@ -139,14 +140,17 @@ def _fit(
     z = scaler.transform(x)
     rng = np.random.default_rng(random_state)
     sample = z[rng.choice(len(z), size=sample_size, replace=False)] if len(z) > sample_size else z
+    # Silhouette is quadratic in rows; one distance matrix of a sub-sample serves every candidate k.
+    distances = pairwise_distances(sample[:_SILHOUETTE_ROWS])
     best_k, best_score = 0, -np.inf
     for k in range(max(k_range[0], 2), k_max + 1):
         trial = MiniBatchKMeans(n_clusters=k, random_state=random_state, n_init=3, batch_size=2048).fit(
             sample
         )
-        if len(np.unique(trial.labels_)) < 2:
+        labels = trial.labels_[:_SILHOUETTE_ROWS]
+        if len(np.unique(labels)) < 2:
             continue
-        score = float(silhouette_score(sample, trial.labels_, random_state=random_state))
+        score = float(silhouette_score(distances, labels, metric="precomputed"))
         if score > best_score + 1e-12:
             best_k, best_score = k, score
     if best_k == 0:

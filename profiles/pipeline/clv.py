@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import expit, gammaln, hyp2f1
 
-from .frames import NS_PER_DAY, as_utc_timestamp, conform
+from .frames import NS_PER_DAY, as_utc_timestamp, conform, id_categories, id_codes, share_customer_ids
 
 DAYS_PER_MONTH = 365.25 / 12
 # exp(+-12) spans every sensible scale for these parameters; bounds keep tiny samples from diverging.
@@ -71,23 +71,32 @@ def rfm_summary(orders: pd.DataFrame, *, as_of: object, time_unit_days: float = 
     columns = ["frequency", "recency", "T", "monetary_value"]
     if data.empty:
         return pd.DataFrame(columns=columns, dtype="float64").rename_axis("customer_id")
-    days = data.assign(day=data["ordered_at"].dt.floor("D"))
-    daily = days.groupby(["customer_id", "day"], sort=True)["amount"].sum().reset_index()
-    grouped = daily.groupby("customer_id", sort=True)
-    first = grouped["day"].min()
-    last = grouped["day"].max()
-    count = grouped.size()
-    total = grouped["amount"].sum()
-    first_amount = daily.drop_duplicates("customer_id").set_index("customer_id")["amount"]
-    unit_ns = time_unit_days * NS_PER_DAY
-    frequency = (count - 1).astype("float64")
+    (data,) = share_customer_ids(data)
+    customer = id_codes(data)
+    day = data["ordered_at"].to_numpy(dtype="datetime64[ns]").view(np.int64) // NS_PER_DAY
+    base_day = int(day.min())
+    span = int(day.max()) - base_day + 1
+    # One int64 key per (customer, day); sorted keys list each customer's purchase days in order.
+    keys, inverse = np.unique(customer * span + (day - base_day), return_inverse=True)
+    daily_amount = np.bincount(inverse, weights=data["amount"].to_numpy(), minlength=len(keys))
+    key_customer, key_day = keys // span, keys % span + base_day
+    starts = np.r_[0, np.flatnonzero(np.diff(key_customer)) + 1]
+    ends = np.r_[starts[1:], len(keys)] - 1
+    count = (ends - starts + 1).astype(np.float64)
+    total = np.add.reduceat(daily_amount, starts)
+    frequency = count - 1
+    unit_days = float(time_unit_days)
+    as_of_day = cutoff.floor("D").as_unit("ns").value // NS_PER_DAY
     summary = pd.DataFrame(
         {
             "frequency": frequency,
-            "recency": (last - first).to_numpy().astype("int64") / unit_ns,
-            "T": (cutoff.floor("D") - first).to_numpy().astype("int64") / unit_ns,
-            "monetary_value": ((total - first_amount) / frequency.where(frequency > 0)).fillna(0.0),
-        }
+            "recency": (key_day[ends] - key_day[starts]) / unit_days,
+            "T": (as_of_day - key_day[starts]) / unit_days,
+            "monetary_value": np.divide(
+                total - daily_amount[starts], frequency, out=np.zeros(len(starts)), where=frequency > 0
+            ),
+        },
+        index=pd.Index(id_categories(data).take(key_customer[starts]), dtype="str"),
     )
     return summary.rename_axis("customer_id")
 
@@ -124,7 +133,9 @@ def bgnbd_log_likelihood(
 def _minimise(objective, start: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, bool]:
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
     first = minimize(objective, start, method="L-BFGS-B", bounds=bounds)
-    # Nelder-Mead from the L-BFGS-B optimum polishes flat directions the finite-difference gradient misses.
+    if first.success:
+        return first.x, float(first.fun), True
+    # Nelder-Mead needs no gradient, so it gets past the spots where finite differences stall L-BFGS-B.
     second = minimize(
         objective,
         np.clip(first.x, -_LOG_BOUND, _LOG_BOUND),
@@ -133,7 +144,7 @@ def _minimise(objective, start: NDArray[np.float64]) -> tuple[NDArray[np.float64
         options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000},
     )
     best = second if second.fun <= first.fun else first
-    return best.x, float(best.fun), bool(first.success or second.success)
+    return best.x, float(best.fun), bool(second.success)
 
 
 def fit_bgnbd(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frames import as_utc_timestamp, conform, union_ids
+from .frames import NS_PER_DAY, as_utc_timestamp, conform, id_categories, id_codes, share_customer_ids
 
 EVENT_TYPES = ("page_view", "app_open", "search", "add_to_cart", "coupon_use")
 RECENT_DAYS = 90
@@ -31,9 +31,62 @@ MODEL_FEATURES = (
     "campaign_response_rate",
 )
 
+FEATURE_COLUMNS = [
+    "first_purchase_at",
+    "last_purchase_at",
+    "recency_days",
+    "frequency",
+    "monetary_total",
+    "monetary_avg",
+    "tenure_days",
+    "orders_90d",
+    "spend_90d",
+    "distinct_categories",
+    *(f"events_{name}" for name in EVENT_TYPES),
+    "events_total",
+    "interaction_count",
+    "campaigns_sent",
+    "campaign_response_rate",
+]
+
 
 def _before(frame: pd.DataFrame, column: str, cutoff: pd.Timestamp) -> pd.DataFrame:
     return frame[frame[column].le(cutoff) & frame["customer_id"].notna()]
+
+
+def _ns(stamps: pd.Series) -> np.ndarray:
+    return stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+class _Aggregator:
+    """Per-customer sums, counts and extremes over integer customer codes (0..n-1)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def count(self, codes: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, minlength=self.n).astype(np.int64)
+
+    def total(self, codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=self.n)
+
+    def distinct(self, codes: np.ndarray, values: pd.Series) -> np.ndarray:
+        value, uniques = pd.factorize(values, use_na_sentinel=True)
+        keep = value >= 0
+        pairs = np.unique(codes[keep] * max(len(uniques), 1) + value[keep])
+        return np.bincount(pairs // max(len(uniques), 1), minlength=self.n).astype(np.int64)
+
+    def extreme(self, codes: np.ndarray, stamps: pd.Series, *, first: bool) -> np.ndarray:
+        """Earliest (first=True) or latest timestamp as int64 ns; NaT's int64 where a customer has none."""
+        missing = np.iinfo(np.int64).min
+        result = np.full(self.n, np.iinfo(np.int64).max if first else missing, dtype=np.int64)
+        (np.minimum if first else np.maximum).at(result, codes, _ns(stamps))
+        result[self.count(codes) == 0] = missing
+        return result
+
+
+def _stamps(ns: np.ndarray) -> pd.Series:
+    return pd.Series(ns.view("datetime64[ns]")).dt.tz_localize("UTC")
 
 
 def customer_features(
@@ -61,58 +114,59 @@ def customer_features(
     responses = responses[responses["customer_id"].notna() & ~responses["sent_at"].gt(cutoff)]
     master = conform(customers, "customers")
     master = master[master["customer_id"].notna() & ~master["created_at"].gt(cutoff)]
-
-    index = union_ids(
-        master["customer_id"],
-        orders["customer_id"],
-        events["customer_id"],
-        interactions["customer_id"],
-        responses["customer_id"],
+    orders, events, interactions, responses, master = share_customer_ids(
+        orders, events, interactions, responses, master
     )
-    result = pd.DataFrame(index=index)
+    categories = id_categories(orders)
+    agg = _Aggregator(len(categories))
+    o, e, i, r, m = (id_codes(f) for f in (orders, events, interactions, responses, master))
 
-    by_customer = orders.groupby("customer_id")
-    first = by_customer["ordered_at"].min()
-    last = by_customer["ordered_at"].max()
-    result["first_purchase_at"] = first.reindex(index)
-    result["last_purchase_at"] = last.reindex(index)
-    result["recency_days"] = (cutoff - result["last_purchase_at"]).dt.total_seconds() / 86_400.0
-    result["frequency"] = by_customer["order_id"].nunique().reindex(index, fill_value=0).astype("int64")
-    result["monetary_total"] = by_customer["amount"].sum().reindex(index, fill_value=0.0).astype("float64")
-    result["monetary_avg"] = (
-        result["monetary_total"] / result["frequency"].where(result["frequency"] > 0)
-    ).fillna(0.0)
+    present = np.zeros(agg.n, dtype=bool)
+    for codes in (o, e, i, r, m):
+        present[codes] = True
+    columns: dict[str, np.ndarray] = {}
+    first = agg.extreme(o, orders["ordered_at"], first=True)
+    last = agg.extreme(o, orders["ordered_at"], first=False)
+    frequency = agg.distinct(o, orders["order_id"])
+    spend = agg.total(o, orders["amount"].to_numpy())
+    recent = (orders["ordered_at"] > cutoff - pd.Timedelta(days=RECENT_DAYS)).to_numpy()
+    columns["frequency"] = frequency
+    columns["monetary_total"] = spend
+    columns["monetary_avg"] = np.divide(spend, frequency, out=np.zeros(agg.n), where=frequency > 0)
+    columns["orders_90d"] = agg.distinct(o[recent], orders["order_id"][recent])
+    columns["spend_90d"] = agg.total(o[recent], orders["amount"].to_numpy()[recent])
+    columns["distinct_categories"] = agg.distinct(o, orders["category"])
+    starts = [first, agg.extreme(e, events["occurred_at"], first=True)]
+    starts += [agg.extreme(i, interactions["occurred_at"], first=True)]
+    starts += [agg.extreme(r, responses["sent_at"].fillna(cutoff), first=True)]
+    starts += [agg.extreme(m, master["created_at"].fillna(cutoff), first=True)]
+    nat = np.iinfo(np.int64).min
+    start = np.min(np.where(np.stack(starts) == nat, np.iinfo(np.int64).max, np.stack(starts)), axis=0)
+    columns["tenure_days"] = np.maximum((_ns_of(cutoff) - start) / NS_PER_DAY, 0.0)
 
-    recent = orders[orders["ordered_at"] > cutoff - pd.Timedelta(days=RECENT_DAYS)].groupby("customer_id")
-    result["orders_90d"] = recent["order_id"].nunique().reindex(index, fill_value=0).astype("int64")
-    result["spend_90d"] = recent["amount"].sum().reindex(index, fill_value=0.0).astype("float64")
-    result["distinct_categories"] = (
-        by_customer["category"].nunique().reindex(index, fill_value=0).astype("int64")
-    )
-
-    starts = [
-        master.set_index("customer_id")["created_at"].groupby(level=0).min(),
-        first,
-        events.groupby("customer_id")["occurred_at"].min(),
-        interactions.groupby("customer_id")["occurred_at"].min(),
-        responses.groupby("customer_id")["sent_at"].min(),
-    ]
-    start = pd.concat([s.reindex(index) for s in starts], axis=1).min(axis=1)
-    result["tenure_days"] = ((cutoff - start).dt.total_seconds() / 86_400.0).fillna(0.0)
-
-    counts = events.groupby(["customer_id", "event_type"]).size().unstack(fill_value=0)
+    kind = events["event_type"].to_numpy(dtype=object)
     for name in EVENT_TYPES:
-        column = counts[name] if name in counts.columns else pd.Series(dtype="int64")
-        result[f"events_{name}"] = column.reindex(index, fill_value=0).astype("int64")
-    result["events_total"] = events.groupby("customer_id").size().reindex(index, fill_value=0).astype("int64")
-    result["interaction_count"] = (
-        interactions.groupby("customer_id").size().reindex(index, fill_value=0).astype("int64")
-    )
+        columns[f"events_{name}"] = agg.count(e[kind == name])
+    columns["events_total"] = agg.count(e)
+    columns["interaction_count"] = agg.count(i)
+    sent = agg.count(r)
+    columns["campaigns_sent"] = sent
+    responded = agg.total(r, responses["responded"].to_numpy(dtype=np.float64))
+    columns["campaign_response_rate"] = np.divide(responded, sent, out=np.full(agg.n, np.nan), where=sent > 0)
 
-    by_response = responses.groupby("customer_id")["responded"]
-    result["campaigns_sent"] = by_response.size().reindex(index, fill_value=0).astype("int64")
-    result["campaign_response_rate"] = by_response.mean().reindex(index).astype("float64")
-    return result
+    index = pd.Index(categories[present], dtype="str", name="customer_id")
+    result = pd.DataFrame(
+        {"first_purchase_at": _stamps(first[present]), "last_purchase_at": _stamps(last[present])}
+    )
+    result.index = index
+    result.insert(2, "recency_days", (cutoff - result["last_purchase_at"]).dt.total_seconds() / 86_400.0)
+    for name, values in columns.items():
+        result[name] = values[present]
+    return result[FEATURE_COLUMNS]
+
+
+def _ns_of(stamp: pd.Timestamp) -> int:
+    return int(stamp.as_unit("ns").value)
 
 
 def model_matrix(features: pd.DataFrame) -> pd.DataFrame:

@@ -90,7 +90,23 @@ def as_utc_timestamp(value: Any) -> pd.Timestamp:
     return stamp.as_unit("ns")
 
 
+def _conformed(series: pd.Series, kind: str) -> bool:
+    dtype = series.dtype
+    if kind == "datetime":
+        return str(dtype) == TIMESTAMP_DTYPE
+    if kind == "float":
+        return dtype == np.float64
+    if kind == "bool":
+        return dtype == np.bool_
+    if kind == "str":
+        return isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype))
+    return True
+
+
 def _coerce(series: pd.Series, kind: str) -> pd.Series:
+    # Steps hand conformed frames to each other; re-coercing them would cost a pass over every row.
+    if _conformed(series, kind):
+        return series
     if kind == "datetime":
         return to_utc(series)
     if kind == "float":
@@ -122,39 +138,116 @@ def conform(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index)
 
 
-def empty(name: str) -> pd.DataFrame:
-    return conform(None, name)
+def share_customer_ids(*frames: pd.DataFrame) -> list[pd.DataFrame]:
+    """The frames with `customer_id` as one shared categorical dtype whose categories are sorted ids.
 
-
-def days_between(later: pd.Timestamp | pd.Series, earlier: pd.Series | pd.Timestamp) -> pd.Series:
-    """Fractional days, NaN where either side is missing."""
-    delta = later - earlier
-    return pd.Series(delta).dt.total_seconds() / 86_400.0 if isinstance(delta, pd.Series) else delta
-
-
-def mode_per_customer(frame: pd.DataFrame, column: str, weight: str | None = None) -> pd.Series:
-    """Most frequent (or heaviest) value of `column` per customer; ties go to the smallest value."""
-    data = frame[["customer_id", column] + ([weight] if weight else [])].dropna(
-        subset=["customer_id", column]
+    Grouping and joining on strings costs a hash (or a sort) of every row each time; with shared
+    codes, per-customer aggregation is integer arithmetic. The frames are re-coded with one hash pass
+    over all their ids, unless they already share a dtype (then this is free).
+    """
+    columns = [frame["customer_id"] for frame in frames]
+    dtypes = [column.dtype for column in columns]
+    if dtypes and all(isinstance(d, pd.CategoricalDtype) for d in dtypes):
+        first = dtypes[0].categories
+        if all(d.categories is first or d.categories.equals(first) for d in dtypes[1:]):
+            return list(frames)
+    values = pd.concat(
+        [column.astype(object) if len(column) else pd.Series([], dtype=object) for column in columns],
+        ignore_index=True,
     )
-    if data.empty:
-        return pd.Series(dtype=frame[column].dtype, name=column).rename_axis("customer_id")
-    grouped = data.groupby(["customer_id", column], observed=True, sort=False)
-    score = grouped[weight].sum() if weight else grouped.size()
-    ranked = score.rename("score").reset_index()
-    ranked = ranked.sort_values(
-        ["customer_id", "score", column], ascending=[True, False, True], kind="stable"
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    dtype = pd.CategoricalDtype(pd.Index(uniques, dtype="str", name=None))
+    shared, start = [], 0
+    for frame in frames:
+        part = codes[start : start + len(frame)]
+        start += len(frame)
+        ids = pd.Categorical.from_codes(part, dtype=dtype)
+        shared.append(frame.assign(customer_id=pd.Series(ids, index=frame.index)))
+    return shared
+
+
+def id_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Integer code of each row's customer (-1 where missing); the frame must come from share_customer_ids."""
+    return frame["customer_id"].cat.codes.to_numpy().astype(np.int64)
+
+
+def id_categories(frame: pd.DataFrame) -> pd.Index:
+    return frame["customer_id"].dtype.categories
+
+
+def value_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a low-cardinality column, in sorted value order (so ties can break by name)."""
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def top_n_per_customer(
+    customers: np.ndarray, values: np.ndarray, scores: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of each customer's n best (highest score, then lowest value code) rows, and ranks."""
+    if len(customers) == 0:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    order = np.lexsort((values, -scores, customers))
+    sorted_customers = customers[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_customers)) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    rank = np.arange(len(order)) - group_start + 1
+    keep = rank <= n
+    return order[keep], rank[keep]
+
+
+def pair_totals(
+    customers: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (customer, value) pairs with their row count and weight sum; missing codes skipped."""
+    valid = (customers >= 0) & (values >= 0)
+    customers, values = customers[valid], values[valid]
+    width = int(values.max()) + 1 if len(values) else 1
+    keys, inverse, counts = np.unique(customers * width + values, return_inverse=True, return_counts=True)
+    totals = np.bincount(inverse, weights=None if weights is None else weights[valid], minlength=len(keys))
+    return keys // width, keys % width, counts.astype(np.float64), totals.astype(np.float64)
+
+
+def mode_per_customer(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Most frequent value of `column` per customer (index customer_id); ties go to the smallest value."""
+    (frame,) = share_customer_ids(frame)
+    data = frame[frame["customer_id"].notna() & frame[column].notna()]
+    values, uniques = value_codes(data[column])
+    customers, value, counts, _ = pair_totals(id_codes(data), values)
+    rows, _ = top_n_per_customer(customers, value, counts, 1)
+    index = pd.Index(id_categories(data).take(customers[rows]), dtype="str", name="customer_id")
+    return pd.Series(uniques.take(value[rows]), index=index, name=column)
+
+
+def lists_per_customer(
+    customer_ids: pd.Series, ranks: pd.Series, values: pd.Series, index: pd.Index | None = None
+) -> pd.Series:
+    """One list per customer of `values` in rank order, aligned to `index` ([] where a customer has none)."""
+    if index is None:
+        index = pd.Index(pd.unique(customer_ids.astype("str")), dtype="str", name="customer_id")
+    position = index.get_indexer(customer_ids.astype("str"))
+    rank = ranks.to_numpy(dtype=np.int64)
+    keep = position >= 0
+    width = int(rank[keep].max()) if keep.any() else 0
+    # A padded table filled in one vectorised assignment; tolist() then slicing is the only per-row work.
+    table = np.full((len(index), width), None, dtype=object)
+    table[position[keep], rank[keep] - 1] = values.to_numpy(dtype=object)[keep]
+    lengths = np.zeros(len(index), dtype=np.int64)
+    np.maximum.at(lengths, position[keep], rank[keep])
+    lists = [row[:length] for row, length in zip(table.tolist(), lengths.tolist(), strict=True)]
+    return pd.Series(lists, index=index, dtype=object)
+
+
+def normalise_labels(values: pd.Series) -> pd.Series:
+    """Trimmed, lower-cased labels, blanks missing; string work on the distinct values only."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = pd.Series(uniques, dtype="str").str.strip().str.lower()
+    labels = labels.where(labels.str.len() > 0)
+    result = (
+        labels.take(np.where(codes < 0, 0, codes)) if len(labels) else pd.Series(np.nan, index=values.index)
     )
-    best = ranked.drop_duplicates("customer_id")
-    return best.set_index("customer_id")[column]
-
-
-def union_ids(*series: pd.Series) -> pd.Index:
-    """Sorted distinct customer ids over several id columns, missing ids dropped."""
-    ids = [s.dropna().unique() for s in series if len(s)]
-    if not ids:
-        return pd.Index([], dtype="str", name="customer_id")
-    return pd.Index(np.unique(np.concatenate(ids).astype(str)), name="customer_id")
+    result = pd.Series(result.to_numpy(), index=values.index, dtype="str")
+    return result.where(codes >= 0)
 
 
 def extract_property(properties: pd.Series, key: str) -> pd.Series:

@@ -9,7 +9,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frames import as_utc_timestamp, conform, extract_property, mode_per_customer
+from .frames import (
+    as_utc_timestamp,
+    conform,
+    extract_property,
+    id_categories,
+    id_codes,
+    lists_per_customer,
+    mode_per_customer,
+    normalise_labels,
+    pair_totals,
+    share_customer_ids,
+    top_n_per_customer,
+    value_codes,
+)
 
 AGE_BANDS = (
     (0, "under 18"),
@@ -35,24 +48,35 @@ _GENDERS = {
 }
 
 
-def _ranked(frame: pd.DataFrame, value: str, score: str, n: int) -> pd.DataFrame:
-    ordered = frame.sort_values(["customer_id", score, value], ascending=[True, False, True], kind="stable")
-    ordered = ordered.assign(rank=ordered.groupby("customer_id").cumcount() + 1)
-    return ordered[ordered["rank"] <= n].reset_index(drop=True)
+def _top(frame: pd.DataFrame, column: str, n: int, weight: str | None, by: str) -> pd.DataFrame:
+    """Long frame customer_id, rank, <column>, count[, spend] of each customer's n top values."""
+    data = frame[frame["customer_id"].notna() & frame[column].notna()]
+    (data,) = share_customer_ids(data)
+    values, uniques = value_codes(data[column])
+    weights = data[weight].to_numpy(dtype=np.float64) if weight else None
+    customers, value, counts, totals = pair_totals(id_codes(data), values, weights)
+    rows, ranks = top_n_per_customer(customers, value, totals if by == "spend" else counts, n)
+    result = pd.DataFrame(
+        {
+            "customer_id": pd.Series(id_categories(data).take(customers[rows]), dtype="str"),
+            "rank": ranks,
+            column: pd.Series(uniques.take(value[rows]), dtype="str"),
+        }
+    )
+    if weight:
+        result["spend"] = totals[rows]
+    result["count"] = counts[rows].astype(np.int64)
+    return result
 
 
 def top_categories(orders: pd.DataFrame, *, n: int = 3, by: str = "spend") -> pd.DataFrame:
     """Each customer's n favourite categories by `spend` or by `count` of order lines.
 
-    Columns: customer_id, rank, category, spend, count.
+    Columns: customer_id, rank, category, spend, count. Ties go to the alphabetically first category.
     """
     if by not in ("spend", "count"):
         raise ValueError("by must be 'spend' or 'count'")
-    data = conform(orders, "orders").dropna(subset=["customer_id", "category"])
-    totals = data.groupby(["customer_id", "category"], as_index=False).agg(
-        spend=("amount", "sum"), count=("amount", "size")
-    )
-    return _ranked(totals, "category", by, n)[["customer_id", "rank", "category", "spend", "count"]]
+    return _top(conform(orders, "orders"), "category", n, "amount", by)
 
 
 def top_search_terms(events: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
@@ -64,19 +88,17 @@ def top_search_terms(events: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
     searches = data[data["event_type"].eq("search") & data["customer_id"].notna()]
     terms = extract_property(searches["properties"], "query").astype("str")
     terms = terms.str.lower().str.split().str.join(" ")
-    found = pd.DataFrame({"customer_id": searches["customer_id"], "term": terms})
-    found = found[found["term"].str.len() > 0]
-    counts = found.groupby(["customer_id", "term"], as_index=False).size().rename(columns={"size": "count"})
-    return _ranked(counts, "term", "count", n)[["customer_id", "rank", "term", "count"]]
+    found = pd.DataFrame({"customer_id": searches["customer_id"], "term": terms.where(terms.str.len() > 0)})
+    return _top(found, "term", n, None, "count")
 
 
 def preferred_channel(
     events: pd.DataFrame, interactions: pd.DataFrame, orders: pd.DataFrame | None = None
 ) -> pd.Series:
     """The channel a customer used most across events, interactions (kind when no channel) and orders."""
-    events = conform(events, "events")
-    interactions = conform(interactions, "interactions")
-    orders = conform(orders, "orders")
+    events, interactions, orders = share_customer_ids(
+        conform(events, "events"), conform(interactions, "interactions"), conform(orders, "orders")
+    )
     used = pd.concat(
         [
             events[["customer_id", "channel"]],
@@ -87,7 +109,7 @@ def preferred_channel(
         ],
         ignore_index=True,
     )
-    used["channel"] = used["channel"].str.strip().str.lower()
+    used["channel"] = normalise_labels(used["channel"])
     return mode_per_customer(used, "channel").rename("preferred_channel")
 
 
@@ -101,8 +123,7 @@ def preferred_times(
 
     Columns: preferred_hour, preferred_weekday (index customer_id). Ties go to the earlier hour/day.
     """
-    events = conform(events, "events")
-    orders = conform(orders, "orders")
+    events, orders = share_customer_ids(conform(events, "events"), conform(orders, "orders"))
     moments = pd.concat(
         [
             events[["customer_id", "occurred_at"]],
@@ -158,7 +179,7 @@ def static_profile(customers: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     return result.set_axis(pd.Index(data["customer_id"], name="customer_id"))
 
 
-def as_lists(long: pd.DataFrame, value: str, *, name: str | None = None) -> pd.Series:
-    """Fold a ranked long frame into one list per customer, in rank order."""
-    ordered = long.sort_values(["customer_id", "rank"], kind="stable")
-    return ordered.groupby("customer_id", sort=True)[value].agg(list).rename(name or value)
+def as_lists(long: pd.DataFrame, value: str, *, index: pd.Index | None = None) -> pd.Series:
+    """Fold a ranked long frame into one list per customer, in rank order ([] for customers of `index`
+    without any row)."""
+    return lists_per_customer(long["customer_id"], long["rank"], long[value], index).rename(value)

@@ -20,12 +20,14 @@ OFFER_COLUMNS = ["customer_id", "rank", "category", "support", "confidence", "li
 
 
 def _basket_matrix(orders: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
-    pairs = orders[["order_id", "category"]].dropna().drop_duplicates()
-    baskets, basket_codes = np.unique(pairs["order_id"].to_numpy(dtype=str), return_inverse=True)
-    categories, category_codes = np.unique(pairs["category"].to_numpy(dtype=str), return_inverse=True)
+    pairs = orders[["order_id", "category"]].dropna()
+    basket_codes, baskets = pd.factorize(pairs["order_id"])
+    category_codes, categories = pd.factorize(pairs["category"], sort=True)
     data = np.ones(len(pairs), dtype=np.int32)
     matrix = sparse.csr_matrix((data, (basket_codes, category_codes)), shape=(len(baskets), len(categories)))
-    return matrix, categories
+    # A category bought twice in one order is still one basket item.
+    matrix.data[:] = 1
+    return matrix, np.asarray(categories, dtype=object)
 
 
 def association_rules(
@@ -105,54 +107,86 @@ def _rules(
 def customer_categories(orders: pd.DataFrame) -> pd.Series:
     """Set of categories each customer has bought (index customer_id)."""
     pairs = orders[["customer_id", "category"]].dropna().drop_duplicates()
-    return pairs.groupby("customer_id")["category"].agg(frozenset).rename("categories")
+    return pairs.groupby("customer_id", observed=True)["category"].agg(frozenset).rename("categories")
 
 
-def next_best_offers(
-    rules: pd.DataFrame, customer_categories: pd.Series, top_n: int = 3, *, chunk_size: int = 100_000
-) -> pd.DataFrame:
+def next_best_offers(rules: pd.DataFrame, customer_categories: pd.Series, top_n: int = 3) -> pd.DataFrame:
     """Up to `top_n` categories per customer that rules predict and the customer has not bought.
 
     A rule applies when the customer owns its whole antecedent. For each category the strongest
-    applicable rule counts; offers rank by confidence, then lift, then name. Customers are processed
-    in chunks so a million customers do not need one giant intermediate frame.
+    applicable rule counts; offers rank by confidence, then lift, then name.
     """
-    if rules.empty or customer_categories.empty:
-        return pd.DataFrame(columns=OFFER_COLUMNS)
-    antecedents = rules["antecedent"].map(tuple)
-    sized = rules.assign(
-        first=antecedents.str[0], second=antecedents.map(lambda a: a[1] if len(a) > 1 else None)
-    )
-    single = sized[sized["second"].isna()].drop(columns=["second", "antecedent"])
-    double = sized[sized["second"].notna()].drop(columns=["antecedent"])
-    owned_all = (
-        customer_categories.rename("category").rename_axis("customer_id").explode().dropna().reset_index()
-    )
-    owned_all["customer_id"] = owned_all["customer_id"].astype("str")
+    owned = customer_categories.rename("category").rename_axis("customer_id").explode().dropna().reset_index()
+    return offers_from_purchases(rules, owned["customer_id"], owned["category"], top_n=top_n)
 
-    ids = owned_all["customer_id"].unique()
+
+def _rule_arrays(rules: pd.DataFrame, items: pd.Index) -> dict[str, np.ndarray]:
+    antecedents = rules["antecedent"].map(tuple)
+    return {
+        "first": items.get_indexer(antecedents.str[0]),
+        "second": items.get_indexer(antecedents.map(lambda a: a[1] if len(a) > 1 else None)),
+        "consequent": items.get_indexer(rules["consequent"]),
+        "support": rules["support"].to_numpy(dtype=np.float64),
+        "confidence": rules["confidence"].to_numpy(dtype=np.float64),
+        "lift": rules["lift"].to_numpy(dtype=np.float64),
+    }
+
+
+def offers_from_purchases(
+    rules: pd.DataFrame,
+    customer_ids: pd.Series,
+    categories: pd.Series,
+    *,
+    top_n: int = 3,
+    chunk_size: int = 200_000,
+) -> pd.DataFrame:
+    """next_best_offers from (customer_id, category) purchase pairs, e.g. straight from order lines.
+
+    Works on integer codes, in chunks of customers so that a million customers never need one giant
+    intermediate frame.
+    """
+    if rules.empty or len(customer_ids) == 0:
+        return pd.DataFrame(columns=OFFER_COLUMNS)
+    items = pd.Index(sorted(set(rules["consequent"]) | {c for a in rules["antecedent"] for c in a}))
+    rule = _rule_arrays(rules, items)
+    width = len(items)
+    item = items.get_indexer(categories)
+    customer, customer_names = pd.factorize(customer_ids)
+    keep = (item >= 0) & (customer >= 0)
+    owned_keys = np.unique(customer[keep].astype(np.int64) * width + item[keep])
+    by_first = pd.DataFrame({"rule": np.arange(len(rules)), "item": rule["first"]})
+
     offers: list[pd.DataFrame] = []
-    for start in range(0, len(ids), chunk_size):
-        owned = owned_all[owned_all["customer_id"].isin(ids[start : start + chunk_size])]
-        candidates = [
-            owned.merge(single, left_on="category", right_on="first").drop(columns=["category", "first"])
-        ]
-        if not double.empty:
-            both = owned.merge(double, left_on="category", right_on="first").drop(
-                columns=["category", "first"]
+    bounds = np.searchsorted(owned_keys // width, np.arange(0, len(customer_names) + chunk_size, chunk_size))
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        keys = owned_keys[lo:hi]
+        owned = pd.DataFrame({"customer": keys // width, "item": keys % width})
+        hits = owned.merge(by_first, on="item")
+        who, which = hits["customer"].to_numpy(), hits["rule"].to_numpy()
+        second = rule["second"][which]
+        has_second = np.isin(who * width + second, keys)
+        consequent = rule["consequent"][which]
+        applies = ((second < 0) | has_second) & ~np.isin(who * width + consequent, keys)
+        who, which, consequent = who[applies], which[applies], consequent[applies]
+        confidence, lift = rule["confidence"][which], rule["lift"][which]
+        # Strongest rule per (customer, category), then rank categories within each customer.
+        order = np.lexsort((-lift, -confidence, consequent, who))
+        pair = who[order] * width + consequent[order]
+        best = order[np.r_[True, pair[1:] != pair[:-1]]] if len(order) else order
+        order = best[np.lexsort((consequent[best], -lift[best], -confidence[best], who[best]))]
+        starts = np.r_[0, np.flatnonzero(np.diff(who[order])) + 1] if len(order) else np.array([], dtype=int)
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
+        chosen, rank = order[rank <= top_n], rank[rank <= top_n]
+        offers.append(
+            pd.DataFrame(
+                {
+                    "customer_id": pd.Series(customer_names.take(who[chosen]), dtype="str"),
+                    "rank": rank.astype(np.int64),
+                    "category": pd.Series(items.take(consequent[chosen]), dtype="str"),
+                    "support": rule["support"][which[chosen]],
+                    "confidence": confidence[chosen],
+                    "lift": lift[chosen],
+                }
             )
-            has_second = owned.rename(columns={"category": "second"})
-            candidates.append(both.merge(has_second, on=["customer_id", "second"]).drop(columns="second"))
-        chunk = pd.concat(candidates, ignore_index=True).rename(columns={"consequent": "category"})
-        bought = owned.assign(_bought=True)
-        chunk = chunk.merge(bought, on=["customer_id", "category"], how="left")
-        chunk = chunk[chunk["_bought"].isna()].drop(columns="_bought")
-        chunk = chunk.sort_values(
-            ["customer_id", "confidence", "lift", "category"],
-            ascending=[True, False, False, True],
-            kind="stable",
-        ).drop_duplicates(["customer_id", "category"])
-        chunk["rank"] = chunk.groupby("customer_id").cumcount() + 1
-        offers.append(chunk[chunk["rank"] <= top_n])
-    result = pd.concat(offers, ignore_index=True) if offers else pd.DataFrame(columns=OFFER_COLUMNS)
-    return result[OFFER_COLUMNS].reset_index(drop=True)
+        )
+    return pd.concat(offers, ignore_index=True)[OFFER_COLUMNS]

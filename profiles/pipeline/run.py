@@ -22,7 +22,7 @@ from .clean import clean_events, clean_orders
 from .clusters import ClusterInfo, fit_clusters
 from .clv import fit_bgnbd, fit_gamma_gamma, rfm_summary
 from .features import customer_features
-from .frames import as_utc_timestamp, conform
+from .frames import as_utc_timestamp, conform, share_customer_ids
 from .rfm import RFM_SEGMENTS, fit_rfm_reference
 from .rules import association_rules
 from .scoring import CleanInputs, PipelineModels, PipelineParams, score_profiles
@@ -63,16 +63,24 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
 
 
 def _clean(inputs: PipelineInputs, as_of: pd.Timestamp, params: PipelineParams) -> tuple[CleanInputs, dict]:
-    events, event_counts = clean_events(
-        conform(inputs.events, "events"), as_of=as_of, max_events_per_minute=params.max_events_per_minute
+    # One shared id dtype for all inputs, first, turns every later per-customer step into integer work.
+    customers, orders, events, interactions, responses = share_customer_ids(
+        conform(inputs.customers, "customers"),
+        conform(inputs.orders, "orders"),
+        conform(inputs.events, "events"),
+        conform(inputs.interactions, "interactions"),
+        conform(inputs.campaign_responses, "campaign_responses"),
     )
-    orders, order_counts = clean_orders(conform(inputs.orders, "orders"), as_of=as_of)
+    events, event_counts = clean_events(
+        events, as_of=as_of, max_events_per_minute=params.max_events_per_minute
+    )
+    orders, order_counts = clean_orders(orders, as_of=as_of)
     data = CleanInputs(
-        customers=conform(inputs.customers, "customers"),
+        customers=customers,
         orders=orders,
         events=events,
-        interactions=conform(inputs.interactions, "interactions"),
-        campaign_responses=conform(inputs.campaign_responses, "campaign_responses"),
+        interactions=interactions,
+        campaign_responses=responses,
     )
     return data, {"events_dropped": event_counts, "orders_dropped": order_counts}
 

@@ -32,7 +32,7 @@ from .interests import (
     top_search_terms,
 )
 from .rfm import RFMReference, rfm_scores
-from .rules import customer_categories, next_best_offers
+from .rules import offers_from_purchases
 
 
 @dataclass(frozen=True)
@@ -140,17 +140,15 @@ def score_profiles(
     profiles["cluster"] = labels
     profiles["cluster_name"] = cluster_names(models.clusters, labels)
 
-    offers = next_best_offers(models.rules, customer_categories(data.orders), top_n=params.offers_top_n)
+    offers = offers_from_purchases(
+        models.rules, data.orders["customer_id"], data.orders["category"], top_n=params.offers_top_n
+    )
     categories = top_categories(data.orders, n=params.top_categories_n)
     terms = top_search_terms(data.events, n=params.top_search_terms_n)
-    lists = {
-        "top_categories": as_lists(categories, "category"),
-        "top_search_terms": as_lists(terms, "term"),
-        "next_best_offers": as_lists(offers, "category"),
-    }
-    for column, values in lists.items():
-        # Empty lists rather than NaN, so every profile row stores the same JSON shape.
-        profiles[column] = values.reindex(index).map(lambda v: v if isinstance(v, list) else [])
+    # Empty lists rather than NaN, so every profile row stores the same JSON shape.
+    profiles["top_categories"] = as_lists(categories, "category", index=index)
+    profiles["top_search_terms"] = as_lists(terms, "term", index=index)
+    profiles["next_best_offers"] = as_lists(offers, "category", index=index)
     profiles["preferred_channel"] = preferred_channel(data.events, data.interactions, data.orders).reindex(
         index
     )

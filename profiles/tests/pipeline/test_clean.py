@@ -172,17 +172,17 @@ def test_clean_orders_drops_non_positive_amounts_future_and_duplicate_lines() ->
     ]
 
 
-def test_clean_orders_keeps_identical_lines_with_distinct_line_ids_and_blank_categories_as_missing() -> None:
+def test_clean_orders_keeps_identical_lines_that_are_not_a_resent_line_id() -> None:
     orders = pd.DataFrame(
         {
-            "customer_id": ["a", "a"],
-            "order_id": ["1", "1"],
-            "line_id": ["l1", "l2"],
-            "ordered_at": ["2024-01-01", "2024-01-01"],
-            "category": ["", ""],
-            "amount": [3.0, 3.0],
+            "customer_id": ["a", "a", "a", "a"],
+            "order_id": ["1", "1", "2", "2"],
+            "line_id": ["l1", "l2", None, None],
+            "ordered_at": ["2024-01-01"] * 4,
+            "category": ["", "", "tea", "tea"],
+            "amount": [3.0, 3.0, 4.0, 4.0],
         }
     )
     cleaned, counts = clean_orders(orders, as_of=AS_OF)
-    assert len(cleaned) == 2 and counts["duplicates"] == 0
-    assert cleaned["category"].isna().all()
+    assert len(cleaned) == 4 and counts["duplicates"] == 0
+    assert cleaned["category"].isna().tolist() == [True, True, False, False]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from profiles.pipeline.rules import association_rules, customer_categories, next_best_offers
+from profiles.pipeline.rules import (
+    association_rules,
+    customer_categories,
+    next_best_offers,
+    offers_from_purchases,
+)
 
 
 def _orders(baskets: dict[str, tuple[str, list[str]]]) -> pd.DataFrame:
@@ -92,11 +97,11 @@ def test_next_best_offers_rank_unbought_categories_by_the_strongest_applicable_r
     assert top_one.groupby("customer_id").size().max() == 1
 
 
-def test_next_best_offers_give_the_same_answer_in_small_chunks() -> None:
+def test_offers_from_purchases_match_next_best_offers_whatever_the_chunk_size() -> None:
     orders = _orders(BASKETS)
     rules = association_rules(orders, min_support=0.2, min_confidence=0.1)
     whole = next_best_offers(rules, customer_categories(orders))
-    chunked = next_best_offers(rules, customer_categories(orders), chunk_size=2)
+    chunked = offers_from_purchases(rules, orders["customer_id"], orders["category"], chunk_size=2)
     pd.testing.assert_frame_equal(
         whole.sort_values(["customer_id", "rank"]).reset_index(drop=True),
         chunked.sort_values(["customer_id", "rank"]).reset_index(drop=True),
