@@ -1,15 +1,26 @@
-"""Demo customers: bilingual names, contact methods, addresses, partners and relationships.
+"""Demo customers: bilingual names, contact methods, addresses, tags, partners and relationships.
 
-Generated chunk by chunk (``ctx.batch_size`` rows) so that 1,000,000 customers fit in bounded memory,
-with no per-row query. Everything derives from ``ctx.rng`` so the same seed gives the same data.
+Fast enough for 1,000,000 customers: each chunk of ``ctx.batch_size`` customers is generated column by
+column with numpy (no Faker, no ``full_clean``, no per-row query), then written in one transaction per
+chunk. On PostgreSQL the chunk goes in through COPY (demo seeding only: ~10x faster than INSERT, and it
+keeps the generated ``created_at`` that ``auto_now_add`` would overwrite); everywhere else through
+``bulk_create`` plus one ``bulk_update`` of the timestamps. Everything derives from ``ctx.numpy_rng`` and
+``ctx.rng``, so the same seed gives the same data on every backend.
 """
 
 from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+from django.db import connection
+
+from crm_site.db import atomic
 from crm_site.demo import SeedContext
+from customers import demo_copy
 from customers.models import (
     Address,
     ContactMethod,
@@ -21,50 +32,12 @@ from customers.models import (
     Tag,
 )
 
-SURNAMES = (
+SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
-GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红鹏辉建国晨雪琳浩宇欣怡子轩梓涵"
-FIRST = [
-    "James",
-    "Mary",
-    "John",
-    "Linda",
-    "David",
-    "Susan",
-    "Michael",
-    "Emma",
-    "Daniel",
-    "Olivia",
-    "Lucas",
-    "Mia",
-    "Ethan",
-    "Grace",
-    "Henry",
-    "Chloe",
-    "Jack",
-    "Sophie",
-    "Leo",
-    "Amelia",
-]
-LAST = [
-    "Smith",
-    "Brown",
-    "Taylor",
-    "Wilson",
-    "Johnson",
-    "Lee",
-    "Walker",
-    "Wright",
-    "Green",
-    "Hall",
-    "Clark",
-    "Young",
-    "King",
-    "Scott",
-    "Adams",
-    "Baker",
-]
+GIVEN = list("伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红鹏辉建国晨雪琳浩宇欣怡子轩梓涵")
+FIRST = "James Mary John Linda David Susan Michael Emma Daniel Olivia Lucas Mia Ethan Grace Henry Chloe Jack Sophie Leo Amelia".split()  # noqa: E501
+LAST = "Smith Brown Taylor Wilson Johnson Lee Walker Wright Green Hall Clark Young King Scott Adams Baker".split()  # noqa: E501
 PLACES = [
     ("上海市", "上海市", ["浦东新区", "徐汇区", "静安区"]),
     ("北京市", "北京市", ["朝阳区", "海淀区", "东城区"]),
@@ -75,6 +48,8 @@ PLACES = [
     ("四川省", "成都市", ["武侯区", "锦江区"]),
     ("湖北省", "武汉市", ["江汉区", "洪山区"]),
 ]
+# (province, city, district) flattened so one random index picks a consistent place.
+DISTRICTS = [(province, city, district) for province, city, names in PLACES for district in names]
 STREETS = ["人民路", "中山路", "解放路", "建设路", "和平路", "长江路", "Nanjing Road", "Century Avenue"]
 COMPANIES = [
     "华为",
@@ -92,14 +67,15 @@ STAGES = ["lead", "prospect", "customer", "customer", "customer", "churned"]
 SOURCES = ["web", "app", "shop", "referral", "event", "phone", "wechat", "other"]
 PARTNER_SUFFIX = ("分销", "Supply", "Affiliates")
 GENDERS = ["male", "female", "female", "male", "unknown"]
+# Demo customers were created over the three years before this date (fixed: same seed, same data).
+END = np.datetime64("2026-01-01T00:00:00", "us")
+SPAN_US = 3 * 365 * 24 * 3600 * 10**6
+# From this many customers on, a PostgreSQL seed drops and rebuilds the secondary indexes (see demo_copy).
+BULK_INDEX_THRESHOLD = 100_000
 
 
 def _uuid(rng) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
-
-
-def _age(rng) -> datetime.timedelta:
-    return datetime.timedelta(days=rng.randint(18 * 365, 75 * 365))
 
 
 def _person_name(rng) -> tuple[str, str]:
@@ -111,98 +87,292 @@ def _person_name(rng) -> tuple[str, str]:
     return f"{first} {last}", f"{first}.{last}".lower()
 
 
+def uuid_block(gen: np.random.Generator, size: int) -> np.ndarray:
+    """``size`` random version-4 UUIDs as a (size, 16) byte array (one numpy call, not size calls)."""
+    raw = gen.integers(0, 256, size=(size, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    return raw
+
+
+def as_uuids(raw: np.ndarray) -> list[uuid.UUID]:
+    data = raw.tobytes()
+    return [uuid.UUID(bytes=data[i : i + 16]) for i in range(0, len(data), 16)]
+
+
+@dataclass
+class Chunk:
+    """One chunk of generated customers and their child rows, column by column."""
+
+    ids: np.ndarray  # (n, 16) uint8
+    serials: range
+    owner_ids: list[Any]
+    kind: list[str]
+    name: list[str]
+    gender: list[str]
+    birth_date: np.ndarray  # datetime64[D], NaT when unknown
+    company_name: list[str]
+    stage: list[str]
+    source: list[str]
+    consent: list[bool]
+    created_at: np.ndarray  # datetime64[us], UTC
+    updated_at: np.ndarray
+    # child rows: (customer index, ...) tuples
+    contacts: list[tuple[int, str, str, str, bool]]
+    addresses: list[tuple[int, str, str, str, str, str]]
+    tags: list[tuple[int, Any]]
+    relations: list[tuple[int, int | None, Any, str]]  # (customer, related customer index, partner pk, kind)
+    # primary keys of the child rows, in the order above (drawn here so both write paths agree)
+    child_ids: dict[str, np.ndarray]
+
+
+def generate_chunk(
+    gen: np.random.Generator,
+    *,
+    first_serial: int,
+    size: int,
+    owners: list[Any],
+    tag_ids: list,
+    partner_ids: list,
+) -> Chunk:
+    """Generate ``size`` customers numbered from ``first_serial`` (pure: no database access)."""
+    serials = range(first_serial, first_serial + size)
+    chinese = gen.random(size) < 0.7
+    surname = gen.integers(0, len(SURNAMES), size)
+    given1 = gen.integers(0, len(GIVEN), size)
+    given2 = np.where(gen.random(size) < 0.5, gen.integers(0, len(GIVEN), size), -1)
+    first = gen.integers(0, len(FIRST), size)
+    last = gen.integers(0, len(LAST), size)
+    is_company = gen.random(size) < 0.12
+    has_company = is_company | (gen.random(size) < 0.2)
+    company = gen.integers(0, len(COMPANIES), size)
+    gender = gen.integers(0, len(GENDERS), size)
+    no_birth = is_company | (gen.random(size) < 0.2)
+    birth = np.datetime64("2026-01-01", "D") - gen.integers(18 * 365, 75 * 365, size).astype("timedelta64[D]")
+    birth = np.where(no_birth, np.datetime64("NaT", "D"), birth)
+    stage = gen.integers(0, len(STAGES), size)
+    source = gen.integers(0, len(SOURCES), size)
+    consent = gen.random(size) < 0.6
+    age_us = gen.integers(0, SPAN_US, size)
+    created = END - age_us.astype("timedelta64[us]")
+    # Last touched somewhere between creation and the end of the period.
+    updated = created + (age_us * gen.random(size)).astype(np.int64).astype("timedelta64[us]")
+    mobile_prefix = gen.integers(3, 10, size)
+    mobile_number = gen.integers(0, 1_000_000_000, size)
+    has_email = gen.random(size) < 0.6
+    has_wechat = gen.random(size) < 0.4
+    place = gen.integers(0, len(DISTRICTS), size)
+    street = gen.integers(0, len(STREETS), size)
+    house = gen.integers(1, 1000, size)
+    postal = gen.integers(100000, 1000000, size)
+    tagged = gen.random(size) < 0.15
+    tag_pick = gen.integers(0, max(1, len(tag_ids)), size)
+    relation_roll = gen.random(size)
+    partner_roll = gen.random(size)
+    partner_pick = gen.integers(0, max(1, len(partner_ids)), size)
+    relation_kind = gen.random(size) < 0.5
+    earlier = (gen.random(size) * np.arange(size)).astype(np.int64)
+
+    names, companies, contacts, addresses, tags, relations = [], [], [], [], [], []
+    for i, serial in enumerate(serials):
+        if chinese[i]:
+            given = GIVEN[given1[i]] + (GIVEN[given2[i]] if given2[i] >= 0 else "")
+            person, handle = SURNAMES[surname[i]] + given, f"zh{serial}"
+        else:
+            person = f"{FIRST[first[i]]} {LAST[last[i]]}"
+            handle = f"{FIRST[first[i]]}.{LAST[last[i]]}{serial}".lower()
+        firm = COMPANIES[company[i]] if has_company[i] else ""
+        names.append(firm + person if is_company[i] else person)
+        companies.append(firm)
+        mobile = f"1{mobile_prefix[i]}{mobile_number[i]:09d}"
+        contacts.append((i, "mobile", mobile, mobile, True))
+        if has_email[i]:
+            email = f"{handle}@example.com"
+            contacts.append((i, "email", email, email, True))
+        if has_wechat[i]:
+            wechat = f"wx_{handle}"
+            contacts.append((i, "wechat", wechat, wechat.lower(), False))
+        province, city, district = DISTRICTS[place[i]]
+        addresses.append((i, province, city, district, f"{STREETS[street[i]]} {house[i]}", str(postal[i])))
+        if tagged[i] and tag_ids:
+            tags.append((i, tag_ids[tag_pick[i]]))
+        if i and relation_roll[i] < 0.03:
+            relations.append((i, int(earlier[i]), None, "household" if relation_kind[i] else "referral"))
+        elif partner_ids and partner_roll[i] < 0.01:
+            relations.append((i, None, partner_ids[partner_pick[i]], "reseller_of"))
+    kinds = np.array(["person", "company"])[is_company.astype(int)].tolist()
+    customer_ids = uuid_block(gen, size)
+    child_ids = {
+        name: uuid_block(gen, len(rows))
+        for name, rows in (
+            ("contacts", contacts),
+            ("addresses", addresses),
+            ("tags", tags),
+            ("relations", relations),
+        )
+    }
+    return Chunk(
+        ids=customer_ids,
+        child_ids=child_ids,
+        serials=serials,
+        owner_ids=[owners[serial % len(owners)] for serial in serials],
+        kind=kinds,
+        name=names,
+        gender=["unknown" if is_company[i] else GENDERS[gender[i]] for i in range(size)],
+        birth_date=birth,
+        company_name=companies,
+        stage=[STAGES[value] for value in stage],
+        source=[SOURCES[value] for value in source],
+        consent=consent.tolist(),
+        created_at=created,
+        updated_at=updated,
+        contacts=contacts,
+        addresses=addresses,
+        tags=tags,
+        relations=relations,
+    )
+
+
 def seed(ctx: SeedContext) -> None:
-    rng = ctx.rng
-    owners = ctx.sales_users() or list(ctx.users.values())
+    owners = [user.pk for user in (ctx.sales_users() or list(ctx.users.values()))]
     tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAGS}
     partners = _seed_partners(ctx, owners)
+    tag_ids = [tags[name].pk for name in TAGS]
+    partner_ids = [partner.pk for partner in partners]
+    use_copy = connection.vendor == "postgresql"
     ids: list[uuid.UUID] = []
-    owner_ids: list = []
-    today = datetime.date(2026, 1, 1)
-    serial = Customer.objects.count()
+    owner_ids: list[Any] = []
+    # Large PostgreSQL seeds rebuild the secondary indexes once at the end instead of row by row.
+    with demo_copy.indexes_deferred(use_copy and ctx.customers >= BULK_INDEX_THRESHOLD):
+        _seed_chunks(ctx, owners, tag_ids, partner_ids, use_copy, ids, owner_ids)
+    ctx.shared["customer_ids"] = ids
+    ctx.shared["customer_owner_ids"] = owner_ids
+
+
+def _seed_chunks(
+    ctx: SeedContext,
+    owners: list[Any],
+    tag_ids: list[Any],
+    partner_ids: list[Any],
+    use_copy: bool,
+    ids: list[uuid.UUID],
+    owner_ids: list[Any],
+) -> int:
+    serial = Customer.objects.count() + 1
     made = 0
     while made < ctx.customers:
         size = min(ctx.batch_size, ctx.customers - made)
-        customers, contacts, addresses, links, relations = [], [], [], [], []
-        for _ in range(size):
-            serial += 1
-            owner = owners[serial % len(owners)]
-            name, handle = _person_name(rng)
-            is_company = rng.random() < 0.12
-            company = rng.choice(COMPANIES) if is_company or rng.random() < 0.2 else ""
-            customer = Customer(
-                id=_uuid(rng),
-                kind="company" if is_company else "person",
-                name=f"{company}{name}" if is_company else name,
-                gender="unknown" if is_company else rng.choice(GENDERS),
-                birth_date=None if is_company or rng.random() < 0.2 else today - _age(rng),
-                company_name=company,
-                lifecycle_stage=rng.choice(STAGES),
-                source=rng.choice(SOURCES),
-                owner=owner,
-                external_id=f"DEMO-{serial:07d}",
-                marketing_consent=rng.random() < 0.6,
-            )
-            customers.append(customer)
-            mobile = f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}"
-            contacts.append(
-                ContactMethod(
-                    customer=customer, kind="mobile", value=mobile, value_normalized=mobile, is_primary=True
-                )
-            )
-            if rng.random() < 0.6:
-                email = f"{handle}{serial}@example.com"
-                contacts.append(
-                    ContactMethod(
-                        customer=customer, kind="email", value=email, value_normalized=email, is_primary=True
-                    )
-                )
-            if rng.random() < 0.4:
-                wechat = f"wx_{handle}{serial}"
-                contacts.append(
-                    ContactMethod(
-                        customer=customer, kind="wechat", value=wechat, value_normalized=wechat.lower()
-                    )
-                )
-            province, city, districts = rng.choice(PLACES)
-            addresses.append(
-                Address(
-                    customer=customer,
-                    label="家 Home",
-                    province=province,
-                    city=city,
-                    district=rng.choice(districts),
-                    street=f"{rng.choice(STREETS)} {rng.randint(1, 999)}",
-                    postal_code=f"{rng.randint(100000, 999999)}",
-                    is_default=True,
-                )
-            )
-            if rng.random() < 0.15:
-                links.append(CustomerTag(customer=customer, tag=tags[rng.choice(TAGS)]))
-            if customers[:-1] and rng.random() < 0.03:
-                relations.append(
-                    Relationship(
-                        customer=customer,
-                        related_customer=rng.choice(customers[:-1]),
-                        kind=rng.choice(["household", "referral"]),
-                    )
-                )
-            elif partners and rng.random() < 0.01:
-                relations.append(
-                    Relationship(customer=customer, partner=rng.choice(partners), kind="reseller_of")
-                )
-        Customer.objects.bulk_create(customers, batch_size=ctx.batch_size)
-        ContactMethod.objects.bulk_create(contacts, batch_size=ctx.batch_size)
-        Address.objects.bulk_create(addresses, batch_size=ctx.batch_size)
-        CustomerTag.objects.bulk_create(links, batch_size=ctx.batch_size)
-        Relationship.objects.bulk_create(relations, batch_size=ctx.batch_size)
-        ids.extend(customer.pk for customer in customers)
-        owner_ids.extend(customer.owner_id for customer in customers)
+        chunk = generate_chunk(
+            ctx.numpy_rng,
+            first_serial=serial,
+            size=size,
+            owners=owners,
+            tag_ids=tag_ids,
+            partner_ids=partner_ids,
+        )
+        with atomic():
+            if use_copy:
+                demo_copy.write_chunk(chunk)
+            else:
+                _write_orm(chunk, ctx.batch_size)
+        ids.extend(as_uuids(chunk.ids))
+        owner_ids.extend(chunk.owner_ids)
         made += size
-        if made % (ctx.batch_size * 20) == 0 or made == ctx.customers:
+        serial += size
+        if made % max(ctx.batch_size * 10, 100_000) < size or made == ctx.customers:
             ctx.log(f"customers: {made}/{ctx.customers}")
-    ctx.shared["customer_ids"] = ids
-    ctx.shared["customer_owner_ids"] = owner_ids
+    return made
+
+
+def _aware(values: np.ndarray) -> list[datetime.datetime | None]:
+    return [
+        None if value is None else value.replace(tzinfo=datetime.UTC)
+        for value in values.astype(datetime.datetime)
+    ]
+
+
+def _write_orm(chunk: Chunk, batch_size: int) -> None:
+    """The portable path (SQLite, MongoDB): bulk_create, then set the generated timestamps in bulk."""
+    pks = as_uuids(chunk.ids)
+    births = chunk.birth_date.astype(object)
+    created, updated = _aware(chunk.created_at), _aware(chunk.updated_at)
+    customers = [
+        Customer(
+            id=pks[i],
+            kind=chunk.kind[i],
+            name=chunk.name[i],
+            gender=chunk.gender[i],
+            birth_date=births[i],
+            company_name=chunk.company_name[i],
+            lifecycle_stage=chunk.stage[i],
+            source=chunk.source[i],
+            owner_id=chunk.owner_ids[i],
+            external_id=f"DEMO-{serial:07d}",
+            marketing_consent=chunk.consent[i],
+        )
+        for i, serial in enumerate(chunk.serials)
+    ]
+    Customer.objects.bulk_create(customers, batch_size=batch_size)
+    # auto_now_add/auto_now replaced the generated times on insert; bulk_update does not call pre_save.
+    for customer, made, touched in zip(customers, created, updated, strict=True):
+        customer.created_at, customer.updated_at = made, touched
+    Customer.objects.bulk_update(customers, ["created_at", "updated_at"], batch_size=min(batch_size, 1000))
+    child = {name: as_uuids(raw) for name, raw in chunk.child_ids.items()}
+    ContactMethod.objects.bulk_create(
+        [
+            ContactMethod(
+                id=pk,
+                customer_id=pks[i],
+                kind=kind,
+                value=value,
+                value_normalized=normalized,
+                is_primary=primary,
+            )
+            for pk, (i, kind, value, normalized, primary) in zip(
+                child["contacts"], chunk.contacts, strict=True
+            )
+        ],
+        batch_size=batch_size,
+    )
+    Address.objects.bulk_create(
+        [
+            Address(
+                id=pk,
+                customer_id=pks[i],
+                label="家 Home",
+                province=province,
+                city=city,
+                district=district,
+                street=street,
+                postal_code=postal,
+                is_default=True,
+            )
+            for pk, (i, province, city, district, street, postal) in zip(
+                child["addresses"], chunk.addresses, strict=True
+            )
+        ],
+        batch_size=batch_size,
+    )
+    CustomerTag.objects.bulk_create(
+        [
+            CustomerTag(id=pk, customer_id=pks[i], tag_id=tag)
+            for pk, (i, tag) in zip(child["tags"], chunk.tags, strict=True)
+        ],
+        batch_size=batch_size,
+    )
+    Relationship.objects.bulk_create(
+        [
+            Relationship(
+                id=pk,
+                customer_id=pks[i],
+                related_customer_id=None if other is None else pks[other],
+                partner_id=partner,
+                kind=kind,
+            )
+            for pk, (i, other, partner, kind) in zip(child["relations"], chunk.relations, strict=True)
+        ],
+        batch_size=batch_size,
+    )
 
 
 def _seed_partners(ctx: SeedContext, owners: list) -> list[Partner]:
@@ -215,7 +385,7 @@ def _seed_partners(ctx: SeedContext, owners: list) -> list[Partner]:
             id=_uuid(rng),
             kind=kind,
             name=f"{rng.choice(COMPANIES)} {PARTNER_SUFFIX[index % 3]} {index + 1}",
-            owner=owners[index % len(owners)] if owners else None,
+            owner_id=owners[index % len(owners)] if owners else None,
             city=rng.choice(PLACES)[1],
             phone=f"021-{rng.randint(10000000, 99999999)}",
             email=f"partner{index + 1}@example.com",

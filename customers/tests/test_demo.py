@@ -1,14 +1,23 @@
+import datetime
+
+import numpy as np
 import pytest
+from django.db import connection
 
 from crm_site.demo import SeedContext
 from customers import demo
-from customers.models import Address, ContactMethod, Customer, Partner
+from customers.models import Address, ContactMethod, Customer, Partner, Relationship
+
+
+def _context(users, customers=120, batch_size=50):
+    return SeedContext(customers=customers, seed=7, users=users, batch_size=batch_size, log=lambda _m: None)
 
 
 @pytest.mark.django_db
+@pytest.mark.mongo
 def test_demo_seed_is_deterministic_and_shares_ids(make_user):
     users = {"sales1": make_user("sales1", "Sales"), "sales2": make_user("sales2", "Sales")}
-    ctx = SeedContext(customers=120, seed=7, users=users, batch_size=50, log=lambda _m: None)
+    ctx = _context(users)
     demo.seed(ctx)
     assert Customer.objects.count() == 120 and Address.objects.count() == 120
     assert ContactMethod.objects.filter(kind="mobile").count() == 120
@@ -16,8 +25,59 @@ def test_demo_seed_is_deterministic_and_shares_ids(make_user):
         Customer.objects.order_by("external_id").values_list("pk", flat=True)
     )
     assert set(ctx.shared["customer_owner_ids"]) == {users["sales1"].pk, users["sales2"].pk}
-    again = SeedContext(customers=120, seed=7, users=users, batch_size=50, log=lambda _m: None)
+    again = _context(users)
     Customer.objects.all().delete()
     Partner.objects.all().delete()
     demo.seed(again)
     assert again.shared["customer_ids"] == ctx.shared["customer_ids"]
+
+
+@pytest.mark.django_db
+def test_demo_customers_were_created_over_three_years(make_user):
+    demo.seed(_context({"sales1": make_user("sales1", "Sales")}, customers=300, batch_size=100))
+    created = sorted(Customer.objects.values_list("created_at", flat=True))
+    end = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    assert created[-1] <= end and created[0] >= end - datetime.timedelta(days=3 * 365)
+    assert created[-1] - created[0] > datetime.timedelta(days=2 * 365)
+    customer = Customer.objects.order_by("created_at").first()
+    assert customer.updated_at >= customer.created_at
+    # Child rows point at customers of the same chunk and are valid records.
+    assert Relationship.objects.exclude(related_customer=None).exists()
+    sample = ContactMethod.objects.filter(kind="email").first()
+    sample.full_clean()
+
+
+def test_generate_chunk_is_pure_and_deterministic():
+    def make():
+        return demo.generate_chunk(
+            np.random.default_rng(3), first_serial=1, size=500, owners=[1], tag_ids=["t"], partner_ids=["p"]
+        )
+
+    one, two = make(), make()
+    assert one.name == two.name and (one.ids == two.ids).all()
+    assert len(set(map(bytes, one.ids))) == 500
+    assert any("\u4e00" <= name[0] <= "\u9fff" for name in one.name)  # Chinese names
+    assert any(name[0].isascii() for name in one.name)  # and English ones
+    assert all(len(row[2]) == 11 for row in one.contacts if row[1] == "mobile")
+    assert len(one.child_ids["contacts"]) == len(one.contacts)
+
+
+@pytest.mark.django_db
+def test_large_postgresql_seed_restores_indexes_and_foreign_keys(make_user, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY fast path and index rebuild are PostgreSQL only")
+
+    def definitions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'customers_%%' "
+                "UNION ALL SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid::regclass::text LIKE 'customers_%%'"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    before = definitions()
+    monkeypatch.setattr(demo, "BULK_INDEX_THRESHOLD", 1)
+    demo.seed(_context({"sales1": make_user("sales1", "Sales")}, customers=200, batch_size=80))
+    assert definitions() == before
+    assert Customer.objects.count() == 200 and Address.objects.count() == 200
