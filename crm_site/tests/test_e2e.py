@@ -24,6 +24,8 @@ def test_browser_logs_in_and_sees_the_dashboard(browser, live_server, make_user,
     toggler = page.locator(".navbar-toggler")
     assert toggler.is_visible(), "the navigation collapses behind a toggler at phone width"
     toggler.click()
+    # Click only once the collapse animation has finished, or the click can land on a moving button.
+    page.wait_for_selector("#main-nav.collapse.show", state="visible")
     with page.expect_navigation():
         page.get_by_role("button", name="简体中文").click()
     assert page.locator("h1").inner_text() == "仪表板"
