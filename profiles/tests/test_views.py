@@ -140,3 +140,43 @@ def test_admin_lists_profiles(client, manager_user, published):
     client.force_login(manager_user)
     for name in ("customerprofile", "profilerun", "segment", "associationrule", "event"):
         assert client.get(reverse(f"admin:profiles_{name}_changelist")).status_code == 200
+
+
+def test_event_import_page_reports_bad_rows_and_writes_nothing(client, manager_user, own_customer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from profiles.models import Event
+
+    client.force_login(manager_user)
+    csv_bytes = (
+        "customer_external_id,event_type,occurred_at\nP-OWN,search,2025-01-02T10:00:00Z\nP-OWN,dance,2025-01-02\n"
+    ).encode()
+    response = client.post(
+        reverse("profiles:event-import"), {"file": SimpleUploadedFile("e.csv", csv_bytes, "text/csv")}
+    )
+    assert response.status_code == 200 and "Row 3" in response.content.decode()
+    assert not Event.objects.exists()
+    good = csv_bytes.decode().splitlines()[:2]
+    response = client.post(
+        reverse("profiles:event-import"),
+        {"file": SimpleUploadedFile("e.csv", "\n".join(good).encode(), "text/csv")},
+    )
+    assert response.status_code == 302 and Event.objects.count() == 1
+
+
+def test_demo_seed_writes_events_for_every_customer_and_a_first_run(sales_user):
+    from crm_site.demo import SeedContext
+    from customers.demo import seed as seed_customers
+    from orders.demo import seed as seed_orders
+    from profiles.demo import seed as seed_profiles
+    from profiles.models import Event, ProfileRun
+
+    ctx = SeedContext(customers=40, seed=3, users={"sales1": sales_user}, log=lambda message: None)
+    seed_customers(ctx)
+    seed_orders(ctx)
+    seed_profiles(ctx)
+    assert Event.objects.values("customer_id").distinct().count() >= 35
+    assert Event.objects.filter(event_type="purchase").exists()
+    assert Event.objects.filter(event_type="search").exists()
+    run = ProfileRun.objects.get(is_active=True)
+    assert run.counts["profiles"] == 40
