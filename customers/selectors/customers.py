@@ -43,14 +43,34 @@ def custom_field_definitions(*, filterable_only: bool = False) -> list[CustomFie
     return list(qs)
 
 
+# A search collects at most this many matching ids before ordering them (see _search).
+SEARCH_ID_CAP = 2000
+
+
 def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
-    """Name/company substring, or an exact normalised phone, email, WeChat (any contact) value."""
+    """Name/company substring, or an exact normalised phone, email, WeChat (any contact) value.
+
+    Done in two steps so that no plan has to walk the whole sorted table looking for a rare match:
+    first the matching ids, unordered and capped (contact values through their exact-match index, names
+    through the trigram indexes on PostgreSQL), then the page is ordered among those ids only. When the
+    text matches more than ``SEARCH_ID_CAP`` rows it is a common word, and the plain ordered filter finds a
+    page of matches within the first few thousand rows of the sort index.
+    """
     candidates = search_candidates(query)
     if not candidates:
         return qs
-    contact_pks = ContactMethod.objects.filter(value_normalized__in=candidates).values("customer_id")
+    contact_ids = list(
+        ContactMethod.objects.filter(value_normalized__in=candidates)
+        .order_by()
+        .values_list("customer_id", flat=True)[:SEARCH_ID_CAP]
+    )
     text = query.strip()
-    return qs.filter(Q(name__icontains=text) | Q(company_name__icontains=text) | Q(pk__in=contact_pks))
+    text_match = Q(name__icontains=text) | Q(company_name__icontains=text)
+    text_ids = list(qs.filter(text_match).order_by().values_list("pk", flat=True)[: SEARCH_ID_CAP + 1])
+    if len(text_ids) > SEARCH_ID_CAP:
+        return qs.filter(text_match | Q(pk__in=contact_ids))
+    # Contact matches still go through qs, so visibility applies to them too.
+    return qs.filter(pk__in=list(dict.fromkeys(text_ids + contact_ids)))
 
 
 def customer_list(*, user: Any, filters: dict | None = None) -> QuerySet[Customer]:
@@ -154,7 +174,11 @@ def customer_page(
     if decoded:
         value, pk, _direction = decoded
         op = "lt" if reverse else "gt"
-        qs = qs.filter(Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk}))
+        # The first, redundant condition is the one an index can seek on: (a > x OR (a = x AND pk > y))
+        # alone makes PostgreSQL walk the sort index from its start, i.e. slower the deeper the page.
+        qs = qs.filter(**{f"{field_name}__{op}e": value}).filter(
+            Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk})
+        )
     rows = list(qs.order_by(*order)[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -68,6 +68,28 @@ def test_search_does_not_leak_other_users_customers(sales_user, others_customer)
 
 
 @pytest.mark.django_db
+def test_phone_search_does_not_leak_other_users_customers(sales_user, other_sales_user):
+    from customers.tests.factories import ContactMethodFactory
+
+    ContactMethodFactory(customer=CustomerFactory(owner=other_sales_user), value="13900000001")
+    assert not customer_list(user=sales_user, filters={"q": "13900000001"}).exists()
+
+
+@pytest.mark.django_db
+def test_search_for_a_common_word_falls_back_to_the_ordered_filter(sales_user, other_sales_user, monkeypatch):
+    from customers.selectors import customers as module
+
+    monkeypatch.setattr(module, "SEARCH_ID_CAP", 2)
+    mine = [CustomerFactory(owner=sales_user, name=f"Taylor {n}") for n in range(4)]
+    CustomerFactory(owner=other_sales_user, name="Taylor other")
+    CustomerFactory(owner=sales_user, name="Smith")
+    found = customer_page(customer_list(user=sales_user, filters={"q": "taylor"}), size=3)
+    assert found.rows == mine[:3] and found.next_cursor
+    rest = customer_page(customer_list(user=sales_user, filters={"q": "taylor"}), cursor=found.next_cursor)
+    assert rest.rows == mine[3:]
+
+
+@pytest.mark.django_db
 def test_filters_by_stage_tag_and_custom_field(sales_user):
     from customers.services import customer_set_tags
 

@@ -48,7 +48,11 @@ class CustomerListView(LoginRequiredMixin, TemplateView):
         sort = form.sort_key()
         qs = customer_list(user=self.request.user, filters=filters)
         page = customer_page(qs, sort=sort, cursor=self.request.GET.get("cursor"), size=self.page_size)
-        count, more = bounded_count(qs, limit=LIST_COUNT_LIMIT)
+        if page.is_first and not page.next_cursor:
+            # The whole result is on this page: no need for the (capped) count query.
+            count, more = len(page.rows), False
+        else:
+            count, more = bounded_count(qs, limit=LIST_COUNT_LIMIT)
         params = {key: value for key, value in self.request.GET.items() if key != "cursor" and value}
         context.update(
             form=form,
