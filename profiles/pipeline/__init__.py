@@ -19,6 +19,17 @@ Input column conventions (`frames.py` holds the schemas; optional columns may be
   interactions        customer_id, occurred_at; optional kind (call, email, visit, ...), channel
   campaign_responses  customer_id, responded (bool); optional campaign_id, sent_at
 
+An input that is None or a bare `pd.DataFrame()` counts as empty. Steps may hand customer_id back
+as a categorical (ids shared across frames so that per-customer work is integer arithmetic); its
+values are still the id strings.
+
+Entry points: `run_pipeline` (fit + score everyone), or `fit_models` then `score_customers` per chunk
+of customer ids, and `score_customer` to refresh one customer with the last run's pickled models.
+Profile columns: the `customer_features` columns, r/f/m_score + rfm_segment, probability_alive,
+expected_purchases_<n>d, expected_average_value, clv, churn_probability, cluster + cluster_name,
+top_categories, top_search_terms, next_best_offers (lists), preferred_channel, preferred_hour,
+preferred_weekday (0 = Monday), age, age_band, gender, province, city, region.
+
 The CLV function itself is `profiles.pipeline.clv.clv`; it is not re-exported here, where its name
 would shadow the `clv` module.
 
@@ -42,9 +53,17 @@ from .clv import (
 from .features import customer_features
 from .interests import preferred_channel, preferred_times, static_profile, top_categories, top_search_terms
 from .rfm import RFM_SEGMENTS, fit_rfm_reference, rfm_scores
-from .rules import association_rules, customer_categories, next_best_offers
-from .run import PipelineInputs, PipelineOutputs, run_pipeline, score_customer
-from .scoring import PipelineModels, PipelineParams
+from .rules import association_rules, customer_categories, next_best_offers, offers_from_purchases
+from .run import (
+    FittedModels,
+    PipelineInputs,
+    PipelineOutputs,
+    fit_models,
+    run_pipeline,
+    score_customer,
+    score_customers,
+)
+from .scoring import PipelineModels, PipelineParams, segment_summary
 
 __all__ = [
     "RFM_SEGMENTS",
@@ -52,6 +71,7 @@ __all__ = [
     "ChurnModel",
     "ClusterInfo",
     "ClusterModel",
+    "FittedModels",
     "GammaGammaParams",
     "PipelineInputs",
     "PipelineModels",
@@ -69,9 +89,11 @@ __all__ = [
     "expected_purchases",
     "fit_bgnbd",
     "fit_clusters",
+    "fit_models",
     "fit_gamma_gamma",
     "fit_rfm_reference",
     "next_best_offers",
+    "offers_from_purchases",
     "predict_churn",
     "preferred_channel",
     "preferred_times",
@@ -80,6 +102,8 @@ __all__ = [
     "rfm_summary",
     "run_pipeline",
     "score_customer",
+    "score_customers",
+    "segment_summary",
     "static_profile",
     "top_categories",
     "top_search_terms",

@@ -14,6 +14,7 @@ frequency counts repeat purchase *days*, as in the papers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +131,9 @@ def bgnbd_log_likelihood(
     return float(ll.sum())
 
 
-def _minimise(objective, start: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, bool]:
+def _minimise(
+    objective: Callable[[NDArray[np.float64]], float], start: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], float, bool]:
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
     first = minimize(objective, start, method="L-BFGS-B", bounds=bounds)
     if first.success:

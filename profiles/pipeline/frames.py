@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 TIMESTAMP_DTYPE = "datetime64[ns, UTC]"
+_DENSE_MODE_WIDTH = 64
 NS_PER_DAY = 86_400 * 10**9
 
 CUSTOMER_COLUMNS: dict[str, str] = {
@@ -213,9 +214,21 @@ def mode_per_customer(frame: pd.DataFrame, column: str) -> pd.Series:
     (frame,) = share_customer_ids(frame)
     data = frame[frame["customer_id"].notna() & frame[column].notna()]
     values, uniques = value_codes(data[column])
-    customers, value, counts, _ = pair_totals(id_codes(data), values)
-    rows, _ = top_n_per_customer(customers, value, counts, 1)
-    index = pd.Index(id_categories(data).take(customers[rows]), dtype="str", name="customer_id")
+    customers = id_codes(data)
+    categories = id_categories(data)
+    if len(uniques) <= _DENSE_MODE_WIDTH:
+        # Few distinct values (hours, weekdays, channels): a customers x values count table and an
+        # argmax (which picks the first, i.e. smallest, value on ties) beat sorting every row.
+        width = max(len(uniques), 1)
+        table = np.bincount(customers * width + values, minlength=len(categories) * width)
+        table = table.reshape(len(categories), width)
+        seen = table.sum(axis=1) > 0
+        best = table.argmax(axis=1)[seen]
+        index = pd.Index(categories[seen], dtype="str", name="customer_id")
+        return pd.Series(uniques.take(best), index=index, name=column)
+    customer, value, counts, _ = pair_totals(customers, values)
+    rows, _ = top_n_per_customer(customer, value, counts, 1)
+    index = pd.Index(categories.take(customer[rows]), dtype="str", name="customer_id")
     return pd.Series(uniques.take(value[rows]), index=index, name=column)
 
 

@@ -23,9 +23,9 @@ from .clusters import ClusterInfo, fit_clusters
 from .clv import fit_bgnbd, fit_gamma_gamma, rfm_summary
 from .features import customer_features
 from .frames import as_utc_timestamp, conform, share_customer_ids
-from .rfm import RFM_SEGMENTS, fit_rfm_reference
+from .rfm import fit_rfm_reference
 from .rules import association_rules
-from .scoring import CleanInputs, PipelineModels, PipelineParams, score_profiles
+from .scoring import CleanInputs, PipelineModels, PipelineParams, score_profiles, segment_summary
 
 
 @dataclass
@@ -116,31 +116,6 @@ def _fit_churn(data: CleanInputs, as_of: pd.Timestamp, params: PipelineParams, w
         )
         return None, {"roc_auc": None, "auc_reason": "too little purchase history", "n_train": len(frame)}
     return train_churn_model(frame, random_state=params.random_state)
-
-
-def _segments(profiles: pd.DataFrame, clusters: list[ClusterInfo]) -> pd.DataFrame:
-    sizes = profiles["rfm_segment"].value_counts()
-    rows = [
-        {
-            "kind": "rfm",
-            "key": name,
-            "name": name.replace("_", " "),
-            "size": int(sizes.get(name, 0)),
-            "centroid": None,
-        }
-        for name in RFM_SEGMENTS
-    ]
-    rows += [
-        {
-            "kind": "cluster",
-            "key": str(info.cluster),
-            "name": info.name,
-            "size": info.size,
-            "centroid": info.centroid,
-        }
-        for info in clusters
-    ]
-    return pd.DataFrame(rows, columns=["kind", "key", "name", "size", "centroid"])
 
 
 @dataclass
@@ -240,7 +215,7 @@ def run_pipeline(
     }
     return PipelineOutputs(
         profiles=profiles,
-        segments=_segments(profiles, models.clusters.infos),
+        segments=segment_summary(profiles, models.clusters.infos),
         rules=models.rules,
         offers=offers,
         clusters=models.clusters.infos,

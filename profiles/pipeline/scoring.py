@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .churn import ChurnModel, predict_churn
-from .clusters import ClusterModel, assign_clusters, cluster_names
+from .clusters import ClusterInfo, ClusterModel, assign_clusters, cluster_names
 from .clv import (
     BGNBDParams,
     GammaGammaParams,
@@ -31,7 +31,7 @@ from .interests import (
     top_categories,
     top_search_terms,
 )
-from .rfm import RFMReference, rfm_scores
+from .rfm import RFM_SEGMENTS, RFMReference, rfm_scores
 from .rules import offers_from_purchases
 
 
@@ -156,3 +156,29 @@ def score_profiles(
     profiles = profiles.join(static_profile(data.customers, as_of=as_of))
     profiles.index.name = "customer_id"
     return profiles, offers
+
+
+def segment_summary(profiles: pd.DataFrame, clusters: list[ClusterInfo]) -> pd.DataFrame:
+    """One row per automatic segment (kind rfm / cluster): key, display name, size, cluster centroid."""
+    sizes = profiles["rfm_segment"].value_counts()
+    rows = [
+        {
+            "kind": "rfm",
+            "key": name,
+            "name": name.replace("_", " "),
+            "size": int(sizes.get(name, 0)),
+            "centroid": None,
+        }
+        for name in RFM_SEGMENTS
+    ]
+    rows += [
+        {
+            "kind": "cluster",
+            "key": str(info.cluster),
+            "name": info.name,
+            "size": info.size,
+            "centroid": info.centroid,
+        }
+        for info in clusters
+    ]
+    return pd.DataFrame(rows, columns=["kind", "key", "name", "size", "centroid"])

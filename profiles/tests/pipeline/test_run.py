@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import numpy as np
@@ -165,3 +166,16 @@ def test_run_pipeline_accepts_bare_empty_frames_decimals_and_naive_timestamps() 
     outputs = run_pipeline(inputs, as_of="2024-07-01", params=PipelineParams(k_range=(2, 3)))
     assert outputs.profiles.loc["a", "monetary_total"] == pytest.approx(15.6)
     assert outputs.profiles.loc["a", "frequency"] == 2
+
+
+def test_run_report_is_json_serialisable_for_the_profile_run_record(outputs: PipelineOutputs) -> None:
+    report = {
+        "params": outputs.models.params.as_dict(),
+        "metrics": outputs.metrics,
+        "counts": outputs.counts,
+        "timings": outputs.timings,
+        "segments": outputs.segments.to_dict("records"),
+    }
+    assert (
+        json.loads(json.dumps(report))["metrics"]["churn"]["roc_auc"] == outputs.metrics["churn"]["roc_auc"]
+    )
