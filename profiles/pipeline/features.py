@@ -1,9 +1,9 @@
 """Per-customer features as of a moment in time.
 
 Inputs are expected to have been through clean_events / clean_orders (event types normalised,
-impossible rows dropped). Every record after `as_of` is ignored, so the same function builds today's features and the
-historical snapshots the churn model trains on. Customers with no orders still get a row (with
-frequency 0 and no recency) when they appear in any input.
+impossible rows dropped). Every record after `as_of` is ignored, so the same function builds
+today's features and the historical snapshots the churn model trains on. Customers with no orders
+still get a row (with frequency 0 and no recency) when they appear in any input.
 """
 
 from __future__ import annotations
