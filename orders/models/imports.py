@@ -56,6 +56,11 @@ class OrderImport(BaseModel):
         return reverse("orders:import-detail", args=[self.pk])
 
     @property
+    def task_id(self) -> str:
+        """The Celery task id of this job's run: fixed, so its progress can be found without storing it."""
+        return f"order-import-{self.pk}"
+
+    @property
     def percent(self) -> int:
         if not self.total_rows:
             return 100 if self.status in self.FINISHED else 0

@@ -2,6 +2,7 @@
 
 from orders.selectors.lists import (
     import_get,
+    import_write_progress,
     opportunity_board,
     opportunity_get,
     opportunity_list,
@@ -20,6 +21,7 @@ __all__ = [
     "customer_orders_summary",
     "dashboard_summary",
     "import_get",
+    "import_write_progress",
     "opportunity_board",
     "opportunity_get",
     "opportunity_list",

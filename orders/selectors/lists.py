@@ -119,3 +119,24 @@ def product_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Produc
 
 def import_get(*, user: Any, pk: Any) -> OrderImport:
     return get_object_or_404(OrderImport.objects.visible_to(user), pk=pk)
+
+
+def import_write_progress(*, job: OrderImport) -> dict[str, int] | None:
+    """Lines written so far by a running import ({"done", "total", "percent"}), from the Celery task state.
+
+    None when not writing, in eager mode, or when the result backend cannot be reached (the page then
+    shows the row-based progress).
+    """
+    if job.status != OrderImport.Status.WRITING:
+        return None
+    from celery.result import AsyncResult
+
+    try:
+        result = AsyncResult(job.task_id)
+        state, info = result.state, result.info
+    except Exception:  # noqa: BLE001 - no result backend / Redis down: progress is a nicety
+        return None
+    if state != "PROGRESS" or not isinstance(info, dict) or not info.get("total"):
+        return None
+    done, total = int(info.get("done", 0)), int(info["total"])
+    return {"done": done, "total": total, "percent": min(100, round(100 * done / total))}

@@ -73,9 +73,15 @@ class RowError(Exception):
         self.message = message
 
 
+MAX_QUANTITY = 1_000_000
+MAX_CENTS = 10**14  # amounts below 1,000,000,000,000.00 (14 digits with 2 decimals)
+CURRENCIES = frozenset(Currency.values)  # computed once: TextChoices.values rebuilds a list on each call
+HUNDRED = Decimal(100)
+
+
 @dataclass(slots=True)
 class Line:
-    """One checked row, compact (500,000 of these must fit in memory comfortably)."""
+    """One checked row, compact: only the first line of each order is kept whole, the others as numbers."""
 
     row: int
     customer: str
@@ -85,7 +91,7 @@ class Line:
     sku: str
     category: str
     quantity: int
-    amount: Decimal
+    cents: int  # the line amount in cents: exact, and cheap to add up and to store in an array
     channel: str
     currency: str
     status: str
@@ -180,12 +186,19 @@ def _parse_text_datetime(text: str) -> datetime:
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
-def parse_record(row: int, record: dict[str, Any]) -> Line:
-    """Check one record's cells on their own (references to customers/products are checked in bulk later)."""
+def parse_record(row: int, record: dict[str, Any], now: datetime | None = None) -> Line:
+    """Check one record's cells on their own (references to customers/products are checked in bulk later).
+
+    ``now`` is passed in by the import so a 500,000-row file asks for the time once, not per row.
+    """
     customer = _required(record, "customer_external_id")
+    if len(customer) > 100:
+        raise RowError("customer_external_id", _("The customer id is longer than 100 characters."))
     number = _required(record, "order_number")
+    if len(number) > 40:
+        raise RowError("order_number", _("The order number is longer than 40 characters."))
     ordered_at = parse_datetime(_required(record, "order_date"))
-    if ordered_at > timezone.now():
+    if ordered_at > (now or timezone.now()):
         raise RowError("order_date", _("The order date lies in the future."))
     sku = str(record.get("sku") or "").strip()
     category = str(record.get("category") or "").strip()
@@ -193,20 +206,23 @@ def parse_record(row: int, record: dict[str, Any]) -> Line:
         raise RowError("sku", _("Give a product SKU or a category."))
     quantity_text = _required(record, "quantity")
     try:
-        quantity = int(Decimal(quantity_text))
-        if quantity != Decimal(quantity_text) or quantity < 1:
+        quantity = int(quantity_text) if quantity_text.isdigit() else int(Decimal(quantity_text))
+        if quantity != Decimal(quantity_text) or not 1 <= quantity <= MAX_QUANTITY:
             raise ValueError
     except (InvalidOperation, ValueError):
         raise RowError(
-            "quantity", _("“%(value)s” is not a whole number of 1 or more.") % {"value": quantity_text}
+            "quantity",
+            _("“%(value)s” is not a whole number from 1 to %(max)s.")
+            % {"value": quantity_text, "max": f"{MAX_QUANTITY:,}"},
         ) from None
     amount_text = _required(record, "amount")
     try:
         # str() first: an XLSX float cell becomes its shortest decimal text, never a binary approximation.
-        amount = Decimal(amount_text.replace(",", ""))
-    except InvalidOperation:
+        cents_exact = Decimal(amount_text.replace(",", "")) * HUNDRED
+        cents = int(cents_exact)
+    except (InvalidOperation, ValueError, OverflowError):
         raise RowError("amount", _("“%(value)s” is not an amount.") % {"value": amount_text}) from None
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1e12"):
+    if cents != cents_exact or not 0 <= cents < MAX_CENTS:
         raise RowError(
             "amount", _("“%(value)s” must be 0 or more with at most 2 decimals.") % {"value": amount_text}
         )
@@ -214,7 +230,7 @@ def parse_record(row: int, record: dict[str, Any]) -> Line:
     if channel not in CHANNELS:
         raise RowError("channel", _("Unknown channel “%(value)s”.") % {"value": channel})
     currency = str(record.get("currency") or "CNY").strip().upper()
-    if currency not in Currency.values:
+    if currency not in CURRENCIES:
         raise RowError("currency", _("Unknown currency “%(value)s”.") % {"value": currency})
     status = str(record.get("status") or SalesOrder.Status.COMPLETED).strip().lower()
     if status not in STATUSES:
@@ -228,7 +244,7 @@ def parse_record(row: int, record: dict[str, Any]) -> Line:
         sku=sku,
         category=category,
         quantity=quantity,
-        amount=amount.quantize(Decimal("0.01")),
+        cents=cents,
         channel=channel,
         currency=currency,
         status=status,

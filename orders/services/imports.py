@@ -1,36 +1,52 @@
-"""Order import: check every row first, then write all orders and lines in one transaction, or nothing."""
+"""Order import: check every row first, then write all orders and lines in one transaction, or nothing.
+
+Built for files of 500,000 lines: the file is streamed; rows are checked and looked up per chunk (customers
+and products with one ``__in`` query per few thousand keys); each order keeps a small header and each line
+only four integers in arrays, so the write phase neither re-reads the file nor holds model instances
+for more than one batch. Values are checked here once, so the write builds instances without
+``full_clean()`` and stores them with ``bulk_create``.
+"""
 
 from __future__ import annotations
 
 import uuid
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_UP, Decimal
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.core.files.uploadedfile import UploadedFile
-from django.db import DatabaseError
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.db import atomic, on_commit
+from crm_site.db import atomic
 from crm_site.visibility import sees_everything
-from orders.models import OrderImport, OrderLine, Product, ProductCategory, SalesOrder
+from orders.models import OrderLine, Product, ProductCategory, SalesOrder
 from orders.services.events import customers_touched
-from orders.services.import_rows import Line, RowError, parse_record, row_source
+from orders.services.import_rows import MAX_CENTS, Line, RowError, parse_record
 
 MAX_ERRORS_KEPT = 500
 CHUNK = 5000
 NOT_YOURS = uuid.UUID(int=0)  # marks a customer that exists but is not visible to the importer
 
+# progress(phase, done, total): phase "checking" (rows read, total unknown) or "writing" (lines written).
+Progress = Callable[[str, int, int], None]
 
-@dataclass
+
+@dataclass(slots=True)
 class OrderHead:
-    """What pass 1 learns about one order: its header and running subtotal."""
+    """What pass 1 keeps of one order: its header (from its first line) and its running subtotal."""
 
-    pk: uuid.UUID
-    first: Line
-    subtotal: Decimal = Decimal("0.00")
+    index: int
+    row: int
+    customer: str
+    ordered_at: datetime
+    channel: str
+    currency: str
+    status: str
+    cents: int = 0
     lines: int = 0
 
 
@@ -51,7 +67,7 @@ class ImportResult:
 
 
 class _Lookups:
-    """Batched lookups of customers, products, categories and existing order numbers."""
+    """Batched lookups of customers and products; categories are few and read once."""
 
     def __init__(self, *, user: Any, create_customers: bool) -> None:
         from customers.selectors import customer_ids_by_external_id
@@ -60,6 +76,7 @@ class _Lookups:
         self.user = user
         self.create_customers = create_customers
         self.customers: dict[str, uuid.UUID | None] = {}
+        self.new_customer_names: dict[str, str] = {}
         self.products: dict[str, tuple[uuid.UUID, uuid.UUID | None] | None] = {}
         self.categories: dict[str, uuid.UUID] = {}
         for pk, code, name in ProductCategory.objects.values_list("pk", "code", "name"):
@@ -94,10 +111,35 @@ class _Lookups:
                 self.products[sku] = found_products.get(sku)
 
 
-def _line_prices(quantity: int, amount: Decimal) -> tuple[Decimal, Decimal]:
-    """Unit price rounded up to the cent and the discount that makes quantity × price − discount == amount."""
-    unit_price = (amount / quantity).quantize(Decimal("0.01"), rounding=ROUND_UP)
-    return unit_price, unit_price * quantity - amount
+class _Lines:
+    """Every valid line as four integers: order index, item index, quantity, amount in cents (~40 B/line)."""
+
+    def __init__(self) -> None:
+        self.order = array("l")
+        self.item = array("l")
+        self.quantity = array("l")
+        self.cents = array("q")
+        # item index -> (product id, category id, sku): a few hundred distinct items, shared by all lines
+        self.items: list[tuple[uuid.UUID | None, uuid.UUID | None, str]] = []
+        self._item_index: dict[tuple[str, str], int] = {}
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def add(self, head: OrderHead, line: Line, lookups: _Lookups) -> None:
+        key = ("sku", line.sku) if line.sku else ("category", line.category.lower())
+        index = self._item_index.get(key)
+        if index is None:
+            if line.sku:
+                product_id, category_id = lookups.products[line.sku]  # type: ignore[misc]
+            else:
+                product_id, category_id = None, lookups.categories[key[1]]
+            index = self._item_index[key] = len(self.items)
+            self.items.append((product_id, category_id, line.sku))
+        self.order.append(head.index)
+        self.item.append(index)
+        self.quantity.append(line.quantity)
+        self.cents.append(line.cents)
 
 
 def orders_import(
@@ -106,43 +148,51 @@ def orders_import(
     user: Any,
     dry_run: bool = True,
     create_customers: bool = False,
-    progress: Callable[[int, bool], None] | None = None,
+    progress: Progress | None = None,
     batch_size: int = CHUNK,
 ) -> ImportResult:
-    """Import order lines: pass 1 checks every row; pass 2 (all valid only) writes in one transaction."""
+    """Import order lines: pass 1 checks every row; then (all valid only) one transaction writes them."""
     result = ImportResult()
     lookups = _Lookups(user=user, create_customers=create_customers)
     heads: dict[str, OrderHead] = {}
+    lines = _Lines()
+    now = timezone.now()
     try:
         chunk: list[Line] = []
         for row, record in rows():
             result.rows += 1
             try:
-                chunk.append(parse_record(row, record))
+                chunk.append(parse_record(row, record, now))
             except RowError as error:
                 result.add_error(row, error.field, error.message)
             if len(chunk) >= batch_size:
-                _check_chunk(chunk, lookups, heads, result)
+                _check_chunk(chunk, lookups, heads, lines, result, keep=not dry_run)
                 chunk = []
                 if progress:
-                    progress(result.rows, False)
-        _check_chunk(chunk, lookups, heads, result)
+                    progress("checking", result.rows, 0)
+        _check_chunk(chunk, lookups, heads, lines, result, keep=not dry_run)
     except RowError as error:  # a bad header row
         result.add_error(1, error.field, error.message)
-    _check_numbers_unused(heads, result)
+    _check_orders(heads, result)
     result.orders = len(heads)
     result.lines = sum(head.lines for head in heads.values())
     if result.error_count or dry_run or not heads:
         return result
     if progress:
-        progress(result.rows, True)
-    result.lines = 0
-    _write(rows=rows, heads=heads, lookups=lookups, user=user, result=result, batch_size=batch_size)
+        progress("writing", 0, result.lines)
+    _write(heads=heads, lines=lines, lookups=lookups, user=user, progress=progress, batch_size=batch_size)
+    result.customers_created = len(lookups.new_customer_names)
+    result.written = True
     return result
 
 
 def _check_chunk(
-    chunk: list[Line], lookups: _Lookups, heads: dict[str, OrderHead], result: ImportResult
+    chunk: list[Line],
+    lookups: _Lookups,
+    heads: dict[str, OrderHead],
+    lines: _Lines,
+    result: ImportResult,
+    keep: bool,
 ) -> None:
     if not chunk:
         return
@@ -152,11 +202,24 @@ def _check_chunk(
         if error is None:
             head = heads.get(line.number)
             if head is None:
-                head = heads[line.number] = OrderHead(pk=uuid.uuid4(), first=line)
-            error = _consistency_error(line, head.first)
+                head = heads[line.number] = OrderHead(
+                    index=len(heads),
+                    row=line.row,
+                    customer=line.customer,
+                    ordered_at=line.ordered_at,
+                    channel=line.channel,
+                    currency=line.currency,
+                    status=line.status,
+                )
+                if lookups.customers.get(line.customer) is None:
+                    lookups.new_customer_names.setdefault(line.customer, line.customer_name)
+            error = _consistency_error(line, head)
             if error is None:
-                head.subtotal += line.amount
+                head.cents += line.cents
                 head.lines += 1
+                # Once a row is bad nothing will be written: stop keeping lines.
+                if keep and not result.error_count:
+                    lines.add(head, line, lookups)
         if error is not None:
             result.add_error(line.row, *error)
 
@@ -178,172 +241,144 @@ def _reference_error(line: Line, lookups: _Lookups) -> tuple[str, str] | None:
     return None
 
 
-def _consistency_error(line: Line, first: Line) -> tuple[str, str] | None:
-    for name in ("customer", "ordered_at", "channel", "currency", "status"):
-        if getattr(line, name) != getattr(first, name):
-            column = {"customer": "customer_external_id", "ordered_at": "order_date"}.get(name, name)
+CONSISTENT = (
+    ("customer", "customer_external_id"),
+    ("ordered_at", "order_date"),
+    ("channel", "channel"),
+    ("currency", "currency"),
+    ("status", "status"),
+)
+
+
+def _consistency_error(line: Line, head: OrderHead) -> tuple[str, str] | None:
+    for name, column in CONSISTENT:
+        if getattr(line, name) != getattr(head, name):
             return column, _("Order %(number)s: %(column)s differs from its first line (row %(row)s).") % {
                 "number": line.number,
                 "column": column,
-                "row": first.row,
+                "row": head.row,
             }
     return None
 
 
-def _check_numbers_unused(heads: dict[str, OrderHead], result: ImportResult) -> None:
+def _check_orders(heads: dict[str, OrderHead], result: ImportResult) -> None:
+    """Order totals that fit the money columns, and numbers not taken yet (1,000 per query)."""
+    for number, head in heads.items():
+        if head.cents >= MAX_CENTS:
+            result.add_error(
+                head.row, "amount", _("Order %(number)s: the total is too large.") % {"number": number}
+            )
     numbers = list(heads)
     for start in range(0, len(numbers), 1000):
         for number in SalesOrder.objects.filter(number__in=numbers[start : start + 1000]).values_list(
             "number", flat=True
         ):
             result.add_error(
-                heads[number].first.row,
+                heads[number].row,
                 "order_number",
                 _("Order number %(number)s already exists.") % {"number": number},
             )
 
 
+def _instances(model: type, defaults: dict[str, Any], rows: Iterator[dict[str, Any]]) -> list[Any]:
+    """Model instances without ``Model.__init__`` (a third of the write time at 500,000 lines).
+
+    Safe because every value was checked in pass 1 and ``defaults`` holds every other concrete field;
+    bulk_create still fills the timestamps (auto_now) and marks the instances saved.
+    """
+    made = []
+    new = model.__new__
+    for values in rows:
+        instance = new(model)
+        instance.__dict__.update(defaults)
+        instance.__dict__.update(values)
+        instance._state = ModelState()
+        made.append(instance)
+    return made
+
+
+def _defaults(model: type) -> dict[str, Any]:
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
+
+
+def _money(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
 @atomic
 def _write(
     *,
-    rows: Callable[[], Iterator[tuple[int, dict[str, Any]]]],
     heads: dict[str, OrderHead],
+    lines: _Lines,
     lookups: _Lookups,
     user: Any,
-    result: ImportResult,
+    progress: Progress | None,
     batch_size: int,
 ) -> None:
     from customers.services import customers_bulk_create_minimal
 
-    missing = {head.first.customer: head.first.customer_name for head in heads.values()}
-    missing = {key: name for key, name in missing.items() if lookups.customers.get(key) is None}
-    if missing:
+    if lookups.new_customer_names:
+        names = lookups.new_customer_names
         created = customers_bulk_create_minimal(
-            rows=[{"external_id": key, "name": name or key} for key, name in missing.items()], owner=user
+            rows=[{"external_id": key, "name": name or key} for key, name in names.items()], owner=user
         )
         lookups.customers.update(created)
-        result.customers_created = len(missing)
-    orders = []
-    for number, head in heads.items():
-        first = head.first
-        orders.append(
-            SalesOrder(
-                pk=head.pk,
-                number=number,
-                customer_id=lookups.customers[first.customer],
-                owner=user,
-                status=first.status,
-                channel=first.channel,
-                ordered_at=first.ordered_at,
-                currency=first.currency,
-                subtotal=head.subtotal,
-                total=head.subtotal,
-                notes=_("Imported"),
-            )
-        )
-        if len(orders) >= batch_size:
-            SalesOrder.objects.bulk_create(orders)
-            orders = []
-    SalesOrder.objects.bulk_create(orders)
-    result.orders = len(heads)
-    lines: list[OrderLine] = []
-    for row, record in rows():
-        line = parse_record(row, record)
-        unit_price, discount = _line_prices(line.quantity, line.amount)
-        product = lookups.products.get(line.sku) if line.sku else None
-        lines.append(
-            OrderLine(
-                order_id=heads[line.number].pk,
-                product_id=product[0] if product else None,
-                category_id=product[1] if product else lookups.categories[line.category.lower()],
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=unit_price,
-                discount=discount,
-                line_total=line.amount,
-            )
-        )
-        if len(lines) >= batch_size:
-            OrderLine.objects.bulk_create(lines)
-            result.lines += len(lines)
-            lines = []
-    OrderLine.objects.bulk_create(lines)
-    result.lines += len(lines)
-    result.written = True
-    customers_touched(
-        sender=SalesOrder, customer_ids={lookups.customers[h.first.customer] for h in heads.values()}
-    )
-
-
-def order_import_start(
-    *, user: Any, uploaded_file: UploadedFile, dry_run: bool = True, create_customers: bool = False
-) -> OrderImport:
-    """Store the upload and run the import in the background (after this transaction commits)."""
-    from orders.tasks import order_import_run_task
-
-    job = OrderImport(
-        owner=user,
-        original_name=uploaded_file.name[:200],
-        dry_run=dry_run,
-        create_customers=create_customers,
-    )
-    job.file.save(f"{uuid.uuid4().hex}-{uploaded_file.name[-80:]}", uploaded_file, save=False)
-    job.full_clean()
-    job.save()
-    on_commit(lambda: order_import_run_task.delay(str(job.pk)))
-    return job
-
-
-def order_import_run(*, import_id: Any) -> OrderImport:
-    """Run (or re-run after a crash) one stored import; a finished import is left alone (idempotent)."""
-    job = OrderImport.objects.select_related("owner").get(pk=import_id)
-    if job.status in OrderImport.FINISHED:
-        return job
-
-    def progress(count: int, writing: bool) -> None:
-        # Visible to the progress page at once: this runs outside the write transaction.
-        status = OrderImport.Status.WRITING if writing else OrderImport.Status.VALIDATING
-        OrderImport.objects.filter(pk=job.pk).update(status=status, processed_rows=count, total_rows=count)
-
-    job.status = OrderImport.Status.VALIDATING
-    job.save(update_fields=["status", "updated_at"])
-    source = row_source(job.file.path, job.original_name)
-    try:
-        result = orders_import(
-            rows=source,
-            user=job.owner,
-            dry_run=job.dry_run,
-            create_customers=job.create_customers,
-            progress=progress,
-        )
-    except DatabaseError:
-        raise  # transient: the task retries; the transaction rolled back so a rerun starts clean
-    except Exception as error:  # noqa: BLE001 - an unreadable file: tell the user instead of retrying
-        OrderImport.objects.filter(pk=job.pk).update(
-            status=OrderImport.Status.FAILED,
-            errors=[
+    note = _("Imported")
+    order_defaults = _defaults(SalesOrder)
+    order_pks = [uuid.uuid4() for _head in range(len(heads))]
+    all_heads = list(heads.items())
+    for start in range(0, len(all_heads), batch_size):
+        orders = _instances(
+            SalesOrder,
+            order_defaults,
+            (
                 {
-                    "row": 0,
-                    "field": "",
-                    "message": _("The file could not be read: %(error)s") % {"error": error},
+                    "id": order_pks[head.index],
+                    "number": number,
+                    "customer_id": lookups.customers[head.customer],
+                    "owner_id": user.pk,
+                    "status": head.status,
+                    "channel": head.channel,
+                    "ordered_at": head.ordered_at,
+                    "currency": head.currency,
+                    "subtotal": _money(head.cents),
+                    "total": _money(head.cents),
+                    "notes": note,
                 }
-            ],
-            error_count=1,
-            finished_at=timezone.now(),
+                for number, head in all_heads[start : start + batch_size]
+            ),
         )
-        job.refresh_from_db()
-        return job
-    job.refresh_from_db()
-    job.total_rows = job.processed_rows = result.rows
-    job.errors = result.errors
-    job.error_count = result.error_count
-    job.orders_created = result.orders if result.written else 0
-    job.lines_created = result.lines if result.written else 0
-    job.customers_created = result.customers_created
-    if result.error_count:
-        job.status = OrderImport.Status.FAILED
-    else:
-        job.status = OrderImport.Status.DONE if result.written else OrderImport.Status.VALID
-    job.finished_at = timezone.now()
-    job.save()
-    return job
+        SalesOrder.objects.bulk_create(orders, batch_size=batch_size)
+    line_defaults = _defaults(OrderLine)
+    total = len(lines)
+    for start in range(0, total, batch_size):
+        stop = min(start + batch_size, total)
+        OrderLine.objects.bulk_create(
+            _instances(OrderLine, line_defaults, _line_values(lines, order_pks, start, stop)),
+            batch_size=batch_size,
+        )
+        if progress:
+            progress("writing", stop, total)
+    customers_touched(sender=SalesOrder, customer_ids={lookups.customers[h.customer] for h in heads.values()})
+
+
+def _line_values(
+    lines: _Lines, order_pks: list[uuid.UUID], start: int, stop: int
+) -> Iterator[dict[str, Any]]:
+    """Unit price rounded up to the cent and the discount that makes quantity × price − discount == amount."""
+    items = lines.items
+    for position in range(start, stop):
+        quantity, cents = lines.quantity[position], lines.cents[position]
+        unit = -(-cents // quantity)
+        product_id, category_id, sku = items[lines.item[position]]
+        yield {
+            "id": uuid.uuid4(),
+            "order_id": order_pks[lines.order[position]],
+            "product_id": product_id,
+            "category_id": category_id,
+            "sku": sku,
+            "quantity": quantity,
+            "unit_price": _money(unit),
+            "discount": _money(unit * quantity - cents),
+            "line_total": _money(cents),
+        }

@@ -141,3 +141,43 @@ def test_xlsx_import(sales_user, own_customer, phone, tmp_path):
     result = orders_import(rows=row_source(path, "orders.xlsx"), user=sales_user, dry_run=False)
     assert result.error_count == 0, result.errors
     assert SalesOrder.objects.get(number="X-1").total == Decimal("1999.10")
+
+
+def test_import_reports_write_progress_per_batch(own_customer, sales_user, phone, case):
+    seen = []
+    result = orders_import(
+        rows=_rows(GOOD),
+        user=sales_user,
+        dry_run=False,
+        batch_size=2,
+        progress=lambda phase, done, total: seen.append((phase, done, total)),
+    )
+    assert result.written
+    assert [step for step in seen if step[0] == "writing"] == [
+        ("writing", 0, 3),
+        ("writing", 2, 3),
+        ("writing", 3, 3),
+    ]
+
+
+def test_import_rejects_an_order_total_too_large_for_the_money_columns(own_customer, sales_user, phone):
+    text = HEADER + "C-OWN,,Z-1,2025-11-11,PH-1,,1,999999999999.00,app\n" * 2
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=False)
+    assert [(error["row"], error["field"]) for error in result.errors] == [(2, "amount")]
+    assert not SalesOrder.objects.exists()
+
+
+def test_progress_page_shows_lines_written_from_the_task_state(client, sales_user, monkeypatch):
+    job = OrderImport.objects.create(
+        owner=sales_user, original_name="big.csv", status=OrderImport.Status.WRITING, total_rows=500_000
+    )
+
+    class Running:
+        def __init__(self, task_id):
+            assert task_id == job.task_id
+            self.state, self.info = "PROGRESS", {"phase": "writing", "done": 125_000, "total": 500_000}
+
+    monkeypatch.setattr("celery.result.AsyncResult", Running)
+    client.force_login(sales_user)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "125,000 of 500,000 lines written" in page and 'aria-valuenow="25"' in page

@@ -15,10 +15,10 @@ from crm_site.visibility import sees_everything
 from orders.forms import OrderImportForm, ProductForm
 from orders.models import OrderImport, Product
 from orders.models.common import Currency
-from orders.selectors import import_get, product_list
+from orders.selectors import import_get, import_write_progress, product_list
 from orders.selectors import summaries as reports
 from orders.services.catalog import product_create, product_update
-from orders.services.imports import order_import_start
+from orders.services.import_jobs import order_import_start
 from orders.views.base import FilteredListMixin, StaffMixin
 
 
@@ -85,6 +85,11 @@ class OrderImportDetailView(StaffMixin, DetailView):
 
     def get_object(self, queryset: Any = None) -> OrderImport:
         return import_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["writing"] = import_write_progress(job=self.object)
+        return context
 
 
 class ReportsView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
