@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import customers, exports, imports, merge, partners
+from customers.views import customers, exports, imports, links, merge, partners
 
 app_name = "customers"
 
@@ -22,4 +22,16 @@ urlpatterns = [
     path("<uuid:pk>/delete/", customers.CustomerDeleteView.as_view(), name="customer-delete"),
     path("<uuid:pk>/duplicates/", merge.CustomerDuplicatesView.as_view(), name="customer-duplicates"),
     path("<uuid:pk>/merge/<uuid:other>/", merge.CustomerMergeView.as_view(), name="customer-merge"),
+    path("<uuid:pk>/sharing/", links.CustomerSharingView.as_view(), name="customer-sharing"),
+    path(
+        "<uuid:pk>/sharing/<str:kind>/<int:target>/remove/",
+        links.CustomerUnshareView.as_view(),
+        name="customer-unshare",
+    ),
+    path("<uuid:pk>/relationships/new/", links.RelationshipCreateView.as_view(), name="relationship-create"),
+    path(
+        "<uuid:pk>/relationships/<uuid:relationship_pk>/delete/",
+        links.RelationshipDeleteView.as_view(),
+        name="relationship-delete",
+    ),
 ]

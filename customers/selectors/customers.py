@@ -260,3 +260,37 @@ def _with_default_address(rows: list[dict]) -> list[dict]:
         row["province"], row["city"] = province, city
         row["id"] = str(row["id"])
     return rows
+
+
+def customer_by_reference(*, user: Any, reference: str) -> Customer | str | None:
+    """The one visible customer with this external id, contact value or exact name.
+
+    Returns None when nothing matches and "ambiguous" when several customers do.
+    """
+    visible = Customer.objects.visible_to(user)
+    by_id = list(visible.filter(external_id=reference)[:1])
+    if by_id:
+        return by_id[0]
+    candidates = search_candidates(reference)
+    contact_ids = list(
+        ContactMethod.objects.filter(value_normalized__in=candidates).values_list("customer_id", flat=True)[
+            :50
+        ]
+    )
+    found = list(visible.filter(pk__in=contact_ids)[:2]) or list(visible.filter(name=reference)[:2])
+    if len(found) > 1:
+        return "ambiguous"
+    return found[0] if found else None
+
+
+def customer_shares(*, customer: Customer) -> tuple[list[Any], list[Any]]:
+    """Who a customer is shared with: (user shares, team shares), two queries."""
+    from customers.models import CustomerShare, CustomerTeamShare
+
+    users = list(
+        CustomerShare.objects.filter(customer=customer).select_related("user").order_by("created_at")
+    )
+    teams = list(
+        CustomerTeamShare.objects.filter(customer=customer).select_related("group").order_by("created_at")
+    )
+    return users, teams

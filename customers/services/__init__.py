@@ -17,6 +17,12 @@ from customers.services.customers import (
     partner_save,
     relationship_create,
 )
+from customers.services.links import (
+    customer_share_with,
+    customer_unshare_with,
+    relationship_delete,
+    sharing_allowed,
+)
 from customers.services.merge import customer_merge
 
 __all__ = [
@@ -31,6 +37,10 @@ __all__ = [
     "customer_set_consent",
     "customer_set_tags",
     "customer_share",
+    "customer_share_with",
+    "customer_unshare_with",
+    "relationship_delete",
+    "sharing_allowed",
     "customer_unshare",
     "customer_update",
     "customers_bulk_create_minimal",

@@ -282,6 +282,11 @@ def relationship_create(
         customer=customer, kind=kind, related_customer=related_customer, partner=partner, note=note
     )
     relationship.full_clean()
+    same = Relationship.objects.filter(
+        customer=customer, kind=kind, related_customer=related_customer, partner=partner
+    )
+    if same.exists():
+        raise ValidationError(_("This relationship already exists."))
     relationship.save()
     return relationship
 

@@ -29,8 +29,9 @@ from customers.selectors import (
     customer_get,
     customer_list,
     customer_page,
+    customer_shares,
 )
-from customers.services import customer_delete, customer_save
+from customers.services import customer_delete, customer_save, sharing_allowed
 
 LIST_COUNT_LIMIT = 1000
 
@@ -77,7 +78,11 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         customer = self.object
         attributes = customer.attributes or {}
+        user_shares, team_shares = customer_shares(customer=customer)
         context.update(
+            user_shares=user_shares,
+            team_shares=team_shares,
+            can_share=sharing_allowed(user=self.request.user, customer=customer),
             contact_methods=list(customer.contact_methods.all()),
             addresses=list(customer.addresses.all()),
             relationships=list(

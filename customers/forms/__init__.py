@@ -1,0 +1,32 @@
+"""Forms of the customers app (crispy FormHelpers live with each form)."""
+
+from customers.forms.customers import (
+    FORMSET_HELPER,
+    AddressFormSet,
+    ContactMethodFormSet,
+    CustomerFilterForm,
+    CustomerForm,
+    ImportMappingForm,
+    ImportUploadForm,
+    MergeForm,
+    PartnerForm,
+    custom_form_field,
+    formset_rows,
+)
+from customers.forms.links import RelationshipForm, ShareForm
+
+__all__ = [
+    "FORMSET_HELPER",
+    "AddressFormSet",
+    "ContactMethodFormSet",
+    "CustomerFilterForm",
+    "CustomerForm",
+    "ImportMappingForm",
+    "ImportUploadForm",
+    "MergeForm",
+    "PartnerForm",
+    "RelationshipForm",
+    "ShareForm",
+    "custom_form_field",
+    "formset_rows",
+]

@@ -1,0 +1,79 @@
+"""Forms on the customer page: share with a user or team, link to another customer or a partner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer, Partner, Relationship
+from customers.selectors import customer_by_reference
+
+
+class ShareForm(forms.Form):
+    """Pick one staff user or one team."""
+
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("User"))
+    team = forms.ModelChoiceField(queryset=Group.objects.order_by("name"), required=False, label=_("Team"))
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True).exclude(pk=customer.owner_id)
+        self.fields["user"].queryset = users.order_by("username")
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("share", _("Share")))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("user")) == bool(data.get("team")):
+            raise forms.ValidationError(_("Choose either a user or a team."))
+        return data
+
+
+class RelationshipForm(forms.Form):
+    """A link to another customer (found by phone, email, external id or exact name) or to a partner."""
+
+    kind = forms.ChoiceField(choices=Relationship.Kind.choices, label=_("Kind"))
+    related = forms.CharField(
+        max_length=200,
+        required=False,
+        label=_("Related customer"),
+        help_text=_("Phone number, email, external id or exact name of a customer you can see."),
+    )
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.order_by("name"), required=False, label=_("Partner")
+    )
+    note = forms.CharField(max_length=255, required=False, label=_("Note"))
+
+    def __init__(self, *args: Any, customer: Customer, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer, self.user = customer, user
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Add relationship")))
+
+    def clean_related(self) -> Customer | None:
+        reference = self.cleaned_data["related"].strip()
+        if not reference:
+            return None
+        found = customer_by_reference(user=self.user, reference=reference)
+        if found is None:
+            raise forms.ValidationError(_("No customer you can see matches “%(ref)s”.") % {"ref": reference})
+        if found == "ambiguous":
+            raise forms.ValidationError(
+                _("Several customers match “%(ref)s”: enter a phone number or external id.")
+                % {"ref": reference}
+            )
+        return found
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        if bool(data.get("related")) == bool(data.get("partner")):
+            raise forms.ValidationError(_("Enter either a related customer or a partner."))
+        return data

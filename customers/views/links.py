@@ -1,0 +1,138 @@
+"""Customer page actions: share with users/teams, add and remove relationships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView
+
+from customers.forms import RelationshipForm, ShareForm
+from customers.models import Customer, Relationship
+from customers.selectors import customer_get, customer_shares
+from customers.services import (
+    customer_share_with,
+    customer_unshare_with,
+    relationship_create,
+    relationship_delete,
+    sharing_allowed,
+)
+
+
+class CustomerMixin(LoginRequiredMixin):
+    """Loads the customer first: someone else's customer answers 404 before any other check."""
+
+    customer: Customer
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            self.customer = customer_get(user=request.user, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(customer=self.customer, **kwargs)
+
+
+class SharingMixin(CustomerMixin):
+    def check_sharing(self) -> None:
+        # A user the customer is merely shared with can see it, so a 403 tells them nothing new.
+        if not sharing_allowed(user=self.request.user, customer=self.customer):
+            raise PermissionDenied(_("Only the owner or a manager can change who sees this customer."))
+
+
+class CustomerSharingView(SharingMixin, FormView):
+    template_name = "customers/customer_sharing.html"
+    form_class = ShareForm
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.check_sharing()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.check_sharing()
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "customer": self.customer}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user_shares, team_shares = customer_shares(customer=self.customer)
+        return super().get_context_data(user_shares=user_shares, team_shares=team_shares, **kwargs)
+
+    def form_valid(self, form: ShareForm) -> HttpResponse:
+        try:
+            customer_share_with(
+                customer=self.customer,
+                by=self.request.user,
+                user=form.cleaned_data["user"],
+                group=form.cleaned_data["team"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Sharing saved."))
+        return HttpResponseRedirect(reverse("customers:customer-sharing", args=[self.customer.pk]))
+
+
+class CustomerUnshareView(SharingMixin, View):
+    """POST only: stop sharing with one user (``kind`` "user") or one team ("team")."""
+
+    def post(self, request: Any, pk: Any, kind: str, target: int) -> HttpResponse:
+        self.check_sharing()
+        if kind not in ("user", "team"):
+            raise Http404("No such share.")
+        if kind == "user":
+            customer_unshare_with(
+                customer=self.customer, by=request.user, user=get_object_or_404(get_user_model(), pk=target)
+            )
+        else:
+            customer_unshare_with(
+                customer=self.customer, by=request.user, group=get_object_or_404(Group, pk=target)
+            )
+        messages.success(request, _("Sharing removed."))
+        return HttpResponseRedirect(reverse("customers:customer-sharing", args=[self.customer.pk]))
+
+
+class RelationshipCreateView(CustomerMixin, PermissionRequiredMixin, FormView):
+    template_name = "customers/relationship_form.html"
+    form_class = RelationshipForm
+    permission_required = "customers.change_customer"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "customer": self.customer, "user": self.request.user}
+
+    def form_valid(self, form: RelationshipForm) -> HttpResponse:
+        try:
+            relationship_create(
+                customer=self.customer,
+                kind=form.cleaned_data["kind"],
+                related_customer=form.cleaned_data["related"],
+                partner=form.cleaned_data["partner"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Relationship added."))
+        return HttpResponseRedirect(self.customer.get_absolute_url())
+
+
+class RelationshipDeleteView(CustomerMixin, PermissionRequiredMixin, View):
+    """POST only: remove one of this customer's own relationships."""
+
+    permission_required = "customers.change_customer"
+
+    def post(self, request: Any, pk: Any, relationship_pk: Any) -> HttpResponse:
+        relationship = get_object_or_404(Relationship, pk=relationship_pk, customer=self.customer)
+        relationship_delete(relationship=relationship)
+        messages.success(request, _("Relationship removed."))
+        return HttpResponseRedirect(self.customer.get_absolute_url())
