@@ -52,5 +52,19 @@ class CustomerImport(BaseModel):
         return reverse("customers:import-detail", kwargs={"pk": self.pk})
 
     @property
+    def progress_key(self) -> str:
+        return f"customers:import-progress:{self.pk}"
+
+    @property
+    def live_processed_rows(self) -> int:
+        """Rows done so far; while importing, from the cache (see customer_import_commit)."""
+        if self.status == self.Status.IMPORTING:
+            from django.core.cache import cache
+
+            return int(cache.get(self.progress_key) or 0)
+        return self.processed_rows
+
+    @property
     def progress_percent(self) -> int:
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+        done = self.live_processed_rows
+        return min(100, int(100 * done / self.total_rows)) if self.total_rows else 0

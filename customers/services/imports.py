@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
@@ -117,6 +118,18 @@ def customer_import_validate(*, job: CustomerImport) -> CustomerImport:
     return job
 
 
+def _publish_progress(job: CustomerImport, done: int) -> None:
+    """Progress of a commit, published outside its transaction.
+
+    The commit is one transaction (all rows or none), so a progress column updated inside it stays
+    invisible to the page that polls it until the very end, and on SQLite a second connection could not
+    write while the import holds the write lock. The cache is outside every transaction: the import page
+    reads it while the job is importing. Live progress across processes (web + Celery worker) needs a
+    shared cache such as Redis; with the default per-process cache the page shows an indeterminate bar.
+    """
+    cache.set(job.progress_key, done, timeout=24 * 3600)
+
+
 def customer_import_commit(*, job: CustomerImport) -> CustomerImport:
     """Write every row, or none: any invalid row (or failure) rolls the whole import back."""
     if job.status != Status.VALID:
@@ -139,6 +152,7 @@ def customer_import_commit(*, job: CustomerImport) -> CustomerImport:
                 if len(batch) >= CHUNK:
                     c, u = _write_batch(batch, job)
                     created, updated, batch = created + c, updated + u, []
+                    _publish_progress(job, created + updated)
             if batch:
                 c, u = _write_batch(batch, job)
                 created, updated = created + c, updated + u
@@ -146,6 +160,7 @@ def customer_import_commit(*, job: CustomerImport) -> CustomerImport:
         job.status, job.message = Status.FAILED, " ".join(getattr(exc, "messages", [str(exc)]))
         job.save()
         return job
+    cache.delete(job.progress_key)
     job.status = Status.DONE
     job.to_create, job.to_update, job.processed_rows = created, updated, created + updated
     job.message = _("%(created)s customers created, %(updated)s updated.") % {

@@ -179,3 +179,26 @@ def test_import_of_another_user_answers_404(client, sales_user, other_sales_user
     client.force_login(sales_user)
     assert client.get(job.get_absolute_url()).status_code == 404
     assert client.post(reverse("customers:import-commit", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_commit_publishes_progress_outside_its_transaction(sales_user, monkeypatch):
+    from django.core.cache import cache
+
+    from customers.services import imports as service
+
+    rows = "".join(f"P{n},Name {n},,,1380000{n:04d},,lead,,\n" for n in range(7))
+    job = _job(sales_user, HEADER + rows)
+    monkeypatch.setattr(service, "CHUNK", 2)
+    seen = []
+
+    def spy(job, done):
+        cache.set(job.progress_key, done)
+        # What the polling page would show right now, read from a fresh copy of the job row.
+        seen.append(CustomerImport.objects.get(pk=job.pk).live_processed_rows)
+
+    monkeypatch.setattr(service, "_publish_progress", spy)
+    job = customer_import_commit(job=job)
+    assert job.status == CustomerImport.Status.DONE and job.processed_rows == 7
+    assert seen == [2, 4, 6]
+    assert cache.get(job.progress_key) is None and job.progress_percent == 100
