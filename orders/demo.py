@@ -9,7 +9,8 @@ written with bulk_create, so memory stays bounded at 1,000,000 customers.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 from django.utils import timezone
 
 from crm_site.demo import SeedContext
+from crm_site.visibility import sees_everything
 from orders.demo_catalog import AFFINITY_PAIRS, CATALOG
 from orders.models import (
     Opportunity,
@@ -27,6 +29,7 @@ from orders.models import (
     SalesOrder,
     ServiceOrder,
 )
+from orders.services.bulk import build_instances, field_defaults, money_from_cents
 from orders.services.tickets import sla_due_at
 
 DAYS = 3 * 365
@@ -47,7 +50,7 @@ def _uuid(rng: Any) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _day_weights(today: datetime) -> np.ndarray:
+def _day_weights(today: date) -> np.ndarray:
     """Relative chance of an order on each of the last DAYS days (index 0 = today)."""
     weights = np.ones(DAYS)
     for offset in range(DAYS):
@@ -106,118 +109,229 @@ def _seed_catalog(ctx: SeedContext) -> dict[str, Any]:
     return {"by_code": by_code}
 
 
-def seed(ctx: SeedContext) -> None:
+def _customer_chunks(ctx: SeedContext) -> Iterator[tuple[list[Any], list[Any]]]:
+    """(customer ids, owner ids) per chunk: from the customers seeder, or read back from the database.
+
+    ``seed_demo --only orders`` runs without the customers seeder, so the ids are read in pk order
+    (keyset, one query per chunk) through the customers selectors, as someone who sees everything.
+    """
     customer_ids: list[Any] = ctx.shared.get("customer_ids", [])
     owner_ids: list[Any] = ctx.shared.get("customer_owner_ids", [])
-    catalog = _seed_catalog(ctx)
-    if not customer_ids:
+    if customer_ids:
+        for start in range(0, len(customer_ids), CUSTOMER_CHUNK):
+            yield customer_ids[start : start + CUSTOMER_CHUNK], owner_ids[start : start + CUSTOMER_CHUNK]
         return
-    nprng = ctx.numpy_rng
-    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    day_p = _day_weights(today)
-    old_p = day_p.copy()
-    old_p[:365] = 0
-    old_p /= old_p.sum()
-    codes = [code for code, _n, _i in CATALOG]
-    group_names = list(GROUPS)
-    shares = np.array([GROUPS[g][0] for g in group_names])
-    counters = {"orders": 0, "lines": 0}
-    for start in range(0, len(customer_ids), CUSTOMER_CHUNK):
-        ids = customer_ids[start : start + CUSTOMER_CHUNK]
-        owners = owner_ids[start : start + CUSTOMER_CHUNK]
-        groups = nprng.choice(len(group_names), size=len(ids), p=shares / shares.sum())
-        pairs = nprng.integers(0, len(AFFINITY_PAIRS), size=len(ids))
-        orders: list[SalesOrder] = []
-        lines: list[OrderLine] = []
-        for position, (customer_id, owner_id) in enumerate(zip(ids, owners, strict=True)):
-            group = group_names[groups[position]]
-            _share, (low, high), channel_p, scale = GROUPS[group]
-            count = int(nprng.integers(low, high + 1)) if high else 0
-            if not count:
-                continue
-            days = nprng.choice(DAYS, size=count, p=old_p if group == "lapsed" else day_p)
-            pair = AFFINITY_PAIRS[pairs[position]]
-            for day in days:
-                ordered_at = (
-                    today
-                    - timedelta(days=int(day))
-                    + timedelta(
-                        hours=int(nprng.choice([10, 12, 15, 20, 21, 22])), minutes=int(nprng.integers(0, 60))
-                    )
-                )
-                status = _status(nprng, int(day))
-                order = SalesOrder(
-                    id=_uuid(ctx.rng),
-                    number=f"SO-D{counters['orders'] + 1:09d}",
-                    customer_id=customer_id,
-                    owner_id=owner_id,
-                    status=status,
-                    channel=CHANNELS[int(nprng.choice(5, p=channel_p))],
-                    ordered_at=ordered_at,
-                    notes="",
-                )
-                counters["orders"] += 1
-                subtotal = 0
-                for _line in range(1 + int(nprng.binomial(3, 0.3 if scale < 1 else 0.45))):
-                    roll = nprng.random()
-                    code = (
-                        pair[0]
-                        if roll < 0.45
-                        else pair[1]
-                        if roll < 0.75
-                        else codes[int(nprng.integers(len(codes)))]
-                    )
-                    items = catalog["by_code"][code]
-                    if scale >= 3:  # big spenders lean to the priciest items
-                        items = sorted(items, key=lambda item: -item[2])[:2]
-                    elif scale < 1:
-                        items = sorted(items, key=lambda item: item[2])[: max(2, len(items) - 1)]
-                    product_id, sku, price, category_id = items[int(nprng.integers(len(items)))]
-                    quantity = 1 + int(nprng.binomial(2, 0.2))
-                    cents = price * 100 * quantity
-                    discount = (cents * int(nprng.integers(5, 16)) // 100) if nprng.random() < 0.15 else 0
-                    subtotal += cents - discount
-                    lines.append(
-                        OrderLine(
-                            id=_uuid(ctx.rng),
-                            order_id=order.pk,
-                            product_id=product_id,
-                            category_id=category_id,
-                            sku=sku,
-                            quantity=quantity,
-                            unit_price=Decimal(price),
-                            discount=Decimal(discount).scaleb(-2),
-                            line_total=Decimal(cents - discount).scaleb(-2),
-                        )
-                    )
-                order.subtotal = order.total = Decimal(subtotal).scaleb(-2)
-                orders.append(order)
+    from customers.selectors import customer_list
+
+    reader = next((user for user in ctx.users.values() if sees_everything(user)), None)
+    if reader is None:
+        return
+    last = None
+    while True:
+        qs = customer_list(user=reader).order_by("pk")
+        if last is not None:
+            qs = qs.filter(pk__gt=last)
+        rows = list(qs.values_list("pk", "owner_id")[:CUSTOMER_CHUNK])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [row[0] for row in rows], [row[1] for row in rows]
+
+
+def seed(ctx: SeedContext) -> None:
+    catalog = _seed_catalog(ctx)
+    now = timezone.now()
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    plan = _Plan(catalog["by_code"], today.date())
+    counters = {"customers": 0, "orders": 0, "lines": 0}
+    for ids, owners in _customer_chunks(ctx):
+        orders, lines = _purchase_chunk(ctx, plan, ids, owners, today, now, counters["orders"])
         SalesOrder.objects.bulk_create(orders, batch_size=ctx.batch_size)
+        del orders
         OrderLine.objects.bulk_create(lines, batch_size=ctx.batch_size)
+        counters["customers"] += len(ids)
+        counters["orders"] += plan.last_orders
         counters["lines"] += len(lines)
+        del lines
         _seed_service_and_pipeline(ctx, ids, owners, today)
-        ctx.log(
-            f"orders: {start + len(ids)} customers, {counters['orders']} orders, {counters['lines']} lines"
-        )
+        ctx.log("orders: {customers} customers, {orders} orders, {lines} lines".format(**counters))
     ctx.shared["order_count"] = counters["orders"]
+
+
+class _Plan:
+    """The catalogue as arrays: per (category code, price class) the products a line may pick."""
+
+    def __init__(self, by_code: dict[str, list[tuple[Any, str, int, Any]]], today: date) -> None:
+        self.day_p = _day_weights(today)
+        self.old_p = self.day_p.copy()
+        self.old_p[:365] = 0  # lapsed buyers stopped a year ago
+        self.old_p /= self.old_p.sum()
+        self.codes = [code for code, _n, _i in CATALOG]
+        self.products: list[tuple[Any, str, Any]] = []  # (pk, sku, category id)
+        prices: list[int] = []
+        choices: list[list[list[int]]] = []
+        for code in self.codes:
+            items = by_code.get(code, [])
+            first = len(self.products)
+            for pk, sku, price, category_id in items:
+                self.products.append((pk, sku, category_id))
+                prices.append(int(price) * 100)
+            indexed = [(first + offset, item[2]) for offset, item in enumerate(items)]
+            cheap = sorted(indexed, key=lambda item: item[1])[: max(2, len(items) - 1)]
+            dear = sorted(indexed, key=lambda item: -item[1])[:2]
+            # price class 0: small baskets lean cheap; 1: anything; 2: big spenders take the priciest
+            choices.append([[i for i, _p in cheap], [i for i, _p in indexed], [i for i, _p in dear]])
+        self.price_cents = np.array(prices, dtype=np.int64)
+        width = max(1, max(len(c) for per in choices for c in per))
+        self.choice = np.zeros((len(self.codes), 3, width), dtype=np.int64)
+        self.choice_len = np.zeros((len(self.codes), 3), dtype=np.int64)
+        for c, per in enumerate(choices):
+            for k, options in enumerate(per):
+                self.choice[c, k, : len(options)] = options
+                self.choice_len[c, k] = len(options)
+        self.pairs = np.array([[self.codes.index(a), self.codes.index(b)] for a, b in AFFINITY_PAIRS])
+        names = list(GROUPS)
+        self.shares = np.array([GROUPS[g][0] for g in names])
+        self.shares = self.shares / self.shares.sum()
+        self.low = np.array([GROUPS[g][1][0] for g in names])
+        self.high = np.array([GROUPS[g][1][1] for g in names])
+        self.channel_p = [GROUPS[g][2] for g in names]
+        self.price_class = np.array([0 if GROUPS[g][3] < 1 else 2 if GROUPS[g][3] >= 3 else 1 for g in names])
+        self.lapsed = names.index("lapsed")
+        self.last_orders = 0
+
+
+def _uuids(nprng: np.random.Generator, count: int) -> list[uuid.UUID]:
+    """Version-4 UUIDs from the seeded generator (deterministic, unlike uuid4())."""
+    raw = nprng.bytes(16 * count)
+    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
+def _purchase_chunk(
+    ctx: SeedContext,
+    plan: _Plan,
+    ids: list[Any],
+    owners: list[Any],
+    today: datetime,
+    now: datetime,
+    numbered: int,
+) -> tuple[list[SalesOrder], list[OrderLine]]:
+    """One chunk of customers' orders and lines, every random draw done as a numpy array."""
+    rng = ctx.numpy_rng
+    n = len(ids)
+    groups = rng.choice(len(plan.shares), size=n, p=plan.shares)
+    pair_of = rng.integers(0, len(plan.pairs), size=n)
+    counts = np.where(plan.high[groups] > 0, rng.integers(plan.low[groups], plan.high[groups] + 1), 0)
+    who = np.repeat(np.arange(n), counts)  # customer index of each order
+    total = len(who)
+    plan.last_orders = total
+    group = groups[who]
+    days = rng.choice(DAYS, size=total, p=plan.day_p)
+    lapsed = group == plan.lapsed
+    days[lapsed] = rng.choice(DAYS, size=int(lapsed.sum()), p=plan.old_p)
+    # Time of day: shopping hours; orders of today fall between midnight and now, never later.
+    seconds = rng.choice(HOURS, size=total) * 3600 + rng.integers(0, 3600, size=total)
+    elapsed = max(1, int((now - today).total_seconds()))
+    seconds = np.where(days == 0, rng.integers(0, elapsed, size=total), seconds)
+    channels = np.zeros(total, dtype=np.int64)
+    for g, channel_p in enumerate(plan.channel_p):
+        chosen = group == g
+        if channel_p and chosen.any():
+            channels[chosen] = rng.choice(len(CHANNELS), size=int(chosen.sum()), p=channel_p)
+    statuses = _statuses(rng, days)
+    # Lines: 1-4 per order; bigger baskets for big spenders.
+    per_order = 1 + rng.binomial(3, np.where(plan.price_class[group] == 0, 0.3, 0.45))
+    line_order = np.repeat(np.arange(total), per_order)
+    lines_n = len(line_order)
+    roll = rng.random(lines_n)
+    pair = plan.pairs[pair_of[who[line_order]]]
+    code = np.where(roll < 0.45, pair[:, 0], np.where(roll < 0.75, pair[:, 1], -1))
+    wild = code < 0
+    code[wild] = rng.integers(0, len(plan.codes), size=int(wild.sum()))
+    klass = plan.price_class[group[line_order]]
+    pick = (rng.random(lines_n) * plan.choice_len[code, klass]).astype(np.int64)
+    product = plan.choice[code, klass, pick]
+    quantity = 1 + rng.binomial(2, 0.2, size=lines_n)
+    gross = plan.price_cents[product] * quantity
+    discounted = rng.random(lines_n) < 0.15
+    discount = np.where(discounted, gross * rng.integers(5, 16, size=lines_n) // 100, 0)
+    net = gross - discount
+    starts = np.concatenate(([0], np.cumsum(per_order)[:-1])) if total else np.zeros(0, dtype=np.int64)
+    subtotal = np.add.reduceat(net, starts) if total else np.zeros(0, dtype=np.int64)
+    order_ids = _uuids(rng, total)
+    line_ids = _uuids(rng, lines_n)
+    stamps = [today - timedelta(days=int(d), seconds=-int(s)) for d, s in zip(days, seconds, strict=True)]
+    order_defaults, line_defaults = field_defaults(SalesOrder), field_defaults(OrderLine)
+    orders = build_instances(
+        SalesOrder,
+        order_defaults,
+        (
+            {
+                "id": order_ids[i],
+                "number": f"SO-D{numbered + i + 1:09d}",
+                "customer_id": ids[c],
+                "owner_id": owners[c],
+                "status": STATUS_NAMES[st],
+                "channel": CHANNELS[ch],
+                "ordered_at": at,
+                "subtotal": money_from_cents(cents),
+                "total": money_from_cents(cents),
+            }
+            for i, (c, st, ch, at, cents) in enumerate(
+                zip(
+                    who.tolist(), statuses.tolist(), channels.tolist(), stamps, subtotal.tolist(), strict=True
+                )
+            )
+        ),
+    )
+    products = plan.products
+    lines = build_instances(
+        OrderLine,
+        line_defaults,
+        (
+            {
+                "id": line_ids[i],
+                "order_id": order_ids[o],
+                "product_id": products[p][0],
+                "category_id": products[p][2],
+                "sku": products[p][1],
+                "quantity": q,
+                "unit_price": money_from_cents(price),
+                "discount": money_from_cents(d),
+                "line_total": money_from_cents(cents),
+            }
+            for i, (o, p, q, price, d, cents) in enumerate(
+                zip(
+                    line_order.tolist(),
+                    product.tolist(),
+                    quantity.tolist(),
+                    plan.price_cents[product].tolist(),
+                    discount.tolist(),
+                    net.tolist(),
+                    strict=True,
+                )
+            )
+        ),
+    )
+    return orders, lines
+
+
+STATUS_NAMES = ["completed", "shipped", "confirmed", "paid", "cancelled", "refunded"]
+HOURS = np.array([10, 12, 15, 20, 21, 22])
+
+
+def _statuses(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
+    """Index into STATUS_NAMES: recent orders still on their way, a few cancelled or refunded."""
+    roll = rng.random(len(days))
+    recent = rng.integers(1, 4, size=len(days))  # shipped, confirmed, paid
+    status = np.where(days < 3, recent, np.where(days < 10, 1, 0))
+    status = np.where(roll < 0.08, 5, status)
+    return np.where(roll < 0.05, 4, status)
 
 
 def _next_ticket(ctx: SeedContext) -> int:
     ctx.shared["orders_ticket_seq"] = ctx.shared.get("orders_ticket_seq", 0) + 1
     return ctx.shared["orders_ticket_seq"]
-
-
-def _status(nprng: Any, days_ago: int) -> str:
-    roll = nprng.random()
-    if roll < 0.05:
-        return "cancelled"
-    if roll < 0.08:
-        return "refunded"
-    if days_ago < 3:
-        return ["confirmed", "paid", "shipped"][int(nprng.integers(3))]
-    if days_ago < 10:
-        return "shipped"
-    return "completed"
 
 
 TICKET_SUBJECTS = [
@@ -235,8 +349,10 @@ def _seed_service_and_pipeline(ctx: SeedContext, ids: list[Any], owners: list[An
     nprng = ctx.numpy_rng
     now = timezone.now()
     tickets, deals, projects = [], [], []
-    for customer_id, owner_id in zip(ids, owners, strict=True):
-        roll = nprng.random()
+    rolls = nprng.random(len(ids))
+    # Only the ~8.5% of customers who get something are visited one by one.
+    for position in np.flatnonzero(rolls < 0.085).tolist():
+        customer_id, owner_id, roll = ids[position], owners[position], rolls[position]
         if roll < 0.06:
             kind, subject = TICKET_SUBJECTS[int(nprng.integers(len(TICKET_SUBJECTS)))]
             priority = ["low", "normal", "normal", "high", "urgent"][int(nprng.integers(5))]

@@ -14,16 +14,15 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
 from crm_site.visibility import sees_everything
 from orders.models import OrderLine, Product, ProductCategory, SalesOrder
+from orders.services.bulk import build_instances, field_defaults, money_from_cents
 from orders.services.events import customers_touched
 from orders.services.import_rows import MAX_CENTS, Line, RowError, parse_record
 
@@ -280,31 +279,6 @@ def _check_orders(heads: dict[str, OrderHead], result: ImportResult) -> None:
             )
 
 
-def _instances(model: type, defaults: dict[str, Any], rows: Iterator[dict[str, Any]]) -> list[Any]:
-    """Model instances without ``Model.__init__`` (a third of the write time at 500,000 lines).
-
-    Safe because every value was checked in pass 1 and ``defaults`` holds every other concrete field;
-    bulk_create still fills the timestamps (auto_now) and marks the instances saved.
-    """
-    made = []
-    new = model.__new__
-    for values in rows:
-        instance = new(model)
-        instance.__dict__.update(defaults)
-        instance.__dict__.update(values)
-        instance._state = ModelState()
-        made.append(instance)
-    return made
-
-
-def _defaults(model: type) -> dict[str, Any]:
-    return {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
-
-
-def _money(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
-
-
 @atomic
 def _write(
     *,
@@ -324,11 +298,11 @@ def _write(
         )
         lookups.customers.update(created)
     note = _("Imported")
-    order_defaults = _defaults(SalesOrder)
+    order_defaults = field_defaults(SalesOrder)
     order_pks = [uuid.uuid4() for _head in range(len(heads))]
     all_heads = list(heads.items())
     for start in range(0, len(all_heads), batch_size):
-        orders = _instances(
+        orders = build_instances(
             SalesOrder,
             order_defaults,
             (
@@ -341,20 +315,20 @@ def _write(
                     "channel": head.channel,
                     "ordered_at": head.ordered_at,
                     "currency": head.currency,
-                    "subtotal": _money(head.cents),
-                    "total": _money(head.cents),
+                    "subtotal": money_from_cents(head.cents),
+                    "total": money_from_cents(head.cents),
                     "notes": note,
                 }
                 for number, head in all_heads[start : start + batch_size]
             ),
         )
         SalesOrder.objects.bulk_create(orders, batch_size=batch_size)
-    line_defaults = _defaults(OrderLine)
+    line_defaults = field_defaults(OrderLine)
     total = len(lines)
     for start in range(0, total, batch_size):
         stop = min(start + batch_size, total)
         OrderLine.objects.bulk_create(
-            _instances(OrderLine, line_defaults, _line_values(lines, order_pks, start, stop)),
+            build_instances(OrderLine, line_defaults, _line_values(lines, order_pks, start, stop)),
             batch_size=batch_size,
         )
         if progress:
@@ -378,7 +352,7 @@ def _line_values(
             "category_id": category_id,
             "sku": sku,
             "quantity": quantity,
-            "unit_price": _money(unit),
-            "discount": _money(unit * quantity - cents),
-            "line_total": _money(cents),
+            "unit_price": money_from_cents(unit),
+            "discount": money_from_cents(unit * quantity - cents),
+            "line_total": money_from_cents(cents),
         }
