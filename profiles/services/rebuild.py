@@ -225,6 +225,15 @@ def profile_write_chunk(*, run_id: Any, chunk_index: int) -> int:
     if delay:
         # Only the worker tests set this, to have time to kill a worker in the middle of a run.
         time.sleep(float(delay))
+    try:
+        return _write_chunk(run_id=run_id, chunk_index=chunk_index)
+    except Exception:
+        # The run stays resumable (its staged chunks are kept); readers keep the previous run.
+        _fail(run_id, traceback.format_exc())
+        raise
+
+
+def _write_chunk(*, run_id: Any, chunk_index: int) -> int:
     run = ProfileRun.objects.get(pk=run_id)
     if ProfileRunChunk.objects.filter(run=run, index=chunk_index).exists():
         return 0

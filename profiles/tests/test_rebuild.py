@@ -127,3 +127,23 @@ def test_old_runs_are_pruned(old_run):
     assert len({r.pk for r in older} - remaining) == 1
     assert len(remaining) == rebuild.KEEP_RUNS + 1
     assert not CustomerProfile.objects.exclude(run__in=remaining).exists()
+
+
+def test_a_failing_chunk_marks_the_run_failed_and_resume_finishes_it(old_run, monkeypatch):
+    from profiles.services import storage
+
+    run = rebuild.profile_rebuild_start(dispatch=False, chunk_size=10)
+    rebuild.profile_compute(run_id=run.pk)
+    real_load = storage.load
+    monkeypatch.setattr(storage, "load", lambda path: (_ for _ in ()).throw(OSError("disk gone")))
+    with pytest.raises(OSError):
+        rebuild.profile_write_chunk(run_id=run.pk, chunk_index=1)
+    run.refresh_from_db()
+    assert run.status == ProfileRun.Status.FAILED and "disk gone" in run.error
+    assert selectors.active_run() == old_run
+    monkeypatch.setattr(storage, "load", real_load)
+    rebuild.profile_rebuild_resume(run_id=run.pk, dispatch=False)
+    for index in rebuild.missing_chunks(run_id=run.pk):
+        rebuild.profile_write_chunk(run_id=run.pk, chunk_index=index)
+    assert rebuild.profile_publish(run_id=run.pk)
+    assert selectors.active_run().pk == run.pk
