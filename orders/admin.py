@@ -22,6 +22,7 @@ from orders.models import (
     SalesOrder,
     ServiceOrder,
 )
+from orders.services.catalog import product_category_create, product_category_update
 from orders.services.sales import sales_order_transition
 from orders.services.tickets import service_orders_flag_breaches
 
@@ -34,6 +35,14 @@ class ProductCategoryAdmin(admin.ModelAdmin):
     list_filter = ("root",)
     autocomplete_fields = ("parent",)
     readonly_fields = ("root",)
+
+    def save_model(self, request: Any, obj: ProductCategory, form: Any, change: bool) -> None:
+        # Through the services, so a moved category takes its whole subtree to the new top level.
+        if change:
+            product_category_update(category=obj, name=obj.name, parent=obj.parent, code=obj.code)
+        else:
+            created = product_category_create(name=obj.name, parent=obj.parent, code=obj.code)
+            obj.pk, obj.root_id = created.pk, created.root_id
 
 
 @admin.register(Product)

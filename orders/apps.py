@@ -10,6 +10,10 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from orders import panels
+        from orders.services.schedule import ensure_breach_schedule_after_migrate
 
         panels.register()
+        post_migrate.connect(ensure_breach_schedule_after_migrate, dispatch_uid="orders.breach_schedule")

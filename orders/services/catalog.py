@@ -31,6 +31,40 @@ def product_category_create(
 
 
 @atomic
+def product_category_update(
+    *, category: ProductCategory, name: str | None = None, parent: Any = ..., code: str | None = None
+) -> ProductCategory:
+    """Rename or move a category; a move re-points ``root`` of the whole subtree (one bulk update)."""
+    if name is not None:
+        category.name = name
+    if code is not None:
+        category.code = code
+    if parent is not ...:
+        category.parent = parent
+    category.full_clean()  # refuses a parent inside the category's own subtree
+    new_root = category.parent.root or category.parent if category.parent else category
+    category.save()
+    if category.root_id != new_root.pk:
+        subtree = _subtree_ids(category.pk)
+        ProductCategory.objects.filter(pk__in=subtree).update(root=new_root)
+        category.root = new_root
+    return category
+
+
+def _subtree_ids(top: Any) -> list[Any]:
+    """The category and all its descendants: the tree is small, so one query and a walk in Python."""
+    children: dict[Any, list[Any]] = {}
+    for pk, parent_id in ProductCategory.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, stack = [], [top]
+    while stack:
+        pk = stack.pop()
+        found.append(pk)
+        stack.extend(children.get(pk, []))
+    return found
+
+
+@atomic
 def product_create(
     *,
     sku: str,

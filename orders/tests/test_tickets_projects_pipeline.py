@@ -126,3 +126,46 @@ def test_board_move_sets_probability_and_lost_needs_reason(own_customer, sales_u
     )
     assert deal.probability == 0 and deal.closed_at is not None
     assert Opportunity.objects.get(pk=deal.pk).lost_reason == "Price"
+
+
+def test_breach_check_is_on_the_beat_schedule_once(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from orders.services.schedule import SCHEDULE_NAME, ensure_breach_schedule
+
+    ensure_breach_schedule()
+    task = ensure_breach_schedule()
+    assert PeriodicTask.objects.filter(name=SCHEDULE_NAME).count() == 1
+    assert task.task == "orders.service_orders_flag_breaches_task" and task.interval.every == 15
+    from orders.tasks import service_orders_flag_breaches_task
+
+    assert task.task == service_orders_flag_breaches_task.name
+
+
+@pytest.mark.mongo
+def test_moving_a_category_moves_its_subtree_to_the_new_top_level(db):
+    from orders.models import ProductCategory
+    from orders.services.catalog import product_category_create, product_category_update
+
+    old_top = product_category_create(name="Old 旧", code="old")
+    new_top = product_category_create(name="New 新", code="new")
+    middle = product_category_create(name="Middle 中", code="middle", parent=old_top)
+    leaf = product_category_create(name="Leaf 叶", code="leaf", parent=middle)
+    product_category_update(category=middle, parent=new_top)
+    roots = dict(ProductCategory.objects.values_list("code", "root__code"))
+    assert roots["middle"] == roots["leaf"] == "new" and roots["old"] == "old"
+    product_category_update(category=middle, parent=None)  # now a top level of its own
+    leaf.refresh_from_db()
+    assert leaf.root_id == middle.pk
+
+
+def test_a_category_cannot_move_under_its_own_descendant(db):
+    from django.core.exceptions import ValidationError
+
+    from orders.services.catalog import product_category_create, product_category_update
+
+    top = product_category_create(name="Top", code="top")
+    child = product_category_create(name="Child", code="child", parent=top)
+    with pytest.raises(ValidationError) as caught:
+        product_category_update(category=top, parent=child)
+    assert "parent" in caught.value.message_dict
