@@ -1,8 +1,11 @@
-"""Customers benchmark: seed N customers on PostgreSQL, then time the list, searches, a deep page, the detail.
+"""Customers benchmark: seed N customers on PostgreSQL, time the pages, then a 100,000-row import.
 
-Runs in a child process with DATABASE_URL pointing at its own database, so the numbers are the server
-time of real requests (Django test client: URL routing, middleware, views, templates, queries).
-Results are appended to docs/benchmarks.md.
+Runs in child processes with DATABASE_URL pointing at the benchmark's own database, so the numbers are
+the server time of real requests (Django test client: URL routing, middleware, views, templates,
+queries). Results replace the customers section of docs/benchmarks.md.
+
+Environment: BENCH_CUSTOMERS_DATABASE_URL (default below), BENCH_CUSTOMERS_IMPORT_ROWS (default 100000,
+0 skips the import benchmark, which runs in a separate database ``<name>_import``).
 """
 
 from __future__ import annotations
@@ -10,23 +13,35 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_customers"
+MARKER = "<!-- customers-bench -->"
+
+
+def _env(url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "crm_site.settings.local"),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    }
 
 
 def run(args) -> None:
     url = args.database_url or os.environ.get("BENCH_CUSTOMERS_DATABASE_URL", DEFAULT_URL)
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": os.environ.get(
-        "BENCH_SETTINGS", "crm_site.settings.local"), "DJANGO_DEBUG": "0",
-        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost"}  # fmt: skip
     manage = [sys.executable, str(ROOT / "manage.py")]
+    seeding = ""
     if not args.skip_seed:
         _create_database(url)
-        subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=ROOT)
+        subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=_env(url), check=True, cwd=ROOT)
         seed = [
             "seed_demo",
             "--customers",
@@ -34,20 +49,59 @@ def run(args) -> None:
             "--only",
             "customers",
             "--batch-size",
-            "10000",
+            "50000",
         ]
-        subprocess.run([*manage, *seed], env=env, check=True, cwd=ROOT)
+        started = time.perf_counter()
+        subprocess.run([*manage, *seed], env=_env(url), check=True, cwd=ROOT)
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        seeding = (
+            f"Seeding {args.customers:,} customers (`seed_demo --only customers --batch-size 50000`, "
+            f"with their contact methods, addresses, tags and relationships): {seconds:.0f} s, "
+            f"{args.customers / seconds:,.0f} customers/s, "
+            f"peak memory of the seeding process {peak:.0f} MB.\n\n"
+        )
+    pages = _child(url, "main", str(args.repeat))
+    print(pages)
+    import_rows = int(os.environ.get("BENCH_CUSTOMERS_IMPORT_ROWS", "100000"))
+    imports = ""
+    if import_rows:
+        import_url = urlsplit(url)._replace(path=urlsplit(url).path + "_import").geturl()
+        _create_database(import_url)
+        subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=_env(import_url), check=True, cwd=ROOT)
+        users = [
+            *manage,
+            "shell",
+            "-c",
+            "from crm_site.accounts import demo_users_ensure; demo_users_ensure()",
+        ]
+        subprocess.run(users, env=_env(import_url), check=True, cwd=ROOT)
+        imports = _child(import_url, "import_main", str(import_rows))
+        print(imports)
+    _record(pages, imports, seeding, args.customers if not args.skip_seed else _count(url))
+
+
+def _child(url: str, function: str, argument: str) -> str:
+    code = f"from bench._customers_measure import {function}; {function}()"
     output = subprocess.run(
-        [sys.executable, "-c", "from bench._customers_measure import main; main()", str(args.repeat)],
-        env=env, check=True, cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
-    print(output.stdout)
-    _record(output.stdout, args.customers)
+        [sys.executable, "-c", code, argument],
+        env=_env(url),
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return output.stdout.strip()
+
+
+def _count(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as connection:
+        return connection.execute("SELECT count(*) FROM customers_customer").fetchone()[0]
 
 
 def _create_database(url: str) -> None:
-    from urllib.parse import urlsplit
-
     import psycopg
 
     parts = urlsplit(url)
@@ -66,25 +120,44 @@ def _machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
         memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+        load = Path("/proc/loadavg").read_text().split()[:3]
     except OSError:
-        memory_kb = 0
-    return f"{os.cpu_count()} CPUs ({cpu}), {memory_kb / 1024 / 1024:.0f} GB RAM, {platform.platform()}"
+        memory_kb, load = 0, ["?"]
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {memory_kb / 1024 / 1024:.0f} GB RAM, {platform.platform()}; "
+        f"load average at the end {' '.join(load)} (the machine is shared with other jobs)"
+    )
 
 
-def _record(table: str, customers: int) -> None:
+def _record(pages: str, imports: str, seeding: str, customers: int) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    marker = "<!-- customers-bench -->"
+    previous_seeding = ""
+    if MARKER in text and not seeding:
+        # Pages re-measured on an already seeded database: keep the seeding figure from the run that seeded.
+        old = text[text.index(MARKER) : text.index(f"{MARKER}-end")]
+        previous_seeding = next(
+            (line + "\n\n" for line in old.splitlines() if line.startswith("Seeding ")), ""
+        )
     section = (
-        f"{marker}\n## Customers list, search and detail ({customers:,} customers, PostgreSQL)\n\n"
-        f"Run {datetime.date.today().isoformat()} on {_machine()}\n"
-        "with `make bench BENCH_ARGS='--only customers'`.\n"
-        f"Server time per request (Django test client in-process, warm database cache), milliseconds.\n"
-        f"Target: p95 under 150 ms.\n\n{table.strip()}\n{marker}-end\n"
+        f"{MARKER}\n## Customers list, search and detail ({customers:,} customers, PostgreSQL)\n\n"
+        f"Run {datetime.date.today().isoformat()} on {_machine()},\n"
+        "with `make bench BENCH_ARGS='--only customers'`.\n\n"
+        f"{seeding or previous_seeding}"
+        "Server time per request (Django test client in-process, warm database cache), milliseconds; "
+        "CPU = the web process's own CPU time (load-independent; excludes the database server). "
+        "Target: p95 under 150 ms.\n\n"
+        f"{pages}\n\n"
+        + (
+            f"### Import of a generated CSV (same services as the import pages)\n\n{imports}\n"
+            if imports
+            else ""
+        )
+        + f"{MARKER}-end\n"
     )
-    if marker in text:
-        start = text.index(marker)
-        end = text.index(f"{marker}-end") + len(f"{marker}-end\n")
+    if MARKER in text:
+        start = text.index(MARKER)
+        end = text.index(f"{MARKER}-end") + len(f"{MARKER}-end\n")
         text = text[:start] + section + text[end:]
     else:
         text = text.rstrip("\n") + "\n\n" + section

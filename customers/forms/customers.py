@@ -215,7 +215,12 @@ def formset_rows(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
 class CustomerFilterForm(forms.Form):
     """The list's search box, filters and sort, all optional (GET)."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        help_text=_("Name or company (1–2 characters match the start), phone, email or WeChat."),
+    )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none(), required=False)
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", "—"), *Customer.LifecycleStage.choices]

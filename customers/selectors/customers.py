@@ -44,11 +44,15 @@ def custom_field_definitions(*, filterable_only: bool = False) -> list[CustomFie
 
 
 # A search collects at most this many matching ids before ordering them (see _search).
-SEARCH_ID_CAP = 2000
+SEARCH_ID_CAP = 500
+# Shorter searches match the start of a name: a trigram index cannot serve a 1-2 character substring.
+SUBSTRING_MIN_LENGTH = 3
 
 
 def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
-    """Name/company substring, or an exact normalised phone, email, WeChat (any contact) value.
+    """Name/company substring (prefix for 1-2 characters, e.g. "张伟"), or an exact contact value.
+
+    Contact values (phone, email, WeChat...) match exactly on their normalised form.
 
     Done in two steps so that no plan has to walk the whole sorted table looking for a rare match:
     first the matching ids, unordered and capped (contact values through their exact-match index, names
@@ -65,7 +69,8 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
         .values_list("customer_id", flat=True)[:SEARCH_ID_CAP]
     )
     text = query.strip()
-    text_match = Q(name__icontains=text) | Q(company_name__icontains=text)
+    lookup = "icontains" if len(text) >= SUBSTRING_MIN_LENGTH else "istartswith"
+    text_match = Q(**{f"name__{lookup}": text}) | Q(**{f"company_name__{lookup}": text})
     text_ids = list(qs.filter(text_match).order_by().values_list("pk", flat=True)[: SEARCH_ID_CAP + 1])
     if len(text_ids) > SEARCH_ID_CAP:
         return qs.filter(text_match | Q(pk__in=contact_ids))

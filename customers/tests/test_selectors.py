@@ -68,6 +68,16 @@ def test_search_does_not_leak_other_users_customers(sales_user, others_customer)
 
 
 @pytest.mark.django_db
+def test_two_character_search_matches_the_start_of_names(sales_user):
+    zhang = CustomerFactory(owner=sales_user, name="张伟明")
+    CustomerFactory(owner=sales_user, name="李张伟")
+    company = CustomerFactory(owner=sales_user, name="王芳", company_name="华为")
+    assert list(customer_list(user=sales_user, filters={"q": "张伟"})) == [zhang]
+    assert list(customer_list(user=sales_user, filters={"q": "华为"})) == [company]
+    assert customer_list(user=sales_user, filters={"q": "张伟明"}).get() == zhang
+
+
+@pytest.mark.django_db
 def test_phone_search_does_not_leak_other_users_customers(sales_user, other_sales_user):
     from customers.tests.factories import ContactMethodFactory
 
