@@ -100,7 +100,9 @@ def customer_list(*, user: Any, filters: dict | None = None) -> QuerySet[Custome
         qs = qs.filter(pk__in=CustomerTag.objects.filter(tag_id=tag).values("customer_id"))
     if consent := filters.get("consent"):
         qs = qs.filter(marketing_consent=(consent == "yes"))
-    for definition in custom_field_definitions(filterable_only=True):
+    # Only a cf_ filter needs the definitions (saves a query on every plain list page).
+    wanted = any(key.startswith("cf_") and value not in (None, "") for key, value in filters.items())
+    for definition in custom_field_definitions(filterable_only=True) if wanted else []:
         raw = filters.get(f"cf_{definition.key}")
         if raw in (None, ""):
             continue
