@@ -83,3 +83,43 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+# Tables whose rows migrate creates once and every test relies on; the MongoDB teardown keeps them.
+STATIC_TABLES = {"django_content_type", "auth_permission", "auth_group", "auth_group_permissions"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_mongodb_teardown(django_db_setup, django_db_blocker):
+    """On MongoDB every test ends in a flush (no transactions to roll back).
+
+    Django's flush also re-creates content types and permissions through post_migrate, which costs
+    seconds a test on a MongoDB-wire emulator. Here the flush empties every other collection and
+    leaves those static rows (made once by the test database's migrate) in place.
+    """
+    from django.db import connection
+    from django.test import TransactionTestCase
+
+    if connection.vendor != "mongodb":
+        yield
+        return
+
+    def flush_keeping_static_tables(self):
+        from django.core.management.color import no_style
+        from django.db import connections
+
+        for alias in self._databases_names(include_mirrors=False):
+            conn = connections[alias]
+            tables = [
+                name
+                for name in conn.introspection.django_table_names(only_existing=True, include_views=False)
+                if name not in STATIC_TABLES
+            ]
+            conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), tables))
+
+    original = TransactionTestCase._fixture_teardown
+    TransactionTestCase._fixture_teardown = flush_keeping_static_tables
+    try:
+        yield
+    finally:
+        TransactionTestCase._fixture_teardown = original

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import MANAGER_GROUP
@@ -44,37 +45,50 @@ def _project_apps() -> list[str]:
     return list(settings.PROJECT_APPS)
 
 
-def role_permissions(role: str) -> list[Permission]:
-    """Every Permission row the role should hold, given the models that exist now."""
-    wanted = []
+def role_permission_ids(role: str, permissions: list[tuple[int, str, str]]) -> set:
+    """The ids of the Permission rows the role should hold, from (id, codename, app_label) rows."""
+    wanted = set()
     for app_label, actions in ROLE_PERMISSIONS[role].items():
         labels = _project_apps() if app_label == ALL else [app_label]
-        for label in labels:
-            codenames = [
-                f"{action}_{model._meta.model_name}"
-                for model in (apps.get_app_config(label).get_models() if label in apps.app_configs else [])
-                for action in actions
-            ]
-            wanted.extend(Permission.objects.filter(content_type__app_label=label, codename__in=codenames))
+        codenames = {
+            (label, f"{action}_{model._meta.model_name}")
+            for label in labels
+            if label in apps.app_configs
+            for model in apps.get_app_config(label).get_models()
+            for action in actions
+        }
+        wanted |= {pk for pk, codename, label in permissions if (label, codename) in codenames}
     # Custom (non-CRUD) permissions of project apps go to managers too.
     if role == MANAGER_GROUP:
         crud = ("add_", "change_", "delete_", "view_")
-        wanted.extend(
-            permission
-            for permission in Permission.objects.filter(content_type__app_label__in=_project_apps())
-            if not permission.codename.startswith(crud)
-        )
+        project = set(_project_apps())
+        wanted |= {
+            pk for pk, codename, label in permissions if label in project and not codename.startswith(crud)
+        }
     return wanted
 
 
 def sync_roles() -> dict[str, int]:
-    """Create the role groups and set their permissions; safe to run any number of times."""
+    """Create the role groups and set their permissions; safe to run any number of times.
+
+    Reads every permission once and writes only what differs, so a re-run costs a handful of queries.
+    """
+    app_labels = dict(ContentType.objects.values_list("id", "app_label"))
+    permissions = [
+        (pk, codename, app_labels.get(content_type_id, ""))
+        for pk, codename, content_type_id in Permission.objects.values_list(
+            "id", "codename", "content_type_id"
+        )
+    ]
+    links = Group.permissions.through.objects
     counts = {}
     for role in ROLE_PERMISSIONS:
         group, _created = Group.objects.get_or_create(name=role)
-        permissions = role_permissions(role)
-        group.permissions.set(permissions)
-        counts[role] = len(permissions)
+        wanted = role_permission_ids(role, permissions)
+        current = set(links.filter(group_id=group.pk).values_list("permission_id", flat=True))
+        if current != wanted:
+            group.permissions.set(wanted)
+        counts[role] = len(wanted)
     return counts
 
 
