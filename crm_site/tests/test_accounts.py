@@ -96,3 +96,14 @@ def test_demo_users_get_their_roles_and_working_passwords():
     assert users["manager"].check_password("manager-demo-2026")
     demo_users_ensure()  # idempotent: a second run changes nothing
     assert users["manager"].groups.count() == 1
+
+
+@pytest.mark.mongo
+def test_role_permissions_reach_the_user_through_the_group(make_user):
+    """Django reads permissions across relations (group -> permission -> content type)."""
+    sales = make_user("perm_sales", "Sales")
+    assert sales.has_perm("customers.view_customer")
+    assert sales.has_perm("customers.change_customer")
+    assert not sales.has_perm("customers.delete_customer")
+    assert not sales.has_perm("django_celery_beat.change_periodictask")
+    assert make_user("perm_boss", "Manager").has_perm("django_celery_beat.change_periodictask")
