@@ -149,7 +149,9 @@ def test_event_import_page_reports_bad_rows_and_writes_nothing(client, manager_u
 
     client.force_login(manager_user)
     csv_bytes = (
-        b"customer_external_id,event_type,occurred_at\nP-OWN,search,2025-01-02T10:00:00Z\nP-OWN,dance,2025-01-02\n"
+        b"customer_external_id,event_type,occurred_at\n"
+        b"P-OWN,search,2025-01-02T10:00:00Z\n"
+        b"P-OWN,dance,2025-01-02\n"
     )
     response = client.post(
         reverse("profiles:event-import"), {"file": SimpleUploadedFile("e.csv", csv_bytes, "text/csv")}
