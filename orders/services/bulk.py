@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.db.models.base import ModelState
@@ -30,5 +31,6 @@ def field_defaults(model: type) -> dict[str, Any]:
     return {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
 
 
+@lru_cache(maxsize=65_536)  # Decimals are immutable; demo prices and totals repeat a lot
 def money_from_cents(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)

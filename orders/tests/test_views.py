@@ -35,6 +35,8 @@ def _others_objects(other_sales_user):
     }
 
 
+# On MongoDB too: permission checks (PermissionRequiredMixin) read permissions through a join.
+@pytest.mark.mongo
 def test_others_object_urls_answer_404(sales_client, other_sales_user):
     objects = _others_objects(other_sales_user)
     urls = []
@@ -119,6 +121,7 @@ def test_board_move_to_lost_without_reason_is_refused(sales_client, sales_user):
     assert "Say why the opportunity was lost." in response.content.decode()
 
 
+@pytest.mark.mongo
 def test_create_order_page_then_add_line(sales_client, sales_user, phone):
     customer = CustomerFactory(owner=sales_user, external_id="C-77")
     response = sales_client.post(
