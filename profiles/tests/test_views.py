@@ -182,3 +182,18 @@ def test_demo_seed_writes_events_for_every_customer_and_a_first_run(sales_user):
     assert Event.objects.filter(event_type="search").exists()
     run = ProfileRun.objects.get(is_active=True)
     assert run.counts["profiles"] == 40
+
+
+def test_manager_rebuild_now_redirects_to_the_run_progress_page(
+    client, manager_user, history, django_capture_on_commit_callbacks
+):
+    from profiles.models import ProfileRun
+
+    client.force_login(manager_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("profiles:run-create"), {"as_of": ""})
+    run = ProfileRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("profiles:run-detail", args=[run.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "100%" in page and run.requested_by == manager_user
