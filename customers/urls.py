@@ -24,7 +24,7 @@ urlpatterns = [
     path("<uuid:pk>/merge/<uuid:other>/", merge.CustomerMergeView.as_view(), name="customer-merge"),
     path("<uuid:pk>/sharing/", links.CustomerSharingView.as_view(), name="customer-sharing"),
     path(
-        "<uuid:pk>/sharing/<str:kind>/<int:target>/remove/",
+        "<uuid:pk>/sharing/<str:kind>/<str:target>/remove/",
         links.CustomerUnshareView.as_view(),
         name="customer-unshare",
     ),

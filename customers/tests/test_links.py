@@ -14,7 +14,7 @@ from customers.tests.factories import ContactMethodFactory, CustomerFactory, Par
 def test_owner_shares_with_a_user_and_a_team_then_unshares(
     sales_user, other_sales_user, make_user, own_customer
 ):
-    team = Group.objects.create(name="East team")
+    team = Group.objects.create(name="Links test team")
     teammate = make_user("teammate", "Sales")
     teammate.groups.add(team)
     customer_share_with(customer=own_customer, by=sales_user, user=other_sales_user)
@@ -125,3 +125,11 @@ def test_relationship_form_names_the_bad_field(client, sales_user, own_customer,
     partner = PartnerFactory()
     assert client.post(url, {"kind": "reseller_of", "partner": partner.pk}).status_code == 302
     assert Relationship.objects.get(customer=own_customer).partner == partner
+
+
+@pytest.mark.django_db
+def test_unshare_with_a_malformed_target_answers_404(client, sales_user, own_customer):
+    client.force_login(sales_user)
+    for kind, target in (("user", "not-a-pk"), ("robot", "1")):
+        url = reverse("customers:customer-unshare", args=[own_customer.pk, kind, target])
+        assert client.post(url).status_code == 404

@@ -86,18 +86,20 @@ class CustomerSharingView(SharingMixin, FormView):
 class CustomerUnshareView(SharingMixin, View):
     """POST only: stop sharing with one user (``kind`` "user") or one team ("team")."""
 
-    def post(self, request: Any, pk: Any, kind: str, target: int) -> HttpResponse:
+    def post(self, request: Any, pk: Any, kind: str, target: str) -> HttpResponse:
         self.check_sharing()
-        if kind not in ("user", "team"):
+        model = {"user": get_user_model(), "team": Group}.get(kind)
+        if model is None:
             raise Http404("No such share.")
+        try:
+            # The target is a user or group pk: an integer on SQL databases, an ObjectId on MongoDB.
+            found = get_object_or_404(model, pk=target)
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise Http404("No such share.") from exc
         if kind == "user":
-            customer_unshare_with(
-                customer=self.customer, by=request.user, user=get_object_or_404(get_user_model(), pk=target)
-            )
+            customer_unshare_with(customer=self.customer, by=request.user, user=found)
         else:
-            customer_unshare_with(
-                customer=self.customer, by=request.user, group=get_object_or_404(Group, pk=target)
-            )
+            customer_unshare_with(customer=self.customer, by=request.user, group=found)
         messages.success(request, _("Sharing removed."))
         return HttpResponseRedirect(reverse("customers:customer-sharing", args=[self.customer.pk]))
 
