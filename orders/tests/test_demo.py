@@ -5,7 +5,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from crm_site.demo import SeedContext
-from orders import demo
+from orders import demo, demo_purchases
 from orders.models import OrderLine, SalesOrder
 from orders.tests.factories import CustomerFactory
 
@@ -43,8 +43,8 @@ def test_demo_orders_are_deterministic(manager_user, sales_user):
 
     def generate():
         ctx = SeedContext(customers=200, seed=9, users={}, log=str)
-        orders, lines = demo._purchase_chunk(
-            ctx, demo._Plan(by_code, today.date()), ids, [sales_user.pk] * 200, today, now, 0
+        orders, lines = demo_purchases.purchase_chunk(
+            ctx, demo_purchases.PurchasePlan(by_code, today.date()), ids, [sales_user.pk] * 200, today, now, 0
         )
         return [(o.pk, o.ordered_at, o.total, o.channel, o.status) for o in orders], len(lines)
 
