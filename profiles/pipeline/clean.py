@@ -23,7 +23,7 @@ NON_NEGATIVE_PROPERTIES = ("amount", "quantity", "price")
 def _invalid_numbers(properties: pd.Series) -> pd.Series:
     """True where a non-negative numeric property is present but negative, non-numeric or infinite."""
     invalid = pd.Series(False, index=properties.index)
-    has_dict = properties.map(lambda p: isinstance(p, dict), na_action="ignore").fillna(False).astype(bool)
+    has_dict = properties.map(lambda p: isinstance(p, dict)).astype(bool)
     if not has_dict.any():
         return invalid
     subset = properties[has_dict].to_numpy()

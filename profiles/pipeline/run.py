@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from .churn import churn_training_frame, train_churn_model
+from .churn import churn_horizon, churn_training_frame, train_churn_model
 from .clean import clean_events, clean_orders
 from .clusters import ClusterInfo, fit_clusters
 from .clv import fit_bgnbd, fit_gamma_gamma, rfm_summary
@@ -100,12 +100,13 @@ def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, 
 
 
 def _fit_churn(data: CleanInputs, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]) -> tuple:
-    horizon = pd.Timedelta(days=params.churn_horizon_days)
+    days = churn_horizon(data.orders, minimum_days=params.churn_horizon_days)
+    horizon = pd.Timedelta(days=days)
     frame = churn_training_frame(
         data.orders,
         data.events,
         cutoff=[as_of - 2 * horizon, as_of - horizon],
-        horizon_days=params.churn_horizon_days,
+        horizon_days=days,
         interactions=data.interactions,
         campaign_responses=data.campaign_responses,
         customers=data.customers,

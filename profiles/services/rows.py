@@ -22,6 +22,7 @@ STAGED_COLUMNS = (
     "frequency",
     "monetary",
     "expected_purchases_90d",
+    "expected_purchases_365d",
     "p_alive",
     "expected_avg_value",
     "clv_12m",
@@ -68,7 +69,10 @@ def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
     out["recency_days"] = pd.to_numeric(_column(frame, "recency_days"), errors="coerce")
     out["frequency"] = pd.to_numeric(_column(frame, "frequency"), errors="coerce").fillna(0).astype("int64")
     out["monetary"] = pd.to_numeric(_column(frame, "monetary_total"), errors="coerce").fillna(0).round(2)
-    out["expected_purchases_90d"] = pd.to_numeric(_column(frame, "expected_purchases"), errors="coerce")
+    # The pipeline names these after PipelineParams.expected_purchases_days.
+    for days in (90, 365):
+        name = f"expected_purchases_{days}d"
+        out[name] = pd.to_numeric(_column(frame, name), errors="coerce")
     out["p_alive"] = pd.to_numeric(_column(frame, "probability_alive"), errors="coerce")
     out["expected_avg_value"] = pd.to_numeric(
         _column(frame, "expected_average_value"), errors="coerce"

@@ -130,3 +130,63 @@ def test_churn_training_frame_of_no_orders_is_empty_and_trains_a_constant_model(
     model, metrics = train_churn_model(frame)
     assert frame.empty and metrics["roc_auc"] is None
     assert model.estimator is None
+
+
+def _rhythm_orders(seed: int = 7) -> pd.DataFrame:
+    """Regulars buy every ~100 days for three years; lapsed buyers did the same but stopped a year ago.
+
+    Their events grow over time (tracking started late), the drift that once made today's most active
+    buyers look like churners.
+    """
+    rng = np.random.default_rng(seed)
+    as_of = pd.Timestamp("2026-01-01", tz="UTC")
+    rows = []
+    for n in range(300):
+        kind = ("regular", "lapsed", "once")[n % 3]
+        stop = 0 if kind == "regular" else 365 + rng.integers(0, 200)
+        day = 1_095 - rng.integers(0, 60)
+        while day > stop:
+            rows.append((f"{kind}-{n}", as_of - pd.Timedelta(days=int(day))))
+            if kind == "once":
+                break
+            day -= int(rng.integers(60, 140))
+    return pd.DataFrame(
+        {
+            "customer_id": [c for c, _ in rows],
+            "order_id": [str(i) for i in range(len(rows))],
+            "ordered_at": [t for _, t in rows],
+            "amount": 20.0,
+        }
+    ), as_of
+
+
+def test_recent_frequent_buyers_score_lower_churn_than_lapsed_ones() -> None:
+    from profiles.pipeline.run import PipelineInputs, run_pipeline
+
+    orders, as_of = _rhythm_orders()
+    events = pd.DataFrame(
+        {
+            "customer_id": orders["customer_id"],
+            "event_type": "page_view",
+            # Events only in the last 60 days, as when tracking starts after the order history.
+            "occurred_at": as_of - pd.to_timedelta(np.arange(len(orders)) % 60, unit="D"),
+        }
+    )
+    out = run_pipeline(PipelineInputs(orders=orders, events=events), as_of=as_of)
+    risk = out.profiles["churn_probability"]
+    kind = risk.index.str.split("-").str[0]
+    regular, lapsed = risk[kind == "regular"], risk[kind == "lapsed"]
+    assert regular.mean() < 0.4 < 0.6 < lapsed.mean()
+    assert (regular.median() + 0.3) < lapsed.median()
+    # BG/NBD agrees on the ordering.
+    alive = out.profiles["probability_alive"]
+    assert alive[kind == "regular"].mean() > alive[kind == "lapsed"].mean()
+    assert out.profiles["expected_purchases_365d"].notna().all()
+
+
+def test_churn_horizon_follows_the_purchase_rhythm() -> None:
+    from profiles.pipeline.churn import churn_horizon
+
+    orders, _ = _rhythm_orders()
+    assert 120 <= churn_horizon(orders, minimum_days=90) <= 180
+    assert churn_horizon(orders.head(3), minimum_days=90) == 90
