@@ -227,3 +227,14 @@ def test_duplicates_page_lists_shared_phone(client, sales_user):
     assert "Alpha" in body and "Beta" in body
     candidates = client.get(reverse("customers:customer-duplicates", args=[a.pk])).context["candidates"]
     assert [c["customer"] for c in candidates] == [b]
+
+
+@pytest.mark.django_db
+def test_detail_shows_custom_field_values(client, sales_user):
+    from customers.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.create(key="vip_level", label="VIP level")
+    customer = CustomerFactory(owner=sales_user, attributes={"vip_level": "金卡 Gold"})
+    client.force_login(sales_user)
+    page = client.get(customer.get_absolute_url()).content.decode()
+    assert "VIP level" in page and "金卡 Gold" in page

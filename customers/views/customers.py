@@ -92,9 +92,10 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
                 Relationship.objects.filter(related_customer=customer).select_related("customer")
             ),
             tags=[link.tag for link in customer.customer_tags.select_related("tag")],
+            # No custom values stored, no need to read the definitions.
             custom_values=[
                 (definition, attributes.get(definition.key))
-                for definition in custom_field_definitions()
+                for definition in (custom_field_definitions() if attributes else [])
                 if definition.key in attributes
             ],
             merges=list(CustomerMerge.objects.filter(survivor=customer).select_related("merged_by")[:10]),
