@@ -10,6 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import BaseModel
 
+# Display names of the pipeline's RFM segment keys (profiles.pipeline.rfm.RFM_SEGMENTS).
+RFM_SEGMENT_LABELS = {
+    "champions": _("Champions"),
+    "loyal": _("Loyal"),
+    "potential_loyalists": _("Potential loyalists"),
+    "new": _("New"),
+    "at_risk": _("At risk"),
+    "cannot_lose": _("Cannot lose"),
+    "hibernating": _("Hibernating"),
+    "lost": _("Lost"),
+}
+
 
 class Event(BaseModel):
     """One behaviour event a web site, app or shop reported about a customer."""
@@ -188,6 +200,10 @@ class CustomerProfile(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.customer_id} · {self.rfm_segment or '-'}"
+
+    @property
+    def rfm_segment_label(self) -> str:
+        return str(RFM_SEGMENT_LABELS.get(self.rfm_segment, self.rfm_segment))
 
     @property
     def updated_on(self):

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from crm_site.visibility import sees_everything
-from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, Segment
+from profiles.models import RFM_SEGMENT_LABELS, AssociationRule, CustomerProfile, Event, ProfileRun, Segment
 from profiles.rules import rule_q
 
 User = AbstractBaseUser | AnonymousUser
@@ -140,7 +140,7 @@ def dashboard_data(*, user: User) -> dict[str, Any]:
     run = active_run()
     profiles = profiles_visible(user=user, run=run)
     segments = [
-        (row["rfm_segment"] or str(_("no purchases")), row["n"])
+        (str(RFM_SEGMENT_LABELS.get(row["rfm_segment"], row["rfm_segment"])) or _("no purchases"), row["n"])
         for row in grouped_counts(profiles, "rfm_segment")
     ]
     grid = {
