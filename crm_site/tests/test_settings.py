@@ -1,5 +1,6 @@
 """DATABASE_URL picks the backend; production refuses to start without a real secret."""
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,16 @@ def test_local_settings_run_tasks_in_process_when_no_broker_is_configured():
         timeout=60,
     )
     assert with_broker.stdout.strip() == "False"
+
+
+def test_the_cache_is_shared_through_redis_when_a_broker_is_configured():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='crm_site.settings.local'; django.setup();"
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
+    )
+    run = functools.partial(
+        subprocess.run, [sys.executable, "-c", code], cwd=BASE_DIR, capture_output=True, text=True
+    )
+    assert run(env={"PATH": "/usr/bin:/bin"}).stdout.strip() == "LocMemCache"
+    with_broker = run(env={"PATH": "/usr/bin:/bin", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"})
+    assert with_broker.stdout.strip() == "RedisCache"
