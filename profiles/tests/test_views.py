@@ -110,7 +110,7 @@ def test_dashboard_query_count_does_not_grow(client, sales_user, n, django_asser
     client.force_login(sales_user)
     with django_assert_max_num_queries(14):
         response = client.get(reverse("profiles:index"))
-    assert response.status_code == 200 and "champions" in response.content.decode()
+    assert response.status_code == 200 and "Champions" in response.content.decode()
 
 
 @pytest.mark.parametrize("n", [3, 30])
