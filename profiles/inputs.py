@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-# reader(*, as_of, customer_ids, chunk_size) -> chunks of row dicts with the pipeline's column names
-Reader = Callable[..., Iterator[list[dict[str, Any]]]]
+# reader(*, as_of, customer_ids, chunk_size) -> chunks (lists of row dicts, or DataFrames) with the
+# pipeline's column names
+Reader = Callable[..., Iterator[Any]]
 INPUT_NAMES = ("customers", "orders", "events", "interactions", "campaign_responses")
 
 
@@ -60,7 +61,7 @@ def _orders(
 
 def _events(
     *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
-) -> Iterator[list[dict[str, Any]]]:
+) -> Iterator[pd.DataFrame]:
     from profiles.selectors import events_for_profiles
 
     yield from events_for_profiles(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size)
@@ -79,13 +80,30 @@ def read_input(
     if reader is None:
         return pd.DataFrame()
     frames = [
-        pd.DataFrame.from_records(chunk)
+        chunk if isinstance(chunk, pd.DataFrame) else pd.DataFrame.from_records(chunk)
         for chunk in reader(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size)
-        if chunk
+        if len(chunk)
     ]
     if not frames:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return concat_frames(frames)
+
+
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat that keeps categorical columns categorical (plain concat turns differing ones to object)."""
+    if len(frames) == 1:
+        return frames[0]
+    first = frames[0]
+    categorical = [c for c in first.columns if isinstance(first[c].dtype, pd.CategoricalDtype)]
+    merged = {
+        column: pd.api.types.union_categoricals([frame[column] for frame in frames], ignore_order=True)
+        for column in categorical
+        if all(isinstance(frame[column].dtype, pd.CategoricalDtype) for frame in frames)
+    }
+    result = pd.concat([frame.drop(columns=list(merged)) for frame in frames], ignore_index=True)
+    for column, values in merged.items():
+        result[column] = values
+    return result[list(first.columns)]
 
 
 def read_inputs(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
+import uuid
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.db.models.base import ModelState
 
 from profiles.models import CustomerProfile
 
@@ -105,28 +106,35 @@ def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
     return out[list(STAGED_COLUMNS)].reset_index(drop=True)
 
 
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+def _python_values(series: pd.Series) -> list[Any]:
+    """The column as Python values (int, float, str, list), None where missing, in one pass."""
+    return series.astype("object").where(series.notna(), None).tolist()
 
 
 def profile_objects(
     staged: pd.DataFrame, *, run_id: Any, chunk: int, computed_at: datetime
 ) -> list[CustomerProfile]:
-    """CustomerProfile instances (unsaved) for the staged rows of one chunk."""
-    records = staged.astype("object").where(staged.notna(), None).to_dict("records")
+    """CustomerProfile instances (unsaved) for the staged rows of one chunk.
+
+    Built column-wise and without Model.__init__ (which was most of the write time at 100,000 rows):
+    the staged values were typed by staged_frame, and every other concrete field gets its default.
+    """
+    names = list(staged.columns)
+    columns = [_python_values(staged[name]) for name in names]
+    defaults = {
+        f.attname: f.get_default() for f in CustomerProfile._meta.concrete_fields if not f.primary_key
+    }
+    defaults.update(run_id=run_id, chunk=chunk, computed_at=computed_at)
+    new = CustomerProfile.__new__
     objects = []
-    for record in records:
-        fields = {name: _clean(value) for name, value in record.items()}
-        fields["customer_id"] = fields.pop("customer_id")
-        objects.append(CustomerProfile(run_id=run_id, chunk=chunk, computed_at=computed_at, **fields))
+    for values in zip(*columns, strict=True):
+        instance = new(CustomerProfile)
+        instance.__dict__.update(defaults)
+        instance.__dict__.update(zip(names, values, strict=True))
+        # The pk default (uuid4) is per row; field_defaults-style dicts leave it out.
+        instance.__dict__["id"] = uuid.uuid4()
+        instance._state = ModelState()
+        objects.append(instance)
     return objects
 
 
