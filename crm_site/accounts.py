@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -37,7 +38,7 @@ DEMO_LOGINS = (
 
 
 @atomic
-def demo_users_ensure() -> dict[str, object]:
+def demo_users_ensure() -> dict[str, Any]:
     """Create (or reset) the demo logins with their roles; idempotent."""
     sync_roles()
     user_model = get_user_model()

@@ -28,7 +28,8 @@ def check_uuid_primary_keys(app_configs: Any = None, **kwargs: Any) -> list[chec
                     )
                 )
             for field in model._meta.local_many_to_many:
-                if field.remote_field.through._meta.auto_created:
+                through = field.remote_field.through
+                if through is not None and through._meta.auto_created:
                     errors.append(
                         checks.Error(
                             f"{model._meta.label}.{field.name} needs an explicit through model inheriting "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
@@ -26,7 +27,7 @@ MODULES = [
 ]
 
 
-def module_links() -> list[dict[str, object]]:
+def module_links() -> list[dict[str, Any]]:
     """Each module with its URL, or ``url=None`` while the module has no pages yet."""
     links = []
     for item in MODULES:

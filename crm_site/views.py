@@ -29,7 +29,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 with each part's state when healthy, 503 naming the failing part otherwise."""
     checks = {"database": database_status(), "broker": broker_status()}
-    body = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
+    body: dict[str, object] = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
     failing = [name for name, (ok, _detail) in checks.items() if not ok]
     body["status"] = "ok" if not failing else "failing: " + ", ".join(failing)
     return JsonResponse(body, status=200 if not failing else 503)

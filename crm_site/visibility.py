@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Self
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
 MANAGER_GROUP = "Manager"
 
 
-def sees_everything(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Superusers and members of the Manager group see every record."""
+def sees_everything(user: Any) -> bool:
+    """Superusers and members of the Manager group see every record (cached on the user object)."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
@@ -24,7 +23,7 @@ def sees_everything(user: AbstractBaseUser | AnonymousUser) -> bool:
     cached = getattr(user, "_crm_sees_everything", None)
     if cached is None:
         cached = user.groups.filter(name=MANAGER_GROUP).exists()
-        user._crm_sees_everything = cached  # type: ignore[union-attr]
+        user._crm_sees_everything = cached
     return bool(cached)
 
 
@@ -35,7 +34,7 @@ class VisibleQuerySet(models.QuerySet):
     # Returns the pks shared with ``user`` (a values_list QuerySet), or None when nothing is shareable.
     visibility_shared: Callable[[Any], models.QuerySet | None] | None = None
 
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> Self:
+    def visible_to(self, user: Any) -> Self:
         if sees_everything(user):
             return self
         if not user.is_authenticated:
