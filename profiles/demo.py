@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from crm_site.demo import SeedContext
@@ -51,6 +53,21 @@ def _orders_of(customer_ids: list[Any]) -> dict[str, list[tuple[Any, str, str]]]
     return found
 
 
+def _build(defaults: dict[str, Any], columns: dict[str, list[Any]]) -> list[Event]:
+    """Event instances from equal-length column lists, without Model.__init__ (checked values only)."""
+    names = list(columns)
+    new = Event.__new__
+    made = []
+    for values in zip(*columns.values(), strict=True):
+        event = new(Event)
+        event.__dict__.update(defaults)
+        event.__dict__.update(zip(names, values, strict=True))
+        event.__dict__["id"] = uuid.uuid4()
+        event._state = ModelState()
+        made.append(event)
+    return made
+
+
 def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any) -> list[Event]:
     rng = ctx.numpy_rng
     orders = _orders_of(customer_ids)
@@ -59,61 +76,47 @@ def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any) -> li
     types = rng.choice(BROWSE_TYPES, size=total, p=BROWSE_WEIGHTS)
     channels = rng.choice(CHANNELS, size=total, p=CHANNEL_WEIGHTS)
     ages = rng.exponential(60.0, size=total).clip(0, 700)
-    hours = rng.normal(20.5, 3.0, size=total).clip(0, 23.9)
+    hours = rng.normal(20.5, 3.0, size=total).clip(0, 23.9).astype(np.int64)
     queries = rng.integers(0, len(QUERIES), size=total)
     keys = rng.integers(0, 2**63, size=(total, 2), dtype=np.int64)
-    events: list[Event] = []
-    position = 0
-    for customer_id, count in zip(customer_ids, browse_counts, strict=True):
-        for k in range(position, position + int(count)):
-            day = (now - timedelta(days=float(ages[k]))).replace(hour=int(hours[k]), minute=int(k % 60))
-            kind = str(types[k])
-            events.append(
-                Event(
-                    customer_id=customer_id,
-                    event_type=kind,
-                    occurred_at=min(day, now),
-                    channel=str(channels[k]),
-                    properties={"query": QUERIES[queries[k]]} if kind == "search" else {},
-                    idempotency_key=f"demo-{uuid.UUID(int=int(keys[k, 0]) << 64 | int(keys[k, 1]))}",
-                )
-            )
-        position += int(count)
-        # Each of the three most recent orders: a search and an add-to-cart before it, the purchase itself.
+    # Whole arrays at once: the day `ages` ago, at the drawn evening hour, minute k % 60, never after now.
+    now64 = np.datetime64(now.replace(tzinfo=None), "s")
+    days = (now64 - (ages * 86_400).astype("timedelta64[s]")).astype("datetime64[D]")
+    moments = days + hours * np.timedelta64(3600, "s") + (np.arange(total) % 60) * np.timedelta64(60, "s")
+    moments = np.minimum(moments.astype("datetime64[s]"), now64)
+    owners = np.repeat(np.arange(len(customer_ids)), browse_counts)
+    type_list = types.tolist()
+    columns: dict[str, list[Any]] = {
+        "customer_id": [customer_ids[i] for i in owners.tolist()],
+        "event_type": type_list,
+        "occurred_at": list(pd.to_datetime(moments).tz_localize("UTC").to_pydatetime()),
+        "channel": channels.tolist(),
+        "properties": [
+            {"query": QUERIES[q]} if kind == "search" else {}
+            for kind, q in zip(type_list, queries.tolist(), strict=True)
+        ],
+        "idempotency_key": [f"demo-{uuid.UUID(int=int(a) << 64 | int(b))}" for a, b in keys.tolist()],
+    }
+    # Each of the three most recent orders: a search and an add-to-cart before it, the purchase itself.
+    for customer_id in customer_ids:
         for n, (ordered_at, channel, category) in enumerate(orders.get(str(customer_id), [])[:3]):
             base = f"demo-o-{customer_id}-{n}"
             shown = category.split(" ")[-1] if category else QUERIES[n % len(QUERIES)]
-            events.append(
-                Event(
-                    customer_id=customer_id,
-                    event_type="search",
-                    occurred_at=ordered_at - timedelta(minutes=45),
-                    channel=channel if channel in CHANNELS else "web",
-                    properties={"query": shown},
-                    idempotency_key=f"{base}-s",
-                )
-            )
-            events.append(
-                Event(
-                    customer_id=customer_id,
-                    event_type="add_to_cart",
-                    occurred_at=ordered_at - timedelta(minutes=12),
-                    channel=channel if channel in CHANNELS else "web",
-                    properties={"category": category},
-                    idempotency_key=f"{base}-c",
-                )
-            )
-            events.append(
-                Event(
-                    customer_id=customer_id,
-                    event_type="purchase",
-                    occurred_at=ordered_at,
-                    channel=channel or "store",
-                    properties={"category": category},
-                    idempotency_key=f"{base}-p",
-                )
-            )
-    return events
+            web = channel if channel in CHANNELS else "web"
+            for kind, moment, where, properties, suffix in (
+                ("search", ordered_at - timedelta(minutes=45), web, {"query": shown}, "s"),
+                ("add_to_cart", ordered_at - timedelta(minutes=12), web, {"category": category}, "c"),
+                ("purchase", ordered_at, channel or "store", {"category": category}, "p"),
+            ):
+                columns["customer_id"].append(customer_id)
+                columns["event_type"].append(kind)
+                columns["occurred_at"].append(moment)
+                columns["channel"].append(where)
+                columns["properties"].append(properties)
+                columns["idempotency_key"].append(f"{base}-{suffix}")
+    defaults = {f.attname: f.get_default() for f in Event._meta.concrete_fields if not f.primary_key}
+    defaults["received_at"] = now
+    return _build(defaults, columns)
 
 
 def seed(ctx: SeedContext) -> None:
