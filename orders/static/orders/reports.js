@@ -4,13 +4,15 @@
   if (typeof Chart === "undefined") { return; }
   const data = JSON.parse(document.getElementById("orders-chart-data").textContent);
   const num = (values) => values.map(Number);
-  const options = { responsive: true, plugins: { legend: { display: false } } };
+  // A fresh object per chart: Chart.js writes resolved scales into the options it is given, and a
+  // shared object would hand the line chart's category x-axis to the horizontal bar chart.
+  const options = () => ({ responsive: true, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } });
   new Chart(document.getElementById("chart-month"), {
-    type: "line", data: { labels: data.months, datasets: [{ data: num(data.revenue), tension: 0.25, fill: true }] }, options,
+    type: "line", data: { labels: data.months, datasets: [{ data: num(data.revenue), tension: 0.25, fill: true }] }, options: options(),
   });
   new Chart(document.getElementById("chart-category"), {
     type: "bar", data: { labels: data.categories, datasets: [{ data: num(data.categoryRevenue) }] },
-    options: { ...options, indexAxis: "y" },
+    options: { responsive: true, plugins: { legend: { display: false } }, indexAxis: "y", scales: { x: { beginAtZero: true } } },
   });
   new Chart(document.getElementById("chart-sla"), {
     type: "bar",
@@ -21,6 +23,6 @@
     options: { responsive: true, scales: { x: { stacked: true }, y: { stacked: true } } },
   });
   new Chart(document.getElementById("chart-pipeline"), {
-    type: "bar", data: { labels: data.stages, datasets: [{ data: num(data.pipeline) }] }, options,
+    type: "bar", data: { labels: data.stages, datasets: [{ data: num(data.pipeline) }] }, options: options(),
   });
 })();
