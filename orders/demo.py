@@ -42,7 +42,7 @@ def _uuid(rng: Any) -> uuid.UUID:
 def _seed_catalog(ctx: SeedContext) -> dict[str, Any]:
     """Categories with one sub-level, and products; returns lookups for the generator."""
     categories, products = [], []
-    by_code: dict[str, list[tuple[uuid.UUID, str, int, uuid.UUID]]] = {}
+    by_code: dict[str, list[tuple[uuid.UUID, str, int, uuid.UUID | None]]] = {}
     for code, name, items in CATALOG:
         top = ProductCategory(id=_uuid(ctx.rng), name=name, code=code)
         top.root = top

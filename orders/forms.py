@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -116,7 +116,7 @@ class ServiceOrderForm(UserFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
 
@@ -152,7 +152,8 @@ class ProjectForm(UserFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        members = cast(forms.ModelMultipleChoiceField, self.fields["members"])
+        members.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 
 
 class MilestoneForm(forms.Form):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -25,7 +28,7 @@ class Opportunity(BaseModel):
         LOST = "lost", _("Lost")
 
     # The probability a stage implies when the user does not give one.
-    DEFAULT_PROBABILITY = {
+    DEFAULT_PROBABILITY: ClassVar[Mapping[str, int]] = {
         Stage.QUALIFICATION: 10,
         Stage.NEEDS_ANALYSIS: 25,
         Stage.PROPOSAL: 50,

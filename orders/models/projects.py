@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import BaseModel
 from orders.models.common import Currency, CustomerScopedQuerySet, money_field
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Project(BaseModel):
@@ -34,7 +39,7 @@ class Project(BaseModel):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[User, ProjectMember] = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="ProjectMember",
         verbose_name=_("members"),

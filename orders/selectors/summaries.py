@@ -124,7 +124,8 @@ def revenue_by_category(*, currency: str = "CNY", since: datetime | None = None)
     roots = dict(ProductCategory.objects.values_list("pk", "root_id"))
     merged: dict[str, list[Any]] = defaultdict(lambda: [ZERO, 0])
     for category_id, (total, n) in sum_by(qs, "category_id", "line_total").items():
-        name = names.get(roots.get(category_id), "") if category_id else ""
+        root_id = roots.get(category_id) if category_id else None
+        name = names.get(root_id, "") if root_id is not None else ""
         merged[name][0] += total
         merged[name][1] += n
     rows = [{"category": name, "revenue": total, "lines": n} for name, (total, n) in merged.items()]

@@ -30,13 +30,16 @@ def order_import_start(
     """Store the upload and run the import in the background (after this transaction commits)."""
     from orders.tasks import order_import_run_task
 
+    name = uploaded_file.name
+    if name is None:  # not from the form: FileField.clean() rejects nameless uploads
+        raise ValueError("The uploaded file has no name.")
     job = OrderImport(
         owner=user,
-        original_name=uploaded_file.name[:200],
+        original_name=name[:200],
         dry_run=dry_run,
         create_customers=create_customers,
     )
-    job.file.save(f"{uuid.uuid4().hex}-{uploaded_file.name[-80:]}", uploaded_file, save=False)
+    job.file.save(f"{uuid.uuid4().hex}-{name[-80:]}", uploaded_file, save=False)
     job.full_clean()
     job.save()
     on_commit(lambda: order_import_run_task.apply_async(args=[str(job.pk)], task_id=job.task_id))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.forms import Form
-from django.http import HttpResponse, HttpResponseRedirect
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.views.generic.edit import ModelFormMixin
+from django.views.generic.list import MultipleObjectMixin
+
+_FormT = TypeVar("_FormT", bound=BaseForm)
 
 
-def form_add_errors(form: Form, error: ValidationError) -> None:
+def form_add_errors(form: BaseForm, error: ValidationError) -> None:
     """Put a service's ValidationError on the form, on the named field when the form has it."""
     if hasattr(error, "error_dict"):
         for field, messages_ in error.message_dict.items():
@@ -26,9 +30,11 @@ def form_add_errors(form: Form, error: ValidationError) -> None:
 class StaffMixin(LoginRequiredMixin, PermissionRequiredMixin):
     """Logged-in staff holding the model permission; the object scoping lives in the selectors."""
 
+    # Set by View.setup(); the auth mixins do not declare it.
+    request: HttpRequest
     raise_exception = False
 
-    def handle_no_permission(self) -> HttpResponse:
+    def handle_no_permission(self) -> HttpResponseRedirect:
         if self.request.user.is_authenticated:
             from django.core.exceptions import PermissionDenied
 
@@ -36,7 +42,7 @@ class StaffMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return super().handle_no_permission()
 
 
-class FilteredListMixin(StaffMixin):
+class FilteredListMixin(StaffMixin, MultipleObjectMixin):
     """A list from a selector, filtered by the query string, paginated, with the query kept in page links."""
 
     paginate_by = 25
@@ -53,8 +59,11 @@ class FilteredListMixin(StaffMixin):
         return context
 
 
-class ServiceFormMixin(StaffMixin):
-    """Create/update views whose ``form_valid`` hands the cleaned data to one service (``perform``)."""
+class ServiceFormMixin(StaffMixin, ModelFormMixin, Generic[_FormT]):
+    """Create/update views whose ``form_valid`` hands the cleaned data to one service (``perform``).
+
+    Parametrised by the view's form class, e.g. ``ServiceFormMixin[ProjectForm]``.
+    """
 
     success_message: Any = None
 
@@ -63,10 +72,10 @@ class ServiceFormMixin(StaffMixin):
         kwargs["user"] = self.request.user
         return kwargs
 
-    def perform(self, form: Form) -> Any:
+    def perform(self, form: _FormT) -> Any:
         raise NotImplementedError
 
-    def form_valid(self, form: Form) -> HttpResponse:
+    def form_valid(self, form: _FormT) -> HttpResponse:
         try:
             self.object = self.perform(form)
         except ValidationError as error:

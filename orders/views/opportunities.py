@@ -57,7 +57,7 @@ class OpportunityDetailView(StaffMixin, DetailView):
         return context
 
 
-class OpportunityCreateView(ServiceFormMixin, CreateView):
+class OpportunityCreateView(ServiceFormMixin[OpportunityForm], CreateView):
     permission_required = "orders.add_opportunity"
     form_class = OpportunityForm
     template_name = "orders/form.html"
@@ -71,7 +71,7 @@ class OpportunityCreateView(ServiceFormMixin, CreateView):
         return services.opportunity_create(owner=self.request.user, **form.cleaned_data)
 
 
-class OpportunityUpdateView(ServiceFormMixin, UpdateView):
+class OpportunityUpdateView(ServiceFormMixin[OpportunityForm], UpdateView):
     permission_required = "orders.change_opportunity"
     form_class = OpportunityForm
     template_name = "orders/form.html"

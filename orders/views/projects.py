@@ -48,7 +48,7 @@ class ProjectDetailView(StaffMixin, DetailView):
         return context
 
 
-class ProjectCreateView(ServiceFormMixin, CreateView):
+class ProjectCreateView(ServiceFormMixin[ProjectForm], CreateView):
     permission_required = "orders.add_project"
     form_class = ProjectForm
     template_name = "orders/form.html"
@@ -64,7 +64,7 @@ class ProjectCreateView(ServiceFormMixin, CreateView):
         return services.project_create(owner=self.request.user, **data)
 
 
-class ProjectUpdateView(ServiceFormMixin, UpdateView):
+class ProjectUpdateView(ServiceFormMixin[ProjectForm], UpdateView):
     permission_required = "orders.change_project"
     form_class = ProjectForm
     template_name = "orders/form.html"

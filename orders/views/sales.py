@@ -57,7 +57,7 @@ class SalesOrderDetailView(StaffMixin, DetailView):
         return context
 
 
-class SalesOrderCreateView(ServiceFormMixin, CreateView):
+class SalesOrderCreateView(ServiceFormMixin[SalesOrderForm], CreateView):
     permission_required = "orders.add_salesorder"
     form_class = SalesOrderForm
     template_name = "orders/form.html"
@@ -74,7 +74,7 @@ class SalesOrderCreateView(ServiceFormMixin, CreateView):
         return _detail(self.object)
 
 
-class SalesOrderUpdateView(ServiceFormMixin, UpdateView):
+class SalesOrderUpdateView(ServiceFormMixin[SalesOrderForm], UpdateView):
     permission_required = "orders.change_salesorder"
     form_class = SalesOrderForm
     template_name = "orders/form.html"
@@ -130,7 +130,7 @@ class OrderLineAddView(StaffMixin, View):
             messages.error(
                 request,
                 "; ".join(
-                    f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
+                    f"{form.fields[f].label if f in form.fields else ''} {' '.join(map(str, e))}".strip()
                     for f, e in form.errors.items()
                 ),
             )

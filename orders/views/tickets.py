@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -43,12 +44,13 @@ class ServiceOrderDetailView(StaffMixin, DetailView):
         context = super().get_context_data(**kwargs)
         allowed = services.TRANSITIONS[self.object.status]
         form = TicketTransitionForm(initial={"resolution": self.object.resolution})
-        form.fields["status"].choices = [(s, ServiceOrder.Status(s).label) for s in allowed]
+        status_field = cast(forms.ChoiceField, form.fields["status"])
+        status_field.choices = [(s, ServiceOrder.Status(s).label) for s in allowed]
         context["transition_form"] = form if allowed else None
         return context
 
 
-class ServiceOrderCreateView(ServiceFormMixin, CreateView):
+class ServiceOrderCreateView(ServiceFormMixin[ServiceOrderForm], CreateView):
     permission_required = "orders.add_serviceorder"
     form_class = ServiceOrderForm
     template_name = "orders/form.html"
@@ -62,7 +64,7 @@ class ServiceOrderCreateView(ServiceFormMixin, CreateView):
         return services.service_order_create(owner=self.request.user, **form.cleaned_data)
 
 
-class ServiceOrderUpdateView(ServiceFormMixin, UpdateView):
+class ServiceOrderUpdateView(ServiceFormMixin[ServiceOrderForm], UpdateView):
     permission_required = "orders.change_serviceorder"
     form_class = ServiceOrderForm
     template_name = "orders/form.html"
