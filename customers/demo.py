@@ -48,6 +48,17 @@ PLACES = [
     ("四川省", "成都市", ["武侯区", "锦江区"]),
     ("湖北省", "武汉市", ["江汉区", "洪山区"]),
 ]
+# English names of the cities above, for the branch suffix of English company names.
+CITY_EN = {
+    "上海市": "Shanghai",
+    "北京市": "Beijing",
+    "广州市": "Guangzhou",
+    "深圳市": "Shenzhen",
+    "杭州市": "Hangzhou",
+    "南京市": "Nanjing",
+    "成都市": "Chengdu",
+    "武汉市": "Wuhan",
+}
 # (province, city, district) flattened so one random index picks a consistent place.
 DISTRICTS = [(province, city, district) for province, city, names in PLACES for district in names]
 STREETS = ["人民路", "中山路", "解放路", "建设路", "和平路", "长江路", "Nanjing Road", "Century Avenue"]
@@ -87,6 +98,13 @@ def _person_name(rng) -> tuple[str, str]:
     return f"{first} {last}", f"{first}.{last}".lower()
 
 
+def company_branch(firm: str, city: str, serial: int) -> str:
+    """The name of a company customer: the firm plus its city and serial, so no two customers share it."""
+    if firm.isascii():
+        return f"{firm} ({CITY_EN[city]} #{serial})"
+    return f"{firm}（{city.removesuffix('市')} #{serial}）"
+
+
 def uuid_block(gen: np.random.Generator, size: int) -> np.ndarray:
     """``size`` random version-4 UUIDs as a (size, 16) byte array (one numpy call, not size calls)."""
     raw = gen.integers(0, 256, size=(size, 16), dtype=np.uint8)
@@ -112,6 +130,7 @@ class Chunk:
     gender: list[str]
     birth_date: np.ndarray  # datetime64[D], NaT when unknown
     company_name: list[str]
+    notes: list[str]
     stage: list[str]
     source: list[str]
     consent: list[bool]
@@ -173,7 +192,7 @@ def generate_chunk(
     relation_kind = gen.random(size) < 0.5
     earlier = (gen.random(size) * np.arange(size)).astype(np.int64)
 
-    names, companies, contacts, addresses, tags, relations = [], [], [], [], [], []
+    names, companies, notes, contacts, addresses, tags, relations = [], [], [], [], [], [], []
     for i, serial in enumerate(serials):
         if chinese[i]:
             given = GIVEN[given1[i]] + (GIVEN[given2[i]] if given2[i] >= 0 else "")
@@ -182,8 +201,15 @@ def generate_chunk(
             person = f"{FIRST[first[i]]} {LAST[last[i]]}"
             handle = f"{FIRST[first[i]]}.{LAST[last[i]]}{serial}".lower()
         firm = COMPANIES[company[i]] if has_company[i] else ""
-        names.append(firm + person if is_company[i] else person)
+        province, city, district = DISTRICTS[place[i]]
         companies.append(firm)
+        if is_company[i]:
+            # A company customer is the company; the generated person is who to ask for there.
+            names.append(company_branch(firm, city, serial))
+            notes.append(f"联系人 Contact: {person}")
+        else:
+            names.append(person)
+            notes.append("")
         mobile = f"1{mobile_prefix[i]}{mobile_number[i]:09d}"
         contacts.append((i, "mobile", mobile, mobile, True))
         if has_email[i]:
@@ -192,7 +218,6 @@ def generate_chunk(
         if has_wechat[i]:
             wechat = f"wx_{handle}"
             contacts.append((i, "wechat", wechat, wechat.lower(), False))
-        province, city, district = DISTRICTS[place[i]]
         addresses.append((i, province, city, district, f"{STREETS[street[i]]} {house[i]}", str(postal[i])))
         if tagged[i] and tag_ids:
             tags.append((i, tag_ids[tag_pick[i]]))
@@ -221,6 +246,7 @@ def generate_chunk(
         gender=["unknown" if is_company[i] else GENDERS[gender[i]] for i in range(size)],
         birth_date=birth,
         company_name=companies,
+        notes=notes,
         stage=[STAGES[value] for value in stage],
         source=[SOURCES[value] for value in source],
         consent=consent.tolist(),
@@ -304,6 +330,7 @@ def _write_orm(chunk: Chunk, batch_size: int) -> None:
             gender=chunk.gender[i],
             birth_date=births[i],
             company_name=chunk.company_name[i],
+            notes=chunk.notes[i],
             lifecycle_stage=chunk.stage[i],
             source=chunk.source[i],
             owner_id=chunk.owner_ids[i],

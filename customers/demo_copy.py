@@ -91,6 +91,7 @@ def write_chunk(chunk: Any) -> None:
             "gender": chunk.gender,
             "birth_date": births,
             "company_name": chunk.company_name,
+            "notes": chunk.notes,
             "lifecycle_stage": chunk.stage,
             "source": chunk.source,
             "owner_id": [str(owner) for owner in chunk.owner_ids],

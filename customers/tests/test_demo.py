@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import numpy as np
 import pytest
@@ -81,3 +82,31 @@ def test_large_postgresql_seed_restores_indexes_and_foreign_keys(make_user, monk
     demo.seed(_context({"sales1": make_user("sales1", "Sales")}, customers=200, batch_size=80))
     assert definitions() == before
     assert Customer.objects.count() == 200 and Address.objects.count() == 200
+
+
+def test_generated_company_customer_is_named_after_the_company_not_a_person():
+    chunk = demo.generate_chunk(
+        np.random.default_rng(3), first_serial=1, size=500, owners=[1], tag_ids=[], partner_ids=[]
+    )
+    companies = [i for i, kind in enumerate(chunk.kind) if kind == "company"]
+    assert companies
+    names = [chunk.name[i] for i in companies]
+    assert len(set(names)) == len(names)  # one branch per customer, not 500 x "Acme Trading"
+    for i in companies:
+        name, firm = chunk.name[i], chunk.company_name[i]
+        assert re.fullmatch(re.escape(firm) + r"( \([A-Za-z]+ #\d+\)|（\w+ #\d+）)", name), name
+        assert chunk.notes[i].startswith("联系人 Contact: ") and chunk.notes[i].split(": ")[1] not in name
+
+
+@pytest.mark.django_db
+def test_seeded_company_customer_has_no_person_name_glued_to_it(make_user):
+    """Both write paths (COPY on PostgreSQL, bulk_create elsewhere) store the company name and contact."""
+    demo.seed(_context({"sales1": make_user("sales1", "Sales")}, customers=200, batch_size=80))
+    companies = list(Customer.objects.filter(kind="company").values_list("name", "company_name", "notes"))
+    assert companies
+    person_words = set(demo.FIRST) | set(demo.LAST)
+    for name, firm, notes in companies:
+        assert name.startswith(f"{firm} (") or name.startswith(f"{firm}（"), name
+        assert not person_words & set(re.split(r"[ ()#]", name)), name
+        assert not any(name.startswith(firm + surname) for surname in demo.SURNAMES), name
+        assert notes.startswith("联系人 Contact: ")
