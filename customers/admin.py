@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import (
@@ -50,6 +51,7 @@ class CustomerTagInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "lifecycle_stage", "source", "owner", "created_at"]
     list_filter = ["lifecycle_stage", "source", "kind", "marketing_consent"]
     search_fields = ["name", "company_name", "external_id", "=contact_methods__value_normalized"]
@@ -129,6 +131,7 @@ class CustomerTeamShareAdmin(admin.ModelAdmin):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "city", "owner", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "email", "phone"]

@@ -9,6 +9,7 @@ from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import sees_everything
@@ -40,6 +41,13 @@ def custom_form_field(definition: CustomFieldDefinition, *, for_filter: bool = F
     return forms.CharField(max_length=1000, **common)
 
 
+def https_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """Model form fields as Django makes them, except that a URL typed without a scheme gets https://."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 def _owner_queryset() -> Any:
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
@@ -53,6 +61,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
+        formfield_callback = https_formfield
         fields = [
             "kind",
             "name",
@@ -300,6 +309,7 @@ class MergeForm(forms.Form):
 class PartnerForm(forms.ModelForm):
     class Meta:
         model = Partner
+        formfield_callback = https_formfield
         fields = ["kind", "name", "website", "phone", "email", "city", "notes", "is_active"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
