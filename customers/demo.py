@@ -192,7 +192,8 @@ def generate_chunk(
     relation_kind = gen.random(size) < 0.5
     earlier = (gen.random(size) * np.arange(size)).astype(np.int64)
 
-    names, companies, notes, contacts, addresses, tags, relations = [], [], [], [], [], [], []
+    names, companies, notes, contacts, addresses, tags = [], [], [], [], [], []
+    relations: list[tuple[int, int | None, Any, str]] = []
     for i, serial in enumerate(serials):
         if chinese[i]:
             given = GIVEN[given1[i]] + (GIVEN[given2[i]] if given2[i] >= 0 else "")
@@ -310,11 +311,9 @@ def _seed_chunks(
     return made
 
 
-def _aware(values: np.ndarray) -> list[datetime.datetime | None]:
-    return [
-        None if value is None else value.replace(tzinfo=datetime.UTC)
-        for value in values.astype(datetime.datetime)
-    ]
+def _aware(values: np.ndarray) -> list[datetime.datetime]:
+    """UTC datetimes of generated timestamps (never NaT: every customer has both times)."""
+    return [value.replace(tzinfo=datetime.UTC) for value in values.astype(datetime.datetime)]
 
 
 def _write_orm(chunk: Chunk, batch_size: int) -> None:

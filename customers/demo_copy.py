@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import repeat
 from typing import Any
@@ -52,7 +52,7 @@ def _timestamps(values: np.ndarray) -> list[str]:
     return [f"{value}+00" for value in np.datetime_as_string(values, unit="us")]
 
 
-def _copy(model: type[models.Model], columns: dict[str, Sequence[str]], rows: int) -> None:
+def _copy(model: type[models.Model], columns: Mapping[str, Iterable[str]], rows: int) -> None:
     """COPY ``rows`` rows into ``model``'s table; fields missing from ``columns`` get their default."""
     fields = [field for field in model._meta.concrete_fields]
     sources: list[Iterable[str]] = []

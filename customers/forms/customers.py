@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
@@ -92,7 +92,7 @@ class CustomerForm(forms.ModelForm):
         self.user = user
         self.definitions = custom_field_definitions()
         if sees_everything(user):
-            self.fields["owner"].queryset = _owner_queryset()
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = _owner_queryset()
         else:
             # Sales staff keep what they create; reassigning is a manager's call.
             del self.fields["owner"]
@@ -146,7 +146,8 @@ class CustomerForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         raw = {}
         for definition in self.definitions:
             value = cleaned.get(f"cf_{definition.key}")
@@ -180,19 +181,23 @@ def _formset_helper() -> FormHelper:
     return helper
 
 
-ContactMethodFormSet = forms.inlineformset_factory(
+ContactMethodFormSet: type[
+    forms.BaseInlineFormSet[ContactMethod, Customer, forms.ModelForm[ContactMethod]]
+] = forms.inlineformset_factory(
     Customer,
     ContactMethod,
     fields=["kind", "value", "label", "is_primary", "is_verified"],
     extra=1,
     can_delete=True,
 )
-AddressFormSet = forms.inlineformset_factory(
-    Customer,
-    Address,
-    fields=["label", "country", "province", "city", "district", "street", "postal_code", "is_default"],
-    extra=1,
-    can_delete=True,
+AddressFormSet: type[forms.BaseInlineFormSet[Address, Customer, forms.ModelForm[Address]]] = (
+    forms.inlineformset_factory(
+        Customer,
+        Address,
+        fields=["label", "country", "province", "city", "district", "street", "postal_code", "is_default"],
+        extra=1,
+        can_delete=True,
+    )
 )
 FORMSET_HELPER = _formset_helper()
 
@@ -256,7 +261,7 @@ class CustomerFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _owner_queryset()
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = _owner_queryset()
         self.definitions = custom_field_definitions(filterable_only=True)
         for definition in self.definitions:
             self.fields[f"cf_{definition.key}"] = custom_form_field(definition, for_filter=True)

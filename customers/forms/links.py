@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -23,13 +23,16 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        users = get_user_model().objects.filter(is_active=True).exclude(pk=customer.owner_id)
-        self.fields["user"].queryset = users.order_by("username")
+        users = get_user_model().objects.filter(is_active=True)
+        if customer.owner_id is not None:
+            users = users.exclude(pk=customer.owner_id)
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = users.order_by("username")
         self.helper = FormHelper()
         self.helper.add_input(Submit("share", _("Share")))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("user")) == bool(data.get("team")):
             raise forms.ValidationError(_("Choose either a user or a team."))
         return data
@@ -71,7 +74,8 @@ class RelationshipForm(forms.Form):
         return found
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         if bool(data.get("related")) == bool(data.get("partner")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -33,13 +34,15 @@ class CustomerQuerySet(VisibleQuerySet):
             team_ids = list(user.groups.values_list("pk", flat=True))
             user._crm_team_ids = team_ids
         team = CustomerTeamShare.objects.filter(group_id__in=team_ids).values("customer_id")
+        direct_ids: models.QuerySet[Any, Any] | list[uuid.UUID] = direct
+        team_customer_ids: models.QuerySet[Any, Any] | list[uuid.UUID] = team
         if is_mongodb():
             # MongoDB: keep the query to plain lookups; shares per user are few, so a list is cheap.
-            direct = list(direct.values_list("customer_id", flat=True))
-            team = list(team.values_list("customer_id", flat=True))
-        condition = models.Q(owner=user) | models.Q(pk__in=direct)
+            direct_ids = list(direct.values_list("customer_id", flat=True))
+            team_customer_ids = list(team.values_list("customer_id", flat=True))
+        condition = models.Q(owner=user) | models.Q(pk__in=direct_ids)
         if team_ids:
-            condition |= models.Q(pk__in=team)
+            condition |= models.Q(pk__in=team_customer_ids)
         return self.filter(condition)
 
 
@@ -122,7 +125,9 @@ class Customer(BaseModel):
     external_id = models.CharField(_("external id"), max_length=100, unique=True, null=True, blank=True)
     attributes = models.JSONField(_("custom fields"), default=dict, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    tags = models.ManyToManyField(Tag, through="CustomerTag", verbose_name=_("tags"), blank=True)
+    tags: models.ManyToManyField[Tag, CustomerTag] = models.ManyToManyField(
+        Tag, through="CustomerTag", verbose_name=_("tags"), blank=True
+    )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     consent_changed_at = models.DateTimeField(_("consent given or withdrawn at"), null=True, blank=True)
     consent_channel = models.CharField(

@@ -9,7 +9,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -85,7 +85,7 @@ def customer_list(*, user: Any, filters: dict | None = None) -> QuerySet[Custome
     and ``cf_<key>`` for each filterable custom field.
     """
     filters = filters or {}
-    qs = Customer.objects.visible_to(user).select_related("owner")
+    qs: QuerySet[Customer] = Customer.objects.visible_to(user).select_related("owner")
     if query := (filters.get("q") or "").strip():
         qs = _search(qs, query)
     if owner := filters.get("owner"):
@@ -269,7 +269,7 @@ def _with_default_address(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def customer_by_reference(*, user: Any, reference: str) -> Customer | str | None:
+def customer_by_reference(*, user: Any, reference: str) -> Customer | Literal["ambiguous"] | None:
     """The one visible customer with this external id, contact value or exact name.
 
     Returns None when nothing matches and "ambiguous" when several customers do.

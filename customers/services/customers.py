@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -123,7 +123,10 @@ def customer_save(
     return customer
 
 
-def _child(model: type, customer: Customer, pk: Any) -> Any:
+ChildT = TypeVar("ChildT", ContactMethod, Address)
+
+
+def _child(model: type[ChildT], customer: Customer, pk: Any) -> ChildT:
     if pk:
         try:
             return model.objects.get(pk=pk, customer=customer)
@@ -254,8 +257,8 @@ def customers_bulk_create_minimal(*, rows: list[dict], owner: Any) -> dict[str, 
             raise ValidationError(_("Row %(row)s: external_id is required.") % {"row": index})
         wanted.setdefault(external_id, str(row.get("name") or "").strip() or external_id)
     found = customer_ids_by_external_id(wanted)
-    new = [
-        Customer(
+    new = {
+        external_id: Customer(
             name=name[:200],
             external_id=external_id,
             owner=owner,
@@ -263,9 +266,9 @@ def customers_bulk_create_minimal(*, rows: list[dict], owner: Any) -> dict[str, 
         )
         for external_id, name in wanted.items()
         if external_id not in found
-    ]
-    Customer.objects.bulk_create(new, batch_size=1000)
-    found.update({customer.external_id: customer.pk for customer in new})
+    }
+    Customer.objects.bulk_create(new.values(), batch_size=1000)
+    found.update({external_id: customer.pk for external_id, customer in new.items()})
     return found
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -43,7 +43,11 @@ MERGEABLE_FIELDS = [
     "marketing_consent",
 ]
 # Rows unique per customer: moving a duplicate of what the survivor has would break the constraint.
-_UNIQUE_PER_CUSTOMER = {CustomerTag: "tag_id", CustomerShare: "user_id", CustomerTeamShare: "group_id"}
+_UNIQUE_PER_CUSTOMER: dict[type[models.Model], str] = {
+    CustomerTag: "tag_id",
+    CustomerShare: "user_id",
+    CustomerTeamShare: "group_id",
+}
 
 
 class _SnapshotEncoder(DjangoJSONEncoder):
@@ -67,13 +71,14 @@ def _move_related(loser: Customer, survivor: Customer) -> dict[str, int]:
     """Point every foreign key to the loser (in any app) at the survivor; returns counts per model."""
     moved: dict[str, int] = {}
     for relation in Customer._meta.related_objects:
-        model = relation.related_model
+        # A reverse relation always points at a model class ("self" is only for unresolved fields).
+        model = cast(type[models.Model], relation.related_model)
         if model is CustomerMerge or relation.many_to_many:
             continue
         fk = relation.field.name
         label = f"{model._meta.label}.{fk}"
         if relation.one_to_one:
-            if model.objects.filter(**{fk: survivor}).exists():
+            if model._default_manager.filter(**{fk: survivor}).exists():
                 # The survivor already has its own (e.g. a computed profile): the loser's is recomputable.
                 moved[label] = 0
                 continue
@@ -125,15 +130,15 @@ def customer_merge(
     moved = _move_related(loser, survivor)
     # One default address and one primary per kind after the move.
     if Address.objects.filter(customer=survivor, is_default=True).count() > 1:
-        keep = Address.objects.filter(customer=survivor, is_default=True).order_by("created_at").first()
-        Address.objects.filter(customer=survivor, is_default=True).exclude(pk=keep.pk).update(
+        keep_address = Address.objects.filter(customer=survivor, is_default=True).order_by("created_at")[0]
+        Address.objects.filter(customer=survivor, is_default=True).exclude(pk=keep_address.pk).update(
             is_default=False
         )
     for kind in ContactMethod.Kind.values:
         primaries = ContactMethod.objects.filter(customer=survivor, kind=kind, is_primary=True)
         if primaries.count() > 1:
-            keep = primaries.order_by("created_at").first()
-            primaries.exclude(pk=keep.pk).update(is_primary=False)
+            keep_contact = primaries.order_by("created_at")[0]
+            primaries.exclude(pk=keep_contact.pk).update(is_primary=False)
     merge = CustomerMerge(
         survivor=survivor,
         survivor_name=survivor.name,
@@ -163,7 +168,7 @@ def merge_field_choices(survivor: Customer, loser: Customer) -> list[dict[str, A
     """For the merge screen: each mergeable field with both values, where they differ."""
     rows = []
     for name in MERGEABLE_FIELDS:
-        field: models.Field = Customer._meta.get_field(name)
+        field = cast(models.Field, Customer._meta.get_field(name))  # all concrete fields of Customer
         left, right = getattr(survivor, name), getattr(loser, name)
         display = getattr(survivor, f"get_{name}_display", None)
         rows.append(

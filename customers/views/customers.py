@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.generic import DeleteView, DetailView, FormView, TemplateView
+from django.views.generic.base import TemplateResponseMixin
 
 from crm_site.registry import customer_panels
 from customers.forms import (
@@ -104,10 +106,11 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
         return context
 
 
-class CustomerFormMixin(LoginRequiredMixin, PermissionRequiredMixin):
+class CustomerFormMixin(LoginRequiredMixin, PermissionRequiredMixin, TemplateResponseMixin):
     """Create and edit share one page: the customer form plus inline contact methods and addresses."""
 
-    template_name = "customers/customer_form.html"
+    template_name: str | None = "customers/customer_form.html"
+    request: HttpRequest
 
     def get_instance(self) -> Customer | None:
         return None
@@ -146,7 +149,7 @@ class CustomerFormMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
         return render(
             self.request,
-            self.template_name,
+            self.get_template_names(),
             {
                 "form": form,
                 "contacts": contacts,
@@ -177,7 +180,7 @@ class CustomerDeleteView(LoginRequiredMixin, PermissionRequiredMixin, DeleteView
 
     permission_required = "customers.delete_customer"
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Look the customer up first: someone else's customer is a 404, not a 403 that confirms it exists.
         if request.user.is_authenticated:
             customer_get(user=request.user, pk=kwargs["pk"])

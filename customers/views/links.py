@@ -9,12 +9,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
+from django.views.generic.base import ContextMixin
 
 from customers.forms import RelationshipForm, ShareForm
 from customers.models import Customer, Relationship
@@ -28,12 +31,13 @@ from customers.services import (
 )
 
 
-class CustomerMixin(LoginRequiredMixin):
+class CustomerMixin(LoginRequiredMixin, ContextMixin):
     """Loads the customer first: someone else's customer answers 404 before any other check."""
 
     customer: Customer
+    request: HttpRequest
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             self.customer = customer_get(user=request.user, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
@@ -88,7 +92,8 @@ class CustomerUnshareView(SharingMixin, View):
 
     def post(self, request: Any, pk: Any, kind: str, target: str) -> HttpResponse:
         self.check_sharing()
-        model = {"user": get_user_model(), "team": Group}.get(kind)
+        targets: dict[str, type[models.Model]] = {"user": get_user_model(), "team": Group}
+        model = targets.get(kind)
         if model is None:
             raise Http404("No such share.")
         try:

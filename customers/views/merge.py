@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
@@ -46,7 +47,7 @@ class CustomerMergeView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
     template_name = "customers/customer_merge.html"
     permission_required = "customers.change_customer"
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             self.survivor = customer_get(user=request.user, pk=kwargs["pk"])
             self.loser = customer_get(user=request.user, pk=kwargs["other"])
