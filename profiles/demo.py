@@ -119,8 +119,15 @@ def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any) -> li
     return _build(defaults, columns)
 
 
+def _existing_customer_ids() -> list[Any]:
+    """`seed_demo --only orders profiles` runs without the customers seeder: read the ids back."""
+    from customers.selectors import customers_for_profiles
+
+    return [row["id"] for chunk in customers_for_profiles(chunk_size=50_000) for row in chunk]
+
+
 def seed(ctx: SeedContext) -> None:
-    customer_ids: list[Any] = ctx.shared.get("customer_ids", [])
+    customer_ids: list[Any] = ctx.shared.get("customer_ids", []) or _existing_customer_ids()
     if not customer_ids:
         ctx.log("profiles: no customers seeded; skipping events")
         return

@@ -46,7 +46,7 @@ def test_worker_rebuilds_and_the_customer_page_and_admin_show_it(
     profile = CustomerProfile.objects.get(run=run, customer=history[0])
     client.force_login(manager_user)
     page = client.get(reverse("customers:customer-detail", args=[history[0].pk])).content.decode()
-    assert "Customer portrait" in page and profile.rfm_segment in page
+    assert "Customer portrait" in page and profile.rfm_segment_label in page
     manager_user.is_superuser = True
     manager_user.save()
     changelist = client.get(reverse("admin:profiles_customerprofile_changelist")).content.decode()
