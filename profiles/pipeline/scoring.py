@@ -103,7 +103,10 @@ def _clv_columns(
     x, t_x, big_t, m = (
         summary.loc[buyers, c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value")
     )
-    result.loc[buyers, "probability_alive"] = probability_alive(models.bgnbd, x, t_x, big_t)
+    alive = probability_alive(models.bgnbd, x, t_x, big_t)
+    # BG/NBD cannot drop a customer out before a first repeat purchase, so it says 100% alive for anyone
+    # who bought once, even years ago; sales staff read that as nonsense, so those get no value.
+    result.loc[buyers, "probability_alive"] = np.where(x > 0, alive, np.nan)
     for column, days in horizons.items():
         periods = days / params.time_unit_days
         result.loc[buyers, column] = expected_purchases(models.bgnbd, periods, x, t_x, big_t)

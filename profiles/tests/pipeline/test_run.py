@@ -58,7 +58,9 @@ def test_run_pipeline_profiles_every_customer_with_every_column(outputs: Pipelin
     assert PROFILE_COLUMNS <= set(profiles.columns)
     assert profiles["rfm_segment"].dropna().isin(RFM_SEGMENTS).all()
     assert profiles["r_score"].between(1, 5).all()
-    assert profiles["probability_alive"].between(0, 1).all() and (profiles["clv"] >= 0).all()
+    assert profiles["probability_alive"].dropna().between(0, 1).all() and (profiles["clv"] >= 0).all()
+    # One-time buyers get no p_alive (BG/NBD would say 100% however long ago they bought).
+    assert profiles.loc[profiles["frequency"] == 1, "probability_alive"].isna().all()
     assert profiles["churn_probability"].between(0, 1).all()
     assert profiles["next_best_offers"].map(len).max() <= 3
     assert outputs.warnings == []
