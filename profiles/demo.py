@@ -80,7 +80,8 @@ def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any) -> li
     queries = rng.integers(0, len(QUERIES), size=total)
     keys = rng.integers(0, 2**63, size=(total, 2), dtype=np.int64)
     # Whole arrays at once: the day `ages` ago, at the drawn evening hour, minute k % 60, never after now.
-    now64 = np.datetime64(now.replace(tzinfo=None), "s")
+    # Annotated: from an Any `now` numpy infers datetime64[Any], whose `-` overload then yields timedelta.
+    now64: np.datetime64 = np.datetime64(now.replace(tzinfo=None), "s")
     days = (now64 - (ages * 86_400).astype("timedelta64[s]")).astype("datetime64[D]")
     moments = days + hours * np.timedelta64(3600, "s") + (np.arange(total) % 60) * np.timedelta64(60, "s")
     moments = np.minimum(moments.astype("datetime64[s]"), now64)

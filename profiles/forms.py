@@ -58,6 +58,8 @@ class SegmentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned is None:  # as Django itself does: a clean() returning None keeps cleaned_data
+            cleaned = self.cleaned_data
         rule = []
         for number in range(1, RULE_ROWS + 1):
             field, op, value = (cleaned.get(f"{part}_{number}") for part in ("field", "op", "value"))

@@ -151,8 +151,10 @@ def describe_rule(rule: list[dict[str, Any]]) -> list[str]:
     """Human-readable lines for a rule, for the segment page."""
     lines = []
     for condition in rule or []:
-        label = FIELDS.get(condition.get("field"), (None, None, condition.get("field")))[2]
-        op = OPERATORS.get(condition.get("op"), condition.get("op"))
+        field = condition.get("field")
+        label = FIELDS[field][2] if isinstance(field, str) and field in FIELDS else field
+        op_key = condition.get("op")
+        op = OPERATORS.get(op_key, op_key) if isinstance(op_key, str) else op_key
         value = condition.get("value")
         value = ", ".join(str(v) for v in value) if isinstance(value, list) else value
         lines.append(f"{label} {op} {value}")

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,8 @@ PAGE_SIZE = 25
 
 class ManagerRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
     """Managers only (others get 403): rebuilds, rule segments and imports change what everyone sees."""
+
+    request: HttpRequest
 
     def test_func(self) -> bool:
         return sees_everything(self.request.user)
@@ -214,7 +217,7 @@ class SegmentUpdateView(ManagerRequiredMixin, FormView):
     template_name = "profiles/segment_form.html"
     form_class = SegmentForm
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.segment = selectors.segment_get(pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 

@@ -164,7 +164,7 @@ def score_profiles(
 def segment_summary(profiles: pd.DataFrame, clusters: list[ClusterInfo]) -> pd.DataFrame:
     """One row per automatic segment (kind rfm / cluster): key, display name, size, cluster centroid."""
     sizes = profiles["rfm_segment"].value_counts()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "kind": "rfm",
             "key": name,

@@ -48,6 +48,7 @@ class IngestResult:
 
 
 def _parse_moment(value: Any) -> datetime | None:
+    moment: datetime | None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str) and value.strip():
@@ -151,6 +152,7 @@ def _validate(items: list[Any], user: Any) -> tuple[list[tuple[int, Event]], lis
     defaults = {f.attname: f.get_default() for f in Event._meta.concrete_fields if not f.primary_key}
     new = Event.__new__
     for index, (cleaned, row_errors) in enumerate(checked):
+        customer_id: str | None = None
         if not row_errors:
             customer_id = (
                 by_pk.get(cleaned["customer_uuid"])
@@ -159,7 +161,7 @@ def _validate(items: list[Any], user: Any) -> tuple[list[tuple[int, Event]], lis
             )
             if customer_id is None:
                 row_errors["customer_id"] = _("No such customer (or not one this token may write to).")
-        if row_errors:
+        if row_errors or customer_id is None:
             errors.append({"index": index, "errors": row_errors})
             continue
         key = cleaned["idempotency_key"] or _derived_key(
@@ -190,7 +192,7 @@ def _store(events: list[Event]) -> tuple[int, int]:
         unique.setdefault(event.idempotency_key, event)
     for _attempt in range(3):
         keys = list(unique)
-        known = set()
+        known: set[str] = set()
         for start in range(0, len(keys), 1000):
             known.update(
                 Event.objects.filter(idempotency_key__in=keys[start : start + 1000]).values_list(
@@ -206,7 +208,11 @@ def _store(events: list[Event]) -> tuple[int, int]:
             continue
         if fresh:
             customer_ids = sorted({str(event.customer_id) for event in fresh})
-            on_commit(lambda ids=customer_ids: customer_activity.send(sender=Event, customer_ids=ids))
+
+            def notify(ids: list[str] = customer_ids) -> None:
+                customer_activity.send(sender=Event, customer_ids=ids)
+
+            on_commit(notify)
         return len(fresh), len(events) - len(fresh)
     raise IntegrityError("events kept colliding with concurrent writers")
 
@@ -235,7 +241,8 @@ def _csv_item(row: dict[str, str]) -> dict[str, Any]:
             item["properties"] = "not json"
     # A search query may come in its own column, as spreadsheets make JSON awkward.
     if (row.get("query") or "").strip():
-        properties = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+        parsed = item.get("properties")
+        properties: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
         item["properties"] = {**properties, "query": row["query"].strip()}
     return item
 

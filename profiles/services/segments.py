@@ -54,7 +54,7 @@ def segment_count(*, segment: Segment, run: ProfileRun | None = None) -> int:
 
 def _automatic(run: ProfileRun) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
     """(kind, key, name, rule) of every automatic segment of ``run``."""
-    wanted = [
+    wanted: list[tuple[str, str, str, list[dict[str, Any]]]] = [
         (
             Segment.Kind.RFM,
             f"rfm:{name}",
