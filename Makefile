@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_CUSTOMERS ?= 2000
 
-.PHONY: run test lint check pytest worker beat bench messages venv dev-venv clean
+.PHONY: run test lint typecheck check pytest worker beat bench messages venv dev-venv clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ lint: dev-venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+typecheck: dev-venv  ## mypy with django-stubs over the project's code (tests and migrations excluded)
+	$(VENV)/bin/mypy crm_site customers orders profiles sessions_log marketing knowledge
+
 check: dev-venv
 	DJANGO_SETTINGS_MODULE=crm_site.settings.test $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=crm_site.settings.test $(MANAGE) makemigrations --check --dry-run
@@ -44,7 +47,7 @@ check: dev-venv
 pytest: dev-venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: lint check pytest  ## ruff, manage.py check (and --deploy), makemigrations --check, the whole pytest suite
+test: lint typecheck check pytest  ## ruff, mypy, manage.py check (and --deploy), makemigrations --check, pytest
 
 worker: venv  ## needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0
 	$(VENV)/bin/celery -A crm_site worker --loglevel INFO
