@@ -73,17 +73,13 @@ def customer_create(
     **fields: Any,
 ) -> Customer:
     """A new customer with optional contact methods, addresses and tag names; all or nothing."""
-    customer = Customer(name=name, owner=owner)
-    _apply(customer, fields)
-    customer.full_clean()
-    customer.save()
-    for data in contact_methods:
-        contact_method_save(customer=customer, **data)
-    for data in addresses:
-        address_save(customer=customer, **data)
-    if tags:
-        customer_set_tags(customer=customer, names=list(tags))
-    return customer
+    return customer_save(
+        customer=None,
+        fields={"name": name, "owner": owner, **fields},
+        contact_methods=contact_methods,
+        addresses=addresses,
+        tags=list(tags) or None,
+    )
 
 
 @atomic
