@@ -155,7 +155,7 @@ def dashboard_data(*, user: User) -> dict[str, Any]:
     run = active_run()
     profiles = profiles_visible(user=user, run=run)
     segments = [
-        (str(RFM_SEGMENT_LABELS.get(row["rfm_segment"], row["rfm_segment"])) or _("no purchases"), row["n"])
+        (str(RFM_SEGMENT_LABELS.get(row["rfm_segment"], row["rfm_segment"])) or _("No purchases"), row["n"])
         for row in grouped_counts(profiles, "rfm_segment")
     ]
     grid = {
