@@ -1,0 +1,40 @@
+"""Computed cluster and segment names are shown in the active language."""
+
+import pytest
+from django.utils import translation
+
+from profiles.labels import cluster_label, segment_label
+from profiles.models import Segment
+
+
+@pytest.mark.parametrize(
+    ("name", "chinese"),
+    [
+        ("dormant one-off customers", "沉睡、一次性的客户"),
+        ("high-spend multi-category customers", "高消费、多品类的客户"),
+        ("frequent app users and coupon users (2)", "高频的App 用户和用券用户 (2)"),
+        ("search users", "搜索用户"),
+        ("average customers", "普通客户"),
+    ],
+)
+def test_cluster_names_from_the_pipeline_vocabulary_are_translated(name, chinese):
+    with translation.override("zh-hans"):
+        assert cluster_label(name) == chinese
+    with translation.override("en"):
+        assert cluster_label(name) == name
+
+
+def test_a_cluster_name_outside_the_vocabulary_is_shown_as_stored():
+    with translation.override("zh-hans"):
+        assert cluster_label("very special people") == "very special people"
+        assert cluster_label("") == ""
+
+
+def test_automatic_segment_names_follow_the_language_and_manual_names_do_not():
+    rfm = Segment(name="At risk", key="rfm:at_risk", kind=Segment.Kind.RFM)
+    cluster = Segment(name="#3 dormant one-off customers", key="cluster:3", kind=Segment.Kind.CLUSTER)
+    manual = Segment(name="VIP Shanghai", kind=Segment.Kind.MANUAL)
+    with translation.override("zh-hans"):
+        assert segment_label(rfm) == "流失风险客户"
+        assert segment_label(cluster) == "#3 沉睡、一次性的客户"
+        assert segment_label(manual) == "VIP Shanghai"
