@@ -7,19 +7,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_site.models import BaseModel
 
 # Display names of the pipeline's RFM segment keys (profiles.pipeline.rfm.RFM_SEGMENTS).
 RFM_SEGMENT_LABELS = {
-    "champions": _("Champions"),
-    "loyal": _("Loyal"),
-    "potential_loyalists": _("Potential loyalists"),
-    "new": _("New"),
-    "at_risk": _("At risk"),
-    "cannot_lose": _("Cannot lose"),
-    "hibernating": _("Hibernating"),
-    "lost": _("Lost"),
+    "champions": pgettext_lazy("RFM segment", "Champions"),
+    "loyal": pgettext_lazy("RFM segment", "Loyal"),
+    "potential_loyalists": pgettext_lazy("RFM segment", "Potential loyalists"),
+    "new": pgettext_lazy("RFM segment", "New"),
+    "at_risk": pgettext_lazy("RFM segment", "At risk"),
+    "cannot_lose": pgettext_lazy("RFM segment", "Cannot lose"),
+    "hibernating": pgettext_lazy("RFM segment", "Hibernating"),
+    "lost": pgettext_lazy("RFM segment", "Lost"),
 }
 
 

@@ -16,20 +16,22 @@ def unescape(quoted: list[str]) -> str:
     return "".join(quoted).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
 
 
-def entries(po_text: str) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) for every entry but the header; plural forms are checked through msgstr[0]."""
+def entries(po_text: str) -> list[tuple[str, str, bool, str | None]]:
+    """(msgid, msgstr, fuzzy, context) for every entry but the header and plural forms."""
     found = []
     for block in re.split(r"\n\s*\n", po_text):
         if block.lstrip().startswith("#~"):
             continue
         msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
         msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
-        if not msgid or not msgstr or re.search(r"^msgctxt ", block, re.M):
+        if not msgid or not msgstr:
             continue
+        context = re.search(r'^msgctxt "(.*)"', block, re.M)
         text_id = unescape(re.findall(r'"(.*)"', msgid.group(1)))
         text_str = unescape(re.findall(r'"(.*)"', msgstr.group(1)))
         if text_id and "msgid_plural" not in block:
-            found.append((text_id, text_str, bool(re.search(r"^#,.*fuzzy", block, re.M))))
+            fuzzy = bool(re.search(r"^#,.*fuzzy", block, re.M))
+            found.append((text_id, text_str, fuzzy, context.group(1) if context else None))
     return found
 
 
@@ -42,7 +44,7 @@ def test_there_is_a_project_catalogue_and_one_for_the_crm_site_app():
 def test_every_message_has_a_chinese_translation(po):
     problems = [
         f"{'fuzzy' if fuzzy else 'empty'}: {msgid!r}"
-        for msgid, msgstr, fuzzy in entries(po.read_text(encoding="utf-8"))
+        for msgid, msgstr, fuzzy, _context in entries(po.read_text(encoding="utf-8"))
         if fuzzy or not msgstr
     ]
     assert problems == []
@@ -56,7 +58,7 @@ def test_every_catalogue_is_compiled_from_its_current_source(po):
         compiled = gettext.GNUTranslations(handle)
     stale = [
         msgid
-        for msgid, msgstr, _fuzzy in entries(po.read_text(encoding="utf-8"))
-        if compiled.gettext(msgid) != msgstr
+        for msgid, msgstr, _fuzzy, context in entries(po.read_text(encoding="utf-8"))
+        if (compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)) != msgstr
     ]
     assert stale == [], "the .mo is older than the .po: run `make messages`"
