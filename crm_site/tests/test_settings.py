@@ -1,6 +1,5 @@
 """DATABASE_URL picks the backend; production refuses to start without a real secret."""
 
-import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +45,12 @@ def test_unknown_database_scheme_is_refused_with_the_variable_named():
         backend_of("mysql://root@localhost/crm")
 
 
-def _run_settings(module: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    code = f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='{module}'; django.setup(); print('ok')"
+def _run_settings(module: str, env: dict[str, str], expression: str = "'ok'") -> subprocess.CompletedProcess:
+    """Load ``module`` in a fresh interpreter with only ``env`` set, and print ``expression`` there."""
+    code = (
+        f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='{module}'; django.setup();"
+        f"from django.conf import settings; print({expression})"
+    )
     clean_env = {"PATH": "/usr/bin:/bin", **env}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=clean_env, capture_output=True, text=True, timeout=60
@@ -78,41 +81,18 @@ def test_production_settings_pass_check_deploy_with_a_secret_from_the_environmen
     assert "no issues" in result.stdout
 
 
+BROKER = {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+LOCAL = "crm_site.settings.local"
+
+
 def test_local_settings_run_tasks_in_process_when_no_broker_is_configured():
-    result = _run_settings("crm_site.settings.local", {})
-    assert result.returncode == 0, result.stderr
-    code = (
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='crm_site.settings.local'; django.setup();"
-        "from django.conf import settings; print(settings.CELERY_TASK_ALWAYS_EAGER)"
-    )
-    eager = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR,
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    eager = _run_settings(LOCAL, {}, "settings.CELERY_TASK_ALWAYS_EAGER")
+    assert eager.returncode == 0, eager.stderr
     assert eager.stdout.strip() == "True"
-    with_broker = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR,
-        env={"PATH": "/usr/bin:/bin", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert with_broker.stdout.strip() == "False"
+    assert _run_settings(LOCAL, BROKER, "settings.CELERY_TASK_ALWAYS_EAGER").stdout.strip() == "False"
 
 
 def test_the_cache_is_shared_through_redis_when_a_broker_is_configured():
-    code = (
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='crm_site.settings.local'; django.setup();"
-        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
-    )
-    run = functools.partial(
-        subprocess.run, [sys.executable, "-c", code], cwd=BASE_DIR, capture_output=True, text=True
-    )
-    assert run(env={"PATH": "/usr/bin:/bin"}).stdout.strip() == "LocMemCache"
-    with_broker = run(env={"PATH": "/usr/bin:/bin", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"})
-    assert with_broker.stdout.strip() == "RedisCache"
+    backend = "settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]"
+    assert _run_settings(LOCAL, {}, backend).stdout.strip() == "LocMemCache"
+    assert _run_settings(LOCAL, BROKER, backend).stdout.strip() == "RedisCache"
