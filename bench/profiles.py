@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.profiles_seed import seed
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_profiles"
 
@@ -96,76 +98,6 @@ def _report(rows: list, url: str) -> None:
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _seed(size: int) -> dict:
-    """Customers, ~2 orders (1-2 lines) and 10 events each, bulk-written in chunks; replaces earlier data."""
-    import uuid
-
-    import numpy as np
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from customers.models import Customer
-    from orders.models import OrderLine, ProductCategory, SalesOrder
-    from profiles.models import Event
-
-    started = time.perf_counter()
-    # Seeding tops up: a 1M run reuses the 100k customers of the smaller run before it.
-    existing = Customer.objects.count()
-    if existing >= size:
-        return {"seconds": 0.0, "reused": True}
-    owner, _created = get_user_model().objects.get_or_create(username="bench-owner")
-    categories = [
-        ProductCategory.objects.get_or_create(code=f"bench-{i}", defaults={"name": f"品类 Category {i}"})[0]
-        for i in range(12)
-    ]
-    rng = np.random.default_rng(11 + existing)
-    now = timezone.now()
-    kinds = np.array(["page_view", "app_open", "search", "add_to_cart", "coupon_use"])
-    for start in range(existing, size, 20_000):
-        n = min(20_000, size - start)
-        customers = [
-            Customer(id=uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | start + i),
-                     name=f"客户 C{start + i}", owner=owner, gender=("female", "male")[i % 2])
-            for i in range(n)
-        ]  # fmt: skip
-        Customer.objects.bulk_create(customers, batch_size=5000)
-        orders, lines, events = [], [], []
-        n_orders = rng.poisson(2.0, size=n)
-        for customer, count in zip(customers, n_orders, strict=True):
-            for _k in range(int(count)):
-                order = SalesOrder(
-                    number=f"B-{uuid.uuid4().hex[:16]}",
-                    customer=customer,
-                    owner=owner,
-                    status=SalesOrder.Status.COMPLETED,
-                    ordered_at=now - datetime.timedelta(days=float(rng.uniform(1, 720))),
-                )
-                orders.append(order)
-                for cat in rng.choice(len(categories), size=int(rng.integers(1, 3)), replace=False):
-                    amount = round(float(rng.gamma(2.0, 80.0)) + 1, 2)
-                    lines.append(
-                        OrderLine(order=order, category=categories[cat], sku="B", quantity=1,
-                                  unit_price=amount, line_total=amount)
-                    )  # fmt: skip
-            ages = rng.uniform(0, 365, size=10)
-            types = rng.choice(kinds, size=10)
-            for k in range(10):
-                events.append(
-                    Event(
-                        customer=customer,
-                        event_type=types[k],
-                        occurred_at=now - datetime.timedelta(days=float(ages[k])),
-                        channel="app" if k % 2 else "web",
-                        properties={"query": "手机"} if types[k] == "search" else {},
-                        idempotency_key=f"b-{customer.pk.hex}-{k}",
-                    )
-                )
-        SalesOrder.objects.bulk_create(orders, batch_size=5000)
-        OrderLine.objects.bulk_create(lines, batch_size=5000)
-        Event.objects.bulk_create(events, batch_size=5000)
-    return {"seconds": time.perf_counter() - started, "reused": False}
 
 
 def _bare() -> dict:
@@ -315,7 +247,7 @@ if __name__ == "__main__":
     customer_activity.receivers = []
     step, size = sys.argv[1], int(sys.argv[2])
     result = {
-        "seed": lambda: _seed(size),
+        "seed": lambda: seed(size),
         "bare": _bare,
         "rebuild": _rebuild,
         "ingest": lambda: _ingest(size),

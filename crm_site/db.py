@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -34,3 +35,46 @@ def atomic(using: str | Callable[..., Any] | None = None, savepoint: bool = True
 def on_commit(func: Callable[[], Any], using: str = "default") -> None:
     """Run ``func`` after the current transaction commits (at once when none is open)."""
     transaction.on_commit(func, using=using)
+
+
+@contextmanager
+def fast_datetime_reads(using: str = "default") -> Iterator[None]:
+    """Inside the block, PostgreSQL ``timestamptz`` values are parsed by psycopg's C loader.
+
+    Django registers a pure-Python subclass of psycopg's loader on every connection (to attach the
+    connection's time zone), and it costs ~10 µs a value: most of the time of reading 10 M events. Bulk
+    readers (the profile pipeline's inputs) wrap their queries in this; the values are equal (the session
+    runs in the connection's time zone, UTC with ``USE_TZ``). Elsewhere, and on other backends, a no-op.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not settings.USE_TZ:
+        yield
+        return
+    from psycopg import adapters, postgres
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    oid = postgres.types["timestamptz"].oid
+    native = adapters.get_loader(oid, Format.TEXT)
+    zone = connection.timezone
+
+    class NativeTimestamptzLoader(Loader):
+        # Django's create_cursor() compares this with its own time zone before reusing the loader.
+        timezone = zone
+
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self._native = native(oid, context)
+
+        def load(self, data: Any) -> Any:
+            return self._native.load(data)
+
+    connection.ensure_connection()
+    raw = connection.connection
+    previous = raw.adapters.get_loader(oid, Format.TEXT)
+    raw.adapters.register_loader("timestamptz", NativeTimestamptzLoader)
+    try:
+        yield
+    finally:
+        if connection.connection is raw:
+            raw.adapters.register_loader("timestamptz", previous)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 # reader(*, as_of, customer_ids, chunk_size) -> chunks (lists of row dicts, or DataFrames) with the
@@ -48,15 +49,52 @@ def _customers(
 
 def _orders(
     *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
-) -> Iterator[list[dict[str, Any]]]:
-    from orders.selectors import purchase_lines
+) -> Iterator[pd.DataFrame]:
+    """Purchased order lines as one frame: orders and lines read in two streamed passes, joined here."""
+    from orders.selectors import purchased_lines, purchased_orders
 
-    for chunk in purchase_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
-        for row in chunk:
+    position: dict[Any, int] = {}
+    customers: list[str] = []
+    moments: list[Any] = []
+    channels: list[str] = []
+    for chunk in purchased_orders(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
+        for pk, customer_id, ordered_at, channel in chunk:
+            position[pk] = len(customers)
+            customers.append(str(customer_id))
+            moments.append(ordered_at)
+            channels.append(channel)
+    order_ids = np.array([str(pk) for pk in position], dtype=object)
+    columns: dict[str, list[Any]] = {
+        name: [] for name in ("at", "line_id", "category", "sku", "quantity", "amount")
+    }
+    for chunk in purchased_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
+        for pk, order_id, category, sku, quantity, amount in chunk:
+            at = position.get(order_id)
+            if at is None:  # an order that became purchased between the two reads
+                continue
+            columns["at"].append(at)
+            columns["line_id"].append(str(pk))
+            columns["category"].append(category)
+            columns["sku"].append(sku)
+            columns["quantity"].append(quantity)
+            columns["amount"].append(amount)
+    if not columns["at"]:
+        return
+    at = np.array(columns["at"], dtype=np.int64)
+    yield pd.DataFrame(
+        {
+            "customer_id": pd.Categorical(np.array(customers, dtype=object)[at]),
+            "order_id": order_ids[at],
+            "line_id": np.array(columns["line_id"], dtype=object),
+            "ordered_at": pd.to_datetime(pd.Series(moments), utc=True).to_numpy()[at],
+            "category": pd.Categorical(columns["category"]),
+            "sku": np.array(columns["sku"], dtype=object),
+            "quantity": np.array(columns["quantity"], dtype=np.int64),
             # Decimals would make pandas build an object column; the pipeline wants floats.
-            row["amount"] = float(row["amount"])
-            row["customer_id"] = str(row["customer_id"])
-        yield chunk
+            "amount": np.array(columns["amount"], dtype=np.float64),
+            "channel": pd.Categorical(np.array(channels, dtype=object)[at]),
+        }
+    )
 
 
 def _events(

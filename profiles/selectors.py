@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from crm_site.db import fast_datetime_reads
 from crm_site.visibility import sees_everything
 from profiles.models import RFM_SEGMENT_LABELS, AssociationRule, CustomerProfile, Event, ProfileRun, Segment
 from profiles.rules import rule_q
@@ -127,7 +128,8 @@ def events_for_profiles(
 ) -> Iterator[pd.DataFrame]:
     """Events before ``as_of`` as DataFrame chunks (the pipeline's event columns, ids as categoricals).
 
-    Read as tuples straight into columns; properties only for PROPERTY_EVENT_TYPES (None elsewhere).
+    Read as tuples straight into columns, in three passes so JSON is parsed only where there is some:
+    properties are read for PROPERTY_EVENT_TYPES whose properties are not empty (None elsewhere).
     Idempotency keys are not read: the unique constraint already keeps duplicates out.
     """
     events = Event.objects.all()
@@ -136,16 +138,17 @@ def events_for_profiles(
     if customer_ids is not None:
         events = events.filter(customer_id__in=customer_ids)
     fields = ("customer_id", "event_type", "occurred_at", "channel")
-    for with_properties, queryset in (
-        (False, events.exclude(event_type__in=PROPERTY_EVENT_TYPES).order_by().values_list(*fields)),
-        (
-            True,
-            events.filter(event_type__in=PROPERTY_EVENT_TYPES).order_by().values_list(*fields, "properties"),
-        ),
-    ):
-        rows = queryset.iterator(chunk_size=chunk_size)
-        while chunk := list(islice(rows, chunk_size)):
-            yield _event_frame(chunk, with_properties)
+    typed = events.filter(event_type__in=PROPERTY_EVENT_TYPES)
+    passes = (
+        (False, events.exclude(event_type__in=PROPERTY_EVENT_TYPES).values_list(*fields)),
+        (False, typed.filter(properties={}).values_list(*fields)),
+        (True, typed.exclude(properties={}).values_list(*fields, "properties")),
+    )
+    with fast_datetime_reads():
+        for with_properties, queryset in passes:
+            rows = queryset.order_by().iterator(chunk_size=chunk_size)
+            while chunk := list(islice(rows, chunk_size)):
+                yield _event_frame(chunk, with_properties)
 
 
 def dashboard_data(*, user: User) -> dict[str, Any]:

@@ -9,11 +9,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from crm_site.db import fast_datetime_reads
 from customers.models import (
     Address,
     ContactMethod,
@@ -240,16 +242,22 @@ def customers_for_profiles(
             if rows:
                 yield _with_default_address(rows)
         return
-    last_pk = None
-    while True:
-        qs = Customer.objects.order_by("pk")
-        if last_pk is not None:
-            qs = qs.filter(pk__gt=last_pk)
-        rows = list(qs.values(*PROFILE_FIELDS)[:chunk_size])
-        if not rows:
-            return
-        last_pk = rows[-1]["id"]
-        yield _with_default_address(rows)
+    # Everyone: two streamed passes (default addresses, then customers), no id lists sent back.
+    with fast_datetime_reads():
+        shared: dict[tuple[str, str], tuple[str, str]] = {}  # one tuple per distinct place, not per row
+        places = {
+            customer_id: shared.setdefault((province, city), (province, city))
+            for customer_id, province, city in Address.objects.filter(is_default=True)
+            .order_by()
+            .values_list("customer_id", "province", "city")
+            .iterator(chunk_size=chunk_size)
+        }
+        rows = Customer.objects.order_by().values(*PROFILE_FIELDS).iterator(chunk_size=chunk_size)
+        while chunk := list(islice(rows, chunk_size)):
+            for row in chunk:
+                row["province"], row["city"] = places.get(row["id"], ("", ""))
+                row["id"] = str(row["id"])
+            yield chunk
 
 
 def _with_default_address(rows: list[dict]) -> list[dict]:

@@ -14,7 +14,7 @@ from orders.selectors.lists import (
     service_order_get,
     service_order_list,
 )
-from orders.selectors.purchases import purchase_lines
+from orders.selectors.purchases import purchase_lines, purchased_lines, purchased_orders
 from orders.selectors.summaries import customer_orders_summary, dashboard_summary
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "project_get",
     "project_list",
     "purchase_lines",
+    "purchased_lines",
+    "purchased_orders",
     "sales_order_get",
     "sales_order_list",
     "service_order_get",
