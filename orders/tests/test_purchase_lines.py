@@ -43,3 +43,30 @@ def test_purchase_lines_pages_by_keyset_and_filters(own_customer, others_custome
     assert sum(len(c) for c in purchase_lines(as_of=timezone.now() - timedelta(days=100))) == 5
     assert sum(len(c) for c in purchase_lines(customer_ids=[others_customer.pk])) == 1
     assert all(row["category"] == "" for c in purchase_lines(customer_ids=[own_customer.pk]) for row in c)
+
+
+@pytest.mark.mongo
+def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer, others_customer):
+    from orders.selectors import purchased_lines, purchased_orders
+
+    top = ProductCategoryFactory(name="Sports 运动")
+    product = ProductFactory(
+        category=ProductCategoryFactory(name="Shoes", parent=top), unit_price=Decimal("80.00")
+    )
+    paid = SalesOrderFactory(customer=own_customer, status="shipped", channel="app")
+    line = OrderLineFactory(order=paid, product=product, quantity=3)
+    OrderLineFactory(order=SalesOrderFactory(customer=others_customer, status="draft"), product=product)
+    old = SalesOrderFactory(customer=others_customer, ordered_at=timezone.now() - timedelta(days=50))
+    OrderLineFactory(order=old, product=None, category=None)
+    orders = [row for chunk in purchased_orders(chunk_size=1) for row in chunk]
+    assert {row[0] for row in orders} == {paid.pk, old.pk}
+    assert (paid.pk, own_customer.pk, "app") in {
+        (pk, customer, channel) for pk, customer, _at, channel in orders
+    }
+    assert all(timezone.is_aware(row[2]) for row in orders)
+    lines = [row for chunk in purchased_lines(chunk_size=1) for row in chunk]
+    assert len(lines) == 2
+    assert (line.pk, paid.pk, "Sports 运动", line.sku, 3, Decimal("240.00")) in lines
+    recent = timezone.now() - timedelta(days=10)
+    assert [row[0] for chunk in purchased_orders(as_of=recent) for row in chunk] == [old.pk]
+    assert [row[1] for chunk in purchased_lines(customer_ids=[own_customer.pk]) for row in chunk] == [paid.pk]

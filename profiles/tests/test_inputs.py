@@ -1,0 +1,54 @@
+"""The pipeline's bulk readers: what the rebuild reads from the database, column by column."""
+
+from datetime import UTC, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from django.utils import timezone
+
+from orders.tests.factories import OrderLineFactory, ProductCategoryFactory, ProductFactory, SalesOrderFactory
+from profiles.inputs import read_input
+from profiles.tests.factories import EventFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+
+
+def test_events_are_read_with_properties_only_where_there_are_some(own_customer, others_customer):
+    moment = timezone.now().replace(microsecond=123456) - timedelta(hours=3)
+    EventFactory(customer=own_customer, event_type="page_view", occurred_at=moment, channel="web")
+    EventFactory(customer=own_customer, event_type="search", properties={"query": "手机"}, channel="app")
+    EventFactory(customer=others_customer, event_type="add_to_cart", properties={}, channel="web")
+    EventFactory(customer=own_customer, occurred_at=timezone.now() + timedelta(days=2))  # after as_of
+    frame = read_input("events", as_of=timezone.now())
+    assert len(frame) == 3
+    rows = {row.event_type: row for row in frame.itertuples()}
+    assert rows["search"].properties == {"query": "手机"} and rows["search"].channel == "app"
+    assert rows["add_to_cart"].properties is None and rows["page_view"].properties is None
+    assert rows["add_to_cart"].customer_id == str(others_customer.pk)
+    # Timestamps arrive exact and in UTC, whichever loader parsed them.
+    assert rows["page_view"].occurred_at == pd.Timestamp(moment).tz_convert(UTC)
+
+
+def test_orders_are_read_as_purchased_lines_joined_to_their_orders(own_customer, others_customer):
+    top = ProductCategoryFactory(name="Home 家居")
+    product = ProductFactory(
+        category=ProductCategoryFactory(name="Cups", parent=top), unit_price=Decimal("12.50")
+    )
+    when = timezone.now() - timedelta(days=10)
+    paid = SalesOrderFactory(customer=own_customer, status="paid", channel="app", ordered_at=when)
+    first = OrderLineFactory(order=paid, product=product, quantity=2)
+    OrderLineFactory(order=paid, product=None, category=None, unit_price=Decimal("3.00"))
+    OrderLineFactory(order=SalesOrderFactory(customer=others_customer, status="cancelled"), product=product)
+    OrderLineFactory(
+        order=SalesOrderFactory(customer=others_customer, ordered_at=timezone.now() + timedelta(days=3))
+    )
+    frame = read_input("orders", as_of=timezone.now())
+    assert len(frame) == 2
+    line = frame.set_index("line_id").loc[str(first.pk)]
+    assert line["customer_id"] == str(own_customer.pk) and line["order_id"] == str(paid.pk)
+    assert line["category"] == "Home 家居" and line["channel"] == "app" and line["quantity"] == 2
+    assert line["amount"] == pytest.approx(25.0) and line["ordered_at"] == pd.Timestamp(when)
+    assert set(frame["category"]) == {"Home 家居", ""}
+    only_others = read_input("orders", as_of=timezone.now(), customer_ids=[str(others_customer.pk)])
+    assert len(only_others) == 0
