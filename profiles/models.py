@@ -23,6 +23,18 @@ RFM_SEGMENT_LABELS = {
     "lost": pgettext_lazy("RFM segment", "Lost"),
 }
 
+# Display names of the channels events and orders arrive through (stored lower-case, free text).
+CHANNEL_LABELS = {
+    "web": pgettext_lazy("channel", "Web"),
+    "app": pgettext_lazy("channel", "Mobile app"),
+    "store": pgettext_lazy("channel", "Store"),
+    "wechat": pgettext_lazy("channel", "WeChat"),
+    "mini_program": pgettext_lazy("channel", "Mini program"),
+    "phone": pgettext_lazy("channel", "Phone"),
+    "email": pgettext_lazy("channel", "Email"),
+    "sms": pgettext_lazy("channel", "SMS"),
+}
+
 
 class Event(BaseModel):
     """One behaviour event a web site, app or shop reported about a customer."""
@@ -205,6 +217,10 @@ class CustomerProfile(BaseModel):
     @property
     def rfm_segment_label(self) -> str:
         return str(RFM_SEGMENT_LABELS.get(self.rfm_segment, self.rfm_segment))
+
+    @property
+    def preferred_channel_label(self) -> str:
+        return str(CHANNEL_LABELS.get(self.preferred_channel, self.preferred_channel))
 
     @property
     def updated_on(self):

@@ -38,3 +38,14 @@ def test_automatic_segment_names_follow_the_language_and_manual_names_do_not():
         assert segment_label(rfm) == "流失风险客户"
         assert segment_label(cluster) == "#3 沉睡、一次性的客户"
         assert segment_label(manual) == "VIP Shanghai"
+
+
+def test_preferred_channel_codes_are_shown_by_name_and_unknown_ones_as_stored():
+    from profiles.models import CustomerProfile
+
+    with translation.override("zh-hans"):
+        assert CustomerProfile(preferred_channel="app").preferred_channel_label == "移动应用"
+        assert CustomerProfile(preferred_channel="kiosk").preferred_channel_label == "kiosk"
+    with translation.override("en"):
+        assert CustomerProfile(preferred_channel="wechat").preferred_channel_label == "WeChat"
+        assert CustomerProfile(preferred_channel="").preferred_channel_label == ""
