@@ -118,7 +118,7 @@ def _bare() -> dict:
     read, read_cpu = time.perf_counter() - started, time.process_time() - cpu
     inputs = PipelineInputs(**{k: (v if len(v.columns) else None) for k, v in frames.items()})
     started, cpu = time.perf_counter(), time.process_time()
-    run_pipeline(inputs, as_of=as_of, params=pipeline_params())
+    outputs = run_pipeline(inputs, as_of=as_of, params=pipeline_params())
     compute, compute_cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "read": read,
@@ -126,6 +126,7 @@ def _bare() -> dict:
         "read_by_input": per_input,
         "compute": compute,
         "compute_cpu": compute_cpu,
+        "compute_by_step": outputs.timings,
         "events": len(frames["events"]),
         "orders": len(frames["orders"]),
         "peak_mb": _peak_mb(),

@@ -47,52 +47,63 @@ def _customers(
         yield [{**row, "customer_id": str(row.get("customer_id", row.get("id")))} for row in chunk]
 
 
+def _codes(values: list[str]) -> pd.Categorical:
+    return pd.Categorical(values) if values else pd.Categorical([], categories=[])
+
+
 def _orders(
     *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
 ) -> Iterator[pd.DataFrame]:
-    """Purchased order lines as one frame: orders and lines read in two streamed passes, joined here."""
+    """Purchased order lines as one frame: orders and lines read in two streamed passes, joined here.
+
+    Order-level columns are categoricals over the orders (one string per order, not per line). No
+    line_id: database lines are unique by key, so there is nothing for the cleaning step to de-duplicate.
+    """
     from orders.selectors import purchased_lines, purchased_orders
 
-    position: dict[Any, int] = {}
+    position: dict[str, int] = {}
     customers: list[str] = []
     moments: list[Any] = []
     channels: list[str] = []
     for chunk in purchased_orders(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
         for pk, customer_id, ordered_at, channel in chunk:
             position[pk] = len(customers)
-            customers.append(str(customer_id))
+            customers.append(customer_id)
             moments.append(ordered_at)
             channels.append(channel)
-    order_ids = np.array([str(pk) for pk in position], dtype=object)
-    columns: dict[str, list[Any]] = {
-        name: [] for name in ("at", "line_id", "category", "sku", "quantity", "amount")
-    }
+    at: list[int] = []
+    columns: dict[str, list[Any]] = {name: [] for name in ("category", "sku", "quantity", "amount")}
     for chunk in purchased_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
-        for pk, order_id, category, sku, quantity, amount in chunk:
-            at = position.get(order_id)
-            if at is None:  # an order that became purchased between the two reads
+        for _pk, order_id, category, sku, quantity, amount in chunk:
+            index = position.get(order_id)
+            if index is None:  # an order that became purchased between the two reads
                 continue
-            columns["at"].append(at)
-            columns["line_id"].append(str(pk))
+            at.append(index)
             columns["category"].append(category)
             columns["sku"].append(sku)
             columns["quantity"].append(quantity)
             columns["amount"].append(amount)
-    if not columns["at"]:
+    if not at:
         return
-    at = np.array(columns["at"], dtype=np.int64)
+    rows = np.array(at, dtype=np.int64)
+    order_ids = pd.Categorical.from_codes(rows, categories=pd.Index(list(position), dtype="str"))
+    del position
+    by_order = {"customer_id": _codes(customers), "channel": _codes(channels)}
     yield pd.DataFrame(
         {
-            "customer_id": pd.Categorical(np.array(customers, dtype=object)[at]),
-            "order_id": order_ids[at],
-            "line_id": np.array(columns["line_id"], dtype=object),
-            "ordered_at": pd.to_datetime(pd.Series(moments), utc=True).to_numpy()[at],
-            "category": pd.Categorical(columns["category"]),
-            "sku": np.array(columns["sku"], dtype=object),
-            "quantity": np.array(columns["quantity"], dtype=np.int64),
+            "customer_id": pd.Categorical.from_codes(
+                by_order["customer_id"].codes[rows], dtype=by_order["customer_id"].dtype
+            ),
+            "order_id": order_ids,
+            "ordered_at": pd.to_datetime(pd.Series(moments), utc=True).to_numpy()[rows],
+            "category": _codes(columns.pop("category")),
+            "sku": _codes(columns.pop("sku")),
+            "quantity": np.array(columns.pop("quantity"), dtype=np.int64),
             # Decimals would make pandas build an object column; the pipeline wants floats.
-            "amount": np.array(columns["amount"], dtype=np.float64),
-            "channel": pd.Categorical(np.array(channels, dtype=object)[at]),
+            "amount": np.array(columns.pop("amount"), dtype=np.float64),
+            "channel": pd.Categorical.from_codes(
+                by_order["channel"].codes[rows], dtype=by_order["channel"].dtype
+            ),
         }
     )
 

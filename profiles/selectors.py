@@ -13,7 +13,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from crm_site.db import fast_datetime_reads
+from crm_site.db import bulk_reads
 from crm_site.visibility import sees_everything
 from profiles.models import RFM_SEGMENT_LABELS, AssociationRule, CustomerProfile, Event, ProfileRun, Segment
 from profiles.rules import rule_q
@@ -113,7 +113,10 @@ def _event_frame(rows: list[tuple], with_properties: bool) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             # Categoricals: one copy of each distinct string instead of one object per row.
-            "customer_id": pd.Categorical([str(value) for value in columns[0]]),
+            # Text on PostgreSQL (bulk_reads), UUID objects elsewhere.
+            "customer_id": pd.Categorical(
+                columns[0] if isinstance(columns[0][0], str) else [str(value) for value in columns[0]]
+            ),
             "event_type": pd.Categorical(columns[1]),
             "occurred_at": pd.to_datetime(pd.Series(columns[2]), utc=True).astype("datetime64[ns, UTC]"),
             "channel": pd.Categorical(columns[3]),
@@ -144,7 +147,7 @@ def events_for_profiles(
         (False, typed.filter(properties={}).values_list(*fields)),
         (True, typed.exclude(properties={}).values_list(*fields, "properties")),
     )
-    with fast_datetime_reads():
+    with bulk_reads():
         for with_properties, queryset in passes:
             rows = queryset.order_by().iterator(chunk_size=chunk_size)
             while chunk := list(islice(rows, chunk_size)):

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from crm_site.db import fast_datetime_reads
+from crm_site.db import bulk_reads
 from customers.models import (
     Address,
     ContactMethod,
@@ -243,7 +243,7 @@ def customers_for_profiles(
                 yield _with_default_address(rows)
         return
     # Everyone: two streamed passes (default addresses, then customers), no id lists sent back.
-    with fast_datetime_reads():
+    with bulk_reads():
         shared: dict[tuple[str, str], tuple[str, str]] = {}  # one tuple per distinct place, not per row
         places = {
             customer_id: shared.setdefault((province, city), (province, city))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from crm_site.db import fast_datetime_reads
+from crm_site.db import bulk_reads
 from orders.models import OrderLine, ProductCategory, SalesOrder
 
 # Only the line's own columns: values() across a join is not portable to the MongoDB backend, so the
@@ -91,34 +91,38 @@ def _purchased(
 
 def purchased_orders(
     *, as_of: datetime | None = None, customer_ids: Iterable[Any] | None = None, chunk_size: int = 50_000
-) -> Iterator[list[tuple[Any, Any, datetime, str]]]:
-    """Paid/shipped/completed orders as chunks of (pk, customer_id, ordered_at, channel) tuples.
+) -> Iterator[list[tuple[str, str, datetime, str]]]:
+    """Paid/shipped/completed orders as chunks of (pk, customer_id, ordered_at, channel) tuples, ids as str.
 
     One streamed query (no per-chunk look-ups): with ``purchased_lines`` the bulk feed of the profile
     pipeline, which joins the two itself (values() across a join is not portable to MongoDB).
     """
     orders = _purchased(SalesOrder.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="")
     rows = orders.values_list("pk", "customer_id", "ordered_at", "channel").iterator(chunk_size=chunk_size)
-    with fast_datetime_reads():
+    with bulk_reads():
         while chunk := list(islice(rows, chunk_size)):
+            if not isinstance(chunk[0][0], str):  # bulk_reads gives text ids on PostgreSQL only
+                chunk = [(str(pk), str(customer), at, channel) for pk, customer, at, channel in chunk]
             yield chunk
 
 
 def purchased_lines(
     *, as_of: datetime | None = None, customer_ids: Iterable[Any] | None = None, chunk_size: int = 50_000
-) -> Iterator[list[tuple[Any, Any, str, str, int, Any]]]:
-    """Lines of the orders ``purchased_orders`` yields, as chunks of
-    (pk, order_id, top-level category name or "", sku, quantity, line_total after the line discount)."""
+) -> Iterator[list[tuple[str, str, str, str, int, Any]]]:
+    """Lines of the orders ``purchased_orders`` yields, as chunks of (pk, order_id, top-level category
+    name or "", sku, quantity, line_total after the line discount), ids as str."""
     lines = _purchased(OrderLine.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="order__")
     names = dict(ProductCategory.objects.values_list("pk", "name"))
     roots = {
-        pk: names.get(root_id, "") for pk, root_id in ProductCategory.objects.values_list("pk", "root_id")
+        str(pk): names.get(root_id, "")
+        for pk, root_id in ProductCategory.objects.values_list("pk", "root_id")
     }
     rows = lines.values_list("pk", "order_id", "category_id", "sku", "quantity", "line_total").iterator(
         chunk_size=chunk_size
     )
-    while chunk := list(islice(rows, chunk_size)):
-        yield [
-            (pk, order, roots.get(category, ""), sku, qty, total)
-            for pk, order, category, sku, qty, total in chunk
-        ]
+    with bulk_reads():
+        while chunk := list(islice(rows, chunk_size)):
+            yield [
+                (str(pk), str(order), roots.get(str(category), ""), sku, qty, total)
+                for pk, order, category, sku, qty, total in chunk
+            ]

@@ -59,14 +59,16 @@ def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer
     old = SalesOrderFactory(customer=others_customer, ordered_at=timezone.now() - timedelta(days=50))
     OrderLineFactory(order=old, product=None, category=None)
     orders = [row for chunk in purchased_orders(chunk_size=1) for row in chunk]
-    assert {row[0] for row in orders} == {paid.pk, old.pk}
-    assert (paid.pk, own_customer.pk, "app") in {
+    assert {row[0] for row in orders} == {str(paid.pk), str(old.pk)}
+    assert (str(paid.pk), str(own_customer.pk), "app") in {
         (pk, customer, channel) for pk, customer, _at, channel in orders
     }
     assert all(timezone.is_aware(row[2]) for row in orders)
     lines = [row for chunk in purchased_lines(chunk_size=1) for row in chunk]
     assert len(lines) == 2
-    assert (line.pk, paid.pk, "Sports 运动", line.sku, 3, Decimal("240.00")) in lines
+    assert (str(line.pk), str(paid.pk), "Sports 运动", line.sku, 3, Decimal("240.00")) in lines
     recent = timezone.now() - timedelta(days=10)
-    assert [row[0] for chunk in purchased_orders(as_of=recent) for row in chunk] == [old.pk]
-    assert [row[1] for chunk in purchased_lines(customer_ids=[own_customer.pk]) for row in chunk] == [paid.pk]
+    assert [row[0] for chunk in purchased_orders(as_of=recent) for row in chunk] == [str(old.pk)]
+    assert [row[1] for chunk in purchased_lines(customer_ids=[own_customer.pk]) for row in chunk] == [
+        str(paid.pk)
+    ]
