@@ -143,8 +143,8 @@ def share_customer_ids(*frames: pd.DataFrame) -> list[pd.DataFrame]:
     """The frames with `customer_id` as one shared categorical dtype whose categories are sorted ids.
 
     Grouping and joining on strings costs a hash (or a sort) of every row each time; with shared
-    codes, per-customer aggregation is integer arithmetic. The frames are re-coded with one hash pass
-    over all their ids, unless they already share a dtype (then this is free).
+    codes, per-customer aggregation is integer arithmetic. Free when the frames already share a dtype;
+    otherwise categoricals are re-coded through their categories, plain columns with one look-up a row.
     """
     columns = [frame["customer_id"] for frame in frames]
     dtypes = [column.dtype for column in columns]
@@ -152,17 +152,27 @@ def share_customer_ids(*frames: pd.DataFrame) -> list[pd.DataFrame]:
         first = dtypes[0].categories
         if all(d.categories is first or d.categories.equals(first) for d in dtypes[1:]):
             return list(frames)
-    values = pd.concat(
-        [column.astype(object) if len(column) else pd.Series([], dtype=object) for column in columns],
-        ignore_index=True,
-    )
-    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
-    dtype = pd.CategoricalDtype(pd.Index(uniques, dtype="str", name=None))
-    shared, start = [], 0
-    for frame in frames:
-        part = codes[start : start + len(frame)]
-        start += len(frame)
-        ids = pd.Categorical.from_codes(part, dtype=dtype)
+    # The union of the distinct ids (a categorical's categories, a plain column's unique values), then
+    # each column re-coded against it: categoricals by mapping their categories (no pass over the
+    # strings of every row), plain columns by one look-up per row.
+    distinct = [
+        pd.Index(column.cat.categories.astype("str"))
+        if isinstance(column.dtype, pd.CategoricalDtype)
+        else pd.Index(column.dropna().astype("str").unique())
+        for column in columns
+    ]
+    union = distinct[0].append(distinct[1:]).unique().sort_values() if distinct else pd.Index([])
+    dtype = pd.CategoricalDtype(pd.Index(union, dtype="str", name=None))
+    shared = []
+    for frame, column in zip(frames, columns, strict=True):
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            mapping = dtype.categories.get_indexer(column.cat.categories.astype("str"))
+            old = column.cat.codes.to_numpy()
+            codes = np.where(old >= 0, mapping[np.maximum(old, 0)] if len(mapping) else -1, -1)
+        else:
+            codes = dtype.categories.get_indexer(column.astype("str"))
+            codes[column.isna().to_numpy()] = -1
+        ids = pd.Categorical.from_codes(codes, dtype=dtype)
         shared.append(frame.assign(customer_id=pd.Series(ids, index=frame.index)))
     return shared
 
