@@ -91,6 +91,8 @@ def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, 
     if repeaters < params.clv_min_repeat_buyers:
         warnings.append(f"CLV skipped: {repeaters} repeat buyers, need {params.clv_min_repeat_buyers}")
         return None, None
+    if len(summary) > params.clv_fit_sample_size:
+        summary = summary.sample(n=params.clv_fit_sample_size, random_state=params.random_state)
     bg = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], penalizer=params.clv_penalizer)
     gg = fit_gamma_gamma(summary["frequency"], summary["monetary_value"], penalizer=params.clv_penalizer)
     for name, fitted in (("BG/NBD", bg), ("Gamma-Gamma", gg)):

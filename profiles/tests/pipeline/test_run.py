@@ -181,3 +181,19 @@ def test_run_report_is_json_serialisable_for_the_profile_run_record(outputs: Pip
     assert (
         json.loads(json.dumps(report))["metrics"]["churn"]["roc_auc"] == outputs.metrics["churn"]["roc_auc"]
     )
+
+
+def test_clv_models_are_fitted_on_a_sample_of_a_large_population(
+    data: dict, outputs: PipelineOutputs
+) -> None:
+    from profiles.pipeline.run import fit_models
+
+    full = outputs.metrics["bgnbd"]
+    sampled = fit_models(
+        PipelineInputs(**data), as_of=AS_OF, params=PipelineParams(clv_fit_sample_size=400)
+    ).metrics["bgnbd"]
+    # A different sample gives different, but close, population parameters.
+    assert sampled["r"] != full["r"]
+    assert sampled["r"] == pytest.approx(full["r"], rel=0.35)
+    assert sampled["alpha"] == pytest.approx(full["alpha"], rel=0.35)
+    assert abs(sampled["log_likelihood"]) < abs(full["log_likelihood"])  # fewer customers' likelihood
