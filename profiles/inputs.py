@@ -39,12 +39,21 @@ input_readers = InputRegistry()
 
 def _customers(
     *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
-) -> Iterator[list[dict[str, Any]]]:
+) -> Iterator[pd.DataFrame]:
+    """Master data as frames: repeated labels as categoricals, dates as datetime64 (a tenth of the memory
+    of one Python object per value at a million customers)."""
     from customers.selectors import customers_for_profiles
 
     for chunk in customers_for_profiles(customer_ids=customer_ids, chunk_size=chunk_size):
         # Everyone who exists is profiled; customers without data before as_of get an empty portrait.
-        yield [{**row, "customer_id": str(row.get("customer_id", row.get("id")))} for row in chunk]
+        frame = pd.DataFrame.from_records(chunk).rename(columns={"id": "customer_id"})
+        frame["customer_id"] = frame["customer_id"].astype("str")
+        for column in frame.columns.drop("customer_id"):
+            if column in ("created_at", "birth_date"):
+                frame[column] = pd.to_datetime(frame[column], utc=True)
+            elif frame[column].dtype == object:
+                frame[column] = pd.Categorical(frame[column])
+        yield frame
 
 
 def _codes(values: list[str]) -> pd.Categorical:
@@ -73,7 +82,9 @@ def _orders(
             channels.append(channel)
     at: list[int] = []
     columns: dict[str, list[Any]] = {name: [] for name in ("category", "sku", "quantity", "amount")}
-    for chunk in purchased_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
+    # Everyone's lines: one plain pass filtered by the orders just read; a few customers' lines: joined.
+    known = position if customer_ids is None else None
+    for chunk in purchased_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size, orders=known):
         for _pk, order_id, category, sku, quantity, amount in chunk:
             index = position.get(order_id)
             if index is None:  # an order that became purchased between the two reads

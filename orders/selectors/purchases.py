@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
@@ -107,11 +107,23 @@ def purchased_orders(
 
 
 def purchased_lines(
-    *, as_of: datetime | None = None, customer_ids: Iterable[Any] | None = None, chunk_size: int = 50_000
+    *,
+    as_of: datetime | None = None,
+    customer_ids: Iterable[Any] | None = None,
+    chunk_size: int = 50_000,
+    orders: Container[str] | None = None,
 ) -> Iterator[list[tuple[str, str, str, str, int, Any]]]:
     """Lines of the orders ``purchased_orders`` yields, as chunks of (pk, order_id, top-level category
-    name or "", sku, quantity, line_total after the line discount), ids as str."""
-    lines = _purchased(OrderLine.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="order__")
+    name or "", sku, quantity, line_total after the line discount), ids as str.
+
+    A caller that already holds those orders' ids passes them as ``orders``: the lines are then read in
+    one plain pass and filtered here, instead of joined to their orders in the database (a streamed
+    join is planned for the first rows and was the slowest part of reading 3 M lines).
+    """
+    if orders is None:
+        lines = _purchased(OrderLine.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="order__")
+    else:
+        lines = OrderLine.objects.order_by()
     names = dict(ProductCategory.objects.values_list("pk", "name"))
     roots = {
         str(pk): names.get(root_id, "")
@@ -122,7 +134,11 @@ def purchased_lines(
     )
     with bulk_reads():
         while chunk := list(islice(rows, chunk_size)):
-            yield [
+            picked = [
                 (str(pk), str(order), roots.get(str(category), ""), sku, qty, total)
                 for pk, order, category, sku, qty, total in chunk
             ]
+            if orders is not None:
+                picked = [line for line in picked if line[1] in orders]
+            if picked:
+                yield picked

@@ -72,3 +72,16 @@ def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer
     assert [row[1] for chunk in purchased_lines(customer_ids=[own_customer.pk]) for row in chunk] == [
         str(paid.pk)
     ]
+
+
+@pytest.mark.mongo
+def test_purchased_lines_of_known_orders_are_read_without_a_join(own_customer):
+    from orders.selectors import purchased_lines
+
+    paid = SalesOrderFactory(customer=own_customer, status="paid")
+    line = OrderLineFactory(order=paid, product=None, category=None)
+    OrderLineFactory(
+        order=SalesOrderFactory(customer=own_customer, status="draft"), product=None, category=None
+    )
+    rows = [row for chunk in purchased_lines(orders={str(paid.pk)}, chunk_size=1) for row in chunk]
+    assert [(row[0], row[1]) for row in rows] == [(str(line.pk), str(paid.pk))]
