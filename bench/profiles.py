@@ -182,7 +182,10 @@ def _rebuild_workers() -> dict:
         time.sleep(5)  # let the worker connect before the clock starts
         started = time.perf_counter()
         run = profile_rebuild_start(trigger="command")
-        while run.status not in (ProfileRun.Status.SUCCEEDED, ProfileRun.Status.FAILED):
+        # Until published and the segments recounted (the lock is released after that).
+        while run.status != ProfileRun.Status.FAILED and (
+            run.status != ProfileRun.Status.SUCCEEDED or RebuildLock.objects.filter(run=run).exists()
+        ):
             time.sleep(0.5)
             run.refresh_from_db()
         seconds = time.perf_counter() - started
