@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
+from crm_site.db import is_mongodb
 from orders.tests.factories import OrderLineFactory, ProductCategoryFactory, ProductFactory, SalesOrderFactory
 from profiles.inputs import read_input
 from profiles.tests.factories import EventFactory
@@ -26,6 +27,13 @@ def test_events_are_read_with_properties_only_where_there_are_some(own_customer,
     assert rows["search"].properties == {"query": "手机"} and rows["search"].channel == "app"
     assert rows["add_to_cart"].properties is None and rows["page_view"].properties is None
     assert rows["add_to_cart"].customer_id == str(others_customer.pk)
+    EventFactory(customer=others_customer, event_type="search", properties={"query": "手机"}, channel="app")
+    searches = (
+        read_input("events", as_of=timezone.now()).query("event_type == 'search'")["properties"].tolist()
+    )
+    assert searches == [{"query": "手机"}] * 2
+    if not is_mongodb():  # parsed once per distinct JSON text on the SQL backends
+        assert searches[0] is searches[1]
     # Timestamps arrive exact and in UTC, whichever loader parsed them.
     assert rows["page_view"].occurred_at == pd.Timestamp(moment).tz_convert(UTC)
 
