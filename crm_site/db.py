@@ -57,7 +57,7 @@ def bulk_reads(using: str = "default") -> Iterator[None]:
     from psycopg.pq import Format
 
     timestamptz, uuid, text = (postgres.types[name].oid for name in ("timestamptz", "uuid", "text"))
-    native = adapters.get_loader(timestamptz, Format.TEXT)
+    native: Any = adapters.get_loader(timestamptz, Format.TEXT)
     zone = connection.timezone
 
     class NativeTimestamptzLoader(Loader):

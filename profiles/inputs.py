@@ -84,8 +84,8 @@ def _orders(
     columns: dict[str, list[Any]] = {name: [] for name in ("category", "sku", "quantity", "amount")}
     # Everyone's lines: one plain pass filtered by the orders just read; a few customers' lines: joined.
     known = position if customer_ids is None else None
-    for chunk in purchased_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size, orders=known):
-        for _pk, order_id, category, sku, quantity, amount in chunk:
+    for lines in purchased_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size, orders=known):
+        for _pk, order_id, category, sku, quantity, amount in lines:
             index = position.get(order_id)
             if index is None:  # an order that became purchased between the two reads
                 continue

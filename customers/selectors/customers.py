@@ -252,8 +252,8 @@ def customers_for_profiles(
             .values_list("customer_id", "province", "city")
             .iterator(chunk_size=chunk_size)
         }
-        rows = Customer.objects.order_by().values(*PROFILE_FIELDS).iterator(chunk_size=chunk_size)
-        while chunk := list(islice(rows, chunk_size)):
+        stream = Customer.objects.order_by().values(*PROFILE_FIELDS).iterator(chunk_size=chunk_size)
+        while chunk := list(islice(stream, chunk_size)):
             for row in chunk:
                 row["province"], row["city"] = places.get(row["id"], ("", ""))
                 row["id"] = str(row["id"])
