@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from crm_site.bulk import build_instances, field_defaults
 from crm_site.demo import SeedContext
 from orders.demo_catalog import AFFINITY_PAIRS, CATALOG
 from orders.models import OrderLine, SalesOrder
-from orders.services.bulk import build_instances, field_defaults, money_from_cents
+from orders.services.bulk import money_from_cents
 
 DAYS = 3 * 365
 # group: (share of customers, (min, max) orders, channel weights (store/web/app/wechat/phone), price scale)

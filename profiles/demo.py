@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models.base import ModelState
 from django.utils import timezone
 
+from crm_site.bulk import build_instances, field_defaults
 from crm_site.demo import SeedContext
 from profiles.models import Event
 
@@ -56,16 +56,11 @@ def _orders_of(customer_ids: list[Any]) -> dict[str, list[tuple[Any, str, str]]]
 def _build(defaults: dict[str, Any], columns: dict[str, list[Any]]) -> list[Event]:
     """Event instances from equal-length column lists, without Model.__init__ (checked values only)."""
     names = list(columns)
-    new = Event.__new__
-    made = []
-    for values in zip(*columns.values(), strict=True):
-        event = new(Event)
-        event.__dict__.update(defaults)
-        event.__dict__.update(zip(names, values, strict=True))
-        event.__dict__["id"] = uuid.uuid4()
-        event._state = ModelState()
-        made.append(event)
-    return made
+    rows = (
+        {**dict(zip(names, values, strict=True)), "id": uuid.uuid4()}
+        for values in zip(*columns.values(), strict=True)
+    )
+    return build_instances(Event, defaults, rows)
 
 
 def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any) -> list[Event]:
@@ -115,8 +110,7 @@ def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any) -> li
                 columns["channel"].append(where)
                 columns["properties"].append(properties)
                 columns["idempotency_key"].append(f"{base}-{suffix}")
-    defaults = {f.attname: f.get_default() for f in Event._meta.concrete_fields if not f.primary_key}
-    defaults["received_at"] = now
+    defaults = field_defaults(Event) | {"received_at": now}
     return _build(defaults, columns)
 
 

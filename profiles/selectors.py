@@ -110,7 +110,8 @@ def grouped_counts(profiles: QuerySet, *fields: str) -> list[dict[str, Any]]:
 PROPERTY_EVENT_TYPES = ("search", "add_to_cart", "purchase", "coupon_use")
 
 
-def _event_frame(rows: list[tuple], with_properties: bool) -> pd.DataFrame:
+def _event_frame(rows: list[tuple], parsed: dict[str, Any] | None) -> pd.DataFrame:
+    """One chunk as columns; ``parsed`` (the read's cache of parsed properties) when it has properties."""
     columns = list(zip(*rows, strict=True))
     frame = pd.DataFrame(
         {
@@ -124,28 +125,27 @@ def _event_frame(rows: list[tuple], with_properties: bool) -> pd.DataFrame:
             "channel": pd.Categorical(columns[3]),
         }
     )
-    frame["properties"] = pd.Series(_shared_properties(columns[4]), dtype=object) if with_properties else None
+    frame["properties"] = (
+        None if parsed is None else pd.Series(_shared_properties(columns[4], parsed), dtype=object)
+    )
     return frame
 
 
-_PARSED: dict[str, Any] = {}
-
-
-def _shared_properties(values: tuple[Any, ...]) -> list[Any]:
+def _shared_properties(values: tuple[Any, ...], parsed: dict[str, Any]) -> list[Any]:
     """Properties as dicts; JSON texts (SQL backends) are parsed once per distinct text, so the many
     events with the same properties (a popular search) share one dict. The pipeline only reads them.
     A dict per event was the largest part of the 10 M-event frame (~300 bytes each)."""
-    if _PARSED and len(_PARSED) > 200_000:
-        _PARSED.clear()
-    parsed = []
+    if len(parsed) > 200_000:
+        parsed.clear()
+    result = []
     for value in values:
         if isinstance(value, str):
-            found = _PARSED.get(value)
+            found = parsed.get(value)
             if found is None:
-                found = _PARSED[value] = json.loads(value)
+                found = parsed[value] = json.loads(value)
             value = found
-        parsed.append(value)
-    return parsed
+        result.append(value)
+    return result
 
 
 def _properties_text() -> Any:
@@ -177,8 +177,9 @@ def events_for_profiles(
     with bulk_reads():
         for with_properties, queryset in passes:
             rows = queryset.order_by().iterator(chunk_size=chunk_size)
+            parsed: dict[str, Any] | None = {} if with_properties else None  # one cache per read
             while chunk := list(islice(rows, chunk_size)):
-                yield _event_frame(chunk, with_properties)
+                yield _event_frame(chunk, parsed)
 
 
 def dashboard_data(*, user: User) -> dict[str, Any]:

@@ -254,10 +254,7 @@ def customers_for_profiles(
         }
         stream = Customer.objects.order_by().values(*PROFILE_FIELDS).iterator(chunk_size=chunk_size)
         while chunk := list(islice(stream, chunk_size)):
-            for row in chunk:
-                row["province"], row["city"] = places.get(row["id"], ("", ""))
-                row["id"] = str(row["id"])
-            yield chunk
+            yield _with_places(chunk, places)
 
 
 def _with_default_address(rows: list[dict]) -> list[dict]:
@@ -270,9 +267,13 @@ def _with_default_address(rows: list[dict]) -> list[dict]:
             .values_list("customer_id", "province", "city")
         ):
             places[customer_id] = (province, city)
+    return _with_places(rows, places)
+
+
+def _with_places(rows: list[dict], places: dict[Any, tuple[str, str]]) -> list[dict]:
+    """Each row's default province and city ("" without one), and its id as str."""
     for row in rows:
-        province, city = places.get(row["id"], ("", ""))
-        row["province"], row["city"] = province, city
+        row["province"], row["city"] = places.get(row["id"], ("", ""))
         row["id"] = str(row["id"])
     return rows
 

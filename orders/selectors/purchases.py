@@ -33,18 +33,9 @@ def purchase_lines(
     category name or ""), sku, quantity (int), amount (Decimal, after the line discount), channel.
     Pages by primary key (keyset) so memory stays flat at any size and no page re-scans earlier rows.
     """
-    base = OrderLine.objects.filter(order__status__in=SalesOrder.PURCHASED)
-    if as_of is not None:
-        base = base.filter(order__ordered_at__lte=as_of)
-    if customer_ids is not None:
-        base = base.filter(order__customer_id__in=list(customer_ids))
+    base = _purchased(OrderLine.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="order__")
     base = base.order_by("pk").values(*_FIELDS)
-    # The category tree is small: map every category to its top-level name once, instead of a
-    # self-join per line (cheaper at 10M lines, and the self-join misreads columns on MongoDB).
-    names = dict(ProductCategory.objects.values_list("pk", "name"))
-    roots = {
-        pk: names.get(root_id, "") for pk, root_id in ProductCategory.objects.values_list("pk", "root_id")
-    }
+    roots = _root_names()
     last = None
     while True:
         page = base.filter(pk__gt=last) if last is not None else base
@@ -66,7 +57,7 @@ def purchase_lines(
                 "order_id": str(row["order_id"]),
                 "line_id": str(row["pk"]),
                 "ordered_at": orders[row["order_id"]][1],
-                "category": roots.get(row["category_id"], ""),
+                "category": roots.get(str(row["category_id"]), ""),
                 "sku": row["sku"],
                 "quantity": int(row["quantity"]),
                 "amount": _decimal(row["line_total"]),
@@ -76,6 +67,16 @@ def purchase_lines(
         ]
         if len(rows) < chunk_size:
             return
+
+
+def _root_names() -> dict[str, str]:
+    """Every category's top-level name by category id (as str). The tree is small: mapped once instead of
+    a self-join per line (cheaper at 10M lines, and the self-join misreads columns on MongoDB)."""
+    names = dict(ProductCategory.objects.values_list("pk", "name"))
+    return {
+        str(pk): names.get(root_id, "")
+        for pk, root_id in ProductCategory.objects.values_list("pk", "root_id")
+    }
 
 
 def _purchased(
@@ -124,11 +125,7 @@ def purchased_lines(
         lines = _purchased(OrderLine.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="order__")
     else:
         lines = OrderLine.objects.order_by()
-    names = dict(ProductCategory.objects.values_list("pk", "name"))
-    roots = {
-        str(pk): names.get(root_id, "")
-        for pk, root_id in ProductCategory.objects.values_list("pk", "root_id")
-    }
+    roots = _root_names()
     rows = lines.values_list("pk", "order_id", "category_id", "sku", "quantity", "line_total").iterator(
         chunk_size=chunk_size
     )

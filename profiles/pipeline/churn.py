@@ -22,22 +22,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from .features import customer_features, model_matrix
+from .features import PURCHASE_FEATURES, customer_features, model_matrix
 from .frames import as_utc_timestamp, conform
 
 # Purchase history only. Behaviour-event counts drift between a snapshot months ago and today (event
 # tracking starts later than order history, and event volume grows), so a model trained on old
 # snapshots learned "has events -> churned" and scored today's active champions at 99% risk.
-CHURN_FEATURES = (
-    "recency_days",
-    "frequency",
-    "monetary_total",
-    "monetary_avg",
-    "tenure_days",
-    "orders_90d",
-    "spend_90d",
-    "distinct_categories",
-)
+CHURN_FEATURES = PURCHASE_FEATURES
 # Domain knowledge the trees must respect, so small samples cannot invert it: a longer time since the
 # last purchase never lowers the risk, more orders (ever, or lately) never raise it.
 MONOTONIC = {"recency_days": 1, "frequency": -1, "orders_90d": -1}

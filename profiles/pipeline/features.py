@@ -16,8 +16,8 @@ from .frames import NS_PER_DAY, as_utc_timestamp, conform, id_categories, id_cod
 EVENT_TYPES = ("page_view", "app_open", "search", "add_to_cart", "coupon_use")
 RECENT_DAYS = 90
 
-# Numeric columns the models (churn, clusters) consume; datetimes and ids stay out.
-MODEL_FEATURES = (
+# Per-customer purchase-history numbers (the churn model uses only these).
+PURCHASE_FEATURES = (
     "recency_days",
     "frequency",
     "monetary_total",
@@ -26,26 +26,17 @@ MODEL_FEATURES = (
     "orders_90d",
     "spend_90d",
     "distinct_categories",
-    *(f"events_{name}" for name in EVENT_TYPES),
-    "events_total",
-    "interaction_count",
-    "campaign_response_rate",
 )
+EVENT_FEATURES = (*(f"events_{name}" for name in EVENT_TYPES), "events_total", "interaction_count")
+
+# Numeric columns the models (churn, clusters) consume; datetimes and ids stay out.
+MODEL_FEATURES = (*PURCHASE_FEATURES, *EVENT_FEATURES, "campaign_response_rate")
 
 FEATURE_COLUMNS = [
     "first_purchase_at",
     "last_purchase_at",
-    "recency_days",
-    "frequency",
-    "monetary_total",
-    "monetary_avg",
-    "tenure_days",
-    "orders_90d",
-    "spend_90d",
-    "distinct_categories",
-    *(f"events_{name}" for name in EVENT_TYPES),
-    "events_total",
-    "interaction_count",
+    *PURCHASE_FEATURES,
+    *EVENT_FEATURES,
     "campaigns_sent",
     "campaign_response_rate",
 ]

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from crm_site.bulk import build_instances, field_defaults
 from crm_site.db import atomic, on_commit
 from crm_site.signals import customer_activity
 from profiles.models import Event
@@ -146,11 +146,10 @@ def _validate(items: list[Any], user: Any) -> tuple[list[tuple[int, Event]], lis
     latest = timezone.now() + timedelta(days=1)
     checked = [_check(item, latest) for item in items]
     by_pk, by_external = _resolve_customers([c for c, errors in checked if not errors], user)
-    valid: list[tuple[int, Event]] = []
+    indexes: list[int] = []
+    rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     now = timezone.now()
-    defaults = {f.attname: f.get_default() for f in Event._meta.concrete_fields if not f.primary_key}
-    new = Event.__new__
     for index, (cleaned, row_errors) in enumerate(checked):
         customer_id: str | None = None
         if not row_errors:
@@ -167,21 +166,21 @@ def _validate(items: list[Any], user: Any) -> tuple[list[tuple[int, Event]], lis
         key = cleaned["idempotency_key"] or _derived_key(
             customer_id, cleaned["event_type"], cleaned["occurred_at"], cleaned["properties"]
         )
-        # Every field was checked above; skipping Model.__init__ halves the cost of a 1,000-event batch.
-        event = new(Event)
-        event.__dict__.update(defaults)
-        event.__dict__.update(
-            id=uuid.uuid4(),
-            customer_id=customer_id,
-            event_type=cleaned["event_type"],
-            occurred_at=cleaned["occurred_at"],
-            properties=cleaned["properties"],
-            channel=cleaned["channel"],
-            idempotency_key=key,
-            received_at=now,
+        indexes.append(index)
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "customer_id": customer_id,
+                "event_type": cleaned["event_type"],
+                "occurred_at": cleaned["occurred_at"],
+                "properties": cleaned["properties"],
+                "channel": cleaned["channel"],
+                "idempotency_key": key,
+                "received_at": now,
+            }
         )
-        event._state = ModelState()
-        valid.append((index, event))
+    # Every field was checked above; skipping Model.__init__ halves the cost of a 1,000-event batch.
+    valid = list(zip(indexes, build_instances(Event, field_defaults(Event), rows), strict=True))
     return valid, errors
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models.base import ModelState
 
+from crm_site.bulk import build_instances, field_defaults
 from profiles.models import CustomerProfile
 
 CLV_EDGES = (0, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -121,21 +121,15 @@ def profile_objects(
     """
     names = list(staged.columns)
     columns = [_python_values(staged[name]) for name in names]
-    defaults = {
-        f.attname: f.get_default() for f in CustomerProfile._meta.concrete_fields if not f.primary_key
+    defaults = field_defaults(CustomerProfile) | {
+        "run_id": run_id,
+        "chunk": chunk,
+        "computed_at": computed_at,
     }
-    defaults.update(run_id=run_id, chunk=chunk, computed_at=computed_at)
-    new = CustomerProfile.__new__
-    objects = []
-    for values in zip(*columns, strict=True):
-        instance = new(CustomerProfile)
-        instance.__dict__.update(defaults)
-        instance.__dict__.update(zip(names, values, strict=True))
-        # The pk default (uuid4) is per row; field_defaults-style dicts leave it out.
-        instance.__dict__["id"] = uuid.uuid4()
-        instance._state = ModelState()
-        objects.append(instance)
-    return objects
+    rows = (
+        {**dict(zip(names, values, strict=True)), "id": uuid.uuid4()} for values in zip(*columns, strict=True)
+    )
+    return build_instances(CustomerProfile, defaults, rows)
 
 
 def profile_update_fields() -> list[str]:
