@@ -55,8 +55,17 @@ class Event(BaseModel):
     properties = models.JSONField(_("properties"), default=dict, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     channel = models.CharField(_("source channel"), max_length=30, blank=True)
-    # Senders retry; the key makes a repeated delivery a no-op.
-    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    # Whose API token or CSV import sent it: idempotency keys are the sender's own namespace.
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    # Senders retry; the key makes a repeated delivery by the same sender a no-op.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     class Meta:
@@ -64,6 +73,9 @@ class Event(BaseModel):
         verbose_name_plural = _("events")
         ordering = ["-occurred_at"]
         indexes = [models.Index(fields=["customer", "occurred_at"], name="profiles_event_cust_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["sent_by", "idempotency_key"], name="profiles_event_sender_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
