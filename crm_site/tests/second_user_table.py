@@ -1,0 +1,427 @@
+"""The "second sales user" table walked by ``test_second_user.py``.
+
+User A (``sales_user``) owns a private set of records (``build_world``); user B (``other_sales_user``,
+also Sales, nothing shared with them) opens every URL of the site with GET and POST. Each URL name has
+one ``Entry``: how to build its kwargs from A's records (one or more variants), the exact status B must
+get for GET and for POST, and the data B sends. Whatever B gets, no response may contain any of A's
+private markers (names, numbers, contacts, file names) and no request may change any of A's rows.
+
+House rule: a record B cannot see answers 404 (a 403 would confirm it exists); a page B's role may not
+use at all answers 403. A new URL pattern without an entry here fails the walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+# URL names that are not walked, each with the reason.
+SKIPPED = {
+    "login": "public: the login form (an authenticated user is redirected away from it)",
+    "logout": "ends B's own session; takes no object",
+    "healthz": "public health probe: database and broker state, no records",
+}
+# Whole sub-trees that are not walked (route prefix -> reason).
+SKIPPED_PREFIXES = {
+    "admin/": "the Django admin: staff-only (is_staff), managers' UI, guarded by admin permissions",
+    "i18n/": "Django's language switch: sets a cookie, no records",
+}
+
+
+@dataclass
+class World:
+    """A's private records, B's own records, and the strings that must never reach B."""
+
+    a: Any
+    b: Any
+    carol: Any
+    objects: dict[str, Any] = field(default_factory=dict)
+    markers: list[str] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.objects[key]
+
+    def a_pks(self) -> set[str]:
+        """The primary keys of A's records (a new row pointing at one of them is a change to A's data)."""
+        return {str(obj.pk) for key, obj in self.objects.items() if key.startswith("a_")}
+
+
+def build_world(*, a: Any, b: Any, make_user: Any) -> World:
+    """A's private customer with everything hanging off it, plus B's own customer and order."""
+    from crm_site.api import api_token_create
+    from customers.models import CustomerImport, CustomerShare
+    from customers.tests.factories import (
+        AddressFactory,
+        ContactMethodFactory,
+        CustomerFactory,
+        PartnerFactory,
+        RelationshipFactory,
+    )
+    from orders.models import Milestone, OrderImport
+    from orders.tests.factories import (
+        OpportunityFactory,
+        OrderLineFactory,
+        ProductFactory,
+        ProjectFactory,
+        SalesOrderFactory,
+        ServiceOrderFactory,
+    )
+    from profiles.models import CustomerProfile
+    from profiles.services.segments import segment_create
+    from profiles.tests.factories import EventFactory, ProfileRunFactory
+
+    carol = make_user("carol_c", "Sales")
+    w = World(a=a, b=b, carol=carol)
+    o = w.objects
+    o["a_customer"] = CustomerFactory(name="Zz Alpha Private 秘密", owner=a, external_id="EXT-ALPHA")
+    ContactMethodFactory(customer=o["a_customer"], kind="mobile", value="+86 139 7654 3210")
+    ContactMethodFactory(customer=o["a_customer"], kind="email", value="zz.alpha.secret@example.com")
+    AddressFactory(customer=o["a_customer"], street="Zz Alpha Secret Road 7")
+    o["a_twin"] = CustomerFactory(name="Zz Alpha Twin 秘密", owner=a, external_id="EXT-ALPHA-2")
+    ContactMethodFactory(customer=o["a_twin"], kind="mobile", value="+86 139 7654 3210")
+    o["a_share"] = CustomerShare.objects.create(customer=o["a_customer"], user=carol)
+    o["b_customer"] = CustomerFactory(name="Bee Own Customer", owner=b, external_id="EXT-BEE")
+    # Partners are the shared directory (customers.selectors.partners): B reads A's partner, never edits
+    # it, and its page lists only the customers B may see.
+    o["a_partner"] = PartnerFactory(name="Directory Partner", owner=a)
+    o["a_partner_link"] = RelationshipFactory(
+        customer=o["a_customer"], related_customer=None, partner=o["a_partner"], kind="reseller_of"
+    )
+    o["a_relationship"] = RelationshipFactory(customer=o["a_customer"], related_customer=o["a_twin"])
+    # A links A's private customer to B's customer: B's page must not name A's customer.
+    o["a_reverse_link"] = RelationshipFactory(customer=o["a_customer"], related_customer=o["b_customer"])
+    o["a_import"] = CustomerImport.objects.create(
+        created_by=a, original_name="zz-alpha-secret-import.csv", file_format="csv", headers=["name"]
+    )
+    o["product"] = ProductFactory(sku="SKU-WALK", name="Walk Product", unit_price=Decimal("50.00"))
+    o["a_order"] = SalesOrderFactory(number="SO-ZZ-ALPHA", customer=o["a_customer"], status="draft")
+    o["a_line"] = OrderLineFactory(order=o["a_order"], product=o["product"])
+    o["b_order"] = SalesOrderFactory(number="SO-BEE-OWN", customer=o["b_customer"], status="draft")
+    o["a_ticket"] = ServiceOrderFactory(
+        number="SR-ZZ-ALPHA", customer=o["a_customer"], subject="Zz Alpha Ticket Secret"
+    )
+    o["a_project"] = ProjectFactory(customer=o["a_customer"], name="Zz Alpha Project Secret")
+    o["a_milestone"] = Milestone.objects.create(
+        project=o["a_project"], name="Zz Alpha Milestone", due_date=timezone.localdate()
+    )
+    o["a_opportunity"] = OpportunityFactory(customer=o["a_customer"], name="Zz Alpha Deal Secret")
+    o["a_order_import"] = OrderImport.objects.create(
+        owner=a, file="order_imports/zz.csv", original_name="zz-alpha-secret-orders.csv"
+    )
+    run = ProfileRunFactory(is_active=True, finished_at=timezone.now(), chunks_total=1, chunks_done=1)
+    o["run"] = run
+    for customer in (o["a_customer"], o["b_customer"]):
+        CustomerProfile.objects.create(
+            run=run, customer=customer, rfm_segment="loyal", frequency=2, computed_at=run.as_of
+        )
+    o["segment"] = segment_create(name="Walk buyers", rule=[{"field": "frequency", "op": "gte", "value": 1}])
+    o["a_event"] = EventFactory(customer=o["a_customer"], idempotency_key="zz-alpha-event")
+    _token, w.objects["b_token"] = api_token_create(name="b-shop", user=b)
+    w.markers = [
+        "Zz Alpha",
+        "+86 139 7654 3210",
+        "13976543210",
+        "zz.alpha.secret@example.com",
+        "SO-ZZ-ALPHA",
+        "SR-ZZ-ALPHA",
+        "zz-alpha-secret",
+        # Links to A's customers (B's own query string may echo a bare id back into a form field).
+        f"{o['a_customer'].pk}/",
+        f"{o['a_twin'].pk}/",
+    ]
+    return w
+
+
+Kwargs = Callable[[World], dict[str, Any]]
+NO_KWARGS: dict[str, Kwargs] = {"-": lambda w: {}}
+
+
+@dataclass
+class Entry:
+    """How B walks one URL name: kwargs per variant, exact statuses, the data and query B sends."""
+
+    get: int
+    post: int
+    variants: dict[str, Kwargs] = field(default_factory=lambda: dict(NO_KWARGS))
+    data: Callable[[World], dict[str, Any]] = lambda w: {}
+    query: Callable[[World], dict[str, Any]] = lambda w: {}
+    # For an expected redirect: where it must go (never a success page of A's record).
+    redirect: Callable[[World], str] | None = None
+    api: bool = False
+    # (GET, POST) statuses of one variant when they differ from the entry's.
+    expect: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def status(self, variant: str, method: str) -> int:
+        get, post = self.expect.get(variant, (self.get, self.post))
+        return get if method == "GET" else post
+
+
+def pk(key: str, name: str = "pk") -> Kwargs:
+    return lambda w: {name: w[key].pk}
+
+
+def _customer_ref(w: World) -> dict[str, Any]:
+    return {"customer": "EXT-ALPHA"}
+
+
+A_CUSTOMER = {"A's customer": pk("a_customer")}
+
+TABLE: dict[str, Entry] = {
+    # --- project pages
+    "dashboard": Entry(get=200, post=405),
+    "global-search": Entry(
+        get=302,
+        post=302,
+        query=lambda w: {"q": "EXT-ALPHA"},
+        redirect=lambda w: "/customers/",
+    ),
+    "password_change": Entry(get=200, post=200),
+    "password_change_done": Entry(get=200, post=405),
+    # --- customers
+    "customers:index": Entry(get=200, post=405, query=lambda w: {"q": "EXT-ALPHA"}),
+    "customers:customer-create": Entry(get=200, post=200, data=lambda w: {"name": ""}),
+    # A read: POST exports B's own list too.
+    "customers:customer-export": Entry(
+        get=200,
+        post=200,
+        variants={"csv": lambda w: {"file_format": "csv"}},
+        query=lambda w: {"q": "EXT-ALPHA"},
+    ),
+    "customers:duplicate-list": Entry(get=200, post=405),
+    "customers:import-list": Entry(get=200, post=405),
+    "customers:import-create": Entry(get=200, post=200),
+    "customers:import-detail": Entry(get=404, post=404, variants={"A's import": pk("a_import")}),
+    "customers:import-commit": Entry(get=405, post=404, variants={"A's import": pk("a_import")}),
+    "customers:partner-list": Entry(get=200, post=405),
+    "customers:partner-create": Entry(get=200, post=200),
+    "customers:partner-detail": Entry(get=200, post=405, variants={"A's partner": pk("a_partner")}),
+    "customers:partner-update": Entry(
+        get=403,
+        post=403,
+        variants={"A's partner": pk("a_partner")},
+        data=lambda w: {"name": "Taken over", "kind": "reseller"},
+    ),
+    "customers:customer-detail": Entry(
+        get=404,
+        post=405,
+        variants={
+            **A_CUSTOMER,
+            # B's own page: 200, but the customer A linked to it must not be named (reverse relationship).
+            "B's customer": pk("b_customer"),
+        },
+        expect={"B's customer": (200, 405)},
+    ),
+    "customers:customer-update": Entry(
+        get=404, post=404, variants=A_CUSTOMER, data=lambda w: {"name": "Taken over", "kind": "person"}
+    ),
+    "customers:customer-delete": Entry(get=404, post=404, variants=A_CUSTOMER),
+    "customers:customer-duplicates": Entry(get=404, post=405, variants=A_CUSTOMER),
+    "customers:customer-merge": Entry(
+        get=404,
+        post=404,
+        variants={
+            "A's two customers": lambda w: {"pk": w["a_customer"].pk, "other": w["a_twin"].pk},
+            "B's survivor, A's loser": lambda w: {"pk": w["b_customer"].pk, "other": w["a_customer"].pk},
+            "A's survivor, B's loser": lambda w: {"pk": w["a_customer"].pk, "other": w["b_customer"].pk},
+        },
+    ),
+    "customers:customer-sharing": Entry(
+        get=404, post=404, variants=A_CUSTOMER, data=lambda w: {"user": w.b.pk}
+    ),
+    "customers:customer-unshare": Entry(
+        get=404,
+        post=404,
+        variants={
+            "A's share with carol": lambda w: {
+                "pk": w["a_customer"].pk,
+                "kind": "user",
+                "target": str(w.carol.pk),
+            }
+        },
+    ),
+    "customers:relationship-create": Entry(
+        get=404,
+        post=404,
+        variants=A_CUSTOMER,
+        data=lambda w: {"kind": "household", "related": "EXT-BEE"},
+    ),
+    "customers:relationship-delete": Entry(
+        get=404,
+        post=404,
+        variants={
+            "A's relationship": lambda w: {
+                "pk": w["a_customer"].pk,
+                "relationship_pk": w["a_relationship"].pk,
+            },
+            "A's link, under B's customer": lambda w: {
+                "pk": w["b_customer"].pk,
+                "relationship_pk": w["a_reverse_link"].pk,
+            },
+        },
+        # B may use B's own customer: GET is refused by method, POST finds no such relationship.
+        expect={"A's link, under B's customer": (405, 404)},
+    ),
+    # --- orders
+    "orders:index": Entry(get=200, post=405, query=lambda w: {"q": "EXT-ALPHA"}),
+    "orders:salesorder-list": Entry(get=200, post=405, query=lambda w: {"customer": str(w["a_customer"].pk)}),
+    "orders:salesorder-create": Entry(
+        get=200,
+        post=200,
+        query=lambda w: {"customer": str(w["a_customer"].pk)},
+        data=lambda w: {
+            **_customer_ref(w),
+            "channel": "web",
+            "ordered_at": "2026-01-05T10:00",
+            "currency": "CNY",
+            "order_discount": "0",
+        },
+    ),
+    "orders:salesorder-detail": Entry(get=404, post=405, variants={"A's order": pk("a_order")}),
+    "orders:salesorder-edit": Entry(
+        get=404,
+        post=404,
+        variants={"A's order": pk("a_order")},
+        data=lambda w: {
+            "customer": "EXT-BEE",
+            "channel": "web",
+            "ordered_at": "2026-01-05T10:00",
+            "currency": "CNY",
+            "order_discount": "0",
+        },
+    ),
+    "orders:salesorder-transition": Entry(
+        get=405,
+        post=404,
+        variants={"A's order": pk("a_order")},
+        data=lambda w: {"status": "cancelled"},
+    ),
+    "orders:orderline-add": Entry(
+        get=405,
+        post=404,
+        variants={"A's order": pk("a_order")},
+        data=lambda w: {"product": w["product"].pk, "quantity": 3, "discount": "0"},
+    ),
+    "orders:orderline-remove": Entry(
+        get=405,
+        post=404,
+        variants={
+            "A's line": lambda w: {"pk": w["a_order"].pk, "line_pk": w["a_line"].pk},
+            "A's line under B's order": lambda w: {"pk": w["b_order"].pk, "line_pk": w["a_line"].pk},
+        },
+    ),
+    "orders:serviceorder-list": Entry(get=200, post=405, query=lambda w: {"q": "SR-"}),
+    "orders:serviceorder-create": Entry(
+        get=200,
+        post=200,
+        data=lambda w: {**_customer_ref(w), "subject": "x", "type": "inquiry", "priority": "normal"},
+    ),
+    "orders:serviceorder-detail": Entry(get=404, post=405, variants={"A's ticket": pk("a_ticket")}),
+    "orders:serviceorder-edit": Entry(
+        get=404,
+        post=404,
+        variants={"A's ticket": pk("a_ticket")},
+        data=lambda w: {"customer": "EXT-BEE", "subject": "Taken", "type": "inquiry", "priority": "low"},
+    ),
+    "orders:serviceorder-transition": Entry(
+        get=405,
+        post=404,
+        variants={"A's ticket": pk("a_ticket")},
+        data=lambda w: {"status": "closed", "resolution": "taken"},
+    ),
+    "orders:project-list": Entry(get=200, post=405, query=lambda w: {"q": "Zz"}),
+    "orders:project-create": Entry(
+        get=200,
+        post=200,
+        data=lambda w: {**_customer_ref(w), "name": "x", "stage": "planning", "currency": "CNY"},
+    ),
+    "orders:project-detail": Entry(get=404, post=405, variants={"A's project": pk("a_project")}),
+    "orders:project-edit": Entry(
+        get=404,
+        post=404,
+        variants={"A's project": pk("a_project")},
+        data=lambda w: {"customer": "EXT-BEE", "name": "Taken", "stage": "planning", "currency": "CNY"},
+    ),
+    "orders:milestone-create": Entry(
+        get=405,
+        post=404,
+        variants={"A's project": pk("a_project")},
+        data=lambda w: {"name": "Planted", "due_date": "2030-01-01"},
+    ),
+    "orders:opportunity-list": Entry(get=200, post=405, query=lambda w: {"q": "Zz"}),
+    "orders:opportunity-board": Entry(get=200, post=405),
+    "orders:opportunity-create": Entry(
+        get=200,
+        post=200,
+        query=lambda w: {"customer": str(w["a_customer"].pk)},
+        data=lambda w: {**_customer_ref(w), "name": "x", "stage": "qualification", "amount": "1"},
+    ),
+    "orders:opportunity-detail": Entry(get=404, post=405, variants={"A's opportunity": pk("a_opportunity")}),
+    "orders:opportunity-edit": Entry(
+        get=404,
+        post=404,
+        variants={"A's opportunity": pk("a_opportunity")},
+        data=lambda w: {"customer": "EXT-BEE", "name": "Taken", "stage": "won", "amount": "1"},
+    ),
+    "orders:opportunity-move": Entry(
+        get=405,
+        post=404,
+        variants={"A's opportunity": pk("a_opportunity")},
+        data=lambda w: {"stage": "won"},
+    ),
+    # The catalogue is shared (everyone reads it); only managers change it.
+    "orders:product-list": Entry(get=200, post=405),
+    "orders:product-create": Entry(
+        get=403,
+        post=403,
+        data=lambda w: {"sku": "SKU-NEW", "name": "New", "unit_price": "1.00", "active": "on"},
+    ),
+    "orders:product-edit": Entry(
+        get=403,
+        post=403,
+        variants={"a product": pk("product")},
+        data=lambda w: {"sku": "SKU-WALK", "name": "Walk Product", "unit_price": "0.01", "active": "on"},
+    ),
+    "orders:import-create": Entry(get=200, post=200),
+    "orders:import-detail": Entry(get=404, post=405, variants={"A's import": pk("a_order_import")}),
+    "orders:reports": Entry(get=403, post=403),
+    # --- profiles (segments and runs are shared; members are narrowed to what B may see)
+    "profiles:index": Entry(get=200, post=405),
+    "profiles:profile-detail": Entry(
+        get=404, post=405, variants={"A's customer": pk("a_customer", "customer_pk")}
+    ),
+    "profiles:segment-list": Entry(get=200, post=405),
+    "profiles:segment-create": Entry(get=403, post=403),
+    "profiles:segment-detail": Entry(get=200, post=405, variants={"a segment": pk("segment")}),
+    "profiles:segment-update": Entry(get=403, post=403, variants={"a segment": pk("segment")}),
+    "profiles:segment-export": Entry(get=200, post=405, variants={"a segment": pk("segment")}),
+    "profiles:run-create": Entry(get=403, post=403),
+    "profiles:run-detail": Entry(get=403, post=403, variants={"a run": pk("run")}),
+    "profiles:run-progress": Entry(get=403, post=403, variants={"a run": pk("run")}),
+    "profiles:event-import": Entry(get=403, post=403),
+    # --- API (B's own bearer token): events for A's customer are refused per event, nothing stored.
+    "profiles_api:event-create": Entry(
+        get=405,
+        post=200,
+        api=True,
+        data=lambda w: {
+            "events": [
+                {
+                    "customer_external_id": "EXT-ALPHA",
+                    "event_type": "page_view",
+                    "occurred_at": timezone.now().isoformat(),
+                    "idempotency_key": "zz-alpha-event",
+                },
+                {
+                    "customer_id": str(w["a_customer"].pk),
+                    "event_type": "page_view",
+                    "occurred_at": timezone.now().isoformat(),
+                    "idempotency_key": "b-key-1",
+                },
+            ]
+        },
+    ),
+}
