@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.listing import ListFilterForm
 from crm_site.visibility import sees_everything
 from customers.importing import ENCODINGS, TARGETS
 from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Partner, Tag
-from customers.selectors import SORTS, custom_field_definitions
+from customers.selectors import SORTS, custom_field_definitions, decode_cursor
 from customers.services import custom_attributes_clean
 
 FieldType = CustomFieldDefinition.FieldType
@@ -226,8 +227,8 @@ def formset_rows(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
     return rows
 
 
-class CustomerFilterForm(forms.Form):
-    """The list's search box, filters and sort, all optional (GET)."""
+class CustomerFilterForm(ListFilterForm):
+    """The list's search box, filters, sort and page cursor, all optional (GET)."""
 
     q = forms.CharField(
         label=_("Search"),
@@ -259,6 +260,8 @@ class CustomerFilterForm(forms.Form):
         ],
     )
 
+    cursor = forms.CharField(label=_("Page"), required=False, max_length=500, widget=forms.HiddenInput)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["owner"]).queryset = _owner_queryset()
@@ -266,12 +269,18 @@ class CustomerFilterForm(forms.Form):
         for definition in self.definitions:
             self.fields[f"cf_{definition.key}"] = custom_form_field(definition, for_filter=True)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        cursor = cleaned.get("cursor")
+        if cursor and decode_cursor(cursor, sort=cleaned.get("sort") or "name") is None:
+            self.add_error("cursor", _("This page link is not valid any more; start from the first page."))
+        return cleaned
+
     def filters(self) -> dict[str, Any]:
-        """Selector filters from the valid part of the input (a bad value is ignored, not fatal)."""
-        if not self.is_bound:
+        """Selector filters from the cleaned input (call when the form is valid; see crm_site.listing)."""
+        if not self.is_bound or not self.is_valid():
             return {}
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
+        data = self.cleaned_data
         filters: dict[str, Any] = {}
         for name in ("q", "stage", "source", "kind", "consent"):
             if data.get(name):
@@ -289,6 +298,9 @@ class CustomerFilterForm(forms.Form):
     def sort_key(self) -> str:
         value = (getattr(self, "cleaned_data", None) or {}).get("sort") or "name"
         return value if value in SORTS else "name"
+
+    def cursor_value(self) -> str | None:
+        return (getattr(self, "cleaned_data", None) or {}).get("cursor") or None
 
 
 class MergeForm(forms.Form):
@@ -312,17 +324,32 @@ class MergeForm(forms.Form):
 
 
 class PartnerForm(forms.ModelForm):
+    """A partner's fields; only managers see (and may change) the owner."""
+
     class Meta:
         model = Partner
         formfield_callback = https_formfield
-        fields = ["kind", "name", "website", "phone", "email", "city", "notes", "is_active"]
+        fields = ["kind", "name", "owner", "website", "phone", "email", "city", "notes", "is_active"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if user is not None and sees_everything(user):
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = _owner_queryset()
+        else:
+            del self.fields["owner"]
         self.helper = FormHelper()
-        self.helper.layout = Layout(Div(*self.Meta.fields))
+        self.helper.layout = Layout(Div(*self.fields))
         self.helper.add_input(Submit("save", _("Save")))
+
+
+class PartnerFilterForm(ListFilterForm):
+    """The partner list's query string."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "—"), *Partner.Kind.choices])
+    active = forms.BooleanField(label=_("Active only"), required=False)
+    mine = forms.BooleanField(label=_("Mine only"), required=False)
 
 
 class ImportUploadForm(forms.Form):

@@ -10,11 +10,14 @@ from customers.selectors.customers import (
     customer_ids_by_external_id,
     customer_list,
     customer_page,
+    customer_relationships,
     customer_shares,
     customers_for_profiles,
+    decode_cursor,
     tags_for_customers,
 )
 from customers.selectors.duplicates import duplicate_candidates, duplicate_groups
+from customers.selectors.partners import partner_customers, partner_editable, partner_get, partner_list
 
 __all__ = [
     "SORTS",
@@ -27,8 +30,14 @@ __all__ = [
     "customer_ids_by_external_id",
     "customer_list",
     "customer_page",
+    "customer_relationships",
     "customers_for_profiles",
+    "decode_cursor",
     "duplicate_candidates",
     "duplicate_groups",
+    "partner_customers",
+    "partner_editable",
+    "partner_get",
+    "partner_list",
     "tags_for_customers",
 ]

@@ -145,16 +145,29 @@ def _encode_cursor(value: Any, pk: Any, direction: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[Any, uuid.UUID, str] | None:
+def decode_cursor(cursor: str, *, sort: str = DEFAULT_SORT) -> tuple[Any, uuid.UUID, str] | None:
+    """(sort value, pk, direction) of a list cursor made for ``sort``; None when it is not one.
+
+    The value's type must be the sort field's (text for names, an aware datetime for dates): a
+    hand-made cursor never reaches the database as a comparison it cannot make.
+    """
+    field_name, _descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk, direction = json.loads(raw)
-        if isinstance(value, dict):
+        if field_name == "name":
+            if not isinstance(value, str) or "\x00" in value:
+                return None
+        else:
+            if not isinstance(value, dict) or not isinstance(value.get("dt"), str):
+                return None
             value = datetime.datetime.fromisoformat(value["dt"])
-        if direction not in ("next", "prev"):
+            if value.tzinfo is None:
+                return None
+        if direction not in ("next", "prev") or not isinstance(pk, str):
             return None
         return value, uuid.UUID(pk), direction
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
         return None
 
 
@@ -174,7 +187,7 @@ def customer_page(
 ) -> KeysetPage:
     """A page ordered by (sort field, pk), starting after/before ``cursor``: constant cost at any depth."""
     field_name, descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    decoded = _decode_cursor(cursor) if cursor else None
+    decoded = decode_cursor(cursor, sort=sort) if cursor else None
     backwards = bool(decoded and decoded[2] == "prev")
     # Walking backwards reads the mirror order, then flips the page.
     reverse = descending != backwards
@@ -310,3 +323,25 @@ def customer_shares(*, customer: Customer) -> tuple[list[Any], list[Any]]:
         CustomerTeamShare.objects.filter(customer=customer).select_related("group").order_by("created_at")
     )
     return users, teams
+
+
+def customer_relationships(*, user: Any, customer: Customer) -> tuple[list[Any], list[Any]]:
+    """The customer's links as ``user`` may see them: (its own links, links from other customers to it).
+
+    Both directions go through the viewer's visibility: a link to or from a customer the viewer cannot
+    see is left out, so a private customer's name never shows on a page its owner shared (two queries).
+    """
+    from customers.models import Relationship
+
+    visible = Customer.objects.visible_to(user).values("pk")
+    own = list(
+        Relationship.objects.filter(customer=customer)
+        .filter(Q(related_customer__isnull=True) | Q(related_customer__in=visible))
+        .select_related("related_customer", "partner")
+    )
+    inverse = list(
+        Relationship.objects.filter(related_customer=customer, customer__in=visible).select_related(
+            "customer"
+        )
+    )
+    return own, inverse

@@ -23,7 +23,8 @@ def duplicate_candidates(*, user: Any, customer: Customer, limit: int = 20) -> l
     values = list(customer.contact_methods.values_list("value_normalized", flat=True))
     if values:
         for pk, value in (
-            ContactMethod.objects.filter(value_normalized__in=values)
+            # Only visible customers' values: another user's private customer must not fill the list.
+            ContactMethod.objects.filter(value_normalized__in=values, customer_id__in=visible.values("pk"))
             .exclude(customer_id=customer.pk)
             .values_list("customer_id", "value")[: limit * 5]
         ):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DeleteView, DetailView, FormView, TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
+from crm_site.listing import bind, list_filters
 from crm_site.registry import customer_panels
 from customers.forms import (
     FORMSET_HELPER,
@@ -24,13 +25,14 @@ from customers.forms import (
     CustomerForm,
     formset_rows,
 )
-from customers.models import Customer, CustomerMerge, Relationship
+from customers.models import Customer, CustomerMerge
 from customers.selectors import (
     bounded_count,
     custom_field_definitions,
     customer_get,
     customer_list,
     customer_page,
+    customer_relationships,
     customer_shares,
 )
 from customers.services import customer_delete, customer_save, sharing_allowed
@@ -46,11 +48,16 @@ class CustomerListView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        form = CustomerFilterForm(self.request.GET or None)
-        filters = form.filters()
+        form = bind(CustomerFilterForm, self.request.GET)
+        filters = list_filters(form)
         sort = form.sort_key()
-        qs = customer_list(user=self.request.user, filters=filters)
-        page = customer_page(qs, sort=sort, cursor=self.request.GET.get("cursor"), size=self.page_size)
+        if filters is None:
+            # Invalid input: the form shows its errors; the selector never sees the bad values.
+            qs = customer_list(user=self.request.user).none()
+            filters = {}
+        else:
+            qs = customer_list(user=self.request.user, filters=filters)
+        page = customer_page(qs, sort=sort, cursor=form.cursor_value(), size=self.page_size)
         if page.is_first and not page.next_cursor:
             # The whole result is on this page: no need for the (capped) count query.
             count, more = len(page.rows), False
@@ -64,7 +71,8 @@ class CustomerListView(LoginRequiredMixin, TemplateView):
             count=count,
             count_is_lower_bound=more,
             query_string=urlencode(params),
-            filtered=bool(filters),
+            filtered=bool(filters) or bool(form.errors),
+            filter_form=form,
         )
         return context
 
@@ -81,18 +89,17 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
         customer = self.object
         attributes = customer.attributes or {}
         user_shares, team_shares = customer_shares(customer=customer)
+        relationships, inverse_relationships = customer_relationships(
+            user=self.request.user, customer=customer
+        )
         context.update(
             user_shares=user_shares,
             team_shares=team_shares,
             can_share=sharing_allowed(user=self.request.user, customer=customer),
             contact_methods=list(customer.contact_methods.all()),
             addresses=list(customer.addresses.all()),
-            relationships=list(
-                Relationship.objects.filter(customer=customer).select_related("related_customer", "partner")
-            ),
-            inverse_relationships=list(
-                Relationship.objects.filter(related_customer=customer).select_related("customer")
-            ),
+            relationships=relationships,
+            inverse_relationships=inverse_relationships,
             tags=[link.tag for link in customer.customer_tags.select_related("tag")],
             # No custom values stored, no need to read the definitions.
             custom_values=[

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from crm_site.listing import bind, list_filters
 from customers.forms import CustomerFilterForm
 from customers.selectors import customer_list
 from customers.services.exports import customers_export_csv, customers_export_xlsx
@@ -15,8 +17,14 @@ from customers.services.exports import customers_export_csv, customers_export_xl
 
 @login_required
 def customer_export(request: HttpRequest, file_format: str) -> Any:
-    form = CustomerFilterForm(request.GET or None)
-    qs = customer_list(user=request.user, filters=form.filters())
+    form = bind(CustomerFilterForm, request.GET)
+    filters = list_filters(form)
+    if filters is None:
+        errors = "; ".join(f"{key}: {' '.join(messages)}" for key, messages in form.errors.items())
+        return HttpResponseBadRequest(
+            _("These filters could not be used: %(errors)s") % {"errors": errors}, content_type="text/plain"
+        )
+    qs = customer_list(user=request.user, filters=filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if file_format == "xlsx":
         return FileResponse(
