@@ -9,6 +9,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,11 +75,72 @@ def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapped
 
 
-def json_body(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
-    """The parsed JSON body, or an error response saying why it could not be read."""
+MAX_JSON_DEPTH = 32
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(name)
+
+
+def json_depth(value: Any, *, limit: int) -> int:
+    """How deeply lists and objects nest in ``value``; iterative (any depth is safe), stops past ``limit``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            children: Any = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def json_body(request: HttpRequest, *, max_depth: int = MAX_JSON_DEPTH) -> tuple[Any, JsonResponse | None]:
+    """The parsed JSON body, or an error response (400, 413 or 415) saying why it could not be read."""
     if request.content_type != "application/json":
         return None, api_error(_("Send the body as application/json."), 415)
     try:
-        return json.loads(request.body.decode("utf-8")), None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return None, api_error(_("The body is not valid JSON: %(error)s") % {"error": error}, 400)
+        raw = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return None, api_error(
+            _("The body is too large (at most %(size)s MB).") % {"size": limit // (1024 * 1024)}, 413
+        )
+    if not raw.strip():
+        return None, api_error(_("The body is empty; send a JSON document."), 400)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, api_error(_("The body is not valid UTF-8 text."), 400)
+    try:
+        # NaN and Infinity are not JSON, and PostgreSQL refuses to store them.
+        body = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return None, _too_deep(max_depth)
+    except json.JSONDecodeError as error:
+        return None, api_error(
+            _("The body is not valid JSON: %(error)s (line %(line)s, column %(column)s).")
+            % {"error": error.msg, "line": error.lineno, "column": error.colno},
+            400,
+        )
+    except ValueError:
+        return None, api_error(
+            _("The body is not valid JSON: NaN, Infinity and numbers over 4,300 digits are not accepted."),
+            400,
+        )
+    if json_depth(body, limit=max_depth) > max_depth:
+        return None, _too_deep(max_depth)
+    return body, None
+
+
+def _too_deep(max_depth: int) -> JsonResponse:
+    return api_error(
+        _("The body nests lists and objects too deeply (at most %(max)s levels).") % {"max": max_depth}, 400
+    )

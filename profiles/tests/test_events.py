@@ -1,3 +1,4 @@
+import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -125,4 +126,95 @@ def test_event_csv_import_is_all_or_nothing_and_names_the_row(manager_user, own_
             user=manager_user,
         )
     assert "Row 3" in " ".join(error.value.messages)
+    assert not Event.objects.exists()
+
+
+def _csv_error(content: bytes, user) -> str:
+    with pytest.raises(ValidationError) as error:
+        events_import_csv(file=io.BytesIO(content), user=user)
+    assert not Event.objects.exists()
+    return " ".join(error.value.messages)
+
+
+def test_event_csv_import_refuses_a_file_that_is_not_utf8(manager_user, own_customer):
+    content = "customer_external_id,event_type,occurred_at,query\nP-OWN,search,2025-01-02,手机\n".encode(
+        "gbk"
+    )
+    assert "not UTF-8" in _csv_error(content, manager_user)
+
+
+def test_event_csv_import_refuses_a_binary_file(manager_user, own_customer):
+    content = b"customer_external_id,event_type,occurred_at\n\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    assert "binary" in _csv_error(content, manager_user)
+
+
+def test_event_csv_import_refuses_a_cell_over_the_csv_field_limit(manager_user, own_customer):
+    huge = "x" * (csv.field_size_limit() + 10)
+    content = (
+        f'customer_external_id,event_type,occurred_at,query\nP-OWN,search,2025-01-02,"{huge}"\n'.encode()
+    )
+    assert "Line 2" in _csv_error(content, manager_user)
+
+
+def test_event_csv_import_refuses_duplicate_column_names(manager_user, own_customer):
+    content = b"customer_external_id,event_type,occurred_at,event_type\nP-OWN,app_open,2025-01-02,search\n"
+    assert "event_type" in _csv_error(content, manager_user)
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ("P-OWN,app_open,1500-01-01,,", "occurred_at"),
+        ("P-OWN,app_open,0001-01-01T00:00:00+14:00,,", "occurred_at"),
+        ("P-OWN,search,2025-01-02,,", "properties"),
+        ('P-OWN,app_open,2025-01-02,"{""a"": NaN}",', "properties"),
+        ('P-OWN,app_open,2025-01-02,"' + "[" * 5000 + '",', "properties"),
+        ('P-OWN,app_open,2025-01-02,"[1, 2]",', "properties"),
+        ("P-OWN,app_open,2025-01-02,," + "c" * 31, "channel"),
+    ],
+)
+def test_event_csv_import_names_the_bad_field_of_the_row(manager_user, own_customer, row, field):
+    content = ("customer_external_id,event_type,occurred_at,properties,channel\n" + row + "\n").encode()
+    assert f"Row 2: {field}:" in _csv_error(content, manager_user)
+
+
+def test_event_csv_import_treats_an_invisible_customer_as_unknown(sales_user, own_customer, others_customer):
+    hidden = _csv_error(_csv(["P-OTHER,app_open,2025-01-02,app,k1,"]).getvalue(), sales_user)
+    unknown = _csv_error(_csv(["NOPE,app_open,2025-01-02,app,k1,"]).getvalue(), sales_user)
+    assert hidden == unknown and "Row 2" in hidden
+    assert events_import_csv(file=_csv(["P-OWN,app_open,2025-01-02,app,k1,"]), user=sales_user).stored == 1
+
+
+def test_event_csv_import_keys_are_the_importers_own(manager_user, sales_user, own_customer):
+    assert events_import_csv(file=_csv(["P-OWN,app_open,2025-01-02,app,k1,"]), user=sales_user).stored == 1
+    result = events_import_csv(file=_csv(["P-OWN,page_view,2025-01-03,app,k1,"]), user=manager_user)
+    assert (result.stored, result.duplicates) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (
+            "customer_external_id,event_type,occurred_at\nP-OWN,app_open,2025-01-02,商店\n".encode("gb18030"),
+            "UTF-8",
+        ),
+        (b"\x00\x01\x02\x03" * 100, "binary"),
+        (
+            b'customer_external_id,event_type,occurred_at\nP-OWN,app_open,"' + b"x" * 2_000_000 + b'"\n',
+            "Line 2",
+        ),
+    ],
+)
+def test_event_import_page_answers_a_form_error_for_an_unreadable_file(
+    client, manager_user, own_customer, content, words
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("profiles:event-import"), {"file": SimpleUploadedFile("e.csv", content, "text/csv")}
+    )
+    assert response.status_code == 200
+    assert words in response.content.decode()
     assert not Event.objects.exists()

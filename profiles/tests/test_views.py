@@ -150,7 +150,7 @@ def test_event_import_page_reports_bad_rows_and_writes_nothing(client, manager_u
     client.force_login(manager_user)
     csv_bytes = (
         b"customer_external_id,event_type,occurred_at\n"
-        b"P-OWN,search,2025-01-02T10:00:00Z\n"
+        b"P-OWN,app_open,2025-01-02T10:00:00Z\n"
         b"P-OWN,dance,2025-01-02\n"
     )
     response = client.post(
