@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
@@ -9,6 +10,7 @@ from crispy_forms.layout import Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,8 @@ from customers.selectors import SORTS, custom_field_definitions, decode_cursor
 from customers.services import custom_attributes_clean
 
 FieldType = CustomFieldDefinition.FieldType
+CUSTOM_NUMBER_LIMIT = 10**15
+CUSTOM_DATE_MIN, CUSTOM_DATE_MAX = datetime.date(1900, 1, 1), datetime.date(2100, 12, 31)
 
 
 def custom_form_field(definition: CustomFieldDefinition, *, for_filter: bool = False) -> forms.Field:
@@ -30,9 +34,14 @@ def custom_form_field(definition: CustomFieldDefinition, *, for_filter: bool = F
         "help_text": "" if for_filter else definition.help_text,
     }
     if definition.field_type == FieldType.NUMBER:
-        return forms.DecimalField(**common)
+        # Bounded: a 1000-digit number is no business value and overflows SQLite's integers.
+        return forms.DecimalField(min_value=-CUSTOM_NUMBER_LIMIT, max_value=CUSTOM_NUMBER_LIMIT, **common)
     if definition.field_type == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}),
+            validators=[MinValueValidator(CUSTOM_DATE_MIN), MaxValueValidator(CUSTOM_DATE_MAX)],
+            **common,
+        )
     if definition.field_type in (FieldType.CHOICE, FieldType.BOOLEAN):
         if definition.field_type == FieldType.BOOLEAN:
             choices = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]

@@ -164,6 +164,8 @@ def decode_cursor(cursor: str, *, sort: str = DEFAULT_SORT) -> tuple[Any, uuid.U
             value = datetime.datetime.fromisoformat(value["dt"])
             if value.tzinfo is None:
                 return None
+            # A value at the year limits (9999-12-31T23:59-14:00) cannot be converted to UTC for the query.
+            value.astimezone(datetime.UTC)
         if direction not in ("next", "prev") or not isinstance(pk, str):
             return None
         return value, uuid.UUID(pk), direction

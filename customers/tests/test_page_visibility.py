@@ -84,7 +84,9 @@ def test_duplicate_candidates_invisible_matches_do_not_crowd_out_visible_ones(sa
     ContactMethodFactory(customer=mine, kind="email", value="same@example.com")
     for _ in range(3):
         ContactMethodFactory(
-            customer=CustomerFactory(name="Other", owner=other_sales_user), kind="email", value="same@example.com"
+            customer=CustomerFactory(name="Other", owner=other_sales_user),
+            kind="email",
+            value="same@example.com",
         )
     twin = CustomerFactory(name="Unrelated Name", owner=sales_user)
     ContactMethodFactory(customer=twin, kind="email", value="same@example.com")
