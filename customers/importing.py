@@ -5,16 +5,17 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers.models import Customer, CustomFieldDefinition
+from crm_site.visibility import sees_everything
+from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Tag
 from customers.normalize import normalize_phone
 
 csv.field_size_limit(1_000_000)
@@ -55,6 +56,38 @@ CHOICE_TARGETS = {
 CONTACT_TARGETS = ("mobile", "phone", "email", "wechat")
 ADDRESS_TARGETS = ("province", "city", "district", "street", "postal_code")
 MAX_ERRORS_KEPT = 10_000
+NOTES_LIMIT = 10_000  # a TextField has no max_length; this keeps one row from holding a novel
+
+
+def _field_limits() -> dict[str, int]:
+    """target -> the max_length of the model field it is stored in (SQLite does not enforce it)."""
+    limits: dict[str, int] = {}
+    for target in TARGETS:
+        if target in CONTACT_TARGETS:
+            field = ContactMethod._meta.get_field("value")
+        elif target in ADDRESS_TARGETS:
+            field = Address._meta.get_field(target)
+        elif target == "tags":
+            field = Tag._meta.get_field("name")
+        else:
+            try:
+                field = Customer._meta.get_field(target)
+            except FieldDoesNotExist:
+                continue
+        if getattr(field, "max_length", None):
+            limits[target] = field.max_length
+    limits["notes"] = NOTES_LIMIT
+    return limits
+
+
+FIELD_LIMITS = _field_limits()
+
+
+def _too_long(value: str, target: str) -> ValidationError | None:
+    limit = FIELD_LIMITS.get(target)
+    if limit is not None and len(value) > limit:
+        return ValidationError(_("Longer than %(limit)s characters.") % {"limit": limit})
+    return None
 
 
 class ImportFileError(Exception):
@@ -69,21 +102,36 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    unreadable = _("This is not a readable XLSX file.")
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything (KeyError, ParseError...) on junk
+        raise ImportFileError(unreadable) from exc
+    try:
+        if not workbook.worksheets:
+            raise ImportFileError(unreadable)
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # noqa: BLE001 - a sheet of junk XML fails only when it is read
+                raise ImportFileError(unreadable) from exc
+            if row is None:
+                return
+            number += 1
+            yield number, [_cell(value) for value in row]
+    finally:
+        workbook.close()
+
+
 def iter_rows(path: str, file_format: str, encoding: str) -> Iterator[tuple[int, list[Any]]]:
     """(spreadsheet row number, cells) for every row including the header (row 1)."""
     if file_format == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise ImportFileError(_("This is not a readable XLSX file.")) from exc
-        try:
-            sheet = workbook.worksheets[0]
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [_cell(value) for value in row]
-        finally:
-            workbook.close()
+        yield from _iter_xlsx(path)
         return
     with open(path, "rb") as raw:
         head = raw.read(4096)
@@ -114,8 +162,28 @@ def read_headers(path: str, file_format: str, encoding: str) -> list[str]:
             break
         if len(headers) > 200 or any(len(header) > 200 for header in headers):
             raise ImportFileError(_("The first row does not look like column names."))
+        duplicates = duplicate_headers(headers)
+        if duplicates:
+            raise ImportFileError(
+                _("Column names must be unique; the header row repeats: %(names)s.")
+                % {"names": ", ".join(duplicates)}
+            )
         return headers
     raise ImportFileError(_("The file is empty: it needs a header row and at least one customer."))
+
+
+def duplicate_headers(headers: list[str]) -> list[str]:
+    """Header names that occur more than once (ignoring case and blank columns), in file order."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for header in headers:
+        key = str(header).strip().casefold()
+        if not key:
+            continue
+        if key in seen and header not in repeated:
+            repeated.append(header)
+        seen.add(key)
+    return repeated
 
 
 def guess_mapping(headers: list[str], targets: dict[str, Any]) -> dict[str, str]:
@@ -168,10 +236,16 @@ def _parse_choice(target: str, value: Any) -> str:
 
 
 class RowChecker:
-    """Turns a mapped row into clean values, or a list of (field, reason) problems."""
+    """Turns a mapped row into clean values, or a list of (field, reason) problems.
 
-    def __init__(self, *, headers: list[str], mapping: dict[str, str], owners: dict[str, Any]) -> None:
-        self.owners = owners
+    ``user`` is the importer: only managers may name another owner; a sales user's ``owner`` cell may
+    only name themselves (any other name is a row error, the same one whether the user exists or not).
+    """
+
+    def __init__(self, *, headers: list[str], mapping: dict[str, str], user: Any) -> None:
+        self.user = user
+        self.is_manager = sees_everything(user)
+        self.owners = _active_users() if self.is_manager else {}
         self.definitions = {d.key: d for d in CustomFieldDefinition.objects.filter(is_active=True)}
         positions = {header: index for index, header in enumerate(headers)}
         self.columns = {
@@ -190,13 +264,13 @@ class RowChecker:
         name = str(raw.get("name", "")).strip()
         if not name:
             fail("name", _("A name is required."))
-        elif len(name) > 200:
-            fail("name", _("The name is longer than 200 characters."))
+        elif error := _too_long(name, "name"):
+            fail("name", " ".join(error.messages))
         values["name"] = name
         external_id = str(raw.get("external_id", "")).strip()
         if external_id:
-            if len(external_id) > 100:
-                fail("external_id", _("The external id is longer than 100 characters."))
+            if error := _too_long(external_id, "external_id"):
+                fail("external_id", " ".join(error.messages))
             elif external_id in self.seen_external_ids:
                 fail(
                     "external_id",
@@ -223,6 +297,21 @@ class RowChecker:
                 fail(target, " ".join(exc.messages))
         return values, problems
 
+    def _owner(self, value: Any) -> Any:
+        username = str(value).strip()
+        if not self.is_manager:
+            if username != self.user.get_username():
+                raise ValidationError(
+                    _(
+                        "Only managers can import customers for another owner; leave it empty or "
+                        "give your own username."
+                    )
+                )
+            return self.user
+        if username not in self.owners:
+            raise ValidationError(_("Unknown owner %(name)s.") % {"name": username})
+        return self.owners[username]
+
     def _value(self, target: str, value: Any) -> Any:
         if target in CHOICE_TARGETS:
             return _parse_choice(target, value)
@@ -231,35 +320,36 @@ class RowChecker:
         if target == "marketing_consent":
             return _parse_bool(value)
         if target == "owner":
-            username = str(value).strip()
-            if username not in self.owners:
-                raise ValidationError(_("Unknown owner %(name)s.") % {"name": username})
-            return self.owners[username]
+            return self._owner(value)
+        if target == "tags":
+            tags = [tag.strip() for tag in str(value).split(",") if tag.strip()]
+            for tag in tags:
+                if error := _too_long(tag, "tags"):
+                    raise error
+            return tags
+        if target.startswith("cf_"):
+            return value
+        text = str(value).strip()
+        if error := _too_long(text, target):
+            raise error
         if target == "email":
-            text = str(value).strip()
             try:
                 validate_email(text)
             except ValidationError:
                 raise ValidationError(
                     _("%(value)s is not a valid email address.") % {"value": text}
                 ) from None
-            return text
-        if target in ("mobile", "phone"):
-            text = str(value).strip()
+        elif target in ("mobile", "phone"):
             if not 5 <= len(normalize_phone(text)) <= 15:
                 raise ValidationError(
                     _("%(value)s is not a phone number (5 to 15 digits).") % {"value": text}
                 )
-            return text
-        if target == "tags":
-            return [tag.strip()[:60] for tag in str(value).split(",") if tag.strip()]
-        if target.startswith("cf_"):
-            return value
-        text = str(value).strip()
-        limit = 255 if target != "notes" else 10_000
-        if len(text) > limit:
-            raise ValidationError(_("Longer than %(limit)s characters.") % {"limit": limit})
         return text
+
+
+def _active_users() -> dict[str, Any]:
+    """username -> user for every active user: who a manager may name as owner (inactive = unknown)."""
+    return {user.get_username(): user for user in get_user_model().objects.filter(is_active=True)}
 
 
 def neutralise_cell(value: Any) -> Any:

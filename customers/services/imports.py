@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic, on_commit
+from crm_site.visibility import sees_everything
 from customers.importing import (
     ADDRESS_TARGETS,
     CONTACT_TARGETS,
@@ -42,27 +43,69 @@ def customer_import_create(*, upload: UploadedFile, encoding: str, user: Any) ->
     job.file.save(f"{job.pk}.{extension}", upload, save=False)
     try:
         job.headers = read_headers(job.file.path, extension, encoding)
+        with atomic():
+            job.full_clean()
+            job.save()
     except ImportFileError as exc:
         job.file.delete(save=False)
         raise ValidationError({"file": str(exc)}) from exc
-    with atomic():
-        job.full_clean()
-        job.save()
+    except BaseException:
+        job.file.delete(save=False)  # a refused upload leaves nothing on disk
+        raise
     return job
 
 
-def _owners() -> dict[str, Any]:
-    return {user.get_username(): user for user in get_user_model().objects.filter(is_active=True)}
+CheckedRow = tuple[int, dict[str, Any], list[tuple[str, str]], Any]
 
 
-def _checked_rows(job: CustomerImport, checker: RowChecker) -> Iterator[tuple[int, dict, list]]:
+def _checked_rows(job: CustomerImport, checker: RowChecker) -> Iterator[CheckedRow]:
+    """(row number, values, problems, pk of the customer it updates or None), matched a chunk at a time."""
     rows = iter_rows(job.file.path, job.file_format, job.encoding)
     next(rows, None)  # header
+    chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]] = []
     for number, cells in rows:
         if not any(cell not in ("", None) for cell in cells):
             continue  # blank lines are not customers
         values, problems = checker.check(number, cells)
-        yield number, values, problems
+        chunk.append((number, values, problems))
+        if len(chunk) >= CHUNK:
+            yield from _match(chunk, checker.user)
+            chunk = []
+    yield from _match(chunk, checker.user)
+
+
+def _match(chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], user: Any) -> Iterator[CheckedRow]:
+    """Match rows to existing customers by external id, among the customers ``user`` can see only.
+
+    External ids are unique across all customers, so an id held by a customer the importer cannot see
+    can be neither updated nor reused: that row is an error whose message says only that the value
+    cannot be used (never whose it is, nor that it exists).
+    """
+    found = customer_ids_by_external_id(
+        values["external_id"] for _n, values, _p in chunk if values["external_id"]
+    )
+    visible_owner = dict(
+        Customer.objects.visible_to(user).filter(pk__in=list(found.values())).values_list("pk", "owner_id")
+    )
+    manager = sees_everything(user)
+    for number, values, problems in chunk:
+        customer_id = found.get(values["external_id"] or "")
+        if customer_id is not None and customer_id not in visible_owner:
+            problems.append(("external_id", str(_("This value cannot be used."))))
+            customer_id = None
+        elif customer_id is not None and not manager and "owner" in values:
+            if visible_owner[customer_id] != user.pk:
+                # As on the edit form: sales staff may update a customer shared with them, not take it over.
+                problems.append(("owner", str(_("Only managers can change the owner of a customer."))))
+        yield number, values, problems, customer_id
+
+
+def _importer(job: CustomerImport) -> Any:
+    """The user the import runs as; ValidationError when they are gone or deactivated."""
+    user = job.created_by
+    if user is None or not user.is_active:
+        raise ValidationError(_("The user who uploaded this import is no longer active."))
+    return user
 
 
 @atomic
@@ -83,33 +126,28 @@ def customer_import_set_mapping(*, job: CustomerImport, mapping: dict[str, str])
 
 def customer_import_validate(*, job: CustomerImport) -> CustomerImport:
     """The dry run: check every row, count creates/updates, record each invalid row; writes no customer."""
-    checker = RowChecker(headers=job.headers, mapping=job.mapping, owners=_owners())
     errors: list[dict[str, Any]] = []
     error_count = total = to_update = 0
-    pending: list[str] = []
     try:
-        for number, values, problems in _checked_rows(job, checker):
+        checker = RowChecker(headers=job.headers, mapping=job.mapping, user=_importer(job))
+        for number, _values, problems, customer_id in _checked_rows(job, checker):
             total += 1
             if problems:
                 error_count += 1
                 for field, message in problems:
                     if len(errors) < MAX_ERRORS_KEPT:
                         errors.append({"row": number, "field": field, "message": message})
-            if values.get("external_id"):
-                pending.append(values["external_id"])
-            if len(pending) >= CHUNK:
-                to_update += len(customer_ids_by_external_id(pending))
-                pending = []
+            elif customer_id is not None:
+                to_update += 1
             if total % 5000 == 0:
                 CustomerImport.objects.filter(pk=job.pk).update(processed_rows=total)
-    except ImportFileError as exc:
-        job.status, job.message = Status.FAILED, str(exc)
+    except (ImportFileError, ValidationError) as exc:
+        job.status, job.message = Status.FAILED, " ".join(getattr(exc, "messages", [str(exc)]))
         job.save()
         return job
-    to_update += len(customer_ids_by_external_id(pending))
     job.total_rows = job.processed_rows = total
     job.errors, job.error_count = errors, error_count
-    job.to_update, job.to_create = to_update, total - to_update
+    job.to_update, job.to_create = to_update, total - error_count - to_update
     if total == 0:
         job.status, job.message = Status.FAILED, _("The file is empty: it has a header row but no customers.")
     else:
@@ -134,21 +172,21 @@ def customer_import_commit(*, job: CustomerImport) -> CustomerImport:
     """Write every row, or none: any invalid row (or failure) rolls the whole import back."""
     if job.status != Status.VALID:
         raise ValidationError(_("Only a checked import without invalid rows can be imported."))
-    checker = RowChecker(headers=job.headers, mapping=job.mapping, owners=_owners())
     job.status = Status.IMPORTING
     job.save()
     created = updated = 0
     try:
+        checker = RowChecker(headers=job.headers, mapping=job.mapping, user=_importer(job))
         with atomic():
-            batch: list[dict[str, Any]] = []
-            for number, values, problems in _checked_rows(job, checker):
+            batch: list[tuple[dict[str, Any], Any]] = []
+            for number, values, problems, customer_id in _checked_rows(job, checker):
                 if problems:
                     field, message = problems[0]
                     raise ValidationError(
                         _("Row %(row)s, %(field)s: %(message)s")
                         % {"row": number, "field": field, "message": message}
                     )
-                batch.append(values)
+                batch.append((values, customer_id))
                 if len(batch) >= CHUNK:
                     c, u = _write_batch(batch, job)
                     created, updated, batch = created + c, updated + u, []
@@ -158,6 +196,12 @@ def customer_import_commit(*, job: CustomerImport) -> CustomerImport:
                 created, updated = created + c, updated + u
     except (ValidationError, ImportFileError) as exc:
         job.status, job.message = Status.FAILED, " ".join(getattr(exc, "messages", [str(exc)]))
+        job.save()
+        return job
+    except IntegrityError:
+        # Another user took an external id between the check and the write: nothing was written.
+        job.status = Status.FAILED
+        job.message = _("The customers changed while importing; nothing was imported. Check the file again.")
         job.save()
         return job
     cache.delete(job.progress_key)
@@ -187,16 +231,17 @@ CUSTOMER_TARGETS = (
 )
 
 
-def _write_batch(batch: list[dict[str, Any]], job: CustomerImport) -> tuple[int, int]:
-    """Create or update one chunk of rows with a fixed number of queries."""
-    existing_ids = customer_ids_by_external_id(v["external_id"] for v in batch if v.get("external_id"))
-    existing = Customer.objects.in_bulk(list(existing_ids.values()))
+def _write_batch(batch: list[tuple[dict[str, Any], Any]], job: CustomerImport) -> tuple[int, int]:
+    """Create or update one chunk of rows with a fixed number of queries.
+
+    ``batch`` holds (values, pk of the visible customer it updates or None), as matched by ``_match``.
+    """
+    existing = Customer.objects.in_bulk([customer_id for _values, customer_id in batch if customer_id])
     new_customers: list[Customer] = []
     changed: list[Customer] = []
     pairs: list[tuple[Customer, dict[str, Any]]] = []
     changed_fields: set[str] = set()
-    for values in batch:
-        customer_id = existing_ids.get(values.get("external_id") or "")
+    for values, customer_id in batch:
         customer = (
             existing[customer_id]
             if customer_id

@@ -60,7 +60,7 @@ def test_dry_run_lists_every_bad_row_with_field_and_reason_and_writes_nothing(sa
         "A1,Good,1990-01-01,ok@example.com,13800000001,,,,\n"
         "A2,Bad date,1990-13-45,,,,,,\n"
         "A3,Bad mail,,not-an-email,,,,,\n"
-        "A4,Bad owner,,,,nobody,,,\n"
+        "A4,Bad owner,,,,sales_b,,,\n"
         "A1,Duplicate,,,,,,,\n"
         "KEEP,Changed name,,,,,wrongstage,,\n"
     )
@@ -77,7 +77,7 @@ def test_dry_run_lists_every_bad_row_with_field_and_reason_and_writes_nothing(sa
     messages = {e["field"]: e["message"] for e in job.errors}
     assert "1990-13-45 is not a date" in messages["birth_date"]
     assert "not-an-email is not a valid email" in messages["email"]
-    assert "Unknown owner nobody" in messages["owner"]
+    assert "Only managers can import customers for another owner" in messages["owner"]
     assert "also on row 2" in messages["external_id"]
     with pytest.raises(ValidationError):
         customer_import_commit(job=job)
@@ -120,15 +120,33 @@ def test_ten_megabytes_of_garbage_is_refused_quickly(sales_user):
 
 
 @pytest.mark.django_db
-def test_text_garbage_fails_row_checks_not_the_server(sales_user):
-    lines = "\n".join("x" * 50 + f",{i}" for i in range(2000))
-    job = customer_import_create(
-        upload=SimpleUploadedFile("junk.csv", ("junk,more\n" + lines).encode()),
-        encoding="utf-8-sig",
-        user=sales_user,
-    )
-    with pytest.raises(ValidationError, match="name"):
-        customer_import_set_mapping(job=job, mapping={})
+def test_text_garbage_is_refused_for_the_garbage_itself(sales_user):
+    """A text file of random printable junk under plausible headers: every row refused, nothing written."""
+    import random
+    import string
+
+    rng = random.Random(9)
+    alphabet = string.ascii_letters + string.digits + string.punctuation.replace("@", "") + " "
+
+    def junk(low, high):
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(low, high)))
+
+    lines = []
+    for _row in range(500):
+        cells = [junk(201, 400), junk(1, 40), junk(1, 12), junk(1, 30)]  # name, email, birth_date, mobile
+        lines.append(",".join('"' + cell.replace('"', '""') + '"' for cell in cells))
+    content = "name,email,birth_date,mobile\n" + "\n".join(lines) + "\n"
+    job = _job(sales_user, content)
+    assert job.status == CustomerImport.Status.INVALID
+    assert job.total_rows == 500 and job.error_count == 500
+    by_row = {}
+    for error in job.errors:
+        by_row.setdefault(error["row"], set()).add(error["field"])
+    # Each row fails for its own content: a name over the column's 200 characters and a junk email.
+    assert all({"name", "email"} <= fields for fields in by_row.values()) and len(by_row) == 500
+    with pytest.raises(ValidationError):
+        customer_import_commit(job=job)
+    assert not Customer.objects.exists()
 
 
 @pytest.mark.django_db
@@ -202,3 +220,275 @@ def test_commit_publishes_progress_outside_its_transaction(sales_user, monkeypat
     assert job.status == CustomerImport.Status.DONE and job.processed_rows == 7
     assert seen == [2, 4, 6]
     assert cache.get(job.progress_key) is None and job.progress_percent == 100
+
+
+# --- Who an import may touch: only customers the importer can see; owners only by managers. ---
+
+
+def _media_files(settings):
+    root = settings.MEDIA_ROOT
+    return [os.path.join(d, f) for d, _dirs, files in os.walk(root) for f in files]
+
+
+@pytest.mark.mongo
+@pytest.mark.django_db
+def test_import_cannot_take_over_a_customer_the_importer_cannot_see(sales_user, other_sales_user):
+    private = CustomerFactory(owner=other_sales_user, external_id="PRIV", name="Secret Customer")
+    job = _job(sales_user, "external_id,name,owner\nPRIV,Hijacked,sales_a\n")
+    assert job.status == CustomerImport.Status.INVALID and job.error_count == 1
+    assert [(e["row"], e["field"]) for e in job.errors] == [(2, "external_id")]
+    message = job.errors[0]["message"]
+    assert message == "This value cannot be used."
+    assert "sales_b" not in message and "Secret" not in message
+    with pytest.raises(ValidationError):
+        customer_import_commit(job=job)
+    private.refresh_from_db()
+    assert (private.name, private.owner) == ("Secret Customer", other_sales_user)
+
+
+@pytest.mark.django_db
+def test_import_without_owner_column_does_not_touch_an_invisible_customer(sales_user, other_sales_user):
+    private = CustomerFactory(owner=other_sales_user, external_id="PRIV", name="Secret Customer")
+    job = _job(sales_user, "external_id,name,email,tags\nPRIV,Hijacked,x@example.com,Stolen\n")
+    assert [(e["row"], e["field"]) for e in job.errors] == [(2, "external_id")]
+    with pytest.raises(ValidationError):
+        customer_import_commit(job=job)
+    private.refresh_from_db()
+    assert private.name == "Secret Customer"
+    assert not private.contact_methods.exists() and not private.tags.exists()
+
+
+@pytest.mark.django_db
+def test_cannot_be_used_message_is_the_same_whatever_hides_the_customer(sales_user, other_sales_user):
+    """No oracle: an id owned by another user and an id of an ownerless customer read the same."""
+    CustomerFactory(owner=other_sales_user, external_id="OTHER")
+    CustomerFactory(owner=None, external_id="NOBODY")
+    job = _job(sales_user, "external_id,name\nOTHER,A\nNOBODY,B\n")
+    assert {(e["row"], e["field"], e["message"]) for e in job.errors} == {
+        (2, "external_id", "This value cannot be used."),
+        (3, "external_id", "This value cannot be used."),
+    }
+
+
+@pytest.mark.django_db
+def test_commit_rechecks_visibility_and_writes_nothing_when_a_row_became_invisible(
+    sales_user, other_sales_user, monkeypatch
+):
+    from customers.services import imports as service
+
+    mine = CustomerFactory(owner=sales_user, external_id="MINE", name="Mine")
+    job = _job(sales_user, "external_id,name\nNEW1,First\nMINE,Renamed\n")
+    assert job.status == CustomerImport.Status.VALID and (job.to_create, job.to_update) == (1, 1)
+    # Reassigned by a manager between the dry run and the commit.
+    Customer.objects.filter(pk=mine.pk).update(owner=other_sales_user)
+    monkeypatch.setattr(service, "CHUNK", 1)  # the first row is written before the second is refused
+    job = customer_import_commit(job=job)
+    assert job.status == CustomerImport.Status.FAILED
+    assert "Row 3, external_id: This value cannot be used." in job.message
+    assert not Customer.objects.filter(external_id="NEW1").exists()
+    mine.refresh_from_db()
+    assert (mine.name, mine.owner) == ("Mine", other_sales_user)
+
+
+@pytest.mark.django_db
+def test_import_updates_a_customer_shared_with_the_importer_but_keeps_its_owner(sales_user, other_sales_user):
+    from customers.models import CustomerShare
+
+    shared = CustomerFactory(owner=other_sales_user, external_id="SHARED", name="Shared")
+    CustomerShare.objects.create(customer=shared, user=sales_user)
+    job = _job(sales_user, "external_id,name\nSHARED,Shared renamed\n")
+    assert job.status == CustomerImport.Status.VALID and job.to_update == 1
+    job = customer_import_commit(job=job)
+    assert job.message == "0 customers created, 1 updated."
+    shared.refresh_from_db()
+    assert (shared.name, shared.owner) == ("Shared renamed", other_sales_user)
+    # Naming themselves as owner would take the shared customer over: refused like on the edit form.
+    job = _job(sales_user, "external_id,name,owner\nSHARED,Mine now,sales_a\n")
+    assert [(e["row"], e["field"]) for e in job.errors] == [(2, "owner")]
+    shared.refresh_from_db()
+    assert shared.owner == other_sales_user
+
+
+@pytest.mark.django_db
+def test_sales_user_can_name_only_themselves_as_owner(sales_user, other_sales_user, make_user):
+    make_user("gone", "Sales", is_active=False)
+    job = _job(
+        sales_user, "external_id,name,owner\nS1,A,sales_b\nS2,B,nobody\nS3,C,gone\nS4,D,sales_a\nS5,E,\n"
+    )
+    assert {e["row"] for e in job.errors} == {2, 3, 4}
+    assert {e["field"] for e in job.errors} == {"owner"}
+    # One message for an existing, a missing and an inactive user: no username oracle.
+    assert len({e["message"] for e in job.errors}) == 1
+    with pytest.raises(ValidationError):
+        customer_import_commit(job=job)
+    assert not Customer.objects.exists()
+    job = customer_import_commit(job=_job(sales_user, "external_id,name,owner\nS4,D,sales_a\nS5,E,\n"))
+    assert job.status == CustomerImport.Status.DONE
+    assert set(Customer.objects.values_list("owner__username", flat=True)) == {"sales_a"}
+
+
+@pytest.mark.django_db
+def test_manager_may_name_any_active_owner_but_not_unknown_or_inactive(
+    manager_user, other_sales_user, make_user
+):
+    make_user("gone", "Sales", is_active=False)
+    job = _job(manager_user, "external_id,name,owner\nM1,A,sales_b\nM2,B,nobody\nM3,C,gone\n")
+    assert {(e["row"], e["field"], e["message"]) for e in job.errors} == {
+        (3, "owner", "Unknown owner nobody."),
+        (4, "owner", "Unknown owner gone."),
+    }
+    job = customer_import_commit(job=_job(manager_user, "external_id,name,owner\nM1,A,sales_b\nM4,D,\n"))
+    assert job.status == CustomerImport.Status.DONE
+    assert Customer.objects.get(external_id="M1").owner == other_sales_user
+    assert Customer.objects.get(external_id="M4").owner == manager_user
+    # Managers see every customer, so they may update (and reassign) another user's customer.
+    job = customer_import_commit(job=_job(manager_user, "external_id,name,owner\nM1,A2,boss\n"))
+    assert Customer.objects.get(external_id="M1").owner == manager_user
+
+
+@pytest.mark.mongo
+@pytest.mark.django_db
+def test_values_longer_than_the_model_field_are_row_errors(sales_user):
+    from customers.models import Address, Tag
+
+    limit = Customer._meta.get_field("company_name").max_length
+    city_limit = Address._meta.get_field("city").max_length
+    tag_limit = Tag._meta.get_field("name").max_length
+    content = (
+        "external_id,name,company_name,job_title,city,postal_code,tags\n"
+        f"L1,{'n' * (Customer._meta.get_field('name').max_length + 1)},,,,,\n"
+        f"L2,Company,{'c' * 255},,,,\n"
+        f"L3,Job,,{'j' * (Customer._meta.get_field('job_title').max_length + 1)},,,\n"
+        f"L4,City,,,{'c' * (city_limit + 1)},,\n"
+        f"L5,Post,,,,{'9' * (Address._meta.get_field('postal_code').max_length + 1)},\n"
+        f"L6,Tag,,,,,{'t' * (tag_limit + 1)}\n"
+        f"{'e' * (Customer._meta.get_field('external_id').max_length + 1)},Id,,,,,\n"
+        f"OK,{'n' * 200},{'c' * limit},,{'c' * city_limit},,{'t' * tag_limit}\n"
+    )
+    job = _job(sales_user, content)
+    assert {(e["row"], e["field"]) for e in job.errors} == {
+        (2, "name"),
+        (3, "company_name"),
+        (4, "job_title"),
+        (5, "city"),
+        (6, "postal_code"),
+        (7, "tags"),
+        (8, "external_id"),
+    }
+    assert any(e["message"] == f"Longer than {limit} characters." for e in job.errors)
+    with pytest.raises(ValidationError):
+        customer_import_commit(job=job)
+    assert not Customer.objects.exists()
+    job = customer_import_commit(
+        job=_job(sales_user, content.splitlines()[0] + "\n" + content.splitlines()[-1])
+    )
+    assert job.status == CustomerImport.Status.DONE and len(Customer.objects.get().company_name) == limit
+
+
+@pytest.mark.django_db
+def test_duplicate_header_names_are_a_file_error(sales_user, settings):
+    for header in ("external_id,name,email,name\n", "external_id,Name,email,name\n"):
+        with pytest.raises(ValidationError) as excinfo:
+            _job(sales_user, header + "D1,A,a@example.com,B\n")
+        assert excinfo.value.message_dict["file"] == [
+            "Column names must be unique; the header row repeats: name."
+        ]
+    assert not CustomerImport.objects.exists() and _media_files(settings) == []
+
+
+def _zip(entries):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _workbook_with_junk_sheet():
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["name"])
+    good = io.BytesIO()
+    workbook.save(good)
+    source = zipfile.ZipFile(io.BytesIO(good.getvalue()))
+    return _zip(
+        {
+            name: b"<junk" if name.startswith("xl/worksheets/") else source.read(name)
+            for name in source.namelist()
+        }
+    )
+
+
+NOT_XLSX = "This is not a readable XLSX file."
+UNREADABLE_XLSX = {
+    "zip of junk": (lambda: _zip({"junk.bin": os.urandom(2048), "more.txt": b"hello"}), NOT_XLSX),
+    "junk xml inside": (
+        lambda: _zip({"[Content_Types].xml": b"<<<not xml", "xl/workbook.xml": b"junk"}),
+        NOT_XLSX,
+    ),
+    "junk sheet": (_workbook_with_junk_sheet, NOT_XLSX),
+    "not a zip": (lambda: b"name,email\nA,a@example.com\n", NOT_XLSX),
+    "empty": (lambda: b"", "The submitted file is empty."),
+}
+
+
+@pytest.mark.parametrize("kind", list(UNREADABLE_XLSX))
+@pytest.mark.django_db
+def test_unreadable_xlsx_upload_is_a_file_error_and_leaves_no_file(client, sales_user, settings, kind):
+    make, message = UNREADABLE_XLSX[kind]
+    client.force_login(sales_user)
+    upload = SimpleUploadedFile("customers.xlsx", make())
+    response = client.post(reverse("customers:import-create"), {"file": upload, "encoding": "utf-8-sig"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": [message]}
+    assert not CustomerImport.objects.exists()
+    assert _media_files(settings) == []
+
+
+@pytest.mark.django_db
+def test_custom_fields_are_validated_by_type_in_the_import(sales_user):
+    from customers.models import CustomFieldDefinition
+
+    Type = CustomFieldDefinition.FieldType
+    CustomFieldDefinition.objects.create(key="budget", label="Budget", field_type=Type.NUMBER)
+    CustomFieldDefinition.objects.create(key="met_on", label="Met on", field_type=Type.DATE)
+    CustomFieldDefinition.objects.create(key="vip", label="VIP", field_type=Type.BOOLEAN)
+    CustomFieldDefinition.objects.create(
+        key="tier", label="Tier", field_type=Type.CHOICE, choices="gold\nsilver"
+    )
+    CustomFieldDefinition.objects.create(key="region", label="Region", required=True)
+    header = "external_id,name,cf_budget,cf_met_on,cf_vip,cf_tier,cf_region\n"
+    job = _job(
+        sales_user,
+        header
+        + "CF1,Good,1200.5,2024-03-01,yes,gold,East\n"
+        + "CF2,Bad,lots,2024-13-01,maybe,bronze,\n"
+        + "CF3,Inf,Infinity,,,,West\n",
+    )
+    assert {(e["row"], e["field"]) for e in job.errors} == {
+        (3, "cf_budget"),
+        (3, "cf_met_on"),
+        (3, "cf_vip"),
+        (3, "cf_tier"),
+        (3, "cf_region"),
+        (4, "cf_budget"),
+    }
+    messages = {(e["row"], e["field"]): e["message"] for e in job.errors}
+    assert messages[(3, "cf_tier")] == "bronze is not one of: gold, silver."
+    assert messages[(3, "cf_region")] == "Region is required."
+    with pytest.raises(ValidationError):
+        customer_import_commit(job=job)
+    assert not Customer.objects.exists()
+    job = customer_import_commit(job=_job(sales_user, header + "CF1,Good,1200.5,2024-03-01,yes,gold,East\n"))
+    assert Customer.objects.get(external_id="CF1").attributes == {
+        "budget": 1200.5,
+        "met_on": "2024-03-01",
+        "vip": True,
+        "tier": "gold",
+        "region": "East",
+    }
