@@ -1,21 +1,26 @@
-"""Data cleaning: normalise timestamps to UTC, drop duplicates, bot bursts and impossible values.
+"""Data cleaning: normalise timestamps to UTC, drop duplicates, bot bursts and rows the pipeline cannot use.
 
 Each function returns the cleaned frame and a dict of how many input rows were dropped per reason, so
 a profile run can report exactly what it threw away. A row is counted under the first reason that hits
-it, in the order the keys appear in the dict.
+it, in the order the keys appear in the dict. Nothing here raises on a bad value: one bad stored row is
+dropped and counted, it never fails everyone's run.
+
+`as_of` is the exclusive cutoff (see `frames.as_of_cutoff`): rows stamped at or after it are `future`.
+History is kept as far back as datetime64[ns] goes (1677); `history_start` (a date, in `timezone`, or an
+instant) optionally leaves older rows out, counted as `before_history_start`.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .frames import as_utc_timestamp, conform, normalise_labels
+from .frames import as_of_cutoff, conform, normalise_labels
 
-MIN_YEAR = 2000
 # Properties whose numeric value cannot be negative on any real event.
 NON_NEGATIVE_PROPERTIES = ("amount", "quantity", "price")
 
@@ -30,10 +35,59 @@ def _invalid_numbers(properties: pd.Series) -> pd.Series:
     # One pass over the dicts for all keys; the checks themselves are vectorised.
     raw = pd.DataFrame([[p.get(key) for key in NON_NEGATIVE_PROPERTIES] for p in subset], dtype=object)
     present = raw.notna()
-    numbers = raw.apply(pd.to_numeric, errors="coerce").astype("float64")
+    numbers = raw.apply(_numbers).astype("float64")
     bad = present & ~(numbers.ge(0) & np.isfinite(numbers.fillna(0.0)))
     invalid[has_dict] = bad.any(axis=1).to_numpy()
     return invalid
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Floats where a value is a number or numeric text, NaN elsewhere (nested JSON, text)."""
+    try:
+        return pd.to_numeric(values, errors="coerce")
+    except (OverflowError, TypeError, ValueError):
+        # An integer too large for a float (JSON allows any size): element by element, such values NaN.
+        def number(value: Any) -> float:
+            try:
+                return float(value) if isinstance(value, int | float | str) else float("nan")
+            except (ValueError, OverflowError):
+                return float("nan")
+
+        return values.map(number)
+
+
+def _unusable_properties(properties: pd.Series) -> pd.Series:
+    """True where properties are present but not a JSON object (a list, text, number)."""
+    return properties.map(lambda p: p is not None and not isinstance(p, dict)).astype(bool)
+
+
+def _search_without_query(event_types: pd.Series, properties: pd.Series) -> pd.Series:
+    """True for `search` events whose properties hold no non-blank text query."""
+    searches = event_types.eq("search").fillna(False).astype(bool)
+    missing = pd.Series(False, index=properties.index)
+    if searches.any():
+        missing[searches] = [
+            not (isinstance(p, dict) and isinstance(p.get("query"), str) and p["query"].strip())
+            for p in properties[searches].to_numpy()
+        ]
+    return missing
+
+
+def _before(stamps: pd.Series, first: pd.Timestamp | None) -> pd.Series:
+    return stamps.lt(first) if first is not None else pd.Series(False, index=stamps.index)
+
+
+def history_start_instant(history_start: object | None, *, timezone: str = "UTC") -> pd.Timestamp | None:
+    """The first instant kept (UTC), or None to keep everything: a date (or ISO date text) means the
+    start of that day in `timezone`, anything else is an instant."""
+    if history_start is None or history_start == "":
+        return None
+    if isinstance(history_start, str) and len(history_start) == 10:
+        history_start = date.fromisoformat(history_start)
+    if isinstance(history_start, date) and not isinstance(history_start, datetime):
+        # The start of day D is the exclusive cutoff of day D-1.
+        return as_of_cutoff(history_start - timedelta(days=1), timezone=timezone)
+    return as_of_cutoff(history_start)
 
 
 def _properties_key(properties: pd.Series) -> pd.Series:
@@ -72,17 +126,20 @@ def clean_events(
     *,
     as_of: object,
     max_events_per_minute: int = 30,
-    min_year: int = MIN_YEAR,
+    history_start: object | None = None,
+    timezone: str = "UTC",
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Clean behaviour events; returns (events, dropped counts by reason).
 
-    Reasons: `invalid_values` (no customer, type or parseable timestamp, or a negative/non-numeric
-    amount, quantity or price property), `future` (after `as_of`), `too_old` (before `min_year`),
-    `duplicates` (a repeated idempotency key, or the same customer, type, time and properties) and
-    `bot_bursts` (every event of a customer inside a 60-second window holding more than
-    `max_events_per_minute` events).
+    Reasons: `missing_customer`, `invalid_timestamp` (missing, unparseable or outside what
+    datetime64[ns] holds), `missing_type`, `invalid_properties` (not a JSON object), `invalid_numbers`
+    (a negative/non-numeric amount, quantity or price property), `search_without_query`,
+    `before_history_start`, `future` (at or after the `as_of` cutoff), `duplicates` (a repeated
+    idempotency key, or the same customer, type, time and properties) and `bot_bursts` (every event of
+    a customer inside a 60-second window holding more than `max_events_per_minute` events).
     """
-    cutoff = as_utc_timestamp(as_of)
+    cutoff = as_of_cutoff(as_of, timezone=timezone)
+    first = history_start_instant(history_start, timezone=timezone)
     data = conform(events, "events")
     data = data.assign(event_type=normalise_labels(data["event_type"]))
     counts: dict[str, int] = {}
@@ -93,10 +150,14 @@ def clean_events(
         if counts[reason]:
             data = data[~mask]
 
-    missing = data["customer_id"].isna() | data["event_type"].isna() | data["occurred_at"].isna()
-    drop(missing | _invalid_numbers(data["properties"]), "invalid_values")
-    drop(data["occurred_at"] > cutoff, "future")
-    drop(data["occurred_at"] < pd.Timestamp(year=min_year, month=1, day=1, tz="UTC"), "too_old")
+    drop(data["customer_id"].isna(), "missing_customer")
+    drop(data["occurred_at"].isna(), "invalid_timestamp")
+    drop(data["event_type"].isna(), "missing_type")
+    drop(_unusable_properties(data["properties"]), "invalid_properties")
+    drop(_invalid_numbers(data["properties"]), "invalid_numbers")
+    drop(_search_without_query(data["event_type"], data["properties"]), "search_without_query")
+    drop(_before(data["occurred_at"], first), "before_history_start")
+    drop(data["occurred_at"].ge(cutoff), "future")
 
     keyed = data["idempotency_key"].notna()
     repeated_key = keyed & data.duplicated(subset=["idempotency_key"], keep="first")
@@ -116,39 +177,45 @@ def clean_events(
 
 
 def clean_orders(
-    orders: pd.DataFrame, *, as_of: object, min_year: int = MIN_YEAR
+    orders: pd.DataFrame,
+    *,
+    as_of: object,
+    history_start: object | None = None,
+    timezone: str = "UTC",
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Clean order lines; returns (orders, dropped counts by reason).
 
-    Reasons: `invalid_values` (no customer, order id or timestamp; amount missing, zero, negative or
-    infinite; quantity zero or negative), `future`, `too_old` and `duplicates` (a repeated
+    Reasons: `missing_customer`, `missing_order` (no order id), `invalid_timestamp` (missing,
+    unparseable or outside datetime64[ns]), `invalid_amount` (missing, negative or infinite; zero is a
+    real purchase: a free item or a 100% discount), `invalid_quantity` (zero or negative),
+    `before_history_start`, `future` (at or after the `as_of` cutoff) and `duplicates` (a repeated
     (order_id, line_id); lines without a line id are never treated as duplicates).
     Categories are trimmed and lower-cased; blank ones become missing (the line still counts as spend).
     """
-    cutoff = as_utc_timestamp(as_of)
+    cutoff = as_of_cutoff(as_of, timezone=timezone)
+    first = history_start_instant(history_start, timezone=timezone)
     data = conform(orders, "orders")
     data = data.assign(category=normalise_labels(data["category"]))
-    amount, quantity = data["amount"], data["quantity"]
-    invalid = (
-        data["customer_id"].isna()
-        | data["order_id"].isna()
-        | data["ordered_at"].isna()
-        | ~(amount.gt(0) & np.isfinite(amount.fillna(0.0)))
-        | quantity.le(0)
-    )
-    counts = {"invalid_values": int(invalid.sum())}
-    data = data[~invalid]
-    future = data["ordered_at"] > cutoff
-    counts["future"] = int(future.sum())
-    data = data[~future]
-    too_old = data["ordered_at"] < pd.Timestamp(year=min_year, month=1, day=1, tz="UTC")
-    counts["too_old"] = int(too_old.sum())
-    data = data[~too_old]
+    counts: dict[str, int] = {}
+
+    def drop(mask: pd.Series, reason: str) -> None:
+        nonlocal data
+        counts[reason] = int(mask.sum())
+        if counts[reason]:
+            data = data[~mask]
+
+    drop(data["customer_id"].isna(), "missing_customer")
+    drop(data["order_id"].isna(), "missing_order")
+    drop(data["ordered_at"].isna(), "invalid_timestamp")
+    amount = data["amount"]
+    drop(~(amount.ge(0) & np.isfinite(amount.fillna(0.0))), "invalid_amount")
+    drop(data["quantity"].le(0), "invalid_quantity")
+    drop(_before(data["ordered_at"], first), "before_history_start")
+    drop(data["ordered_at"].ge(cutoff), "future")
     # Without line ids two identical lines may be two real items, so only re-sent lines are duplicates.
     has_line = data["line_id"].notna()
     duplicate = pd.Series(False, index=data.index)
     if has_line.any():
         duplicate[has_line] = data[has_line].duplicated(subset=["order_id", "line_id"], keep="first")
-    counts["duplicates"] = int(duplicate.sum())
-    data = data[~duplicate]
+    drop(duplicate, "duplicates")
     return data.reset_index(drop=True), counts

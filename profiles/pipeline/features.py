@@ -1,7 +1,8 @@
 """Per-customer features as of a moment in time.
 
 Inputs are expected to have been through clean_events / clean_orders (event types normalised,
-impossible rows dropped). Every record after `as_of` is ignored, so the same function builds
+impossible rows dropped). Every record at or after the `as_of` cutoff is ignored (see
+`frames.as_of_cutoff`), so the same function builds
 today's features and the historical snapshots the churn model trains on. Customers with no orders
 still get a row (with frequency 0 and no recency) when they appear in any input.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frames import NS_PER_DAY, as_utc_timestamp, conform, id_categories, id_codes, share_customer_ids
+from .frames import as_of_cutoff, as_of_day, conform, id_categories, id_codes, local_days, share_customer_ids
 
 EVENT_TYPES = ("page_view", "app_open", "search", "add_to_cart", "coupon_use")
 RECENT_DAYS = 90
@@ -43,7 +44,8 @@ FEATURE_COLUMNS = [
 
 
 def _before(frame: pd.DataFrame, column: str, cutoff: pd.Timestamp) -> pd.DataFrame:
-    return frame[frame[column].le(cutoff) & frame["customer_id"].notna()]
+    """Rows strictly before the exclusive cutoff (missing stamps are not before anything)."""
+    return frame[frame[column].lt(cutoff) & frame["customer_id"].notna()]
 
 
 def _ns(stamps: pd.Series) -> np.ndarray:
@@ -89,23 +91,26 @@ def customer_features(
     *,
     as_of: object,
     customers: pd.DataFrame | None = None,
+    timezone: str = "UTC",
 ) -> pd.DataFrame:
     """One row per customer (index `customer_id`) with behaviour features as of `as_of`.
 
-    Columns: first_purchase_at, last_purchase_at, recency_days (NaN without orders), frequency
-    (distinct orders), monetary_total, monetary_avg (per order), tenure_days (since the earliest of
-    sign-up and any activity), orders_90d, spend_90d, distinct_categories, events_<type> for
+    Columns: first_purchase_at, last_purchase_at, recency_days (whole days from the last purchase day
+    to the as-of day D, NaN without orders), frequency (distinct orders), monetary_total, monetary_avg
+    (per order), tenure_days (whole days since the day of the earliest of sign-up and any activity),
+    orders_90d and spend_90d (the 90 days ending with D), distinct_categories, events_<type> for
     EVENT_TYPES, events_total, interaction_count, campaigns_sent, campaign_response_rate (NaN when
     never targeted).
     """
-    cutoff = as_utc_timestamp(as_of)
+    cutoff = as_of_cutoff(as_of, timezone=timezone)
+    today = as_of_day(cutoff, timezone)
     orders = _before(conform(orders, "orders"), "ordered_at", cutoff)
     events = _before(conform(events, "events"), "occurred_at", cutoff)
     interactions = _before(conform(interactions, "interactions"), "occurred_at", cutoff)
     responses = conform(campaign_responses, "campaign_responses")
-    responses = responses[responses["customer_id"].notna() & ~responses["sent_at"].gt(cutoff)]
+    responses = responses[responses["customer_id"].notna() & ~responses["sent_at"].ge(cutoff)]
     master = conform(customers, "customers")
-    master = master[master["customer_id"].notna() & ~master["created_at"].gt(cutoff)]
+    master = master[master["customer_id"].notna() & ~master["created_at"].ge(cutoff)]
     orders, events, interactions, responses, master = share_customer_ids(
         orders, events, interactions, responses, master
     )
@@ -121,7 +126,8 @@ def customer_features(
     last = agg.extreme(o, orders["ordered_at"], first=False)
     frequency = agg.distinct(o, orders["order_id"])
     spend = agg.total(o, orders["amount"].to_numpy())
-    recent = (orders["ordered_at"] > cutoff - pd.Timedelta(days=RECENT_DAYS)).to_numpy()
+    # Days in the server's time zone (local_days): the as-of day and the RECENT_DAYS - 1 days before it.
+    recent = local_days(orders["ordered_at"], timezone) > today - RECENT_DAYS
     columns["frequency"] = frequency
     columns["monetary_total"] = spend
     columns["monetary_avg"] = np.divide(spend, frequency, out=np.zeros(agg.n), where=frequency > 0)
@@ -134,7 +140,8 @@ def customer_features(
     starts += [agg.extreme(m, master["created_at"].fillna(cutoff), first=True)]
     nat = np.iinfo(np.int64).min
     start = np.min(np.where(np.stack(starts) == nat, np.iinfo(np.int64).max, np.stack(starts)), axis=0)
-    columns["tenure_days"] = np.maximum((_ns_of(cutoff) - start) / NS_PER_DAY, 0.0)
+    columns["tenure_days"] = np.zeros(agg.n)
+    columns["tenure_days"][present] = np.maximum(today - local_days(_stamps(start[present]), timezone), 0.0)
 
     kind = events["event_type"].to_numpy(dtype=object)
     for name in EVENT_TYPES:
@@ -151,14 +158,13 @@ def customer_features(
         {"first_purchase_at": _stamps(first[present]), "last_purchase_at": _stamps(last[present])}
     )
     result.index = index
-    result.insert(2, "recency_days", (cutoff - result["last_purchase_at"]).dt.total_seconds() / 86_400.0)
+    bought = last[present] != nat
+    recency = np.full(len(index), np.nan)
+    recency[bought] = today - local_days(_stamps(last[present][bought]), timezone)
+    result.insert(2, "recency_days", recency)
     for name, values in columns.items():
         result[name] = values[present]
     return result[FEATURE_COLUMNS]
-
-
-def _ns_of(stamp: pd.Timestamp) -> int:
-    return int(stamp.as_unit("ns").value)
 
 
 def model_matrix(features: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ Each input has required columns (a frame without them is a programming error) an
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -71,9 +72,21 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 
 
+# What datetime64[ns] can hold (1677-09-21 .. 2262-04-11): anything outside is unusable, not fatal.
+_FIRST_INSTANT = pd.Timestamp.min.tz_localize("UTC")
+_LAST_INSTANT = pd.Timestamp.max.tz_localize("UTC")
+
+
 def to_utc(values: Any) -> pd.Series:
-    """Parse timestamps to UTC; naive values are taken to be UTC already, unparseable ones become NaT."""
-    series = pd.Series(values)
+    """Parse timestamps to datetime64[ns, UTC]; naive values are taken to be UTC already.
+
+    Never raises on a value: unparseable ones and ones datetime64[ns] cannot hold (before 1677-09-21
+    or after 2262-04-11) become NaT, which the cleaning step drops and counts, so one bad stored row
+    cannot fail a whole run. Readers use this too when they build their frames.
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if str(series.dtype) == TIMESTAMP_DTYPE:
+        return series
     if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
         parsed = pd.to_datetime(series, utc=True)
     else:
@@ -82,6 +95,8 @@ def to_utc(values: Any) -> pd.Series:
         retry = parsed.isna() & series.notna()
         if retry.any():
             parsed[retry] = pd.to_datetime(series[retry], utc=True, errors="coerce", format="mixed")
+    if str(parsed.dtype) != TIMESTAMP_DTYPE:
+        parsed = parsed.mask(parsed.lt(_FIRST_INSTANT) | parsed.gt(_LAST_INSTANT))
     return parsed.astype(TIMESTAMP_DTYPE)
 
 
@@ -89,6 +104,36 @@ def as_utc_timestamp(value: Any) -> pd.Timestamp:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.as_unit("ns")
+
+
+def as_of_cutoff(as_of: Any, *, timezone: str = "UTC") -> pd.Timestamp:
+    """The exclusive cutoff instant (UTC) of "as of `as_of`"; every step keeps only data strictly before it.
+
+    A calendar date D (a `datetime.date` that is not a datetime) means all of D in `timezone`: the cutoff
+    is the start of D+1 there, so 23:59:59 local of D is in and 00:00:00 local of D+1 is out. An
+    instant (datetime, Timestamp, ISO string; naive = UTC) is its own cutoff.
+    """
+    if isinstance(as_of, date) and not isinstance(as_of, datetime):
+        start = pd.Timestamp(as_of + timedelta(days=1)).tz_localize(timezone, nonexistent="shift_forward")
+        return start.tz_convert("UTC").as_unit("ns")
+    return as_utc_timestamp(as_of)
+
+
+def local_days(stamps: pd.Series, timezone: str = "UTC") -> np.ndarray:
+    """Local calendar day of each (UTC) timestamp in `timezone`, as int64 days since 1970-01-01.
+
+    The one way the pipeline counts days (transaction days, recency, tenure, the as-of day): a purchase
+    at 07:00 in Shanghai is on that Shanghai day, not the previous UTC one. Stamps must not be NaT.
+    """
+    local = stamps.dt.tz_convert(timezone).dt.tz_localize(None)
+    return local.to_numpy(dtype="datetime64[ns]").view(np.int64) // NS_PER_DAY
+
+
+def as_of_day(cutoff: Any, timezone: str = "UTC") -> int:
+    """The as-of day D of an exclusive cutoff (the local day of its last included instant), as a day
+    number comparable with `local_days`: the cutoff at the start of D+1 and any instant during D give D."""
+    last = as_utc_timestamp(cutoff) - pd.Timedelta(1, "ns")
+    return int(last.tz_convert(timezone).tz_localize(None).as_unit("ns").value // NS_PER_DAY)
 
 
 def _conformed(series: pd.Series, kind: str) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from profiles.pipeline.features import MODEL_FEATURES, customer_features, model_matrix
 
+# The cutoff is exclusive: as of the end of 2024-06-30 (UTC, the pure functions' default zone).
 AS_OF = pd.Timestamp("2024-07-01", tz="UTC")
 EMPTY_EVENTS = pd.DataFrame(columns=["customer_id", "event_type", "occurred_at"])
 EMPTY_INTERACTIONS = pd.DataFrame(columns=["customer_id", "occurred_at"])
@@ -32,13 +35,14 @@ def orders() -> pd.DataFrame:
 def test_customer_features_compute_recency_frequency_and_spend_per_order(orders: pd.DataFrame) -> None:
     features = customer_features(orders, EMPTY_EVENTS, EMPTY_INTERACTIONS, EMPTY_RESPONSES, as_of=AS_OF)
     a = features.loc["a"]
-    assert a["recency_days"] == 10.0
+    # Whole days from the last purchase day (06-21) to the as-of day (06-30).
+    assert a["recency_days"] == 9.0
     assert a["frequency"] == 2
     assert a["monetary_total"] == 60.0
     assert a["monetary_avg"] == 30.0
     assert a["distinct_categories"] == 2
     assert a["orders_90d"] == 2 and features.loc["b", "orders_90d"] == 0
-    assert a["tenure_days"] == 30.0
+    assert a["tenure_days"] == 29.0
     assert a["first_purchase_at"] == pd.Timestamp("2024-06-01", tz="UTC")
 
 
@@ -70,7 +74,7 @@ def test_customer_features_include_customers_without_orders_from_any_input(order
     assert features.loc["d", "interaction_count"] == 1
     assert features.loc["a", "campaign_response_rate"] == 0.5
     assert np.isnan(features.loc["b", "campaign_response_rate"])
-    assert features.loc["f", "tenure_days"] == 182.0
+    assert features.loc["f", "tenure_days"] == 181.0
 
 
 def test_customer_features_of_empty_inputs_is_an_empty_frame_with_every_column() -> None:
@@ -88,5 +92,40 @@ def test_model_matrix_has_no_gaps_and_treats_non_buyers_as_last_seen_at_sign_up(
     )
     matrix = model_matrix(features)
     assert not matrix.isna().any().any()
-    assert matrix.loc["n", "recency_days"] == 10.0
+    assert matrix.loc["n", "recency_days"] == 9.0
     assert matrix.loc["n", "campaign_response_rate"] == 0.0
+
+
+def test_days_are_counted_in_the_server_time_zone_up_to_the_end_of_the_as_of_day() -> None:
+    shanghai = "Asia/Shanghai"
+    orders = pd.DataFrame(
+        {
+            # 07:00 in Shanghai on 06-21 is 23:00 UTC on 06-20: it is a 06-21 purchase there.
+            "customer_id": ["a", "a", "a"],
+            "order_id": ["1", "2", "late"],
+            "ordered_at": pd.to_datetime(
+                ["2024-06-01T07:00:00+08:00", "2024-06-21T07:00:00+08:00", "2024-07-01T00:00:00+08:00"],
+                utc=True,
+            ),
+            "amount": [10.0, 0.0, 5.0],
+        }
+    )
+    customers = pd.DataFrame({"customer_id": ["a"], "created_at": ["2024-06-01T07:30:00+08:00"]})
+    features = customer_features(
+        orders,
+        EMPTY_EVENTS,
+        EMPTY_INTERACTIONS,
+        EMPTY_RESPONSES,
+        as_of=date(2024, 6, 30),
+        customers=customers,
+        timezone=shanghai,
+    )
+    a = features.loc["a"]
+    # The order stamped at 00:00 of 07-01 in Shanghai is not "as of 06-30"; the free order counts.
+    assert (a["frequency"], a["monetary_total"]) == (2, 10.0)
+    assert (a["recency_days"], a["tenure_days"]) == (9.0, 29.0)
+    # Counted in UTC the same history would give 10 and 30 days.
+    utc = customer_features(
+        orders.iloc[:2], EMPTY_EVENTS, EMPTY_INTERACTIONS, EMPTY_RESPONSES, as_of=date(2024, 6, 30)
+    )
+    assert (utc.loc["a", "recency_days"], utc.loc["a", "tenure_days"]) == (10.0, 30.0)
