@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError
 from django.utils import timezone
@@ -20,14 +21,18 @@ from django.utils.translation import gettext as _
 
 from crm_site.db import on_commit
 from orders.models import OrderImport
-from orders.services.import_rows import row_source
+from orders.services.import_rows import ImportFileError, RowError, check_file, row_source
 from orders.services.imports import orders_import
 
 
 def order_import_start(
     *, user: Any, uploaded_file: UploadedFile, dry_run: bool = True, create_customers: bool = False
 ) -> OrderImport:
-    """Store the upload and run the import in the background (after this transaction commits)."""
+    """Store the upload and run the import in the background (after this transaction commits).
+
+    The header row is read first: an unreadable file or a bad header is a ValidationError on ``file``
+    and the stored copy is deleted.
+    """
     from orders.tasks import order_import_run_task
 
     name = uploaded_file.name
@@ -40,8 +45,16 @@ def order_import_start(
         create_customers=create_customers,
     )
     job.file.save(f"{uuid.uuid4().hex}-{name[-80:]}", uploaded_file, save=False)
-    job.full_clean()
-    job.save()
+    try:
+        check_file(job.file.path, name)
+        job.full_clean()
+        job.save()
+    except (ImportFileError, RowError) as error:
+        job.file.delete(save=False)
+        raise ValidationError({"file": str(error)}) from error
+    except BaseException:
+        job.file.delete(save=False)  # a refused upload leaves nothing on disk
+        raise
     on_commit(lambda: order_import_run_task.apply_async(args=[str(job.pk)], task_id=job.task_id))
     return job
 
@@ -82,21 +95,10 @@ def order_import_run(
         )
     except DatabaseError:
         raise  # transient: the task retries; the transaction rolled back so a rerun starts clean
+    except ImportFileError as error:
+        return _failed(job, str(error))
     except Exception as error:  # noqa: BLE001 - an unreadable file: tell the user instead of retrying
-        OrderImport.objects.filter(pk=job.pk).update(
-            status=OrderImport.Status.FAILED,
-            errors=[
-                {
-                    "row": 0,
-                    "field": "",
-                    "message": _("The file could not be read: %(error)s") % {"error": error},
-                }
-            ],
-            error_count=1,
-            finished_at=timezone.now(),
-        )
-        job.refresh_from_db()
-        return job
+        return _failed(job, _("The file could not be read: %(error)s") % {"error": error})
     job.refresh_from_db()
     job.total_rows = job.processed_rows = result.rows
     job.errors = result.errors
@@ -110,4 +112,17 @@ def order_import_run(
         job.status = OrderImport.Status.DONE if result.written else OrderImport.Status.VALID
     job.finished_at = timezone.now()
     job.save()
+    return job
+
+
+def _failed(job: OrderImport, message: str) -> OrderImport:
+    """Mark an import whose file cannot be read as failed, and delete the file (nothing will use it)."""
+    OrderImport.objects.filter(pk=job.pk).update(
+        status=OrderImport.Status.FAILED,
+        errors=[{"row": 0, "field": "file", "message": message}],
+        error_count=1,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    job.file.delete(save=False)
     return job

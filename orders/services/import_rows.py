@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import SalesOrder
+from orders.models import OrderLine, SalesOrder
 from orders.models.common import Currency
 
 COLUMNS = (
@@ -64,6 +64,10 @@ CHANNELS = {value for value in SalesOrder.Channel.values}
 STATUSES = {value for value in SalesOrder.Status.values}
 
 
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (not a spreadsheet, binary, wrong encoding)."""
+
+
 class RowError(Exception):
     """A problem with one cell: carries the column name for the error report."""
 
@@ -73,6 +77,16 @@ class RowError(Exception):
         self.message = message
 
 
+def _max_length(model: Any, name: str) -> int:
+    return int(model._meta.get_field(name).max_length)
+
+
+# Limits of the columns the values are stored in (SQLite does not enforce max_length; the others would 500).
+_CUSTOMER = SalesOrder._meta.get_field("customer").related_model
+CUSTOMER_ID_MAX = _max_length(_CUSTOMER, "external_id")
+CUSTOMER_NAME_MAX = _max_length(_CUSTOMER, "name")
+NUMBER_MAX = _max_length(SalesOrder, "number")
+SKU_MAX = _max_length(OrderLine, "sku")
 MAX_QUANTITY = 1_000_000
 MAX_CENTS = 10**14  # amounts below 1,000,000,000,000.00 (14 digits with 2 decimals)
 CURRENCIES = frozenset(Currency.values)  # computed once: TextChoices.values rebuilds a list on each call
@@ -99,10 +113,19 @@ class Line:
 
 def _header(raw: list[Any]) -> list[str]:
     names = []
+    repeated: list[str] = []
     for cell in raw:
-        name = str(cell or "").strip().lstrip("\ufeff")
-        name = ALIASES.get(name, name.lower().replace(" ", "_"))
+        text = str(cell or "").strip().lstrip("\ufeff")
+        name = ALIASES.get(text, text.lower().replace(" ", "_"))
+        if name and name in names and text not in repeated:
+            repeated.append(text)
         names.append(name)
+    if repeated:
+        raise RowError(
+            "header",
+            _("Column names must be unique; the header row repeats: %(names)s.")
+            % {"names": ", ".join(repeated)},
+        )
     missing = [name for name in REQUIRED if name not in names]
     if missing:
         raise RowError(
@@ -119,19 +142,56 @@ def row_source(path: str | Path, name: str) -> Callable[[], Iterator[tuple[int, 
 
     def read() -> Iterator[tuple[int, dict[str, Any]]]:
         if is_xlsx:
-            from openpyxl import load_workbook
-
-            workbook = load_workbook(path, read_only=True, data_only=True)
-            try:
-                rows = workbook.active.iter_rows(values_only=True)
-                yield from _records(rows)
-            finally:
-                workbook.close()
+            yield from _records(_xlsx_rows(path))
         else:
-            with open(path, "rb") as handle:
-                yield from _records(csv.reader(_text(handle)))
+            yield from _records(_csv_rows(path))
 
     return read
+
+
+def check_file(path: str | Path, name: str) -> None:
+    """Read the header row and the first line: ImportFileError or RowError when the file is unusable."""
+    next(iter(row_source(path, name)()), None)
+
+
+def _xlsx_rows(path: str | Path) -> Iterator[tuple[Any, ...]]:
+    from openpyxl import load_workbook
+
+    unreadable = _("This is not a readable XLSX file.")
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything (KeyError, ParseError...) on junk
+        raise ImportFileError(unreadable) from exc
+    try:
+        if workbook.active is None:
+            raise ImportFileError(unreadable)
+        rows = workbook.active.iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # noqa: BLE001 - a sheet of junk XML fails only when it is read
+                raise ImportFileError(unreadable) from exc
+            if row is None:
+                return
+            yield row
+    finally:
+        workbook.close()
+
+
+def _csv_rows(path: str | Path) -> Iterator[list[str]]:
+    with open(path, "rb") as handle:
+        if b"\x00" in handle.read(4096):
+            raise ImportFileError(_("This looks like a binary file, not CSV text."))
+        handle.seek(0)
+        try:
+            yield from csv.reader(_text(handle))
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                _("The file is not valid UTF-8 text (bad byte at position %(position)s). Save it as UTF-8.")
+                % {"position": exc.start}
+            ) from exc
+        except csv.Error as exc:
+            raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
 
 
 def _text(handle: BinaryIO) -> io.TextIOWrapper:
@@ -154,6 +214,14 @@ def _required(record: dict[str, Any], field: str) -> str:
     value = str(record.get(field) if record.get(field) is not None else "").strip()
     if not value:
         raise RowError(field, _("%(field)s is required.") % {"field": field})
+    return value
+
+
+def _limited(field: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise RowError(
+            field, _("%(field)s is longer than %(limit)s characters.") % {"field": field, "limit": limit}
+        )
     return value
 
 
@@ -191,16 +259,15 @@ def parse_record(row: int, record: dict[str, Any], now: datetime | None = None) 
 
     ``now`` is passed in by the import so a 500,000-row file asks for the time once, not per row.
     """
-    customer = _required(record, "customer_external_id")
-    if len(customer) > 100:
-        raise RowError("customer_external_id", _("The customer id is longer than 100 characters."))
-    number = _required(record, "order_number")
-    if len(number) > 40:
-        raise RowError("order_number", _("The order number is longer than 40 characters."))
+    customer = _limited("customer_external_id", _required(record, "customer_external_id"), CUSTOMER_ID_MAX)
+    customer_name = _limited(
+        "customer_name", str(record.get("customer_name") or "").strip(), CUSTOMER_NAME_MAX
+    )
+    number = _limited("order_number", _required(record, "order_number"), NUMBER_MAX)
     ordered_at = parse_datetime(_required(record, "order_date"))
     if ordered_at > (now or timezone.now()):
         raise RowError("order_date", _("The order date lies in the future."))
-    sku = str(record.get("sku") or "").strip()
+    sku = _limited("sku", str(record.get("sku") or "").strip(), SKU_MAX)
     category = str(record.get("category") or "").strip()
     if not sku and not category:
         raise RowError("sku", _("Give a product SKU or a category."))
@@ -238,7 +305,7 @@ def parse_record(row: int, record: dict[str, Any], now: datetime | None = None) 
     return Line(
         row=row,
         customer=customer,
-        customer_name=str(record.get("customer_name") or "").strip(),
+        customer_name=customer_name,
         number=number,
         ordered_at=ordered_at,
         sku=sku,

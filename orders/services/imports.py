@@ -66,6 +66,10 @@ class ImportResult:
             self.errors.append({"row": row, "field": field_name, "message": str(message)})
 
 
+class ImportChanged(Exception):
+    """The data changed between the check and the write (another user took a customer id)."""
+
+
 class _Lookups:
     """Batched lookups of customers and products; categories are few and read once."""
 
@@ -77,7 +81,8 @@ class _Lookups:
         self.create_customers = create_customers
         self.customers: dict[str, uuid.UUID | None] = {}
         self.new_customer_names: dict[str, str] = {}
-        self.products: dict[str, tuple[uuid.UUID, uuid.UUID | None] | None] = {}
+        # sku -> (product id, category id, active) for products that exist
+        self.products: dict[str, tuple[uuid.UUID, uuid.UUID | None, bool] | None] = {}
         self.categories: dict[str, uuid.UUID] = {}
         for pk, code, name in ProductCategory.objects.values_list("pk", "code", "name"):
             self.categories.setdefault(code.lower(), pk)
@@ -102,9 +107,9 @@ class _Lookups:
         skus = {line.sku for line in lines if line.sku} - self.products.keys()
         if skus:
             found_products = {
-                sku: (pk, category_id)
-                for sku, pk, category_id in Product.objects.filter(sku__in=list(skus)).values_list(
-                    "sku", "pk", "category_id"
+                sku: (pk, category_id, active)
+                for sku, pk, category_id, active in Product.objects.filter(sku__in=list(skus)).values_list(
+                    "sku", "pk", "category_id", "active"
                 )
             }
             for sku in skus:
@@ -131,7 +136,7 @@ class _Lines:
         index = self._item_index.get(key)
         if index is None:
             if line.sku:
-                product_id, category_id = lookups.products[line.sku]  # type: ignore[misc]
+                product_id, category_id, _active = lookups.products[line.sku]  # type: ignore[misc]
             else:
                 product_id, category_id = None, lookups.categories[key[1]]
             index = self._item_index[key] = len(self.items)
@@ -180,7 +185,15 @@ def orders_import(
         return result
     if progress:
         progress("writing", 0, result.lines)
-    _write(heads=heads, lines=lines, lookups=lookups, user=user, progress=progress, batch_size=batch_size)
+    try:
+        _write(heads=heads, lines=lines, lookups=lookups, user=user, progress=progress, batch_size=batch_size)
+    except ImportChanged:
+        result.add_error(
+            0,
+            "customer_external_id",
+            _("The customers changed while importing; nothing was written. Try again."),
+        )
+        return result
     result.customers_created = len(lookups.new_customer_names)
     result.written = True
     return result
@@ -226,16 +239,25 @@ def _check_chunk(
 
 def _reference_error(line: Line, lookups: _Lookups) -> tuple[str, str] | None:
     known = lookups.customers.get(line.customer)
-    if known == NOT_YOURS:
-        return "customer_external_id", _("Customer “%(value)s” is not one of yours.") % {
-            "value": line.customer
-        }
-    if known is None and not lookups.create_customers:
-        return "customer_external_id", _(
-            "Unknown customer “%(value)s” (tick “create unknown customers” to add it)."
-        ) % {"value": line.customer}
-    if line.sku and lookups.products.get(line.sku) is None:
-        return "sku", _("Unknown product SKU “%(value)s”.") % {"value": line.sku}
+    if known is None or known == NOT_YOURS:
+        if not lookups.create_customers:
+            # One message for "no such customer" and "someone else's customer": no existence oracle.
+            return "customer_external_id", _(
+                "Customer “%(value)s” is not one of your customers (tick “create unknown customers” to "
+                "add new ones)."
+            ) % {"value": line.customer}
+        if known == NOT_YOURS:
+            # External ids are unique across all customers: one held by a customer the importer cannot
+            # see can be neither reused nor created again. Say no more than that.
+            return "customer_external_id", _("Customer “%(value)s”: this value cannot be used.") % {
+                "value": line.customer
+            }
+    if line.sku:
+        product = lookups.products.get(line.sku)
+        if product is None:
+            return "sku", _("Unknown product SKU “%(value)s”.") % {"value": line.sku}
+        if not product[2]:
+            return "sku", _("Product “%(value)s” is inactive and cannot be ordered.") % {"value": line.sku}
     if not line.sku and line.category.lower() not in lookups.categories:
         return "category", _("Unknown category “%(value)s”.") % {"value": line.category}
     return None
@@ -273,10 +295,12 @@ def _check_orders(heads: dict[str, OrderHead], result: ImportResult) -> None:
         for number in SalesOrder.objects.filter(number__in=numbers[start : start + 1000]).values_list(
             "number", flat=True
         ):
+            # Numbers are unique across everyone's orders; whose order holds it is not the importer's
+            # business, so the message is the same for their own orders and anyone else's.
             result.add_error(
                 heads[number].row,
                 "order_number",
-                _("Order number %(number)s already exists.") % {"number": number},
+                _("Order number “%(number)s”: this value cannot be used.") % {"number": number},
             )
 
 
@@ -297,6 +321,11 @@ def _write(
         created = customers_bulk_create_minimal(
             rows=[{"external_id": key, "name": name or key} for key, name in names.items()], owner=user
         )
+        # Someone may have taken one of these external ids since the check: never attach orders to a
+        # customer the importer cannot see (the exception rolls the whole import back).
+        visible = _visible_customer_ids(user, list(created.values()))
+        if any(pk not in visible for pk in created.values()):
+            raise ImportChanged
         lookups.customers.update(created)
     note = _("Imported")
     order_defaults = field_defaults(SalesOrder)
@@ -335,6 +364,19 @@ def _write(
         if progress:
             progress("writing", stop, total)
     customers_touched(sender=SalesOrder, customer_ids={lookups.customers[h.customer] for h in heads.values()})
+
+
+def _visible_customer_ids(user: Any, pks: list[uuid.UUID]) -> set[uuid.UUID]:
+    from customers.models import Customer
+
+    visible: set[uuid.UUID] = set()
+    for start in range(0, len(pks), 1000):
+        visible.update(
+            Customer.objects.visible_to(user)
+            .filter(pk__in=pks[start : start + 1000])
+            .values_list("pk", flat=True)
+        )
+    return visible
 
 
 def _line_values(

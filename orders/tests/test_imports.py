@@ -181,3 +181,188 @@ def test_progress_page_shows_lines_written_from_the_task_state(client, sales_use
     client.force_login(sales_user)
     page = client.get(job.get_absolute_url()).content.decode()
     assert "125,000 of 500,000 lines written" in page and 'aria-valuenow="25"' in page
+
+
+# --- Whose data an import may touch, and what its messages may reveal. ---
+
+
+def _media_files(root):
+    import os
+
+    return [os.path.join(d, f) for d, _dirs, files in os.walk(root) for f in files]
+
+
+def test_unknown_and_invisible_customers_read_the_same_when_create_is_off(
+    sales_user, other_sales_user, phone
+):
+    CustomerFactory(owner=other_sales_user, external_id="C-X")
+    text = HEADER + "C-X,,X-1,2025-11-11,PH-1,,1,1.00,app\nC-NOPE,,X-2,2025-11-11,PH-1,,1,1.00,app\n"
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=True)
+    assert [(e["row"], e["field"]) for e in result.errors] == [
+        (2, "customer_external_id"),
+        (3, "customer_external_id"),
+    ]
+    first, second = (e["message"] for e in result.errors)
+    assert first.replace("C-X", "?") == second.replace("C-NOPE", "?")
+    assert "sales_b" not in first
+
+
+@pytest.mark.mongo
+def test_create_customers_never_reuses_an_invisible_customer(sales_user, other_sales_user, phone):
+    theirs = CustomerFactory(owner=other_sales_user, external_id="C-X", name="Theirs")
+    text = (
+        HEADER + "C-NEW,New,N-1,2025-11-11,PH-1,,1,1.00,app\nC-X,Mine now,X-1,2025-11-11,PH-1,,1,1.00,app\n"
+    )
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=False, create_customers=True)
+    assert [(e["row"], e["field"], e["message"]) for e in result.errors] == [
+        (3, "customer_external_id", "Customer “C-X”: this value cannot be used.")
+    ]
+    assert not result.written and not SalesOrder.objects.exists()
+    assert not Customer.objects.filter(external_id="C-NEW").exists()
+    theirs.refresh_from_db()
+    assert (theirs.name, theirs.owner) == ("Theirs", other_sales_user)
+
+
+def test_a_customer_id_taken_during_the_import_is_not_attached(sales_user, other_sales_user, phone):
+    """Another user creates the same external id between the check and the write: nothing is written."""
+
+    def progress(phase, done, total):
+        if phase == "writing" and done == 0:  # the check is over, the write is about to start
+            CustomerFactory(owner=other_sales_user, external_id="C-RACE")
+
+    text = HEADER + "C-RACE,Racer,R-1,2025-11-11,PH-1,,1,1.00,app\n"
+    result = orders_import(
+        rows=_rows(text), user=sales_user, dry_run=False, create_customers=True, progress=progress
+    )
+    assert not result.written and result.errors[0]["field"] == "customer_external_id"
+    assert not SalesOrder.objects.exists()
+    assert Customer.objects.get(external_id="C-RACE").owner == other_sales_user
+
+
+def test_order_number_in_use_does_not_say_whose_or_that_it_exists(
+    sales_user, own_customer, others_customer, phone
+):
+    SalesOrderFactory(customer=others_customer, owner=others_customer.owner, number="THEIRS")
+    SalesOrderFactory(customer=own_customer, owner=sales_user, number="MINE")
+    text = HEADER + "C-OWN,,THEIRS,2025-11-11,PH-1,,1,1.00,app\nC-OWN,,MINE,2025-11-11,PH-1,,1,1.00,app\n"
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=False)
+    assert sorted((e["row"], e["field"], e["message"]) for e in result.errors) == [
+        (2, "order_number", "Order number “THEIRS”: this value cannot be used."),
+        (3, "order_number", "Order number “MINE”: this value cannot be used."),
+    ]
+    assert SalesOrder.objects.count() == 2
+
+
+def test_import_refuses_inactive_products_like_the_order_form(sales_user, own_customer, phone, case):
+    case.active = False
+    case.save()
+    text = HEADER + "C-OWN,,I-1,2025-11-11,PH-1,,1,1.00,app\nC-OWN,,I-1,2025-11-11,AC-1,,1,1.00,app\n"
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=False)
+    assert [(e["row"], e["field"], e["message"]) for e in result.errors] == [
+        (3, "sku", "Product “AC-1” is inactive and cannot be ordered.")
+    ]
+    assert not SalesOrder.objects.exists() and not OrderLine.objects.exists()
+
+
+def test_values_longer_than_the_model_fields_are_row_errors(sales_user, own_customer, phone):
+    limits = {
+        "customer_external_id": Customer._meta.get_field("external_id").max_length,
+        "customer_name": Customer._meta.get_field("name").max_length,
+        "order_number": SalesOrder._meta.get_field("number").max_length,
+        "sku": OrderLine._meta.get_field("sku").max_length,
+    }
+    long = {field: "x" * (limit + 1) for field, limit in limits.items()}
+    text = HEADER + (
+        f"{long['customer_external_id']},,L-1,2025-11-11,PH-1,,1,1.00,app\n"
+        f"C-LONG,{long['customer_name']},L-2,2025-11-11,PH-1,,1,1.00,app\n"
+        f"C-OWN,,{long['order_number']},2025-11-11,PH-1,,1,1.00,app\n"
+        f"C-OWN,,L-4,2025-11-11,{long['sku']},,1,1.00,app\n"
+    )
+    result = orders_import(rows=_rows(text), user=sales_user, dry_run=False, create_customers=True)
+    assert [(e["row"], e["field"]) for e in result.errors] == [
+        (2, "customer_external_id"),
+        (3, "customer_name"),
+        (4, "order_number"),
+        (5, "sku"),
+    ]
+    assert (
+        result.errors[1]["message"] == f"customer_name is longer than {limits['customer_name']} characters."
+    )
+    assert not result.written and not SalesOrder.objects.exists()
+    assert not Customer.objects.filter(external_id="C-LONG").exists()
+
+
+@pytest.mark.parametrize(
+    "header, repeated",
+    [
+        ("customer_external_id,order_number,order_date,sku,quantity,amount,amount", "amount"),
+        ("客户编号,customer_external_id,order_number,order_date,sku,quantity,amount", "customer_external_id"),
+    ],
+)
+def test_duplicate_header_names_are_a_file_error(
+    client, sales_user, own_customer, phone, settings, tmp_path, header, repeated
+):
+    from orders.services.import_rows import row_source
+
+    message = f"Column names must be unique; the header row repeats: {repeated}."
+    path = tmp_path / "dup.csv"
+    content = header + "\nC-OWN,D-1,2025-11-11,PH-1,1,1.00,2.00\n"
+    path.write_text(content, encoding="utf-8")
+    result = orders_import(rows=row_source(path, "dup.csv"), user=sales_user, dry_run=False)
+    assert [(e["row"], e["message"]) for e in result.errors] == [(1, message)]
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    client.force_login(sales_user)
+    upload = SimpleUploadedFile("dup.csv", content.encode())
+    response = client.post(reverse("orders:import-create"), {"file": upload, "dry_run": "on"})
+    assert response.status_code == 200 and response.context["form"].errors == {"file": [message]}
+    assert not OrderImport.objects.exists() and _media_files(settings.MEDIA_ROOT) == []
+
+
+def _zip(entries):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _zip({"junk.bin": b"\x01\x02" * 500}),
+        _zip({"[Content_Types].xml": b"<<<not xml", "xl/workbook.xml": b"junk"}),
+        b"customer_external_id,order_number\nnot,a zip\n",
+    ],
+    ids=["zip of junk", "junk xml", "not a zip"],
+)
+def test_unreadable_xlsx_upload_is_a_file_error_and_leaves_no_file(
+    client, sales_user, settings, tmp_path, content
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    client.force_login(sales_user)
+    upload = SimpleUploadedFile("orders.xlsx", content)
+    response = client.post(reverse("orders:import-create"), {"file": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": ["This is not a readable XLSX file."]}
+    assert not OrderImport.objects.exists() and _media_files(tmp_path) == []
+
+
+def test_a_file_unreadable_past_its_first_lines_fails_clearly_and_is_deleted(
+    client, sales_user, own_customer, phone, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    good = "".join(f"C-OWN,,U-{n},2025-11-11,PH-1,,1,1.00,app\n" for n in range(600))  # > the reader's buffer
+    content = (HEADER + good).encode() + b"C-OWN,,U-bad,2025-11-11,PH-1,,1,1.00,\xff\xfe\n"
+    client.force_login(sales_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("orders:import-create"), {"file": SimpleUploadedFile("u.csv", content)}
+        )
+    job = OrderImport.objects.get()
+    assert response.status_code == 302 and job.status == OrderImport.Status.FAILED
+    assert job.errors[0]["field"] == "file"
+    assert job.errors[0]["message"].startswith("The file is not valid UTF-8 text")
+    assert not SalesOrder.objects.exists() and _media_files(tmp_path) == []

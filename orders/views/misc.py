@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -67,12 +68,17 @@ class OrderImportCreateView(StaffMixin, FormView):
         return context
 
     def form_valid(self, form: OrderImportForm) -> HttpResponse:
-        job = order_import_start(
-            user=self.request.user,
-            uploaded_file=form.cleaned_data["file"],
-            dry_run=form.cleaned_data["dry_run"],
-            create_customers=form.cleaned_data["create_customers"],
-        )
+        try:
+            job = order_import_start(
+                user=self.request.user,
+                uploaded_file=form.cleaned_data["file"],
+                dry_run=form.cleaned_data["dry_run"],
+                create_customers=form.cleaned_data["create_customers"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("file", message)
+            return self.form_invalid(form)
         return HttpResponseRedirect(job.get_absolute_url())
 
 
