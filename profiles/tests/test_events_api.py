@@ -234,3 +234,25 @@ def test_factory_events_without_a_sender_do_not_collide_with_api_keys(sales_user
     EventFactory(customer=CustomerFactory(owner=sales_user), idempotency_key="legacy")
     result = _post(_client(sales_user), [_event(own_customer, idempotency_key="legacy")]).json()
     assert result == {"stored": 1, "duplicates": 0, "errors": []}
+
+
+def test_a_legacy_pre_1677_row_does_not_turn_the_customers_next_batch_into_a_500(
+    history, django_capture_on_commit_callbacks
+):
+    """Before: the refresh after commit raised OutOfBoundsDatetime, so a stored batch answered 500.
+
+    Now the refresh copes with the row, and a refresh that fails anyway is logged (send_robust) instead.
+    """
+    from datetime import UTC, datetime
+
+    from profiles.services.rebuild import profile_rebuild_sync
+
+    profile_rebuild_sync()
+    customer = history[0]
+    # A row stored before ingestion checked dates (pandas cannot hold it as a timestamp).
+    EventFactory(customer=customer, occurred_at=datetime(1500, 1, 1, tzinfo=UTC), idempotency_key="legacy")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(_client(customer.owner), [_event(customer, idempotency_key="new")])
+    assert response.status_code == 200
+    assert response.json()["stored"] == 1
+    assert Event.objects.filter(customer=customer, idempotency_key="new").exists()
