@@ -5,6 +5,14 @@ import pytest
 pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
 
 
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens on it once the socket is closed
+
+
 def test_healthz_is_200_with_in_process_tasks_and_a_working_database(client, settings):
     settings.CELERY_BROKER_URL = ""
     response = client.get("/healthz")
@@ -16,7 +24,7 @@ def test_healthz_is_200_with_in_process_tasks_and_a_working_database(client, set
 
 
 def test_healthz_is_503_and_names_the_broker_when_redis_is_unreachable(client, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_closed_port()}/0"
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
@@ -25,18 +33,38 @@ def test_healthz_is_503_and_names_the_broker_when_redis_is_unreachable(client, s
     assert body["database"]["ok"] is True
 
 
-def test_healthz_is_503_and_names_the_database_when_a_query_fails(client, settings, monkeypatch):
-    from django.contrib.contenttypes.models import ContentType
+def test_healthz_is_503_and_names_the_database_when_the_database_is_unreachable():
+    """A real site process whose DATABASE_URL points at a PostgreSQL port where nothing listens."""
+    import json
+    import subprocess
+    import sys
 
-    def broken(*args, **kwargs):
-        raise ConnectionError("database went away")
+    from crm_site.testing import BASE_DIR
 
-    settings.CELERY_BROKER_URL = ""
-    monkeypatch.setattr(ContentType.objects, "exists", broken)
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["status"] == "failing: database"
-    assert "database went away" in response.json()["database"]["detail"]
+    code = (
+        "import django; django.setup(); from django.test import Client;"
+        "r = Client(HTTP_HOST='127.0.0.1').get('/healthz'); print(r.status_code); print(r.content.decode())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "crm_site.settings.test",
+            "DATABASE_URL": f"postgres://crm:crm@127.0.0.1:{_closed_port()}/crm",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    status, body = result.stdout.strip().splitlines()[-2:]
+    assert status == "503"
+    body = json.loads(body)
+    assert body["status"] == "failing: database"
+    assert body["database"]["ok"] is False
+    assert body["database"]["detail"].startswith("OperationalError")
+    assert body["broker"]["ok"] is True
 
 
 def test_healthz_reports_a_live_redis_broker(client, settings):
