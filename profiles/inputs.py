@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from profiles.pipeline.frames import to_utc
+
 # reader(*, as_of, customer_ids, chunk_size) -> chunks (lists of row dicts, or DataFrames) with the
 # pipeline's column names
 Reader = Callable[..., Iterator[Any]]
@@ -50,7 +52,8 @@ def _customers(
         frame["customer_id"] = frame["customer_id"].astype("str")
         for column in frame.columns.drop("customer_id"):
             if column in ("created_at", "birth_date"):
-                frame[column] = pd.to_datetime(frame[column], utc=True)
+                # NaT where datetime64[ns] cannot hold the value (a birth date in 1500): never raises.
+                frame[column] = to_utc(frame[column].astype(object))
             elif frame[column].dtype == object:
                 frame[column] = pd.Categorical(frame[column])
         yield frame
@@ -106,7 +109,8 @@ def _orders(
                 by_order["customer_id"].codes[rows], dtype=by_order["customer_id"].dtype
             ),
             "order_id": order_ids,
-            "ordered_at": pd.to_datetime(pd.Series(moments), utc=True).to_numpy()[rows],
+            # NaT for moments outside datetime64[ns] (before 1677): cleaning drops and counts them.
+            "ordered_at": to_utc(pd.Series(moments, dtype=object)).to_numpy()[rows],
             "category": _codes(columns.pop("category")),
             "sku": _codes(columns.pop("sku")),
             "quantity": np.array(columns.pop("quantity"), dtype=np.int64),

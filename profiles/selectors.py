@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from crm_site.db import bulk_reads, is_mongodb
 from crm_site.visibility import sees_everything
 from profiles.models import RFM_SEGMENT_LABELS, AssociationRule, CustomerProfile, Event, ProfileRun, Segment
+from profiles.pipeline.frames import to_utc
 from profiles.rules import rule_q
 
 User = AbstractBaseUser | AnonymousUser
@@ -121,7 +122,8 @@ def _event_frame(rows: list[tuple], parsed: dict[str, Any] | None) -> pd.DataFra
                 columns[0] if isinstance(columns[0][0], str) else [str(value) for value in columns[0]]
             ),
             "event_type": pd.Categorical(columns[1]),
-            "occurred_at": pd.to_datetime(pd.Series(columns[2]), utc=True).astype("datetime64[ns, UTC]"),
+            # NaT (not an error) where datetime64[ns] cannot hold a stored moment: cleaning counts it.
+            "occurred_at": to_utc(pd.Series(columns[2], dtype=object)),
             "channel": pd.Categorical(columns[3]),
         }
     )
@@ -155,7 +157,8 @@ def _properties_text() -> Any:
 def events_for_profiles(
     *, as_of: datetime | None = None, customer_ids: list[str] | None = None, chunk_size: int = 50_000
 ) -> Iterator[pd.DataFrame]:
-    """Events before ``as_of`` as DataFrame chunks (the pipeline's event columns, ids as categoricals).
+    """Events before ``as_of`` (exclusive) as DataFrame chunks (the pipeline's event columns, ids as
+    categoricals).
 
     Read as tuples straight into columns, in three passes so JSON is parsed only where there is some:
     properties are read for PROPERTY_EVENT_TYPES whose properties are not empty (None elsewhere).

@@ -27,7 +27,7 @@ def purchase_lines(
     customer_ids: Iterable[Any] | None = None,
     chunk_size: int = 50_000,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Every line of paid/shipped/completed orders, as chunks of plain dicts.
+    """Every line of paid/shipped/completed orders before ``as_of`` (exclusive), as chunks of plain dicts.
 
     Keys: customer_id, order_id, line_id (str), ordered_at (aware datetime), category (top-level
     category name or ""), sku, quantity (int), amount (Decimal, after the line discount), channel.
@@ -84,7 +84,9 @@ def _purchased(
 ) -> Any:
     queryset = queryset.filter(**{f"{prefix}status__in": SalesOrder.PURCHASED})
     if as_of is not None:
-        queryset = queryset.filter(**{f"{prefix}ordered_at__lte": as_of})
+        # as_of is the exclusive cutoff (the profile rebuild passes the start of the next local day):
+        # an order stamped exactly at it belongs to the next day, not to "as of".
+        queryset = queryset.filter(**{f"{prefix}ordered_at__lt": as_of})
     if customer_ids is not None:
         queryset = queryset.filter(**{f"{prefix}customer_id__in": list(customer_ids)})
     return queryset.order_by()
@@ -93,7 +95,8 @@ def _purchased(
 def purchased_orders(
     *, as_of: datetime | None = None, customer_ids: Iterable[Any] | None = None, chunk_size: int = 50_000
 ) -> Iterator[list[tuple[str, str, datetime, str]]]:
-    """Paid/shipped/completed orders as chunks of (pk, customer_id, ordered_at, channel) tuples, ids as str.
+    """Paid/shipped/completed orders before ``as_of`` (exclusive) as chunks of (pk, customer_id,
+    ordered_at, channel) tuples, ids as str.
 
     One streamed query (no per-chunk look-ups): with ``purchased_lines`` the bulk feed of the profile
     pipeline, which joins the two itself (values() across a join is not portable to MongoDB).

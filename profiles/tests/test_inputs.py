@@ -1,10 +1,12 @@
 """The pipeline's bulk readers: what the rebuild reads from the database, column by column."""
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from crm_site.db import is_mongodb
@@ -61,3 +63,40 @@ def test_orders_are_read_as_purchased_lines_joined_to_their_orders(own_customer,
     assert set(frame["category"]) == {"Home 家居", ""}
     only_others = read_input("orders", as_of=timezone.now(), customer_ids=[str(others_customer.pk)])
     assert len(only_others) == 0
+
+
+def test_rows_datetime64_cannot_hold_are_read_as_missing_timestamps_instead_of_failing_the_read(
+    own_customer, others_customer
+):
+    from customers.models import Customer
+
+    ancient = datetime(1500, 1, 1, 12, tzinfo=UTC)
+    EventFactory(customer=own_customer, event_type="app_open", occurred_at=ancient)
+    EventFactory(customer=others_customer, event_type="app_open")
+    OrderLineFactory(order=SalesOrderFactory(customer=own_customer, ordered_at=ancient))
+    OrderLineFactory(order=SalesOrderFactory(customer=others_customer))
+    Customer.objects.filter(pk=own_customer.pk).update(birth_date=date(1500, 1, 1))
+    events = read_input("events", as_of=timezone.now() + timedelta(minutes=1))
+    orders = read_input("orders", as_of=timezone.now() + timedelta(minutes=1))
+    customers = read_input("customers", as_of=None).set_index("customer_id")
+    assert events["occurred_at"].isna().sum() == 1 and len(events) == 2
+    assert orders["ordered_at"].isna().sum() == 1 and len(orders) == 2
+    assert pd.isna(customers.loc[str(own_customer.pk), "birth_date"])
+
+
+def test_readers_take_the_as_of_day_up_to_its_last_local_second_and_nothing_of_the_next_day(own_customer):
+    from profiles.services.rebuild import end_of_day
+
+    day = date(2024, 6, 30)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    last_second = datetime(2024, 6, 30, 23, 59, 59, tzinfo=zone)
+    next_midnight = datetime(2024, 7, 1, 0, 0, 0, tzinfo=zone)
+    for moment, kind in ((last_second, "app_open"), (next_midnight, "page_view")):
+        EventFactory(customer=own_customer, event_type=kind, occurred_at=moment)
+        OrderLineFactory(order=SalesOrderFactory(customer=own_customer, ordered_at=moment))
+    cutoff = end_of_day(day)
+    assert cutoff == next_midnight
+    events = read_input("events", as_of=cutoff)
+    orders = read_input("orders", as_of=cutoff)
+    assert events["event_type"].tolist() == ["app_open"]
+    assert orders["ordered_at"].tolist() == [pd.Timestamp(last_second).tz_convert(UTC)]
