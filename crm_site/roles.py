@@ -16,18 +16,30 @@ READ = ("view",)
 WRITE = ("add", "change", "view")
 FULL = ("add", "change", "delete", "view")
 
-# role -> {app_label: actions}; ALL as the app label means every project app.
+# The product catalogue (products and their categories, i.e. prices) is managers' only to change: other
+# roles that write orders read it.
+CATALOGUE_READ = {"orders.product": READ, "orders.productcategory": READ}
+
+# role -> {app_label or "app_label.model": actions}; ALL as the app label means every project app. A
+# "app_label.model" entry overrides its app's entry for that one model.
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     MANAGER_GROUP: {ALL: FULL, "django_celery_beat": FULL, "auth": READ},
     "Sales": {
         "customers": WRITE,
         "sessions_log": WRITE,
         "orders": WRITE,
+        **CATALOGUE_READ,
         "profiles": READ,
         "knowledge": READ,
     },
     "Marketing": {"marketing": FULL, "profiles": READ, "customers": READ, "sessions_log": READ},
-    "Service": {"orders": WRITE, "sessions_log": WRITE, "customers": READ, "knowledge": READ},
+    "Service": {
+        "orders": WRITE,
+        **CATALOGUE_READ,
+        "sessions_log": WRITE,
+        "customers": READ,
+        "knowledge": READ,
+    },
     "KnowledgeEditor": {"knowledge": FULL},
 }
 ROLE_LABELS = {
@@ -45,16 +57,27 @@ def _project_apps() -> list[str]:
     return list(settings.PROJECT_APPS)
 
 
+def _entry_covers(label: str, model: str, entry_model: str, overridden: set[str]) -> bool:
+    """Whether a role entry applies to a model: its own model entry, or an app entry not overridden."""
+    if entry_model:
+        return model == entry_model
+    return f"{label}.{model}" not in overridden
+
+
 def role_permission_ids(role: str, permissions: list[tuple[int, str, str]]) -> set:
     """The ids of the Permission rows the role should hold, from (id, codename, app_label) rows."""
     wanted = set()
-    for app_label, actions in ROLE_PERMISSIONS[role].items():
+    entries = ROLE_PERMISSIONS[role]
+    overridden = {key for key in entries if "." in key}
+    for key, actions in entries.items():
+        app_label, _dot, model_name = key.partition(".")
         labels = _project_apps() if app_label == ALL else [app_label]
         codenames = {
             (label, f"{action}_{model._meta.model_name}")
             for label in labels
             if label in apps.app_configs
             for model in apps.get_app_config(label).get_models()
+            if _entry_covers(label, model._meta.model_name, model_name, overridden)
             for action in actions
         }
         wanted |= {pk for pk, codename, label in permissions if (label, codename) in codenames}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.listing import ListFilterForm
 from orders.models import Opportunity, Product, ProductCategory, Project, SalesOrder, ServiceOrder
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -56,8 +58,36 @@ class CustomerField(forms.CharField):
         return customer
 
 
-class UserFormMixin:
-    """Forms that need the current user (to scope the customer field)."""
+# Dates the order forms accept: the same range on create and edit, on every backend (a year-1 datetime
+# overflows when converted to UTC; a year-9999 one when converted back).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+class DateBoundsMixin:
+    """Every date and date-time field of the form must lie between EARLIEST_DATE and LATEST_DATE."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # type: ignore[misc]
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            value = cleaned.get(name)
+            if not isinstance(field, (forms.DateField, forms.DateTimeField)) or value is None:
+                continue
+            day = value.date() if isinstance(value, datetime) else value
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                self.add_error(  # type: ignore[attr-defined]
+                    name,
+                    ValidationError(
+                        _("Enter a date between %(earliest)s and %(latest)s."),
+                        code="date_out_of_range",
+                        params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+                    ),
+                )
+        return cleaned
+
+
+class UserFormMixin(DateBoundsMixin):
+    """Forms that need the current user (to scope the customer field); dates are bounded."""
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
@@ -156,7 +186,7 @@ class ProjectForm(UserFormMixin, forms.ModelForm):
         members.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 
 
-class MilestoneForm(forms.Form):
+class MilestoneForm(DateBoundsMixin, forms.Form):
     name = forms.CharField(label=_("Milestone"), max_length=200)
     due_date = forms.DateField(label=_("Due date"), widget=DATE)
 
@@ -228,3 +258,42 @@ class OrderImportForm(forms.Form):
         if not upload.name.lower().endswith((".csv", ".xlsx")):
             raise ValidationError(_("Upload a .csv or .xlsx file."))
         return upload
+
+
+# The list pages' query strings (crm_site.listing validates them before the selector runs).
+def _any(choices: Any) -> list[tuple[str, Any]]:
+    return [("", "—"), *choices]
+
+
+class SalesOrderFilterForm(ListFilterForm):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=_any(SalesOrder.Status.choices))
+    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=_any(SalesOrder.Channel.choices))
+    customer = forms.UUIDField(label=_("Customer"), required=False)
+
+
+class ServiceOrderFilterForm(ListFilterForm):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_any([("open", _("Open")), *ServiceOrder.Status.choices])
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), required=False, choices=_any(ServiceOrder.Priority.choices)
+    )
+    breached = forms.BooleanField(label=_("SLA breached"), required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+
+
+class ProjectFilterForm(ListFilterForm):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_any(Project.Stage.choices))
+
+
+class OpportunityFilterForm(ListFilterForm):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_any(Opportunity.Stage.choices))
+
+
+class ProductFilterForm(ListFilterForm):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    active = forms.BooleanField(label=_("Active only"), required=False)

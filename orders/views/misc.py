@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, FormView, ListView, TemplateView, UpdateView
 
 from crm_site.visibility import sees_everything
-from orders.forms import OrderImportForm, ProductForm
+from orders.forms import OrderImportForm, ProductFilterForm, ProductForm
 from orders.models import OrderImport, Product
 from orders.models.common import Currency
 from orders.selectors import import_get, import_write_progress, product_list
@@ -27,9 +27,11 @@ class ProductListView(FilteredListMixin, ListView):
     permission_required = "orders.view_product"
     template_name = "orders/product_list.html"
     context_object_name = "products"
+    filter_form_class = ProductFilterForm
 
-    def get_queryset(self) -> Any:
-        return product_list(filters=self.request.GET)
+    def select(self, filters: dict[str, Any]) -> Any:
+        # The catalogue is shared by all staff: no per-user scoping.
+        return product_list(filters=filters)
 
 
 class ProductCreateView(StaffMixin, CreateView):

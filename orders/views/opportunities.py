@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
-from orders.forms import OpportunityForm, OpportunityMoveForm
+from orders.forms import OpportunityFilterForm, OpportunityForm, OpportunityMoveForm
 from orders.models import Opportunity
 from orders.selectors import opportunity_board, opportunity_get, opportunity_list
 from orders.services import opportunities as services
@@ -22,6 +22,7 @@ from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
 class OpportunityListView(FilteredListMixin, ListView):
     permission_required = "orders.view_opportunity"
+    filter_form_class = OpportunityFilterForm
     selector = staticmethod(opportunity_list)
     template_name = "orders/opportunity_list.html"
     context_object_name = "opportunities"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from orders.forms import MilestoneForm, ProjectForm
+from orders.forms import MilestoneForm, ProjectFilterForm, ProjectForm
 from orders.models import Project, ProjectMember
 from orders.selectors import project_get, project_list
 from orders.services import projects as services
@@ -20,6 +20,7 @@ from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
 class ProjectListView(FilteredListMixin, ListView):
     permission_required = "orders.view_project"
+    filter_form_class = ProjectFilterForm
     selector = staticmethod(project_list)
     template_name = "orders/project_list.html"
     context_object_name = "projects"

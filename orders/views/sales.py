@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from orders.forms import OrderLineForm, SalesOrderForm, TransitionForm
+from orders.forms import OrderLineForm, SalesOrderFilterForm, SalesOrderForm, TransitionForm
 from orders.models import OrderLine, SalesOrder
 from orders.selectors import sales_order_get, sales_order_list
 from orders.services import sales as services
@@ -26,6 +26,7 @@ def _detail(order: Any) -> str:
 
 class SalesOrderListView(FilteredListMixin, ListView):
     permission_required = "orders.view_salesorder"
+    filter_form_class = SalesOrderFilterForm
     selector = staticmethod(sales_order_list)
     template_name = "orders/salesorder_list.html"
     context_object_name = "orders"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from orders.forms import ServiceOrderForm, TicketTransitionForm
+from orders.forms import ServiceOrderFilterForm, ServiceOrderForm, TicketTransitionForm
 from orders.models import ServiceOrder
 from orders.selectors import service_order_get, service_order_list
 from orders.services import tickets as services
@@ -21,6 +21,7 @@ from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
 class ServiceOrderListView(FilteredListMixin, ListView):
     permission_required = "orders.view_serviceorder"
+    filter_form_class = ServiceOrderFilterForm
     selector = staticmethod(service_order_list)
     template_name = "orders/serviceorder_list.html"
     context_object_name = "tickets"
