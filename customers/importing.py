@@ -63,6 +63,7 @@ def _field_limits() -> dict[str, int]:
     """target -> the max_length of the model field it is stored in (SQLite does not enforce it)."""
     limits: dict[str, int] = {}
     for target in TARGETS:
+        field: Any
         if target in CONTACT_TARGETS:
             field = ContactMethod._meta.get_field("value")
         elif target in ADDRESS_TARGETS:
@@ -74,8 +75,9 @@ def _field_limits() -> dict[str, int]:
                 field = Customer._meta.get_field(target)
             except FieldDoesNotExist:
                 continue
-        if getattr(field, "max_length", None):
-            limits[target] = field.max_length
+        max_length = getattr(field, "max_length", None)
+        if max_length:
+            limits[target] = int(max_length)
     limits["notes"] = NOTES_LIMIT
     return limits
 
@@ -281,8 +283,8 @@ class RowChecker:
                 self.seen_external_ids[external_id] = number
         values["external_id"] = external_id or None
         for target, value in raw.items():
-            if target in ("name", "external_id") or value in ("", None):
-                continue
+            if target in ("name", "external_id") or target.startswith("cf_") or value in ("", None):
+                continue  # custom fields are checked against their definitions below
             try:
                 values[target] = self._value(target, value)
             except ValidationError as exc:
@@ -327,8 +329,6 @@ class RowChecker:
                 if error := _too_long(tag, "tags"):
                     raise error
             return tags
-        if target.startswith("cf_"):
-            return value
         text = str(value).strip()
         if error := _too_long(text, target):
             raise error

@@ -17,6 +17,7 @@ from customers.importing import (
     ADDRESS_TARGETS,
     CONTACT_TARGETS,
     MAX_ERRORS_KEPT,
+    TARGETS,
     ImportFileError,
     RowChecker,
     iter_rows,
@@ -24,7 +25,7 @@ from customers.importing import (
 )
 from customers.models import Address, ContactMethod, Customer, CustomerImport, CustomerTag, Tag
 from customers.normalize import normalize_contact
-from customers.selectors import customer_ids_by_external_id
+from customers.selectors import custom_field_definitions, customer_ids_by_external_id
 
 CHUNK = 1000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -114,6 +115,10 @@ def customer_import_set_mapping(*, job: CustomerImport, mapping: dict[str, str])
     mapping = {target: column for target, column in mapping.items() if column}
     if "name" not in mapping:
         raise ValidationError({"name": _("Choose the column that holds the customer name.")})
+    targets = set(TARGETS) | {f"cf_{definition.key}" for definition in custom_field_definitions()}
+    bad_targets = set(mapping) - targets
+    if bad_targets:
+        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(bad_targets))})
     unknown = set(mapping.values()) - set(job.headers)
     if unknown:
         raise ValidationError(_("Unknown columns: %(columns)s") % {"columns": ", ".join(sorted(unknown))})

@@ -492,3 +492,16 @@ def test_custom_fields_are_validated_by_type_in_the_import(sales_user):
         "tier": "gold",
         "region": "East",
     }
+
+
+@pytest.mark.django_db
+def test_mapping_refuses_unknown_fields_and_inactive_custom_fields(sales_user):
+    from customers.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.create(key="old", label="Old", is_active=False)
+    job = customer_import_create(
+        upload=SimpleUploadedFile("c.csv", b"name,x\nA,B\n"), encoding="utf-8-sig", user=sales_user
+    )
+    for target in ("cf_old", "owner_id", "attributes"):
+        with pytest.raises(ValidationError, match=f"Unknown fields: {target}"):
+            customer_import_set_mapping(job=job, mapping={"name": "name", target: "x"})
