@@ -9,20 +9,58 @@ from crm_site.roles import ROLE_PERMISSIONS, sync_roles
 pytestmark = pytest.mark.django_db
 
 
+def _role_state() -> dict[str, tuple[object, set[str]]]:
+    """Every role group: its primary key and the "app_label.codename" permissions it holds."""
+    return {
+        group.name: (
+            group.pk,
+            {
+                f"{p.content_type.app_label}.{p.codename}"
+                for p in group.permissions.select_related("content_type")
+            },
+        )
+        for group in Group.objects.filter(name__in=ROLE_PERMISSIONS)
+    }
+
+
 @pytest.mark.mongo
-def test_migrate_creates_every_role_group():
-    sync_roles()
-    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_PERMISSIONS)
+def test_migrate_creates_every_role_group_through_post_migrate_alone():
+    from django.core.management import call_command
+
+    Group.objects.filter(name__in=ROLE_PERMISSIONS).delete()
+    call_command("migrate", verbosity=0, interactive=False)
+    state = _role_state()
+    assert set(state) == set(ROLE_PERMISSIONS)
+    assert {"customers.change_customer", "orders.add_salesorder"} <= state["Sales"][1]
+    assert "customers.delete_customer" not in state["Sales"][1]
+    assert "customers.delete_customer" in state["Manager"][1]
 
 
-def test_sync_roles_is_idempotent_and_gives_managers_admin_rights_on_api_tokens():
+def test_sync_roles_a_second_run_changes_nothing_and_repairs_what_was_changed():
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     first = sync_roles()
-    second = sync_roles()
-    assert first == second
-    manager = Group.objects.get(name="Manager")
-    codenames = set(manager.permissions.values_list("codename", flat=True))
-    assert {"add_periodictask", "change_periodictask", "view_user"} <= codenames
-    assert "delete_user" not in codenames
+    before = _role_state()
+    with CaptureQueriesContext(connection) as queries:
+        assert sync_roles() == first
+    writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == [], writes
+    assert _role_state() == before
+    assert Group.objects.filter(name__in=ROLE_PERMISSIONS).count() == len(ROLE_PERMISSIONS)
+
+    # A permission taken away by hand comes back; one added by hand goes; no group is duplicated.
+    sales = Group.objects.get(name="Sales")
+    sales.permissions.remove(Permission.objects.get(codename="change_customer"))
+    sales.permissions.add(Permission.objects.get(codename="delete_customer"))
+    Group.objects.get(name="Marketing").permissions.clear()
+    sync_roles()
+    assert _role_state() == before
+
+    manager = before["Manager"][1]
+    assert {"django_celery_beat.add_periodictask", "auth.view_user"} <= manager
+    assert "auth.delete_user" not in manager
 
 
 @pytest.mark.mongo
