@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -262,6 +263,45 @@ class RebuildView(ManagerRequiredMixin, FormView):
         return redirect("profiles:run-detail", pk=run.pk)
 
 
+# What the cleaning step dropped (profiles.pipeline.clean), by input and reason, for the run page.
+CLEANING_SOURCES = {"events_dropped": gettext_lazy("events"), "orders_dropped": gettext_lazy("order lines")}
+CLEANING_REASONS = {
+    "missing_customer": gettext_lazy("No customer"),
+    "missing_order": gettext_lazy("No order"),
+    "missing_type": gettext_lazy("No event type"),
+    "invalid_timestamp": gettext_lazy("Unusable timestamp (missing, unreadable or before 1677)"),
+    "invalid_properties": gettext_lazy("Properties not an object"),
+    "invalid_numbers": gettext_lazy("Negative or non-numeric amount, quantity or price"),
+    "invalid_amount": gettext_lazy("Missing, negative or infinite amount"),
+    "invalid_quantity": gettext_lazy("Zero or negative quantity"),
+    "search_without_query": gettext_lazy("Search without a query"),
+    "before_history_start": gettext_lazy("Before the history start"),
+    "future": gettext_lazy("After the as-of date"),
+    "duplicates": gettext_lazy("Duplicates"),
+    "bot_bursts": gettext_lazy("Bot bursts"),
+}
+
+
+def cleaning_rows(cleaning: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's drop counts per input, non-zero reasons only, labelled (unknown keys shown as stored)."""
+    rows = []
+    for key, reasons in (cleaning or {}).items():
+        if not isinstance(reasons, dict):
+            continue
+        rows.append(
+            {
+                "key": key,
+                "label": CLEANING_SOURCES.get(key, key),
+                "reasons": [
+                    {"key": reason, "label": CLEANING_REASONS.get(reason, reason), "count": count}
+                    for reason, count in reasons.items()
+                    if count
+                ],
+            }
+        )
+    return rows
+
+
 class RunDetailView(ManagerRequiredMixin, TemplateView):
     template_name = "profiles/run_detail.html"
 
@@ -269,6 +309,8 @@ class RunDetailView(ManagerRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         run = selectors.run_get(pk=kwargs["pk"])
         context.update(run=run, rules=selectors.rules_of(run=run, limit=15))
+        context["cleaning"] = cleaning_rows(run.cleaning)
+        context["history_start"] = ((run.fitted or {}).get("params") or {}).get("history_start")
         context["progress_url"] = reverse("profiles:run-progress", kwargs={"pk": run.pk})
         return context
 

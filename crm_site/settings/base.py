@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import environ
@@ -116,6 +117,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Profile pipeline: orders and events before PROFILES_HISTORY_START (an ISO date, a day in TIME_ZONE) are
+# left out of every profile run and counted on its run page; empty (the default) keeps all history
+# (back to 1677, the limit of pandas' timestamps). A malformed date stops start-up here, not a run.
+PROFILES_HISTORY_START = env("PROFILES_HISTORY_START", default="").strip() or None
+if PROFILES_HISTORY_START:
+    date.fromisoformat(PROFILES_HISTORY_START)
 
 # Celery: with no broker configured, tasks run in-process so the app needs nothing else to run.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

@@ -53,6 +53,7 @@ def churn_training_frame(
     interactions: pd.DataFrame | None = None,
     campaign_responses: pd.DataFrame | None = None,
     customers: pd.DataFrame | None = None,
+    timezone: str = "UTC",
 ) -> pd.DataFrame:
     """Labelled snapshots: features as of each cutoff plus `churned` (no order in the next horizon_days).
 
@@ -72,9 +73,11 @@ def churn_training_frame(
             conform(campaign_responses, "campaign_responses"),
             as_of=moment,
             customers=customers,
+            timezone=timezone,
         )
         features = features[features["frequency"] > 0]
-        window = orders["ordered_at"].gt(moment) & orders["ordered_at"].le(
+        # Cutoffs are exclusive (features see what is before the moment): the label window starts there.
+        window = orders["ordered_at"].ge(moment) & orders["ordered_at"].lt(
             moment + pd.Timedelta(days=horizon_days)
         )
         returning = pd.Index(orders.loc[window, "customer_id"].dropna().unique())

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import traceback
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -36,9 +36,13 @@ class RebuildInProgress(Exception):
 
 
 def end_of_day(day: Any) -> datetime:
-    """The exclusive end of a calendar day in the server time zone: data *on* that day counts."""
-    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    return start + timedelta(days=1)
+    """The exclusive end of a calendar day in the server time zone: data *on* that day counts, data
+    stamped at 00:00 of the next day does not (the one as-of helper, pipeline.frames.as_of_cutoff)."""
+    from django.conf import settings
+
+    from profiles.pipeline.frames import as_of_cutoff
+
+    return as_of_cutoff(day, timezone=settings.TIME_ZONE).to_pydatetime()
 
 
 def profile_rebuild_start(
@@ -85,6 +89,7 @@ def pipeline_params() -> Any:
     if "k_range" in overrides:
         overrides["k_range"] = tuple(overrides["k_range"])
     overrides.setdefault("timezone", settings.TIME_ZONE)
+    overrides.setdefault("history_start", getattr(settings, "PROFILES_HISTORY_START", None))
     return PipelineParams(**overrides)
 
 

@@ -107,7 +107,8 @@ def test_predict_churn_is_missing_for_customers_who_never_bought_and_survives_pi
     )
     model, _ = train_churn_model(frame)
     restored = pickle.loads(pickle.dumps(model))
-    prospects = pd.DataFrame({"customer_id": ["p1"], "created_at": [AS_OF]})
+    # Signed up the day before: as_of is an exclusive cutoff, so a sign-up stamped at it is not yet in.
+    prospects = pd.DataFrame({"customer_id": ["p1"], "created_at": [AS_OF - pd.Timedelta(days=1)]})
     features = customer_features(
         synthetic["orders"],
         synthetic["events"],
