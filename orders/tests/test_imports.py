@@ -167,20 +167,63 @@ def test_import_rejects_an_order_total_too_large_for_the_money_columns(own_custo
     assert not SalesOrder.objects.exists()
 
 
-def test_progress_page_shows_lines_written_from_the_task_state(client, sales_user, monkeypatch):
-    job = OrderImport.objects.create(
+@pytest.fixture
+def result_backend_at():
+    """The web process as it runs with a worker: tasks not in-process, results in real Redis (restored)."""
+    from crm_site.celery import app
+    from crm_site.testing import _forget_connections
+
+    saved = {key: app.conf[key] for key in ("result_backend", "task_always_eager")}
+
+    def use(url):
+        app.conf.update(result_backend=url, task_always_eager=False)
+        _forget_connections(app)
+        return app
+
+    yield use
+    app.conf.update(saved)
+    _forget_connections(app)
+
+
+def _writing_job(sales_user):
+    return OrderImport.objects.create(
         owner=sales_user, original_name="big.csv", status=OrderImport.Status.WRITING, total_rows=500_000
     )
 
-    class Running:
-        def __init__(self, task_id):
-            assert task_id == job.task_id
-            self.state, self.info = "PROGRESS", {"phase": "writing", "done": 125_000, "total": 500_000}
 
-    monkeypatch.setattr("celery.result.AsyncResult", Running)
-    client.force_login(sales_user)
-    page = client.get(job.get_absolute_url()).content.decode()
+def test_progress_page_shows_lines_written_from_the_task_state(client, sales_user, result_backend_at):
+    from crm_site.testing import TEST_REDIS_URL, need_service, port_open
+    from orders.tasks import order_import_run_task
+
+    need_service("Redis", port_open(TEST_REDIS_URL))
+    app = result_backend_at(TEST_REDIS_URL)
+    job = _writing_job(sales_user)
+    # What the running task stores (its report callback), through the real Redis result backend.
+    order_import_run_task.update_state(
+        task_id=job.task_id, state="PROGRESS", meta={"phase": "writing", "done": 125_000, "total": 500_000}
+    )
+    try:
+        client.force_login(sales_user)
+        page = client.get(job.get_absolute_url()).content.decode()
+    finally:
+        app.backend.forget(job.task_id)
     assert "125,000 of 500,000 lines written" in page and 'aria-valuenow="25"' in page
+
+
+def test_progress_page_still_answers_when_the_result_backend_is_unreachable(
+    client, sales_user, result_backend_at
+):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    result_backend_at(f"redis://127.0.0.1:{closed_port}/0")
+    job = _writing_job(sales_user)
+    client.force_login(sales_user)
+    response = client.get(job.get_absolute_url())
+    assert response.status_code == 200
+    assert "lines written" not in response.content.decode()
 
 
 # --- Whose data an import may touch, and what its messages may reveal. ---
