@@ -42,16 +42,19 @@ class ListFilterForm(forms.Form):
         }
 
 
+def query_invalid(form: forms.Form) -> bool:
+    """True when a list page's bound form rejects its query string (the page then lists nothing)."""
+    return form.is_bound and not form.is_valid()
+
+
 def list_filters(form: ListFilterForm) -> dict[str, Any] | None:
     """The selector filters of a list page's form: {} when unbound, None when the input is invalid.
 
     None means "do not run the selector": the view shows the form's errors and an empty list.
     """
-    if not form.is_bound:
-        return {}
-    if not form.is_valid():
+    if query_invalid(form):
         return None
-    return form.filters()
+    return form.filters() if form.is_bound else {}
 
 
 def bind(form_class: type[ListFilterForm], query: Mapping[str, Any], **kwargs: Any) -> ListFilterForm:

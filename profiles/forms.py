@@ -84,7 +84,9 @@ class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("Customer name"), required=False, max_length=100)
     rfm_segment = forms.CharField(label=_("RFM segment"), required=False, max_length=40)
     min_churn = forms.FloatField(label=_("Churn risk at least"), required=False, min_value=0, max_value=1)
-    min_clv = forms.DecimalField(label=_("CLV at least"), required=False, min_value=0)
+    min_clv = forms.DecimalField(
+        label=_("CLV at least"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

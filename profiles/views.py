@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from crm_site.listing import query_invalid
 from crm_site.visibility import sees_everything
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
@@ -128,7 +129,9 @@ class SegmentDetailView(LoginRequiredMixin, TemplateView):
         segment = selectors.segment_get(pk=kwargs["pk"])
         run = selectors.active_run()
         form = MemberFilterForm(self.request.GET or None)
-        members = form.apply(selectors.segment_members(segment=segment, user=self.request.user, run=run))
+        members = selectors.segment_members(segment=segment, user=self.request.user, run=run)
+        # An invalid filter lists nothing (the form shows why) instead of silently listing everyone.
+        members = members.none() if query_invalid(form) else form.apply(members)
         number = _page_number(self.request)
         start = (number - 1) * PAGE_SIZE
         page = MemberPage(list(members[start : start + PAGE_SIZE + 1]), number, PAGE_SIZE)
@@ -167,6 +170,12 @@ class SegmentExportView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: Any) -> StreamingHttpResponse:
         segment = selectors.segment_get(pk=pk)
         form = MemberFilterForm(request.GET or None)
+        if query_invalid(form):
+            errors = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in form.errors.items())
+            return HttpResponseBadRequest(  # type: ignore[return-value]
+                _("These filters could not be used: %(errors)s") % {"errors": errors},
+                content_type="text/plain",
+            )
         members = form.apply(selectors.segment_members(segment=segment, user=request.user))
         header = [
             "customer_id", "customer", "rfm_segment", "r", "f", "m", "clv_12m", "p_alive", "churn_risk",
