@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_site.api import api_error, json_body, token_required
-from profiles.services.events import events_ingest
+from profiles.services.events import MAX_BATCH, events_ingest
 
 
 @token_required
@@ -17,7 +17,8 @@ def events_create(request: HttpRequest) -> JsonResponse:
     """Store the valid events; answer 200 with counts and each invalid event's index and reasons.
 
     The status is 200 when at least the request was well formed (even if some events were rejected),
-    400 when nothing could be read, 413 for a batch over the limit.
+    400 when nothing could be read (empty, not UTF-8, not JSON, nested too deeply, not a list), 413 for a
+    body or batch over the limit, 415 for a body that is not application/json.
     """
     body, error = json_body(request)
     if error is not None:
@@ -28,5 +29,5 @@ def events_create(request: HttpRequest) -> JsonResponse:
     try:
         result = events_ingest(events=events, user=request.user)
     except ValidationError as exc:
-        return api_error(" ".join(exc.messages), 413 if len(events) > 1000 else 400)
+        return api_error(" ".join(exc.messages), 413 if len(events) > MAX_BATCH else 400)
     return JsonResponse(result.as_dict(), status=200)
