@@ -200,26 +200,50 @@ def test_import_of_another_user_answers_404(client, sales_user, other_sales_user
 
 
 @pytest.mark.django_db
-def test_commit_publishes_progress_outside_its_transaction(sales_user, monkeypatch):
+def test_commit_publishes_progress_outside_its_transaction(sales_user, monkeypatch, settings):
+    """While the commit's one transaction is open, another process reading the shared Redis cache (and the
+    job's live progress) sees the rows written so far. Observed at each customer INSERT through Django's
+    query hook; the project's own progress code runs unchanged."""
+    import redis
     from django.core.cache import cache
+    from django.db import connection
 
+    from crm_site.testing import TEST_REDIS_URL, need_service, port_open
     from customers.services import imports as service
 
+    need_service("Redis", port_open(TEST_REDIS_URL))
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "KEY_PREFIX": f"crm-test-{os.getpid()}",
+        }
+    }
     rows = "".join(f"P{n},Name {n},,,1380000{n:04d},,lead,,\n" for n in range(7))
     job = _job(sales_user, HEADER + rows)
     monkeypatch.setattr(service, "CHUNK", 2)
+    other_process = redis.Redis.from_url(TEST_REDIS_URL)  # its own connection: no transaction of ours
+    key = cache.make_key(job.progress_key)
     seen = []
+    sampling = False
 
-    def spy(job, done):
-        cache.set(job.progress_key, done)
-        # What the polling page would show right now, read from a fresh copy of the job row.
-        seen.append(CustomerImport.objects.get(pk=job.pk).live_processed_rows)
+    def sample_before_each_customer_insert(execute, sql, params, many, context):
+        nonlocal sampling
+        if not sampling and sql.startswith(f'INSERT INTO "{Customer._meta.db_table}"'):
+            sampling = True
+            try:
+                raw = other_process.get(key)
+                live = CustomerImport.objects.get(pk=job.pk).live_processed_rows
+                seen.append((connection.in_atomic_block, int(raw) if raw is not None else None, live))
+            finally:
+                sampling = False
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(service, "_publish_progress", spy)
-    job = customer_import_commit(job=job)
+    with connection.execute_wrapper(sample_before_each_customer_insert):
+        job = customer_import_commit(job=job)
     assert job.status == CustomerImport.Status.DONE and job.processed_rows == 7
-    assert seen == [2, 4, 6]
-    assert cache.get(job.progress_key) is None and job.progress_percent == 100
+    assert seen == [(True, None, 0), (True, 2, 2), (True, 4, 4), (True, 6, 6)]
+    assert other_process.get(key) is None and job.progress_percent == 100
 
 
 # --- Who an import may touch: only customers the importer can see; owners only by managers. ---
