@@ -131,8 +131,9 @@ def local_days(stamps: pd.Series, timezone: str = "UTC") -> np.ndarray:
 
 def as_of_day(cutoff: Any, timezone: str = "UTC") -> int:
     """The as-of day D of an exclusive cutoff (the local day of its last included instant), as a day
-    number comparable with `local_days`: the cutoff at the start of D+1 and any instant during D give D."""
-    last = as_utc_timestamp(cutoff) - pd.Timedelta(1, "ns")
+    number comparable with `local_days`: the cutoff at the start of D+1 and any instant during D give D
+    (and so does the date D itself)."""
+    last = as_of_cutoff(cutoff, timezone=timezone) - pd.Timedelta(1, "ns")
     return int(last.tz_convert(timezone).tz_localize(None).as_unit("ns").value // NS_PER_DAY)
 
 

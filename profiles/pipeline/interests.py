@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .frames import (
-    as_utc_timestamp,
+    NS_PER_DAY,
+    as_of_day,
     conform,
     extract_property,
     id_categories,
@@ -149,13 +150,15 @@ def age_band(age: pd.Series) -> pd.Series:
     return bands.astype("str").where(age.notna())
 
 
-def static_profile(customers: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
+def static_profile(customers: pd.DataFrame, *, as_of: object, timezone: str = "UTC") -> pd.DataFrame:
     """Master-data facts: age, age_band, gender (female/male/other/unknown), province, city, region.
 
-    Ages come from birth_date as of `as_of`; impossible ones (negative, over 120) are dropped. region is
+    Ages come from birth_date on the as-of day (`frames.as_of_day` of the exclusive cutoff `as_of`, in
+    `timezone`); impossible ones (negative, over 120) are dropped. region is
     the province, or the city where the province is unknown.
     """
-    cutoff = as_utc_timestamp(as_of)
+    day = as_of_day(as_of, timezone)
+    cutoff = pd.Timestamp(day * NS_PER_DAY)  # the as-of date (a naive midnight): only its y/m/d are read
     data = conform(customers, "customers").dropna(subset=["customer_id"]).drop_duplicates("customer_id")
     born = data["birth_date"]
     had_birthday = (born.dt.month < cutoff.month) | (

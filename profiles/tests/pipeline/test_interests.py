@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from profiles.pipeline.interests import (
@@ -102,9 +104,13 @@ def test_static_profile_derives_age_band_gender_and_region() -> None:
             "city": ["Hangzhou", "Beijing", None, None],
         }
     )
-    profile = static_profile(customers, as_of="2024-06-15")
+    profile = static_profile(customers, as_of=date(2024, 6, 15))  # the whole of 2024-06-15
     assert profile.loc["a", "age"] == 33 and profile.loc["a", "age_band"] == "25-34"
     assert profile.loc["b", "age"] == 16 and profile.loc["b", "age_band"] == "under 18"
+    # 01:00 on 06-15 in Shanghai is still 06-14 in UTC: the birthday counts on the server's day.
+    moment = pd.Timestamp("2024-06-15T01:00:00+08:00")
+    assert static_profile(customers, as_of=moment, timezone="Asia/Shanghai").loc["b", "age"] == 16
+    assert static_profile(customers, as_of=moment).loc["b", "age"] == 15
     assert pd.isna(profile.loc["c", "age"]) and pd.isna(profile.loc["d", "age_band"])
     assert profile["gender"].tolist() == ["female", "male", "unknown", "other"]
     assert profile["region"].tolist()[:2] == ["Zhejiang", "Beijing"]
