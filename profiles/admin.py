@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, RebuildLock, Segment
@@ -50,6 +51,42 @@ class ProfileRunAdmin(ReadOnlyAdmin):
     list_select_related = ("requested_by",)
     search_fields = ("error",)
     actions = ["resume_runs", "start_rebuild"]
+    readonly_fields = ("model_fit_summary",)
+
+    @admin.display(description=_("Fitted models"))
+    def model_fit_summary(self, obj: ProfileRun) -> str:
+        """One line per model: what it was fitted on, log-likelihood, convergence, parameters ± SE."""
+        lines = []
+        for row in obj.model_fit_rows:
+            report = row["report"]
+            if report is None:
+                lines.append(format_html("<li>{}: {}</li>", row["label"], _("not fitted")))
+                continue
+            parameters = ", ".join(
+                f"{p['name']}={p['value']:.4g}" + (f" ± {p['se']:.2g}" if p["se"] is not None else "")
+                for p in row["parameters"]
+            )
+            converged = {True: _("yes"), False: _("no")}.get(report.get("converged"), _("n/a"))
+            lines.append(
+                format_html(
+                    "<li>{}: {} {}, {} {}, {} {}, {} {}{}</li>",
+                    row["label"],
+                    _("customers"),
+                    report.get("n_customers"),
+                    _("repeat transactions"),
+                    report.get("n_repeat_transactions"),
+                    _("log-likelihood"),
+                    "–" if report.get("log_likelihood") is None else f"{report['log_likelihood']:.2f}",
+                    _("converged"),
+                    converged,
+                    f"; {parameters}" if parameters else "",
+                )
+            )
+        return (
+            format_html("<ul>{}</ul>", format_html_join("", "{}", ((line,) for line in lines)))
+            if lines
+            else "–"
+        )
 
     @admin.action(description=_("Resume or retry the selected runs"))
     def resume_runs(self, request: Any, queryset: Any) -> None:
@@ -79,6 +116,9 @@ class CustomerProfileAdmin(ReadOnlyAdmin):
         "clv_12m",
         "churn_risk",
         "p_alive",
+        "model_frequency",
+        "model_recency_days",
+        "model_age_days",
         "cluster_name",
         "computed_at",
     )

@@ -36,6 +36,14 @@ CHANNEL_LABELS = {
 }
 
 
+# Display names of the models a run fits (ProfileRun.model_fits keys).
+MODEL_LABELS = {
+    "bgnbd": pgettext_lazy("model", "BG/NBD (repeat purchases)"),
+    "gamma_gamma": pgettext_lazy("model", "Gamma-Gamma (spend per purchase)"),
+    "churn": pgettext_lazy("model", "Churn classifier"),
+}
+
+
 class Event(BaseModel):
     """One behaviour event a web site, app or shop reported about a customer."""
 
@@ -118,6 +126,9 @@ class ProfileRun(BaseModel):
     cleaning = models.JSONField(_("cleaning counts"), default=dict, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     timings = models.JSONField(_("timings (s)"), default=dict, blank=True)
+    # Per fitted model (bgnbd, gamma_gamma, churn; null when skipped): n_customers, n_repeat_transactions,
+    # log_likelihood, converged, and for the CLV models params and standard_errors.
+    model_fits = models.JSONField(_("model fits"), default=dict, blank=True)
     # The churn model, scaler and k-means live in a pickle under MEDIA_ROOT (BinaryField is awkward on
     # MongoDB, and every worker of one deployment shares MEDIA_ROOT).
     models_path = models.CharField(_("fitted models file"), max_length=255, blank=True)
@@ -144,6 +155,23 @@ class ProfileRun(BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def model_fit_rows(self) -> list[dict]:
+        """model_fits for display, in a fixed order: key, label, report (None if skipped), parameters."""
+        fits = self.model_fits or {}
+        rows = []
+        for key, label in MODEL_LABELS.items():
+            if key not in fits:
+                continue
+            report = fits[key] if isinstance(fits[key], dict) else None
+            errors = (report or {}).get("standard_errors") or {}
+            parameters = [
+                {"name": name, "value": value, "se": errors.get(name)}
+                for name, value in ((report or {}).get("params") or {}).items()
+            ]
+            rows.append({"key": key, "label": label, "report": report, "parameters": parameters})
+        return rows
 
 
 class ProfileRunChunk(BaseModel):
@@ -191,6 +219,13 @@ class CustomerProfile(BaseModel):
     monetary = models.DecimalField(_("total spend"), max_digits=14, decimal_places=2, default=0)
     expected_purchases_90d = models.FloatField(_("expected purchases (90 days)"), null=True, blank=True)
     expected_purchases_365d = models.FloatField(_("expected purchases (365 days)"), null=True, blank=True)
+    # Every configured horizon (PROFILES_FORECAST_HORIZONS): {"<days>": {"purchases": x, "spend": y}}.
+    forecast = models.JSONField(_("forecast per horizon"), default=dict, blank=True)
+    # What BG/NBD used: repeat purchase days (distinct purchase days - 1), first to last purchase day,
+    # and first purchase day to the as-of day, in calendar days of the server time zone.
+    model_frequency = models.PositiveIntegerField(_("repeat purchase days"), null=True, blank=True)
+    model_recency_days = models.FloatField(_("first to last purchase (days)"), null=True, blank=True)
+    model_age_days = models.FloatField(_("customer age T (days)"), null=True, blank=True)
     p_alive = models.FloatField(_("probability alive"), null=True, blank=True)
     expected_avg_value = models.DecimalField(
         _("expected order value"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -237,6 +272,19 @@ class CustomerProfile(BaseModel):
     @property
     def updated_on(self):
         return self.refreshed_at or self.computed_at
+
+    @property
+    def forecast_rows(self) -> list[dict]:
+        """The stored horizons, shortest first: [{"days": 30, "purchases": 0.4, "spend": 12.5}, ...]."""
+        rows = []
+        for key, values in (self.forecast or {}).items():
+            try:
+                days = int(key)
+            except (TypeError, ValueError):
+                continue
+            values = values if isinstance(values, dict) else {}
+            rows.append({"days": days, "purchases": values.get("purchases"), "spend": values.get("spend")})
+        return sorted(rows, key=lambda row: row["days"])
 
 
 class Segment(BaseModel):

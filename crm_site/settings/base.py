@@ -141,6 +141,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Customer profiles: forecast horizons in days (expected purchases and spend per horizon on every
+# profile); 90 and 365 are always computed, these are added, e.g. PROFILES_FORECAST_HORIZONS=90,365,30.
+PROFILES_FORECAST_HORIZONS = env.list("PROFILES_FORECAST_HORIZONS", default=["90", "365"])
+
 # The cache carries progress between worker and web processes, so it must be shared when workers run:
 # Redis (CACHE_URL, or the broker's Redis by default); an in-process cache when tasks run in-process.
 CACHE_URL = env("CACHE_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")

@@ -9,13 +9,19 @@ before fitting: with day-level data most one-off buyers share a handful of tripl
 a million customers cost about the same as one on a few thousand.
 
 Units: recency and T are measured in periods of `time_unit_days` days (weeks in the CDNOW literature);
-frequency counts repeat purchase *days*, as in the papers.
+frequency counts repeat purchase *days*, as in the papers. Days are calendar days in the given time zone
+(the server's TIME_ZONE in the product), so a purchase at 07:00 in Shanghai is on that Shanghai day.
+
+Each fit reports what it was fitted on (customers, repeat transactions), its log-likelihood, whether the
+optimiser converged and the parameters' standard errors from the observed information (the inverse
+Hessian of the log-likelihood at the optimum).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,7 +29,15 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import expit, gammaln, hyp2f1
 
-from .frames import NS_PER_DAY, as_utc_timestamp, conform, id_categories, id_codes, share_customer_ids
+from .frames import (
+    as_of_day,
+    as_utc_timestamp,
+    conform,
+    id_categories,
+    id_codes,
+    local_days,
+    share_customer_ids,
+)
 
 DAYS_PER_MONTH = 365.25 / 12
 # exp(+-12) spans every sensible scale for these parameters; bounds keep tiny samples from diverging.
@@ -41,6 +55,15 @@ class BGNBDParams:
     log_likelihood: float = float("nan")
     n_customers: int = 0
     converged: bool = True
+    n_repeat_transactions: int = 0
+    # (se_r, se_alpha, se_a, se_b); NaN where the information matrix is singular at the optimum.
+    standard_errors: tuple[float, ...] = ()
+
+    names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+
+    def report(self) -> dict[str, Any]:
+        """What the run page and admin show: fitted on, log-likelihood, convergence, parameters +- SE."""
+        return _report(self, self.names)
 
 
 @dataclass(frozen=True)
@@ -53,28 +76,56 @@ class GammaGammaParams:
     log_likelihood: float = float("nan")
     n_customers: int = 0
     converged: bool = True
+    n_repeat_transactions: int = 0
+    # (se_p, se_q, se_v)
+    standard_errors: tuple[float, ...] = ()
+
+    names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+
+    def report(self) -> dict[str, Any]:
+        return _report(self, self.names)
+
+
+def _report(params: BGNBDParams | GammaGammaParams, names: tuple[str, ...]) -> dict[str, Any]:
+    errors = params.standard_errors or (float("nan"),) * len(names)
+    return {
+        "n_customers": params.n_customers,
+        "n_repeat_transactions": params.n_repeat_transactions,
+        "log_likelihood": params.log_likelihood,
+        "converged": params.converged,
+        "params": {name: getattr(params, name) for name in names},
+        "standard_errors": dict(zip(names, (float(e) for e in errors), strict=True)),
+    }
 
 
 def _array(values: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(values, dtype=np.float64)
 
 
-def rfm_summary(orders: pd.DataFrame, *, as_of: object, time_unit_days: float = 7.0) -> pd.DataFrame:
+# Day counting lives in frames (one helper for every step, shared with clean/features): the local day of
+# each stamp, and the as-of day D of an exclusive cutoff (the start of D+1 gives D, not D+1).
+# (imported above: `local_days`, `as_of_day`).
+
+
+def rfm_summary(
+    orders: pd.DataFrame, *, as_of: object, time_unit_days: float = 7.0, timezone: str = "UTC"
+) -> pd.DataFrame:
     """Per-customer (frequency, recency, T, monetary_value) as the BG/NBD and Gamma-Gamma papers define them.
 
-    Purchases are aggregated per UTC calendar day. frequency = purchase days - 1, recency = first to last
-    purchase day, T = first purchase day to `as_of`, all in periods of `time_unit_days`; monetary_value
-    is the mean daily spend over the repeat days (0 for one-off buyers). Orders after `as_of` are ignored.
+    Purchases are aggregated per calendar day in `timezone`. frequency = purchase days - 1, recency =
+    first to last purchase day, T = first purchase day to the day of `as_of`, all in periods of
+    `time_unit_days`; monetary_value is the mean daily spend over the repeat days (0 for one-off
+    buyers). Orders after `as_of` are ignored.
     """
     cutoff = as_utc_timestamp(as_of)
     data = conform(orders, "orders")
-    data = data[data["ordered_at"].le(cutoff) & data["customer_id"].notna()]
+    data = data[data["ordered_at"].lt(cutoff) & data["customer_id"].notna()]  # cutoff is exclusive
     columns = ["frequency", "recency", "T", "monetary_value"]
     if data.empty:
         return pd.DataFrame(columns=columns, dtype="float64").rename_axis("customer_id")
     (data,) = share_customer_ids(data)
     customer = id_codes(data)
-    day = data["ordered_at"].to_numpy(dtype="datetime64[ns]").view(np.int64) // NS_PER_DAY
+    day = local_days(data["ordered_at"], timezone)
     base_day = int(day.min())
     span = int(day.max()) - base_day + 1
     # One int64 key per (customer, day); sorted keys list each customer's purchase days in order.
@@ -87,12 +138,11 @@ def rfm_summary(orders: pd.DataFrame, *, as_of: object, time_unit_days: float = 
     total = np.add.reduceat(daily_amount, starts)
     frequency = count - 1
     unit_days = float(time_unit_days)
-    as_of_day = cutoff.floor("D").as_unit("ns").value // NS_PER_DAY
     summary = pd.DataFrame(
         {
             "frequency": frequency,
             "recency": (key_day[ends] - key_day[starts]) / unit_days,
-            "T": (as_of_day - key_day[starts]) / unit_days,
+            "T": (as_of_day(cutoff, timezone) - key_day[starts]) / unit_days,
             "monetary_value": np.divide(
                 total - daily_amount[starts], frequency, out=np.zeros(len(starts)), where=frequency > 0
             ),
@@ -150,6 +200,77 @@ def _minimise(
     return best.x, float(best.fun), bool(second.success)
 
 
+def _hessian(function: Callable[[NDArray[np.float64]], float], point: NDArray[np.float64]) -> NDArray:
+    """Central finite-difference Hessian of `function` at `point` (a handful of parameters)."""
+    n = len(point)
+    step = 1e-4 * np.maximum(1.0, np.abs(point))
+    hessian = np.empty((n, n))
+    centre = function(point)
+    for i in range(n):
+        for j in range(i, n):
+            if i == j:
+                up, down = point.copy(), point.copy()
+                up[i] += step[i]
+                down[i] -= step[i]
+                value = (function(up) - 2.0 * centre + function(down)) / step[i] ** 2
+            else:
+                corners = []
+                for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                    moved = point.copy()
+                    moved[i] += si * step[i]
+                    moved[j] += sj * step[j]
+                    corners.append(function(moved))
+                value = (corners[0] - corners[1] - corners[2] + corners[3]) / (4.0 * step[i] * step[j])
+            hessian[i, j] = hessian[j, i] = value
+    return hessian
+
+
+def _standard_errors(
+    log_likelihood: Callable[[NDArray[np.float64]], float], log_params: NDArray[np.float64]
+) -> tuple[float, ...]:
+    """Standard errors of exp(log_params) from the observed information at the optimum.
+
+    The Hessian of the total log-likelihood is taken in log-parameter space (better conditioned) and
+    mapped back with the delta method, se(theta) = theta * se(log theta). NaN when the information
+    matrix is not positive definite (an optimum on a bound, or a flat direction).
+    """
+    information = -_hessian(log_likelihood, log_params)
+    try:
+        np.linalg.cholesky(information)
+        covariance = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        return (float("nan"),) * len(log_params)
+    return tuple(float(e) for e in np.exp(log_params) * np.sqrt(np.clip(np.diag(covariance), 0.0, None)))
+
+
+def bgnbd_standard_errors(
+    params: BGNBDParams, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> dict[str, float]:
+    """Standard errors of (r, alpha, a, b) at `params` from the Hessian of the data's log-likelihood."""
+    (x, t_x, big_t), weights = _collapse(_array(frequency), _array(recency), _array(T))
+
+    def total(log_params: NDArray[np.float64]) -> float:
+        return float((weights * _bgnbd_log_likelihood(*np.exp(log_params), x, t_x, big_t)).sum())
+
+    point = np.log([params.r, params.alpha, params.a, params.b])
+    return dict(zip(BGNBDParams.names, _standard_errors(total, point), strict=True))
+
+
+def gamma_gamma_standard_errors(
+    params: GammaGammaParams, frequency: ArrayLike, monetary_value: ArrayLike
+) -> dict[str, float]:
+    """Standard errors of (p, q, v) at `params` from the Hessian of the repeat buyers' log-likelihood."""
+    x, m = _array(frequency), _array(monetary_value)
+    keep = (x > 0) & (m > 0) & np.isfinite(m)
+    (x, m), weights = _collapse(x[keep], m[keep])
+
+    def total(log_params: NDArray[np.float64]) -> float:
+        return float((weights * _gamma_gamma_log_likelihood(*np.exp(log_params), x, m)).sum())
+
+    point = np.log([params.p, params.q, params.v])
+    return dict(zip(GammaGammaParams.names, _standard_errors(total, point), strict=True))
+
+
 def fit_bgnbd(
     frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, *, penalizer: float = 0.0
 ) -> BGNBDParams:
@@ -166,16 +287,22 @@ def fit_bgnbd(
         return float(-(weights * ll).sum() / total + penalizer * np.sum(np.exp(log_params) ** 2))
 
     start = np.log(np.array([1.0, max(float(np.mean(big_t)), 1e-3), 1.0, 1.0]))
-    log_params, value, converged = _minimise(objective, start)
+    log_params, _value, converged = _minimise(objective, start)
     r, alpha, a, b = np.exp(log_params)
+
+    def log_likelihood(point: NDArray[np.float64]) -> float:
+        return float((weights * _bgnbd_log_likelihood(*np.exp(point), x, t_x, big_t)).sum())
+
     return BGNBDParams(
         r=float(r),
         alpha=float(alpha),
         a=float(a),
         b=float(b),
-        log_likelihood=float(-value * total),
+        log_likelihood=log_likelihood(log_params),
         n_customers=int(total),
         converged=converged and bool(np.all(np.abs(log_params) < _LOG_BOUND - 1e-6)),
+        n_repeat_transactions=int(round(float((weights * x).sum()))),
+        standard_errors=_standard_errors(log_likelihood, log_params),
     )
 
 
@@ -245,15 +372,21 @@ def fit_gamma_gamma(
         return float(-(weights * ll).sum() / total + penalizer * np.sum(np.exp(log_params) ** 2))
 
     start = np.log(np.array([1.0, 1.0, max(float(np.average(m, weights=weights)), 1e-3)]))
-    log_params, value, converged = _minimise(objective, start)
+    log_params, _value, converged = _minimise(objective, start)
     p, q, v = np.exp(log_params)
+
+    def log_likelihood(point: NDArray[np.float64]) -> float:
+        return float((weights * _gamma_gamma_log_likelihood(*np.exp(point), x, m)).sum())
+
     return GammaGammaParams(
         p=float(p),
         q=float(q),
         v=float(v),
-        log_likelihood=float(-value * total),
+        log_likelihood=log_likelihood(log_params),
         n_customers=int(total),
         converged=converged and bool(np.all(np.abs(log_params) < _LOG_BOUND - 1e-6)),
+        n_repeat_transactions=int(round(float((weights * x).sum()))),
+        standard_errors=_standard_errors(log_likelihood, log_params),
     )
 
 

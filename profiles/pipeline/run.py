@@ -22,10 +22,18 @@ from .clean import clean_events, clean_orders
 from .clusters import ClusterInfo, fit_clusters
 from .clv import fit_bgnbd, fit_gamma_gamma, rfm_summary
 from .features import customer_features
-from .frames import as_utc_timestamp, conform, share_customer_ids
+from .frames import as_of_cutoff, conform, share_customer_ids
 from .rfm import fit_rfm_reference
 from .rules import association_rules
-from .scoring import CleanInputs, PipelineModels, PipelineParams, score_profiles, segment_summary
+from .scoring import (
+    CleanInputs,
+    PipelineModels,
+    PipelineParams,
+    churn_fit_report,
+    model_reports,
+    score_profiles,
+    segment_summary,
+)
 
 
 @dataclass
@@ -72,9 +80,15 @@ def _clean(inputs: PipelineInputs, as_of: pd.Timestamp, params: PipelineParams) 
         conform(inputs.campaign_responses, "campaign_responses"),
     )
     events, event_counts = clean_events(
-        events, as_of=as_of, max_events_per_minute=params.max_events_per_minute
+        events,
+        as_of=as_of,
+        max_events_per_minute=params.max_events_per_minute,
+        history_start=params.history_start,
+        timezone=params.timezone,
     )
-    orders, order_counts = clean_orders(orders, as_of=as_of)
+    orders, order_counts = clean_orders(
+        orders, as_of=as_of, history_start=params.history_start, timezone=params.timezone
+    )
     data = CleanInputs(
         customers=customers,
         orders=orders,
@@ -86,7 +100,7 @@ def _clean(inputs: PipelineInputs, as_of: pd.Timestamp, params: PipelineParams) 
 
 
 def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]) -> tuple:
-    summary = rfm_summary(orders, as_of=as_of, time_unit_days=params.time_unit_days)
+    summary = rfm_summary(orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone)
     repeaters = int((summary["frequency"] > 0).sum())
     if repeaters < params.clv_min_repeat_buyers:
         warnings.append(f"CLV skipped: {repeaters} repeat buyers, need {params.clv_min_repeat_buyers}")
@@ -112,13 +126,16 @@ def _fit_churn(data: CleanInputs, as_of: pd.Timestamp, params: PipelineParams, w
         interactions=data.interactions,
         campaign_responses=data.campaign_responses,
         customers=data.customers,
+        timezone=params.timezone,
     )
     if len(frame) < params.churn_min_customers:
         warnings.append(
             f"churn model skipped: {len(frame)} labelled snapshots, need {params.churn_min_customers}"
         )
         return None, {"roc_auc": None, "auc_reason": "too little purchase history", "n_train": len(frame)}
-    return train_churn_model(frame, random_state=params.random_state)
+    model, metrics = train_churn_model(frame, random_state=params.random_state)
+    metrics["fit"] = churn_fit_report(model, frame)
+    return model, metrics
 
 
 @dataclass
@@ -139,7 +156,8 @@ def fit_models(
 ) -> FittedModels:
     """Clean all inputs, build features and fit every population-level model as of `as_of`."""
     params = params or PipelineParams()
-    moment = as_utc_timestamp(as_of)
+    # The exclusive cutoff: a date D is all of D in the server's time zone (params.timezone).
+    moment = as_of_cutoff(as_of, timezone=params.timezone)
     timings: dict[str, float] = {}
     warnings: list[str] = []
     metrics: dict[str, Any] = {}
@@ -153,6 +171,7 @@ def fit_models(
             data.campaign_responses,
             as_of=moment,
             customers=data.customers,
+            timezone=params.timezone,
         )
     with _timed(timings, "rfm"):
         reference = fit_rfm_reference(features)
@@ -198,6 +217,7 @@ def fit_models(
         "silhouette": infos[0].silhouette if infos else None,
     }
     metrics["rules"] = {"count": len(rules)}
+    metrics["models"] = model_reports(bg, gg, metrics["churn"])
     counts.update(orders=len(data.orders), events=len(data.events))
     return FittedModels(models, data, features, counts, metrics, timings, warnings)
 
@@ -249,7 +269,7 @@ def score_customers(
     those customers' rows. RFM scores stay relative to the population the models were fitted on, and
     every customer asked for gets a row, even one without any data yet.
     """
-    moment = as_utc_timestamp(as_of)
+    moment = as_of_cutoff(as_of, timezone=models.params.timezone)
     if customer_ids is not None:
         wanted = pd.Index([str(c) for c in customer_ids], dtype="str").unique()
         inputs = PipelineInputs(
@@ -264,7 +284,13 @@ def score_customers(
     if customer_ids is not None:
         known = pd.concat([known, pd.DataFrame({"customer_id": wanted})], ignore_index=True)
     features = customer_features(
-        data.orders, data.events, data.interactions, data.campaign_responses, as_of=moment, customers=known
+        data.orders,
+        data.events,
+        data.interactions,
+        data.campaign_responses,
+        as_of=moment,
+        customers=known,
+        timezone=models.params.timezone,
     )
     if customer_ids is not None:
         features = features.loc[wanted]

@@ -43,6 +43,8 @@ class PipelineParams:
     time_unit_days: float = 7.0
     clv_months: int = 12
     discount_rate_monthly: float = 0.01
+    # Forecast horizons in days (settings.PROFILES_FORECAST_HORIZONS); every profile stores expected
+    # purchases and spend for each. 90 and 365 are always computed: profile columns and rules use them.
     expected_purchases_days: tuple[int, ...] = (90, 365)
     clv_min_repeat_buyers: int = 10
     clv_penalizer: float = 0.0
@@ -61,6 +63,9 @@ class PipelineParams:
     top_categories_n: int = 3
     top_search_terms_n: int = 5
     timezone: str = "UTC"
+    # Rows before this ISO date (in `timezone`) are left out and counted (settings.PROFILES["history_start"]);
+    # None keeps all history datetime64[ns] can hold (from 1677).
+    history_start: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,16 +96,59 @@ class CleanInputs:
     campaign_responses: pd.DataFrame
 
 
+MAX_HORIZON_DAYS = 3650
+MAX_HORIZONS = 10
+
+
+def parse_forecast_horizons(value: object) -> tuple[int, ...]:
+    """Forecast horizons from a setting: "90,365,30" or a list of day counts; ValueError saying what is wrong.
+
+    Each horizon is a whole number of days from 1 to MAX_HORIZON_DAYS; at most MAX_HORIZONS of them.
+    """
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    horizons: list[int] = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            days = int(text)
+        except ValueError:
+            raise ValueError(f"PROFILES_FORECAST_HORIZONS: {text!r} is not a whole number of days") from None
+        if not 1 <= days <= MAX_HORIZON_DAYS:
+            raise ValueError(
+                f"PROFILES_FORECAST_HORIZONS: {days} is not between 1 and {MAX_HORIZON_DAYS} days"
+            )
+        horizons.append(days)
+    if not horizons:
+        raise ValueError("PROFILES_FORECAST_HORIZONS: give at least one horizon in days, e.g. 90,365")
+    if len(set(horizons)) > MAX_HORIZONS:
+        raise ValueError(f"PROFILES_FORECAST_HORIZONS: at most {MAX_HORIZONS} horizons")
+    return tuple(sorted(set(horizons)))
+
+
+def forecast_horizons(params: PipelineParams) -> tuple[int, ...]:
+    """The forecast horizons in days, each once, ascending (90 and 365 are always among them)."""
+    return tuple(sorted({int(days) for days in params.expected_purchases_days} | {90, 365}))
+
+
 def _clv_columns(
     models: PipelineModels, orders: pd.DataFrame, index: pd.Index, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     params = models.params
-    summary = rfm_summary(orders, as_of=as_of, time_unit_days=params.time_unit_days).reindex(index)
+    summary = rfm_summary(
+        orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone
+    ).reindex(index)
     result = pd.DataFrame(index=index)
-    horizons = {f"expected_purchases_{days}d": days for days in params.expected_purchases_days}
-    for column in ("probability_alive", *horizons, "expected_average_value", "clv"):
+    horizons = {f"expected_purchases_{days}d": days for days in forecast_horizons(params)}
+    spend = {f"expected_spend_{days}d": days for days in forecast_horizons(params)}
+    for column in ("probability_alive", *horizons, *spend, "expected_average_value", "clv"):
         result[column] = np.nan
     buyers = summary["frequency"].notna().to_numpy()
+    # What the CLV models see of each buyer, in days, whether or not the models could be fitted.
+    result["model_frequency"] = summary["frequency"]
+    result["model_recency_days"] = summary["recency"] * params.time_unit_days
+    result["model_age_days"] = summary["T"] * params.time_unit_days
     if models.bgnbd is None or not buyers.any():
         return result
     x, t_x, big_t, m = (
@@ -114,7 +162,11 @@ def _clv_columns(
         periods = days / params.time_unit_days
         result.loc[buyers, column] = expected_purchases(models.bgnbd, periods, x, t_x, big_t)
     if models.gamma_gamma is not None:
-        result.loc[buyers, "expected_average_value"] = expected_average_value(models.gamma_gamma, x, m)
+        value = expected_average_value(models.gamma_gamma, x, m)
+        result.loc[buyers, "expected_average_value"] = value
+        for (purchases, _days), column in zip(horizons.items(), spend, strict=True):
+            # Undiscounted: expected purchases in the horizon x expected spend per purchase.
+            result.loc[buyers, column] = result.loc[buyers, purchases].to_numpy() * value
         result.loc[buyers, "clv"] = clv(
             models.bgnbd,
             models.gamma_gamma,
@@ -168,9 +220,51 @@ def score_profiles(
         index
     )
     _add(profiles, preferred_times(data.events, data.orders, timezone=params.timezone))
-    _add(profiles, static_profile(data.customers, as_of=as_of))
+    _add(profiles, static_profile(data.customers, as_of=as_of, timezone=params.timezone))
     profiles.index.name = "customer_id"
     return profiles, offers
+
+
+def churn_fit_report(model: ChurnModel, frame: pd.DataFrame) -> dict[str, Any]:
+    """What the served churn model was fitted on, its log-likelihood there and whether boosting converged.
+
+    Customers are distinct customers over the training snapshots; repeat transactions are the orders
+    after each customer's first, as of the latest training cutoff. `converged` is True when early
+    stopping ended the boosting before its iteration limit (or the model is a constant rate), False when
+    it ran into the limit, and None when early stopping was off (small samples: no criterion to meet).
+    """
+    labels = frame["churned"].to_numpy(dtype=bool)
+    latest = frame[frame["cutoff"] == frame["cutoff"].max()] if len(frame) else frame
+    probabilities = np.clip(predict_churn(model, frame).to_numpy(dtype=np.float64), 1e-15, 1.0 - 1e-15)
+    log_likelihood = float(np.where(labels, np.log(probabilities), np.log1p(-probabilities)).sum())
+    estimator = model.estimator
+    converged: bool | None
+    iterations: int | None = None
+    if estimator is None:
+        converged = True
+    else:
+        iterations = int(estimator.n_iter_)
+        converged = iterations < estimator.max_iter if estimator.early_stopping else None
+    return {
+        "n_customers": int(frame["customer_id"].nunique()) if len(frame) else 0,
+        "n_snapshots": len(frame),
+        "n_repeat_transactions": int((latest["frequency"] - 1).clip(lower=0).sum()) if len(latest) else 0,
+        "log_likelihood": log_likelihood,
+        "converged": converged,
+        "iterations": iterations,
+    }
+
+
+def model_reports(
+    bgnbd: BGNBDParams | None, gamma_gamma: GammaGammaParams | None, churn_metrics: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Per fitted model (None when skipped): customers and repeat transactions it was fitted on,
+    log-likelihood, convergence, and for BG/NBD and Gamma-Gamma the parameters with standard errors."""
+    return {
+        "bgnbd": None if bgnbd is None else bgnbd.report(),
+        "gamma_gamma": None if gamma_gamma is None else gamma_gamma.report(),
+        "churn": (churn_metrics or {}).get("fit"),
+    }
 
 
 def segment_summary(profiles: pd.DataFrame, clusters: list[ClusterInfo]) -> pd.DataFrame:

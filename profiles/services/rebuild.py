@@ -81,6 +81,7 @@ def pipeline_params() -> Any:
     from django.conf import settings
 
     from profiles.pipeline import PipelineParams
+    from profiles.pipeline.scoring import parse_forecast_horizons
 
     overrides = dict(getattr(settings, "PROFILES_PIPELINE_PARAMS", {}) or {})
     if os.environ.get("PROFILES_PIPELINE_PARAMS"):
@@ -88,6 +89,10 @@ def pipeline_params() -> Any:
         overrides.update(json.loads(os.environ["PROFILES_PIPELINE_PARAMS"]))
     if "k_range" in overrides:
         overrides["k_range"] = tuple(overrides["k_range"])
+    overrides.setdefault(
+        "expected_purchases_days",
+        parse_forecast_horizons(getattr(settings, "PROFILES_FORECAST_HORIZONS", (90, 365))),
+    )
     overrides.setdefault("timezone", settings.TIME_ZONE)
     overrides.setdefault("history_start", getattr(settings, "PROFILES_HISTORY_START", None))
     return PipelineParams(**overrides)
@@ -174,6 +179,7 @@ def profile_compute(*, run_id: Any) -> int:
                         "params": outputs.models.params.as_dict(),
                     }
                 ),
+                model_fits=_jsonable(outputs.metrics.get("models") or {}),
                 metrics=_jsonable(
                     {
                         "churn": outputs.metrics.get("churn"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ import pandas as pd
 from crm_site.bulk import build_instances, field_defaults
 from profiles.models import CustomerProfile
 
+HORIZON_COLUMN = re.compile(r"expected_purchases_(\d+)d")
 CLV_EDGES = (0, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 STAGED_COLUMNS = (
     "customer_id",
@@ -24,6 +26,10 @@ STAGED_COLUMNS = (
     "monetary",
     "expected_purchases_90d",
     "expected_purchases_365d",
+    "forecast",
+    "model_frequency",
+    "model_recency_days",
+    "model_age_days",
     "p_alive",
     "expected_avg_value",
     "clv_12m",
@@ -60,6 +66,26 @@ def _bars(lists: pd.Series) -> pd.Series:
     return lists.map(lambda items: ("|" + "|".join(map(str, items)) + "|")[:255] if items else "")
 
 
+def _forecasts(frame: pd.DataFrame) -> list[dict[str, dict[str, float | None]]]:
+    """Per row {"<days>": {"purchases": x, "spend": y}} over every expected_purchases_<days>d column."""
+    horizons = sorted(
+        int(match.group(1))
+        for name in frame.columns
+        if (match := HORIZON_COLUMN.fullmatch(str(name))) is not None
+    )
+    if not horizons:
+        return [{} for _row in range(len(frame))]
+    parts = []
+    for days in horizons:
+        purchases = pd.to_numeric(frame[f"expected_purchases_{days}d"], errors="coerce").round(4)
+        spend = pd.to_numeric(_column(frame, f"expected_spend_{days}d"), errors="coerce").round(2)
+        parts.append((str(days), _python_values(purchases), _python_values(spend)))
+    return [
+        {key: {"purchases": purchases[row], "spend": spend[row]} for key, purchases, spend in parts}
+        for row in range(len(frame))
+    ]
+
+
 def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
     """The pipeline's profile columns renamed and typed for CustomerProfile; index dropped."""
     frame = profiles.reset_index() if "customer_id" not in profiles.columns else profiles.copy()
@@ -74,6 +100,10 @@ def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
     for days in (90, 365):
         name = f"expected_purchases_{days}d"
         out[name] = pd.to_numeric(_column(frame, name), errors="coerce")
+    out["forecast"] = _forecasts(frame)
+    out["model_frequency"] = pd.to_numeric(_column(frame, "model_frequency"), errors="coerce").astype("Int64")
+    for name in ("model_recency_days", "model_age_days"):
+        out[name] = pd.to_numeric(_column(frame, name), errors="coerce").round(4)
     out["p_alive"] = pd.to_numeric(_column(frame, "probability_alive"), errors="coerce")
     out["expected_avg_value"] = pd.to_numeric(
         _column(frame, "expected_average_value"), errors="coerce"

@@ -14,11 +14,13 @@ from profiles.pipeline.clv import (
     BGNBDParams,
     GammaGammaParams,
     bgnbd_log_likelihood,
+    bgnbd_standard_errors,
     clv,
     expected_average_value,
     expected_purchases,
     fit_bgnbd,
     fit_gamma_gamma,
+    gamma_gamma_standard_errors,
     probability_alive,
     rfm_summary,
 )
@@ -147,7 +149,8 @@ def test_expected_average_value_matches_hardie_gamma_gamma_spreadsheet(
 def test_rfm_summary_rebuilds_the_published_cdnow_calibration_summary(
     cdnow: pd.DataFrame, cdnow_orders: pd.DataFrame
 ) -> None:
-    summary = rfm_summary(cdnow_orders, as_of="1997-09-30", time_unit_days=7).loc[cdnow.index]
+    # The as-of cutoff is exclusive: the start of 1997-10-01 takes in all of the calibration's last day.
+    summary = rfm_summary(cdnow_orders, as_of="1997-10-01", time_unit_days=7).loc[cdnow.index]
     assert (summary["frequency"].to_numpy() == cdnow["x"].to_numpy()).all()
     # The published file rounds to two decimals.
     np.testing.assert_allclose(summary["recency"], cdnow["t_x"], atol=0.006)
@@ -212,3 +215,47 @@ def test_clv_discounts_future_value_and_grows_with_the_horizon(
 
 def test_fitted_parameters_pickle(bg_fit: BGNBDParams, gg_fit: GammaGammaParams) -> None:
     assert pickle.loads(pickle.dumps((bg_fit, gg_fit))) == (bg_fit, gg_fit)
+
+
+def test_fits_report_standard_errors_matching_the_published_cdnow_values(
+    cdnow: pd.DataFrame, bg_fit: BGNBDParams, gg_fit: GammaGammaParams
+) -> None:
+    # lifetimes' summaries of the same fits (inverse Hessian of the log-likelihood at the optimum).
+    published_bg = {"r": 0.0126, "alpha": 0.3782, "a": 0.1857, "b": 0.7053}
+    published_gg = {"p": 1.1897, "q": 0.2902, "v": 4.1599}
+    assert bg_fit.report()["standard_errors"] == pytest.approx(published_bg, rel=0.01)
+    assert gg_fit.report()["standard_errors"] == pytest.approx(published_gg, rel=0.01)
+    # The stand-alone functions give the same numbers for a fit's parameters and data.
+    assert bgnbd_standard_errors(bg_fit, cdnow["x"], cdnow["t_x"], cdnow["T"]) == pytest.approx(
+        published_bg, rel=0.01
+    )
+    assert gamma_gamma_standard_errors(gg_fit, cdnow["x"], cdnow["zbar"]) == pytest.approx(
+        published_gg, rel=0.01
+    )
+
+
+def test_fits_report_what_they_were_fitted_on(
+    cdnow: pd.DataFrame, bg_fit: BGNBDParams, gg_fit: GammaGammaParams
+) -> None:
+    report = bg_fit.report()
+    # 2,357 CDNOW customers with 2,457 repeat purchase days between them, 946 of them repeat buyers.
+    assert (
+        (report["n_customers"], report["n_repeat_transactions"])
+        == (2357, int(cdnow["x"].sum()))
+        == (
+            2357,
+            2457,
+        )
+    )
+    assert report["converged"] is True
+    assert report["log_likelihood"] == pytest.approx(-9582.43, abs=0.01)
+    assert report["params"] == pytest.approx({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, abs=1e-3)
+    gg = gg_fit.report()
+    assert (gg["n_customers"], gg["n_repeat_transactions"], gg["converged"]) == (946, 2457, True)
+    assert gg["log_likelihood"] == pytest.approx(-4055.92, abs=0.01)
+
+
+def test_standard_errors_are_nan_where_the_likelihood_is_flat() -> None:
+    # Nobody ever came back: the dropout parameters a, b are not identified.
+    fit = fit_bgnbd([0, 0, 0, 0], [0, 0, 0, 0], [5, 6, 7, 8])
+    assert np.isnan(fit.report()["standard_errors"]["a"])

@@ -197,3 +197,101 @@ def test_clv_models_are_fitted_on_a_sample_of_a_large_population(
     assert sampled["r"] == pytest.approx(full["r"], rel=0.35)
     assert sampled["alpha"] == pytest.approx(full["alpha"], rel=0.35)
     assert abs(sampled["log_likelihood"]) < abs(full["log_likelihood"])  # fewer customers' likelihood
+
+
+def test_run_pipeline_records_each_fitted_model_with_its_data_likelihood_and_convergence(
+    outputs: PipelineOutputs,
+) -> None:
+    models = outputs.metrics["models"]
+    profiles = outputs.profiles
+    bg, gg, churn = models["bgnbd"], models["gamma_gamma"], models["churn"]
+    # BG/NBD is fitted on every buyer and counts repeat purchase *days*, exactly what profiles store.
+    assert bg["n_customers"] == int(profiles["model_frequency"].notna().sum()) == 600
+    assert bg["n_repeat_transactions"] == int(profiles["model_frequency"].sum())
+    # Gamma-Gamma only sees repeat buyers.
+    assert gg["n_customers"] == int((profiles["model_frequency"] > 0).sum())
+    assert gg["n_repeat_transactions"] == bg["n_repeat_transactions"]
+    for fit in (bg, gg):
+        assert fit["converged"] is True and fit["log_likelihood"] < 0
+        assert all(value > 0 for value in fit["standard_errors"].values())
+        assert set(fit["standard_errors"]) == set(fit["params"])
+    assert bg["params"]["r"] == outputs.metrics["bgnbd"]["r"]
+    assert churn["n_customers"] > 0 and churn["n_snapshots"] >= churn["n_customers"]
+    assert churn["n_repeat_transactions"] > 0
+    assert churn["log_likelihood"] < 0 and isinstance(churn["converged"], bool)
+    json.dumps(models)
+
+
+def test_skipped_models_are_recorded_as_not_fitted() -> None:
+    outputs = run_pipeline(PipelineInputs(**generate(3, seed=5)), as_of=AS_OF)
+    assert outputs.metrics["models"] == {"bgnbd": None, "gamma_gamma": None, "churn": None}
+
+
+def test_profiles_store_the_bgnbd_inputs_counted_in_server_time_zone_days() -> None:
+    from datetime import date
+
+    shanghai = [
+        # 07:00 in Shanghai is 23:00 UTC the day before; 20:00 the same day is the same Shanghai day.
+        ("a", "1", "1999-12-30 07:00+08:00"),
+        ("a", "2", "1999-12-30 20:00+08:00"),
+        ("a", "3", "2000-01-05 07:00+08:00"),
+        ("a", "4", "2000-01-11 00:00+08:00"),  # the day after the as-of day: not in the history
+        ("b", "5", "1999-12-31 23:30+08:00"),
+    ]
+    orders = pd.DataFrame(shanghai, columns=["customer_id", "order_id", "ordered_at"]).assign(amount=10.0)
+    outputs = run_pipeline(
+        PipelineInputs(orders=orders),
+        as_of=date(2000, 1, 10),
+        params=PipelineParams(k_range=(2, 3), timezone="Asia/Shanghai"),
+    )
+    profiles = outputs.profiles
+    # Repeat purchase days = distinct Shanghai purchase days - 1; recency = first to last purchase day;
+    # age T = first purchase day to the as-of day (all of 2000-01-10 in Shanghai).
+    assert profiles.loc["a", ["model_frequency", "model_recency_days", "model_age_days"]].tolist() == [
+        1,
+        6,
+        11,
+    ]
+    assert profiles.loc["b", ["model_frequency", "model_recency_days", "model_age_days"]].tolist() == [
+        0,
+        0,
+        10,
+    ]
+
+
+def test_every_configured_forecast_horizon_gets_expected_purchases_and_spend(data: dict) -> None:
+    outputs = run_pipeline(
+        PipelineInputs(**data), as_of=AS_OF, params=PipelineParams(expected_purchases_days=(30, 180))
+    )
+    profiles = outputs.profiles
+    # The chosen horizons are added to the 90 and 365 days the profile columns always hold.
+    for days in (30, 90, 180, 365):
+        assert profiles[f"expected_purchases_{days}d"].notna().all()
+    assert (profiles["expected_purchases_30d"] <= profiles["expected_purchases_90d"]).all()
+    assert (profiles["expected_purchases_90d"] < profiles["expected_purchases_180d"]).all()
+    assert (profiles["expected_purchases_180d"] < profiles["expected_purchases_365d"]).all()
+    np.testing.assert_allclose(
+        profiles["expected_spend_180d"],
+        profiles["expected_purchases_180d"] * profiles["expected_average_value"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("90,365,30", (30, 90, 365)), (["365", " 90 ", "90"], (90, 365)), ((7,), (7,))],
+)
+def test_forecast_horizons_setting_is_parsed(value: object, expected: tuple[int, ...]) -> None:
+    from profiles.pipeline.scoring import parse_forecast_horizons
+
+    assert parse_forecast_horizons(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("90,soon", "'soon' is not a whole number"), ("0", "between 1 and 3650"), ("", "at least one")],
+)
+def test_forecast_horizons_setting_names_what_is_wrong(value: str, message: str) -> None:
+    from profiles.pipeline.scoring import parse_forecast_horizons
+
+    with pytest.raises(ValueError, match=f"PROFILES_FORECAST_HORIZONS: .*{message}"):
+        parse_forecast_horizons(value)
