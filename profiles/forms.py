@@ -117,8 +117,9 @@ class EventImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "Columns: customer_id or customer_external_id, event_type, occurred_at, channel, "
-            "idempotency_key, query."
+            "A UTF-8 CSV. Columns: customer_id or customer_external_id, event_type, occurred_at "
+            "(1900-01-01 to tomorrow), channel, idempotency_key, properties (a JSON object) and/or "
+            "query (required for search events)."
         ),
     )
 
