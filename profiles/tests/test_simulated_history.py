@@ -185,3 +185,49 @@ def test_simulated_bgnbd_gamma_gamma_history_imported_and_rebuilt_recovers_the_t
     card = client.get(reverse("profiles:profile-detail", args=[regular.customer_id])).content.decode()
     assert f"{regular.model_frequency} repeat purchase days" in card
     assert f'data-horizon="{HOLDOUT_DAYS}"' in card
+
+
+@pytest.mark.django_db
+def test_the_run_page_admin_and_profile_card_show_fits_horizons_and_model_inputs(
+    client, manager_user
+) -> None:
+    from customers.tests.factories import CustomerFactory
+    from profiles.tests.factories import ProfileRunFactory
+
+    report = {
+        "n_customers": 2357,
+        "n_repeat_transactions": 2457,
+        "log_likelihood": -9582.43,
+        "converged": True,
+        "params": {"r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4258},
+        "standard_errors": {"r": 0.0126, "alpha": 0.3782, "a": 0.1857, "b": 0.7054},
+    }
+    churn = {"n_customers": 900, "n_repeat_transactions": 1500, "log_likelihood": -512.5, "converged": None}
+    run = ProfileRunFactory(is_active=True, model_fits={"bgnbd": report, "gamma_gamma": None, "churn": churn})
+    customer = CustomerFactory(owner=manager_user)
+    CustomerProfile.objects.create(
+        run=run,
+        customer=customer,
+        computed_at=run.as_of,
+        forecast={"365": {"purchases": 2.5, "spend": 80.0}, "30": {"purchases": 0.25, "spend": None}},
+        model_frequency=4,
+        model_recency_days=120.0,
+        model_age_days=300.0,
+    )
+    manager_user.is_superuser = True
+    manager_user.save()
+    client.force_login(manager_user)
+
+    page = client.get(reverse("profiles:run-detail", args=[run.pk])).content.decode()
+    assert "2,457" in page and "4.4136 ± 0.3782" in page and "-9582.43" in page
+    assert "Not fitted in this run" in page  # Gamma-Gamma was skipped
+    assert "n/a" in page  # the churn model had no stopping criterion to meet
+
+    admin = client.get(reverse("admin:profiles_profilerun_change", args=[run.pk])).content.decode()
+    assert "repeat transactions 2457" in admin and "alpha=4.414 ± 0.38" in admin
+
+    card = client.get(reverse("profiles:profile-detail", args=[customer.pk])).content.decode()
+    assert "Model inputs: 4 repeat purchase days, 120 days from first to last purchase, age 300 days." in card
+    # Horizons shortest first, with the expected spend where the spend model gave one.
+    assert card.index('data-horizon="30"') < card.index('data-horizon="365"')
+    assert "0.25 purchases expected" in card and "2.50 purchases expected · ¥80" in card
