@@ -71,3 +71,24 @@ def test_killed_worker_leaves_the_old_run_and_a_retry_completes(transactional_db
     assert run.status == ProfileRun.Status.SUCCEEDED, run.error
     assert selectors.active_run() == run
     assert CustomerProfile.objects.filter(run=run).count() == len(history)
+
+
+def test_worker_runs_the_nightly_beat_entry_end_to_end(transactional_db, history, media_root):
+    """The beat entry migrate creates, sent as beat sends it (task name, args, kwargs) to a real worker:
+    the task body starts a scheduled run and the worker fits, writes every chunk and publishes it."""
+    from django_celery_beat.models import PeriodicTask
+
+    from crm_site.celery import app
+    from profiles.services.schedule import SCHEDULE_NAME
+
+    entry = PeriodicTask.objects.get(name=SCHEDULE_NAME, enabled=True)
+    assert entry.crontab is not None and (entry.crontab.hour, entry.crontab.minute) == ("2", "0")
+    with celery_worker_process(extra_env=_env(media_root)):
+        result = app.send_task(entry.task, args=json.loads(entry.args), kwargs=json.loads(entry.kwargs))
+        run_id = result.get(timeout=120)
+        assert run_id is not None
+        run = _wait(ProfileRun.objects.get(pk=run_id), lambda r: r.status in ("succeeded", "failed"))
+    assert run.status == ProfileRun.Status.SUCCEEDED, run.error
+    assert run.trigger == ProfileRun.Trigger.SCHEDULE
+    assert selectors.active_run() == run
+    assert CustomerProfile.objects.filter(run=run).count() == len(history)
