@@ -78,7 +78,8 @@ def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 MAX_JSON_DEPTH = 32
 
 
-def _reject_constant(name: str) -> None:
+def reject_json_constant(name: str) -> None:
+    """``json.loads(..., parse_constant=...)``: NaN and Infinity are not JSON, and PostgreSQL refuses them."""
     raise ValueError(name)
 
 
@@ -121,7 +122,7 @@ def json_body(request: HttpRequest, *, max_depth: int = MAX_JSON_DEPTH) -> tuple
         return None, api_error(_("The body is not valid UTF-8 text."), 400)
     try:
         # NaN and Infinity are not JSON, and PostgreSQL refuses to store them.
-        body = json.loads(text, parse_constant=_reject_constant)
+        body = json.loads(text, parse_constant=reject_json_constant)
     except RecursionError:
         return None, _too_deep(max_depth)
     except json.JSONDecodeError as error:

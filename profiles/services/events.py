@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from crm_site.api import json_depth
+from crm_site.api import json_depth, reject_json_constant
 from crm_site.bulk import build_instances, field_defaults
 from crm_site.db import atomic, on_commit
 from crm_site.signals import customer_activity
@@ -29,7 +30,6 @@ from profiles.models import Event
 logger = logging.getLogger(__name__)
 MAX_BATCH = 1000
 MAX_CSV_ROWS = 100_000
-MAX_CSV_BYTES = 64 * 2**20
 EVENT_TYPES = set(Event.EventType.values)
 # Before 1900 is a typo, not history, and pandas cannot hold dates before 1677 at all.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -358,7 +358,7 @@ def _csv_item(row: dict[str | None, Any]) -> dict[str, Any]:
     raw_properties = (row.get("properties") or "").strip()
     if raw_properties:
         try:
-            item["properties"] = json.loads(raw_properties, parse_constant=_reject_constant)
+            item["properties"] = json.loads(raw_properties, parse_constant=reject_json_constant)
         except (ValueError, RecursionError):
             item["properties"] = _NotJson()
     # A search query may come in its own column, as spreadsheets make JSON awkward.
@@ -369,21 +369,14 @@ def _csv_item(row: dict[str | None, Any]) -> dict[str, Any]:
     return item
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(name)
-
-
 def _csv_items(file: Any) -> list[dict[str, Any]]:
     """The rows of an events CSV as raw events; a file that cannot be read is one clear error."""
-    if getattr(file, "size", None) is not None and file.size > MAX_CSV_BYTES:
-        raise ValidationError(
-            _("The file is too large (at most %(size)s MB)."), params={"size": MAX_CSV_BYTES // 2**20}
-        )
-    raw = file.read(MAX_CSV_BYTES + 1)
-    if len(raw) > MAX_CSV_BYTES:
-        raise ValidationError(
-            _("The file is too large (at most %(size)s MB)."), params={"size": MAX_CSV_BYTES // 2**20}
-        )
+    # Read at most the limit (an upload has no size cap of its own): a bigger file is refused, not loaded.
+    limit_mb = int(getattr(settings, "PROFILES_EVENT_CSV_MAX_MB", 64))
+    limit = limit_mb * 2**20
+    raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise ValidationError(_("The file is too large (at most %(size)s MB)."), params={"size": limit_mb})
     if (b"\x00" if isinstance(raw, bytes) else "\x00") in raw:
         raise ValidationError(_("The file holds NUL bytes: it is binary (or UTF-16), not a UTF-8 CSV."))
     try:

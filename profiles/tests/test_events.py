@@ -218,3 +218,9 @@ def test_event_import_page_answers_a_form_error_for_an_unreadable_file(
     assert response.status_code == 200
     assert words in response.content.decode()
     assert not Event.objects.exists()
+
+
+def test_event_csv_import_refuses_a_file_over_the_size_limit(settings, manager_user, own_customer):
+    settings.PROFILES_EVENT_CSV_MAX_MB = 1
+    rows = [f"P-OWN,app_open,2025-01-02,app,k{i},{'x' * 100}" for i in range(12_000)]
+    assert "too large (at most 1 MB)" in _csv_error(_csv(rows).getvalue(), manager_user)
