@@ -226,8 +226,10 @@ def test_without_the_proxy_setting_a_forwarded_https_header_is_not_trusted(stati
 
 def test_behind_the_proxy_plain_http_is_redirected_and_forwarded_https_is_served(static_root, seller):
     with gunicorn(static_root, DJANGO_BEHIND_TLS_PROXY="1") as port:
-        status, headers, _body = Browser(port, forwarded_proto="http").get("/accounts/login/")
-        assert status == 301 and headers["location"] == f"https://127.0.0.1:{port}/accounts/login/"
+        # What the proxy forwards from plain HTTP, and a request that bypassed the proxy: both redirected.
+        for proto in ("http", None):
+            status, headers, _body = Browser(port, forwarded_proto=proto).get("/accounts/login/")
+            assert status == 301 and headers["location"] == f"https://127.0.0.1:{port}/accounts/login/"
         browser = Browser(port, forwarded_proto="https")
         status, headers, _body = browser.log_in(seller.username, PASSWORD)
         # The login lands on the dashboard, served over "HTTPS" (no redirect loop back to https://).
