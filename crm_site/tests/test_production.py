@@ -29,7 +29,7 @@ from crm_site.testing import BASE_DIR, port_open
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 SECRET = "prod-test-" + secrets.token_urlsafe(48)
-PASSWORD = "Correct-Horse-Battery-42"
+PASSWORD = "pw-prod_seller"
 
 
 def production_env(static_root: Path, **extra: str) -> dict[str, str]:
@@ -173,10 +173,7 @@ class Browser:
 def seller(make_user, settings):
     """A sales user whose password production can check (test settings hash with MD5 only)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    user = make_user("prod_seller", "Sales")
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
+    return make_user("prod_seller", "Sales")  # password "pw-prod_seller", hashed with PBKDF2
 
 
 def test_collectstatic_then_gunicorn_serves_login_dashboard_customers_behind_a_tls_proxy(static_root, seller):
