@@ -200,6 +200,18 @@ def _minimise(
     return best.x, float(best.fun), bool(second.success)
 
 
+def _bgnbd_total(log_params: NDArray, x: NDArray, t_x: NDArray, T: NDArray, weights: NDArray) -> float:
+    """The weighted total BG/NBD log-likelihood at log-parameters (log r, log alpha, log a, log b)."""
+    r, alpha, a, b = (float(value) for value in np.exp(log_params))
+    return float((weights * _bgnbd_log_likelihood(r, alpha, a, b, x, t_x, T)).sum())
+
+
+def _gamma_gamma_total(log_params: NDArray, x: NDArray, m: NDArray, weights: NDArray) -> float:
+    """The weighted total Gamma-Gamma log-likelihood at log-parameters (log p, log q, log v)."""
+    p, q, v = (float(value) for value in np.exp(log_params))
+    return float((weights * _gamma_gamma_log_likelihood(p, q, v, x, m)).sum())
+
+
 def _hessian(function: Callable[[NDArray[np.float64]], float], point: NDArray[np.float64]) -> NDArray:
     """Central finite-difference Hessian of `function` at `point` (a handful of parameters)."""
     n = len(point)
@@ -250,7 +262,7 @@ def bgnbd_standard_errors(
     (x, t_x, big_t), weights = _collapse(_array(frequency), _array(recency), _array(T))
 
     def total(log_params: NDArray[np.float64]) -> float:
-        return float((weights * _bgnbd_log_likelihood(*np.exp(log_params), x, t_x, big_t)).sum())
+        return _bgnbd_total(log_params, x, t_x, big_t, weights)
 
     point = np.log([params.r, params.alpha, params.a, params.b])
     return dict(zip(BGNBDParams.names, _standard_errors(total, point), strict=True))
@@ -265,7 +277,7 @@ def gamma_gamma_standard_errors(
     (x, m), weights = _collapse(x[keep], m[keep])
 
     def total(log_params: NDArray[np.float64]) -> float:
-        return float((weights * _gamma_gamma_log_likelihood(*np.exp(log_params), x, m)).sum())
+        return _gamma_gamma_total(log_params, x, m, weights)
 
     point = np.log([params.p, params.q, params.v])
     return dict(zip(GammaGammaParams.names, _standard_errors(total, point), strict=True))
@@ -291,7 +303,7 @@ def fit_bgnbd(
     r, alpha, a, b = np.exp(log_params)
 
     def log_likelihood(point: NDArray[np.float64]) -> float:
-        return float((weights * _bgnbd_log_likelihood(*np.exp(point), x, t_x, big_t)).sum())
+        return _bgnbd_total(point, x, t_x, big_t, weights)
 
     return BGNBDParams(
         r=float(r),
@@ -376,7 +388,7 @@ def fit_gamma_gamma(
     p, q, v = np.exp(log_params)
 
     def log_likelihood(point: NDArray[np.float64]) -> float:
-        return float((weights * _gamma_gamma_log_likelihood(*np.exp(point), x, m)).sum())
+        return _gamma_gamma_total(point, x, m, weights)
 
     return GammaGammaParams(
         p=float(p),
