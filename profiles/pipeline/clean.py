@@ -28,7 +28,7 @@ NON_NEGATIVE_PROPERTIES = ("amount", "quantity", "price")
 def _invalid_numbers(properties: pd.Series) -> pd.Series:
     """True where a non-negative numeric property is present but negative, non-numeric or infinite."""
     invalid = pd.Series(False, index=properties.index)
-    has_dict = properties.map(lambda p: isinstance(p, dict)).astype(bool)
+    has_dict = _is_dict(properties)
     if not has_dict.any():
         return invalid
     subset = properties[has_dict].to_numpy()
@@ -56,9 +56,18 @@ def _numbers(values: pd.Series) -> pd.Series:
         return values.map(number)
 
 
+def _is_dict(properties: pd.Series) -> pd.Series:
+    """True where properties are a dict; only present values are looked at (most events carry none)."""
+    values = properties.to_numpy(dtype=object)
+    present = ~pd.isna(values)
+    result = np.zeros(len(values), dtype=bool)
+    result[present] = [isinstance(p, dict) for p in values[present]]
+    return pd.Series(result, index=properties.index)
+
+
 def _unusable_properties(properties: pd.Series) -> pd.Series:
     """True where properties are present but not a JSON object (a list, text, number)."""
-    return properties.map(lambda p: p is not None and not isinstance(p, dict)).astype(bool)
+    return properties.notna() & ~_is_dict(properties)
 
 
 def _search_without_query(event_types: pd.Series, properties: pd.Series) -> pd.Series:
