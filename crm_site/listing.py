@@ -9,7 +9,7 @@ form's errors and no rows, and the selector is never called with the bad value (
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,7 @@ class ListFilterForm(forms.Form):
     max_value_length = 1000
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for key, value in self.data.items() if hasattr(self.data, "items") else ():
             if isinstance(value, str) and len(value) > self.max_value_length:
                 raise forms.ValidationError(
@@ -57,7 +57,15 @@ def list_filters(form: ListFilterForm) -> dict[str, Any] | None:
     return form.filters() if form.is_bound else {}
 
 
-def bind(form_class: type[ListFilterForm], query: Mapping[str, Any], **kwargs: Any) -> ListFilterForm:
+def errors_text(form: forms.Form) -> str:
+    """The form's errors on one line ("field: message; ..."), for answers that are not a page (400s)."""
+    return "; ".join(f"{key}: {' '.join(str(m) for m in messages)}" for key, messages in form.errors.items())
+
+
+_FormT = TypeVar("_FormT", bound=ListFilterForm)
+
+
+def bind(form_class: type[_FormT], query: Mapping[str, Any], **kwargs: Any) -> _FormT:
     """The list form bound to the query string (unbound when there is nothing but page keys)."""
     data = {key: value for key, value in query.items() if key not in PAGE_KEYS}
     return form_class(query if data else None, **kwargs)

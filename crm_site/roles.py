@@ -77,7 +77,7 @@ def role_permission_ids(role: str, permissions: list[tuple[int, str, str]]) -> s
             for label in labels
             if label in apps.app_configs
             for model in apps.get_app_config(label).get_models()
-            if _entry_covers(label, model._meta.model_name, model_name, overridden)
+            if _entry_covers(label, str(model._meta.model_name), model_name, overridden)
             for action in actions
         }
         wanted |= {pk for pk, codename, label in permissions if (label, codename) in codenames}

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from crm_site.listing import query_invalid
+from crm_site.listing import errors_text, query_invalid
 from crm_site.visibility import sees_everything
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
@@ -171,9 +171,8 @@ class SegmentExportView(LoginRequiredMixin, View):
         segment = selectors.segment_get(pk=pk)
         form = MemberFilterForm(request.GET or None)
         if query_invalid(form):
-            errors = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in form.errors.items())
             return HttpResponseBadRequest(  # type: ignore[return-value]
-                _("These filters could not be used: %(errors)s") % {"errors": errors},
+                _("These filters could not be used: %(errors)s") % {"errors": errors_text(form)},
                 content_type="text/plain",
             )
         members = form.apply(selectors.segment_members(segment=segment, user=request.user))

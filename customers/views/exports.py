@@ -9,7 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponseBadRequest, Strea
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.listing import bind, list_filters
+from crm_site.listing import bind, errors_text, list_filters
 from customers.forms import CustomerFilterForm
 from customers.selectors import customer_list
 from customers.services.exports import customers_export_csv, customers_export_xlsx
@@ -20,9 +20,9 @@ def customer_export(request: HttpRequest, file_format: str) -> Any:
     form = bind(CustomerFilterForm, request.GET)
     filters = list_filters(form)
     if filters is None:
-        errors = "; ".join(f"{key}: {' '.join(messages)}" for key, messages in form.errors.items())
         return HttpResponseBadRequest(
-            _("These filters could not be used: %(errors)s") % {"errors": errors}, content_type="text/plain"
+            _("These filters could not be used: %(errors)s") % {"errors": errors_text(form)},
+            content_type="text/plain",
         )
     qs = customer_list(user=request.user, filters=filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
