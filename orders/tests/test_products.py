@@ -116,3 +116,15 @@ def test_duplicate_sku_is_a_form_error(client, manager_user):
     assert response.status_code == 200
     assert "sku" in response.context["form"].errors
     assert Product.objects.filter(sku="DUP-1").count() == 1
+
+
+@pytest.mark.django_db
+def test_product_admin_follows_the_same_rule(client, make_user, manager_user, phone):
+    staff_sales = make_user("sales_staff", "Sales", is_staff=True)
+    url = f"/admin/orders/product/{phone.pk}/change/"
+    client.force_login(staff_sales)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+    client.force_login(manager_user)
+    assert client.get(url).status_code == 200
