@@ -96,3 +96,18 @@ def test_the_cache_is_shared_through_redis_when_a_broker_is_configured():
     backend = "settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]"
     assert _run_settings(LOCAL, {}, backend).stdout.strip() == "LocMemCache"
     assert _run_settings(LOCAL, BROKER, backend).stdout.strip() == "RedisCache"
+
+
+def test_production_trusts_x_forwarded_proto_only_when_told_it_runs_behind_a_tls_proxy():
+    production = {"DJANGO_SECRET_KEY": "y" * 60}
+    module = "crm_site.settings.production"
+    header = "settings.SECURE_PROXY_SSL_HEADER"
+    default = _run_settings(module, production, header)
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.strip() == "None"
+    behind = _run_settings(module, {**production, "DJANGO_BEHIND_TLS_PROXY": "1"}, header)
+    assert behind.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    # Secure cookies and the HTTPS redirect stay on either way.
+    secure = "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT"
+    for extra in ({}, {"DJANGO_BEHIND_TLS_PROXY": "1"}):
+        assert _run_settings(module, {**production, **extra}, secure).stdout.split() == ["True"] * 3
