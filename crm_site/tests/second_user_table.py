@@ -121,6 +121,9 @@ def build_world(*, a: Any, b: Any, make_user: Any) -> World:
     o["segment"] = segment_create(name="Walk buyers", rule=[{"field": "frequency", "op": "gte", "value": 1}])
     o["a_event"] = EventFactory(customer=o["a_customer"], idempotency_key="zz-alpha-event")
     _token, w.objects["b_token"] = api_token_create(name="b-shop", user=b)
+    # B's own customer import naming A's customer by external id (with and without an owner column),
+    # checked as the dry run would: committing it must not touch A's customer.
+    o["b_import"] = _b_import_of_a_customer(b)
     w.markers = [
         "Zz Alpha",
         "+86 139 7654 3210",
@@ -136,6 +139,41 @@ def build_world(*, a: Any, b: Any, make_user: Any) -> World:
     return w
 
 
+def _b_import_of_a_customer(b: Any) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from customers.services.imports import (
+        customer_import_create,
+        customer_import_set_mapping,
+        customer_import_validate,
+    )
+
+    csv_bytes = b"external_id,name,owner\nEXT-ALPHA,Taken over by B,sales_b\n"
+    job = customer_import_create(
+        upload=SimpleUploadedFile("b-import.csv", csv_bytes, "text/csv"), encoding="utf-8", user=b
+    )
+    customer_import_set_mapping(
+        job=job, mapping={"external_id": "external_id", "name": "name", "owner": "owner"}
+    )
+    return customer_import_validate(job=job)
+
+
+def _order_file(w: World) -> dict[str, Any]:
+    """An order import naming A's customers by external id (and asking for unknown ones to be created)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv_bytes = (
+        b"customer_external_id,order_number,order_date,sku,quantity,amount\n"
+        b"EXT-ALPHA,SO-B-IMPORT-1,2026-01-05,SKU-WALK,1,50.00\n"
+        b"EXT-ALPHA-2,SO-B-IMPORT-2,2026-01-05,SKU-WALK,2,100.00\n"
+    )
+    return {
+        "file": SimpleUploadedFile("b-orders.csv", csv_bytes, "text/csv"),
+        "dry_run": "",
+        "create_customers": "on",
+    }
+
+
 Kwargs = Callable[[World], dict[str, Any]]
 NO_KWARGS: dict[str, Kwargs] = {"-": lambda w: {}}
 
@@ -149,7 +187,7 @@ class Entry:
     variants: dict[str, Kwargs] = field(default_factory=lambda: dict(NO_KWARGS))
     data: Callable[[World], dict[str, Any]] = lambda w: {}
     query: Callable[[World], dict[str, Any]] = lambda w: {}
-    # For an expected redirect: where it must go (never a success page of A's record).
+    # For an expected redirect: the path it must start with (never a success page of A's record).
     redirect: Callable[[World], str] | None = None
     api: bool = False
     # (GET, POST) statuses of one variant when they differ from the entry's.
@@ -194,8 +232,20 @@ TABLE: dict[str, Entry] = {
     "customers:duplicate-list": Entry(get=200, post=405),
     "customers:import-list": Entry(get=200, post=405),
     "customers:import-create": Entry(get=200, post=200),
-    "customers:import-detail": Entry(get=404, post=404, variants={"A's import": pk("a_import")}),
-    "customers:import-commit": Entry(get=405, post=404, variants={"A's import": pk("a_import")}),
+    "customers:import-detail": Entry(
+        get=404,
+        post=404,
+        variants={"A's import": pk("a_import"), "B's import naming A's customer": pk("b_import")},
+        # B's own job page: its row errors must not say whose customer EXT-ALPHA is.
+        expect={"B's import naming A's customer": (200, 200)},
+    ),
+    "customers:import-commit": Entry(
+        get=405,
+        post=404,
+        variants={"A's import": pk("a_import"), "B's import naming A's customer": pk("b_import")},
+        expect={"B's import naming A's customer": (405, 302)},
+        redirect=lambda w: f"/customers/imports/{w['b_import'].pk}/",
+    ),
     "customers:partner-list": Entry(get=200, post=405),
     "customers:partner-create": Entry(get=200, post=200),
     "customers:partner-detail": Entry(get=200, post=405, variants={"A's partner": pk("a_partner")}),
@@ -385,7 +435,7 @@ TABLE: dict[str, Entry] = {
         variants={"a product": pk("product")},
         data=lambda w: {"sku": "SKU-WALK", "name": "Walk Product", "unit_price": "0.01", "active": "on"},
     ),
-    "orders:import-create": Entry(get=200, post=200),
+    "orders:import-create": Entry(get=200, post=302, data=_order_file, redirect=lambda w: "/orders/imports/"),
     "orders:import-detail": Entry(get=404, post=405, variants={"A's import": pk("a_order_import")}),
     "orders:reports": Entry(get=403, post=403),
     # --- profiles (segments and runs are shared; members are narrowed to what B may see)
