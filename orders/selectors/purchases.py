@@ -106,7 +106,11 @@ def purchased_orders(
     with bulk_reads():
         while chunk := list(islice(rows, chunk_size)):
             if not isinstance(chunk[0][0], str):  # bulk_reads gives text ids on PostgreSQL only
-                chunk = [(str(pk), str(customer), at, channel) for pk, customer, at, channel in chunk]
+                # A missing customer stays missing (None, not the text "None"): cleaning drops and counts it.
+                chunk = [
+                    (str(pk), None if customer is None else str(customer), at, channel)
+                    for pk, customer, at, channel in chunk
+                ]
             yield chunk
 
 

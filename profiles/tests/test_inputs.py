@@ -100,3 +100,11 @@ def test_readers_take_the_as_of_day_up_to_its_last_local_second_and_nothing_of_t
     orders = read_input("orders", as_of=cutoff)
     assert events["event_type"].tolist() == ["app_open"]
     assert orders["ordered_at"].tolist() == [pd.Timestamp(last_second).tz_convert(UTC)]
+
+
+def test_a_missing_customer_reference_is_read_as_missing_not_as_the_text_none():
+    # Only MongoDB can hold such a row (no NOT NULL there); the frame builder is what every backend uses.
+    from profiles.selectors import _event_frame
+
+    frame = _event_frame([(None, "page_view", timezone.now(), "web")], None)
+    assert frame["customer_id"].isna().all()
