@@ -1,9 +1,10 @@
 """Churn risk: a classifier of "no purchase in the next `horizon_days`", validated on a later period.
 
 Training rows are customer snapshots: features as of a cutoff, labelled by whether the customer
-bought in (cutoff, cutoff + horizon]. With snapshots at two or more cutoffs the latest one is held
-out, so the reported AUC measures what the model will face in production: predicting a period it
-has not seen. The served model is then refitted on every snapshot so it knows the latest behaviour.
+bought in [cutoff, cutoff + horizon) (a cutoff is exclusive: features see what is before it).
+With snapshots at two or more cutoffs the latest one is held out, so the reported AUC measures
+what the model will face in production: predicting a period it has not seen. The served model is
+then refitted on every snapshot so it knows the latest behaviour.
 Only customers who had bought before the cutoff are in the population: churn presumes a purchase.
 
 The gradient-boosting model runs single-threaded: its OpenMP threads fight the web and Celery
