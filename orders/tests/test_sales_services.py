@@ -145,3 +145,28 @@ def test_save_and_status_change_announce_customer_activity_after_commit(
     finally:
         customer_activity.disconnect(receiver)
     assert received == [[str(own_customer.pk)], [str(own_customer.pk)]]
+
+
+def test_a_failing_activity_receiver_is_logged_and_the_saved_order_stands(
+    own_customer, sales_user, phone, django_capture_on_commit_callbacks, caplog
+):
+    """A higher app's receiver that raises after commit must not turn a saved order into an error."""
+    later = []
+
+    def broken(sender, customer_ids, **kwargs):
+        raise RuntimeError("refresh exploded")
+
+    def working(sender, customer_ids, **kwargs):
+        later.append(customer_ids)
+
+    customer_activity.connect(broken)
+    customer_activity.connect(working)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            order = sales_order_create(customer=own_customer, owner=sales_user, lines=[{"product": phone}])
+    finally:
+        customer_activity.disconnect(broken)
+        customer_activity.disconnect(working)
+    assert SalesOrder.objects.filter(pk=order.pk).exists()
+    assert later == [[str(own_customer.pk)]]  # the receivers after the broken one still ran
+    assert "refresh exploded" in caplog.text

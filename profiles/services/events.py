@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import json
-import logging
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -22,12 +21,11 @@ from django.utils.translation import gettext as _
 
 from crm_site.api import json_depth, reject_json_constant
 from crm_site.bulk import build_instances, field_defaults
-from crm_site.db import atomic, on_commit
-from crm_site.signals import customer_activity
+from crm_site.db import atomic
 from customers.models import Customer
+from orders.services.events import customers_touched
 from profiles.models import Event
 
-logger = logging.getLogger(__name__)
 MAX_BATCH = 1000
 MAX_CSV_ROWS = 100_000
 EVENT_TYPES = set(Event.EventType.values)
@@ -321,16 +319,8 @@ def _store(events: list[Event], user: Any) -> tuple[int, int]:
         except IntegrityError:
             # A concurrent batch stored some of the same keys between our check and insert: re-check.
             continue
-        if fresh:
-            customer_ids = sorted({str(event.customer_id) for event in fresh})
-
-            def notify(ids: list[str] = customer_ids) -> None:
-                # The events are committed by now: a failing refresh is logged, never the request's 500.
-                for receiver, outcome in customer_activity.send_robust(sender=Event, customer_ids=ids):
-                    if isinstance(outcome, Exception):
-                        logger.error("refresh after events failed in %r", receiver, exc_info=outcome)
-
-            on_commit(notify)
+        # The events are committed by then: a failing refresh is logged, never the request's 500.
+        customers_touched(sender=Event, customer_ids={event.customer_id for event in fresh})
         return len(fresh), len(events) - len(fresh)
     raise IntegrityError("events kept colliding with concurrent writers")
 
