@@ -9,7 +9,11 @@ Input column conventions (`frames.py` holds the schemas; optional columns may be
 - Customer ids are strings (UUID strings). Every frame has `customer_id`.
 - Amounts are floats (the Django service converts Decimals; `clean_orders` also accepts Decimals).
 - Timestamps are pandas datetime64[ns, UTC]; inputs may be naive (taken as UTC), tz-aware (converted)
-  or ISO 8601 strings. Dates of birth are timestamps at midnight UTC.
+  or ISO 8601 strings. Dates of birth are timestamps at midnight UTC. Values datetime64[ns] cannot
+  hold (before 1677) become NaT and are dropped and counted by cleaning, never raised.
+- `as_of` is an exclusive cutoff (`frames.as_of_cutoff`): a `datetime.date` D means all of D in
+  `PipelineParams.timezone` (the server's TIME_ZONE in the product), an instant is its own cutoff.
+  Days (transaction days, recency, tenure, T, age) are calendar days in that zone (`frames.local_days`).
 
   customers           customer_id; optional birth_date, gender, province, city, created_at
   orders (lines)      customer_id, order_id, ordered_at, amount; optional line_id, category,

@@ -63,7 +63,7 @@ class PipelineParams:
     top_categories_n: int = 3
     top_search_terms_n: int = 5
     timezone: str = "UTC"
-    # Rows before this ISO date (in `timezone`) are left out and counted (settings.PROFILES["history_start"]);
+    # Rows before this ISO date (in `timezone`) are left out and counted (settings.PROFILES_HISTORY_START);
     # None keeps all history datetime64[ns] can hold (from 1677).
     history_start: str | None = None
 
