@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import CustomerProfile
@@ -144,6 +146,17 @@ class RebuildForm(forms.Form):
         self.helper.layout = Layout(
             Field("as_of", wrapper_class="col-12"), Submit("rebuild", _("Rebuild now"))
         )
+
+    # The pipeline's timestamps (datetime64[ns]) start in 1677; a day after today has no data yet.
+    FIRST_AS_OF = date(1678, 1, 1)
+
+    def clean_as_of(self) -> date | None:
+        day = self.cleaned_data.get("as_of")
+        if day is not None and not self.FIRST_AS_OF <= day <= timezone.localdate():
+            raise ValidationError(
+                _("Choose a day from %(first)s to today."), params={"first": self.FIRST_AS_OF.isoformat()}
+            )
+        return day
 
 
 PROFILE_MODEL = CustomerProfile

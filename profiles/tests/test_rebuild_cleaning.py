@@ -85,3 +85,14 @@ def test_the_run_page_lists_what_cleaning_dropped_per_reason(history, manager_us
     page = client.get(reverse("profiles:run-detail", kwargs={"pk": run.pk})).content.decode()
     assert "Unusable timestamp" in page and "Search without a query" in page
     assert "All history kept" in page
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "3000-01-01", "0001-01-01", "1600-06-01"])
+def test_an_as_of_date_outside_what_the_pipeline_can_hold_is_a_form_error_not_a_500(
+    day, client, manager_user, history
+):
+    client.force_login(manager_user)
+    response = client.post(reverse("profiles:run-create"), {"as_of": day})
+    assert response.status_code == 200
+    assert response.context["form"].errors["as_of"]
+    assert not ProfileRun.objects.exists()
