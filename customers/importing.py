@@ -18,7 +18,6 @@ from crm_site.visibility import sees_everything
 from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Tag
 from customers.normalize import normalize_phone
 
-csv.field_size_limit(1_000_000)
 ENCODINGS = [("utf-8-sig", gettext_lazy("UTF-8")), ("gb18030", gettext_lazy("GB18030 (GBK, Chinese Excel)"))]
 
 # target -> label; "cf_<key>" targets are added for custom fields.

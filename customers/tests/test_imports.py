@@ -108,6 +108,17 @@ def test_wrong_encoding_is_refused_with_a_message(sales_user):
 
 
 @pytest.mark.django_db
+def test_a_cell_over_the_csv_field_limit_is_a_file_error_not_a_500(sales_user):
+    import csv
+
+    huge = "x" * (csv.field_size_limit() + 10)
+    job = _job(sales_user, HEADER + f"H1,{huge},,,,,,,\n")
+    assert job.status == CustomerImport.Status.FAILED, job.status
+    assert "field larger than field limit" in job.message
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
 def test_ten_megabytes_of_garbage_is_refused_quickly(sales_user):
     garbage = os.urandom(10 * 1024 * 1024)
     for name in ("garbage.csv", "garbage.xlsx"):
