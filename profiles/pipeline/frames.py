@@ -113,10 +113,15 @@ def as_of_cutoff(as_of: Any, *, timezone: str = "UTC") -> pd.Timestamp:
     is the start of D+1 there, so 23:59:59 local of D is in and 00:00:00 local of D+1 is out. An
     instant (datetime, Timestamp, ISO string; naive = UTC) is its own cutoff.
     """
-    if isinstance(as_of, date) and not isinstance(as_of, datetime):
-        start = pd.Timestamp(as_of + timedelta(days=1)).tz_localize(timezone, nonexistent="shift_forward")
-        return start.tz_convert("UTC").as_unit("ns")
-    return as_utc_timestamp(as_of)
+    try:
+        if isinstance(as_of, date) and not isinstance(as_of, datetime):
+            start = pd.Timestamp(as_of + timedelta(days=1)).tz_localize(timezone, nonexistent="shift_forward")
+            return start.tz_convert("UTC").as_unit("ns")
+        return as_utc_timestamp(as_of)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime) as error:
+        raise ValueError(
+            f"as of {as_of}: outside what datetime64[ns] holds (1677-09-22 to 2262-04-10)"
+        ) from error
 
 
 def local_days(stamps: pd.Series, timezone: str = "UTC") -> np.ndarray:

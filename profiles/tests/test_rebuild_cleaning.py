@@ -96,3 +96,12 @@ def test_an_as_of_date_outside_what_the_pipeline_can_hold_is_a_form_error_not_a_
     assert response.status_code == 200
     assert response.context["form"].errors["as_of"]
     assert not ProfileRun.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1000-01-01"])
+def test_the_rebuild_command_answers_an_as_of_outside_the_limits_with_a_command_error(day, history):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="1677"):
+        call_command("rebuild_profiles", "--as-of", day, "--sync")
+    assert not ProfileRun.objects.exists()

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from profiles.pipeline.frames import as_of_cutoff, as_of_day, local_days, share_customer_ids, to_utc
 
@@ -77,3 +78,9 @@ def test_local_days_put_a_morning_in_shanghai_on_its_own_day_not_the_previous_ut
     assert (shanghai_days - utc_days).tolist() == [1, 1]
     june_21 = (pd.Timestamp("2024-06-21") - pd.Timestamp("1970-01-01")).days
     assert shanghai_days[0] == june_21
+
+
+def test_an_as_of_outside_datetime64_ns_is_a_value_error_naming_the_limits():
+    for day in (date(9999, 12, 31), date(3000, 1, 1), date(1, 1, 1)):
+        with pytest.raises(ValueError, match="1677"):
+            as_of_cutoff(day, timezone="Asia/Shanghai")
