@@ -147,7 +147,12 @@ def _shared_properties(values: tuple[Any, ...], parsed: dict[str, Any]) -> list[
         if isinstance(value, str):
             found = parsed.get(value)
             if found is None:
-                found = parsed[value] = json.loads(value)
+                try:
+                    found = parsed[value] = json.loads(value)
+                except (ValueError, RecursionError):
+                    # Text that is not JSON a parser can read (malformed, nested beyond the recursion
+                    # limit): kept as text, which cleaning drops and counts as properties not an object.
+                    found = parsed[value] = value
             value = found
         result.append(value)
     return result

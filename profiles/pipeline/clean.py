@@ -101,7 +101,11 @@ def history_start_instant(history_start: object | None, *, timezone: str = "UTC"
 
 def _properties_key(properties: pd.Series) -> pd.Series:
     def dump(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, default=str)
+        try:
+            return json.dumps(value, sort_keys=True, default=str)
+        except (RecursionError, ValueError):
+            # Too deep (or circular) to serialise: never equal to another event's properties.
+            return f"unserialisable:{id(value)}"
 
     return properties.map(dump)
 

@@ -108,3 +108,22 @@ def test_a_missing_customer_reference_is_read_as_missing_not_as_the_text_none():
 
     frame = _event_frame([(None, "page_view", timezone.now(), "web")], None)
     assert frame["customer_id"].isna().all()
+
+
+def test_properties_text_no_parser_can_read_is_handed_on_as_text_for_cleaning_to_count():
+    from profiles.pipeline.clean import clean_events
+    from profiles.selectors import _shared_properties
+
+    deep = "[" * 100_000 + "]" * 100_000
+    values = _shared_properties(('{"query": "tea"}', deep, "{not json"), {})
+    assert values == [{"query": "tea"}, deep, "{not json"]
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a"] * 3,
+            "event_type": ["search"] * 3,
+            "occurred_at": ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"],
+            "properties": values,
+        }
+    )
+    cleaned, counts = clean_events(events, as_of="2025-01-01")
+    assert len(cleaned) == 1 and counts["invalid_properties"] == 2

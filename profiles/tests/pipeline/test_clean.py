@@ -299,3 +299,16 @@ def test_as_of_a_day_keeps_its_last_second_in_the_server_zone_and_drops_the_next
     )
     cleaned, counts = clean_events(events, as_of=date(2024, 6, 30), timezone="Asia/Shanghai")
     assert cleaned["event_type"].tolist() == ["app_open"] and counts["future"] == 1
+
+
+def test_clean_events_survive_properties_too_deep_to_serialise_when_checking_duplicates() -> None:
+    deep: dict = {}
+    level = deep
+    for _ in range(5000):
+        level["a"] = {}
+        level = level["a"]
+    same = {"customer_id": "a", "event_type": "page_view", "occurred_at": "2024-01-01"}
+    cleaned, counts = clean_events(
+        _events([{**same, "properties": deep}, {**same, "properties": {"x": 1}}]), as_of=AS_OF
+    )
+    assert len(cleaned) == 2 and counts["duplicates"] == 0
