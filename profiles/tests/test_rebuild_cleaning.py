@@ -105,3 +105,13 @@ def test_the_rebuild_command_answers_an_as_of_outside_the_limits_with_a_command_
     with pytest.raises(CommandError, match="1677"):
         call_command("rebuild_profiles", "--as-of", day, "--sync")
     assert not ProfileRun.objects.exists()
+
+
+def test_refreshing_a_customer_with_unusable_stored_rows_still_rescores_them(history):
+    from profiles.services.refresh import profile_refresh_customers
+
+    run = rebuild.profile_rebuild_sync()
+    bad = history[0]
+    _store_bad_rows(bad)
+    assert profile_refresh_customers(customer_ids=[bad.pk]) == 1
+    assert CustomerProfile.objects.get(run=run, customer=bad).refreshed_at is not None
