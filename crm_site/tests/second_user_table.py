@@ -296,8 +296,10 @@ TABLE: dict[str, Entry] = {
     "customers:relationship-create": Entry(
         get=404,
         post=404,
-        variants=A_CUSTOMER,
-        data=lambda w: {"kind": "household", "related": "EXT-BEE"},
+        variants={**A_CUSTOMER, "B's customer, linked to A's": pk("b_customer")},
+        # From B's own customer: A's customer is not found by its external id, nothing is linked.
+        expect={"B's customer, linked to A's": (200, 200)},
+        data=lambda w: {"kind": "household", "related": "EXT-ALPHA"},
     ),
     "customers:relationship-delete": Entry(
         get=404,
