@@ -30,7 +30,9 @@ values are still the id strings.
 Entry points: `run_pipeline` (fit + score everyone), or `fit_models` then `score_customers` per chunk
 of customer ids, and `score_customer` to refresh one customer with the last run's pickled models.
 Profile columns: the `customer_features` columns, r/f/m_score + rfm_segment, probability_alive,
-expected_purchases_<n>d, expected_average_value, clv, churn_probability, cluster + cluster_name,
+expected_purchases_<n>d and expected_spend_<n>d (per forecast horizon), model_frequency,
+model_recency_days, model_age_days (the BG/NBD inputs in days), expected_average_value, clv,
+churn_probability, cluster + cluster_name,
 top_categories, top_search_terms, next_best_offers (lists), preferred_channel, preferred_hour,
 preferred_weekday (0 = Monday), age, age_band, gender, province, city, region.
 
