@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.text import slugify
 
 from crm_site.db import atomic
+from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from orders.models import Product, ProductCategory
 from orders.services.sales import money
 
@@ -87,14 +88,23 @@ def product_create(
     return product
 
 
+PRODUCT_FIELDS = ["sku", "name", "unit_price", "category", "currency", "active"]
+
+
 @atomic
-def product_update(*, product: Product, **fields: Any) -> Product:
-    allowed = {"sku", "name", "unit_price", "category", "currency", "active"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValueError(f"cannot update {sorted(unknown)} through product_update")
-    for name, value in fields.items():
-        setattr(product, name, money(value) if name == "unit_price" else value)
-    product.full_clean()
-    product.save()
+def product_update(
+    *,
+    product: Product,
+    sku: str | Unchanged = UNCHANGED,
+    name: str | Unchanged = UNCHANGED,
+    unit_price: Decimal | Unchanged = UNCHANGED,
+    category: ProductCategory | None | Unchanged = UNCHANGED,
+    currency: str | Unchanged = UNCHANGED,
+    active: bool | Unchanged = UNCHANGED,
+) -> Product:
+    """Change the given fields of a product, validated as a whole."""
+    data = given(sku=sku, name=name, category=category, currency=currency, active=active)
+    if not isinstance(unit_price, Unchanged):
+        data["unit_price"] = money(unit_price)
+    product, _updated = model_update(instance=product, fields=PRODUCT_FIELDS, data=data)
     return product

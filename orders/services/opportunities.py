@@ -4,34 +4,45 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
+from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from orders.models import Opportunity
 from orders.services.sales import money
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 Stage = Opportunity.Stage
 
 
-def _apply_stage(opportunity: Opportunity, stage: str, probability: int | None) -> None:
+def _stage_values(opportunity: Opportunity, stage: str, probability: int | None) -> dict[str, Any]:
+    """The fields a move to ``stage`` sets: stage, probability, closed_at (and a cleared lost reason)."""
     if stage not in Stage.values:
         raise ValidationError({"stage": _("Unknown stage “%(stage)s”.") % {"stage": stage}})
-    opportunity.stage = stage
+    values: dict[str, Any] = {"stage": stage}
     if stage in Opportunity.CLOSED_STAGES:
         # Won and lost are facts, not estimates.
-        opportunity.probability = Opportunity.DEFAULT_PROBABILITY[stage]
-        opportunity.closed_at = opportunity.closed_at or timezone.now()
+        values["probability"] = Opportunity.DEFAULT_PROBABILITY[stage]
+        values["closed_at"] = opportunity.closed_at or timezone.now()
     else:
-        opportunity.closed_at = None
-        opportunity.probability = (
+        values["closed_at"] = None
+        values["probability"] = (
             probability if probability is not None else Opportunity.DEFAULT_PROBABILITY[Stage(stage)]
         )
     if stage != Stage.LOST:
-        opportunity.lost_reason = ""
+        values["lost_reason"] = ""
+    return values
+
+
+def _apply_stage(opportunity: Opportunity, stage: str, probability: int | None) -> None:
+    for name, value in _stage_values(opportunity, stage, probability).items():
+        setattr(opportunity, name, value)
 
 
 @atomic
@@ -64,32 +75,49 @@ def opportunity_create(
     return opportunity
 
 
+OPPORTUNITY_FIELDS = [
+    "customer",
+    "name",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "stage",
+    "probability",
+    "closed_at",
+    "lost_reason",
+]
+
+
 @atomic
-def opportunity_update(*, opportunity: Opportunity, **fields: Any) -> Opportunity:
-    """Change an opportunity's fields; a stage change goes through the same rules as a board move."""
-    allowed = {
-        "customer",
-        "name",
-        "amount",
-        "currency",
-        "stage",
-        "probability",
-        "expected_close_date",
-        "lost_reason",
-    }
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValueError(f"cannot update {sorted(unknown)} through opportunity_update")
-    stage = fields.pop("stage", opportunity.stage)
-    probability = fields.pop("probability", None)
-    lost_reason = fields.pop("lost_reason", opportunity.lost_reason)
-    for name, value in fields.items():
-        setattr(opportunity, name, money(value) if name == "amount" else value)
-    _apply_stage(opportunity, stage, probability)
-    if stage == Stage.LOST:
-        opportunity.lost_reason = lost_reason
-    opportunity.full_clean()
-    opportunity.save()
+def opportunity_update(
+    *,
+    opportunity: Opportunity,
+    customer: Customer | Unchanged = UNCHANGED,
+    name: str | Unchanged = UNCHANGED,
+    amount: Decimal | Unchanged = UNCHANGED,
+    currency: str | Unchanged = UNCHANGED,
+    stage: str | Unchanged = UNCHANGED,
+    probability: int | None | Unchanged = UNCHANGED,
+    expected_close_date: date | None | Unchanged = UNCHANGED,
+    lost_reason: str | Unchanged = UNCHANGED,
+) -> Opportunity:
+    """Change an opportunity's fields; a stage change goes through the same rules as a board move.
+
+    Without a ``probability`` an open stage gets the probability it implies.
+    """
+    data = given(customer=customer, name=name, currency=currency, expected_close_date=expected_close_date)
+    if not isinstance(amount, Unchanged):
+        data["amount"] = money(amount)
+    data.update(
+        _stage_values(
+            opportunity,
+            opportunity.stage if isinstance(stage, Unchanged) else stage,
+            None if isinstance(probability, Unchanged) else probability,
+        )
+    )
+    if data["stage"] == Stage.LOST and not isinstance(lost_reason, Unchanged):
+        data["lost_reason"] = lost_reason
+    opportunity, _updated = model_update(instance=opportunity, fields=OPPORTUNITY_FIELDS, data=data)
     return opportunity
 
 

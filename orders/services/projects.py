@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
+from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from orders.models import Milestone, Project, ProjectMember
 from orders.services.sales import money
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from customers.models import Customer
 
 
 @atomic
@@ -44,17 +50,29 @@ def project_create(
     return project
 
 
+PROJECT_FIELDS = ["customer", "name", "stage", "budget", "currency", "start_date", "end_date"]
+
+
 @atomic
-def project_update(*, project: Project, members: list[Any] | None = None, **fields: Any) -> Project:
-    """Change a project's fields (and, when given, its member list)."""
-    allowed = {"customer", "name", "stage", "budget", "currency", "start_date", "end_date"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValueError(f"cannot update {sorted(unknown)} through project_update")
-    for name, value in fields.items():
-        setattr(project, name, money(value) if name == "budget" else value)
-    project.full_clean()
-    project.save()
+def project_update(
+    *,
+    project: Project,
+    customer: Customer | Unchanged = UNCHANGED,
+    name: str | Unchanged = UNCHANGED,
+    stage: str | Unchanged = UNCHANGED,
+    budget: Decimal | Unchanged = UNCHANGED,
+    currency: str | Unchanged = UNCHANGED,
+    start_date: date | None | Unchanged = UNCHANGED,
+    end_date: date | None | Unchanged = UNCHANGED,
+    members: list[User] | None = None,
+) -> Project:
+    """Change a project's fields (and, when given, its member list; the owner stays a member)."""
+    data = given(
+        customer=customer, name=name, stage=stage, currency=currency, start_date=start_date, end_date=end_date
+    )
+    if not isinstance(budget, Unchanged):
+        data["budget"] = money(budget)
+    project, _updated = model_update(instance=project, fields=PROJECT_FIELDS, data=data)
     if members is not None:
         project_members_set(project=project, users=[project.owner, *members])
     return project

@@ -6,16 +6,20 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
+from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from orders.models import OrderLine, Product, ProductCategory, SalesOrder
 from orders.models.common import CENT, ZERO
 from orders.services.events import customers_touched
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 Status = SalesOrder.Status
 
@@ -165,22 +169,31 @@ def sales_order_create(
     return order
 
 
+SALES_ORDER_FIELDS = ["channel", "ordered_at", "currency", "order_discount", "notes", "customer"]
+
+
 @atomic
-def sales_order_update(*, order: SalesOrder, **fields: Any) -> SalesOrder:
+def sales_order_update(
+    *,
+    order: SalesOrder,
+    channel: str | Unchanged = UNCHANGED,
+    ordered_at: datetime | Unchanged = UNCHANGED,
+    currency: str | Unchanged = UNCHANGED,
+    order_discount: Decimal | Unchanged = UNCHANGED,
+    notes: str | Unchanged = UNCHANGED,
+    customer: Customer | Unchanged = UNCHANGED,
+) -> SalesOrder:
     """Change header fields (channel, date, currency, discount, notes); totals follow the discount."""
-    allowed = {"channel", "ordered_at", "currency", "order_discount", "notes", "customer"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValueError(f"cannot update {sorted(unknown)} through sales_order_update")
-    if {"order_discount", "currency", "customer"} & set(fields):
+    data = given(channel=channel, ordered_at=ordered_at, currency=currency, notes=notes, customer=customer)
+    if not isinstance(order_discount, Unchanged):
+        data["order_discount"] = money(order_discount)
+    if {"order_discount", "currency", "customer"} & set(data):
         _check_editable(order)
     previous_customer = order.customer_id
-    for name, value in fields.items():
-        setattr(order, name, money(value) if name == "order_discount" else value)
-    order.full_clean()
-    order.save()
-    sales_order_recalculate(order=order)
-    customers_touched(sender=SalesOrder, customer_ids=[previous_customer, order.customer_id])
+    order, has_updated = model_update(instance=order, fields=SALES_ORDER_FIELDS, data=data)
+    if has_updated:
+        sales_order_recalculate(order=order)
+        customers_touched(sender=SalesOrder, customer_ids=[previous_customer, order.customer_id])
     return order
 
 

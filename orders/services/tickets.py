@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
+from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from orders.models import ServiceOrder
 from orders.services.sales import order_number_new
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from customers.models import Customer
 
 Status = ServiceOrder.Status
 
@@ -30,11 +36,17 @@ def sla_due_at(*, priority: str, opened_at: datetime) -> datetime:
     return opened_at + ServiceOrder.SLA[ServiceOrder.Priority(priority)]
 
 
-def _refresh_sla(ticket: ServiceOrder, now: datetime) -> None:
-    ticket.sla_due_at = sla_due_at(priority=ticket.priority, opened_at=ticket.opened_at)
+def _sla_values(ticket: ServiceOrder, priority: str, now: datetime) -> dict[str, Any]:
+    """The ticket's SLA due time and breach flag for ``priority``."""
+    due = sla_due_at(priority=priority, opened_at=ticket.opened_at)
     finished = ticket.resolved_at or (None if ticket.is_open else now)
     # Breached when resolved late, or still open past the due time.
-    ticket.sla_breached = (finished or now) > ticket.sla_due_at
+    return {"sla_due_at": due, "sla_breached": (finished or now) > due}
+
+
+def _refresh_sla(ticket: ServiceOrder, now: datetime) -> None:
+    for name, value in _sla_values(ticket, ticket.priority, now).items():
+        setattr(ticket, name, value)
 
 
 @atomic
@@ -69,20 +81,46 @@ def service_order_create(
     return ticket
 
 
+SERVICE_ORDER_FIELDS = [
+    "subject",
+    "description",
+    "type",
+    "priority",
+    "assignee",
+    "customer",
+    "status",
+    "sla_due_at",
+    "sla_breached",
+]
+
+
 @atomic
-def service_order_update(*, ticket: ServiceOrder, **fields: Any) -> ServiceOrder:
-    """Change a ticket's details; a new priority moves the SLA due time."""
-    allowed = {"subject", "description", "type", "priority", "assignee", "customer"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValueError(f"cannot update {sorted(unknown)} through service_order_update")
-    for name, value in fields.items():
-        setattr(ticket, name, value)
-    if ticket.assignee_id and ticket.status == Status.NEW:
-        ticket.status = Status.ASSIGNED
-    ticket.full_clean()
-    _refresh_sla(ticket, timezone.now())
-    ticket.save()
+def service_order_update(
+    *,
+    ticket: ServiceOrder,
+    subject: str | Unchanged = UNCHANGED,
+    description: str | Unchanged = UNCHANGED,
+    type: str | Unchanged = UNCHANGED,  # noqa: A002 - the model field's name
+    priority: str | Unchanged = UNCHANGED,
+    assignee: User | None | Unchanged = UNCHANGED,
+    customer: Customer | Unchanged = UNCHANGED,
+) -> ServiceOrder:
+    """Change a ticket's details; a new priority moves the SLA due time, an assignee assigns a new one."""
+    data = given(
+        subject=subject,
+        description=description,
+        type=type,
+        priority=priority,
+        assignee=assignee,
+        customer=customer,
+    )
+    assigned = ticket.assignee_id is not None if isinstance(assignee, Unchanged) else assignee is not None
+    if assigned and ticket.status == Status.NEW:
+        data["status"] = Status.ASSIGNED
+    new_priority = data.get("priority", ticket.priority)
+    if new_priority in ServiceOrder.Priority.values:  # an unknown one is full_clean()'s error to report
+        data.update(_sla_values(ticket, new_priority, timezone.now()))
+    ticket, _updated = model_update(instance=ticket, fields=SERVICE_ORDER_FIELDS, data=data)
     return ticket
 
 

@@ -1,0 +1,63 @@
+"""The helper every update service uses: set the given fields, validate the whole row, save those fields."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, TypeVar
+
+from django.db import models
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+class Unchanged(enum.Enum):
+    """The type of ``UNCHANGED``, the default of an update service's field arguments."""
+
+    UNCHANGED = "unchanged"
+
+
+# An update service's field argument left at this default keeps the stored value.
+UNCHANGED: Final = Unchanged.UNCHANGED
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The arguments the caller gave (not left ``UNCHANGED``): the ``data`` an update service hands on."""
+    return {name: value for name, value in values.items() if value is not UNCHANGED}
+
+
+def _current(instance: models.Model, name: str, value: Any) -> tuple[Any, Any]:
+    """(stored, wanted) comparable without loading a related row: foreign keys compare by their key."""
+    field = instance._meta.get_field(name)
+    if isinstance(field, models.ForeignKey) and name == field.name:
+        return getattr(instance, field.attname), None if value is None else value.pk
+    return getattr(instance, name), value
+
+
+def model_update(*, instance: ModelT, fields: Sequence[str], data: Mapping[str, Any]) -> tuple[ModelT, bool]:
+    """Set ``data``'s values of ``fields`` on ``instance``; when any differs, ``full_clean()`` and save.
+
+    Only ``fields`` (and the ``auto_now`` timestamps) are written, so a concurrent change to another
+    column survives. A key of ``data`` outside ``fields`` is a programming error (TypeError), never
+    dropped silently. Returns the instance and whether it was saved.
+    """
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise TypeError(f"{type(instance).__name__} update does not take: {', '.join(sorted(unknown))}")
+    has_updated = False
+    for name in fields:
+        if name not in data:
+            continue
+        stored, wanted = _current(instance, name, data[name])
+        if stored != wanted:
+            setattr(instance, name, data[name])
+            has_updated = True
+    if has_updated:
+        instance.full_clean()
+        stamps = [
+            field.name
+            for field in instance._meta.concrete_fields
+            if getattr(field, "auto_now", False) and field.name not in fields
+        ]
+        instance.save(update_fields=[*fields, *stamps])
+    return instance, has_updated
