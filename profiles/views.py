@@ -23,7 +23,6 @@ from crm_site.listing import errors_text, query_invalid
 from crm_site.visibility import sees_everything
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
-from profiles.models import Segment
 from profiles.rules import describe_rule
 from profiles.services.events import events_import_csv
 from profiles.services.rebuild import RebuildInProgress, end_of_day, profile_rebuild_start
@@ -240,15 +239,17 @@ class SegmentUpdateView(ManagerRequiredMixin, FormView):
         return super().get_context_data(segment=self.segment, **kwargs)
 
     def form_valid(self, form: SegmentForm) -> HttpResponse:
-        if self.segment.kind != Segment.Kind.MANUAL:
-            messages.error(
-                self.request, _("Automatic segments are recomputed by every run and cannot be edited.")
-            )
-            return redirect("profiles:segment-detail", pk=self.segment.pk)
         data = form.cleaned_data
-        segment_update(
-            segment=self.segment, name=data["name"], rule=data["rule"], description=data["description"]
-        )
+        try:
+            segment_update(
+                segment=self.segment, name=data["name"], rule=data["rule"], description=data["description"]
+            )
+        except ValidationError as error:
+            if error.code != "automatic":
+                form.add_error(None, error)
+                return self.form_invalid(form)
+            messages.error(self.request, " ".join(error.messages))
+            return redirect("profiles:segment-detail", pk=self.segment.pk)
         messages.success(self.request, _("Segment saved: %(n)s members.") % {"n": self.segment.member_count})
         return redirect("profiles:segment-detail", pk=self.segment.pk)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
+from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from profiles.models import CustomerProfile, ProfileRun, Segment
 from profiles.pipeline import RFM_SEGMENTS
 from profiles.rules import rule_q, validate_rule
@@ -26,13 +29,27 @@ def segment_create(
     return segment
 
 
+SEGMENT_FIELDS = ["name", "rule", "description"]
+
+
 def segment_update(
-    *, segment: Segment, name: str, rule: list[dict[str, Any]], description: str = ""
+    *,
+    segment: Segment,
+    name: str | Unchanged = UNCHANGED,
+    rule: list[dict[str, Any]] | Unchanged = UNCHANGED,
+    description: str | Unchanged = UNCHANGED,
 ) -> Segment:
-    segment.name, segment.rule, segment.description = name, rule, description
+    """Change a manager's rule segment and recount it; automatic segments belong to the runs."""
+    if segment.kind != Segment.Kind.MANUAL:
+        raise ValidationError(
+            _("Automatic segments are recomputed by every run and cannot be edited."), code="automatic"
+        )
     with atomic():
-        segment.full_clean()
-        segment.save()
+        segment, _updated = model_update(
+            instance=segment,
+            fields=SEGMENT_FIELDS,
+            data=given(name=name, rule=rule, description=description),
+        )
     segment_count(segment=segment)
     return segment
 
