@@ -25,7 +25,7 @@ def atomic(using: str | Callable[..., Any] | None = None, savepoint: bool = True
     if callable(using):
         return atomic()(using)
     alias = using or "default"
-    if settings.DATABASES[alias]["ENGINE"] == "django_mongodb_backend":
+    if is_mongodb(alias):
         from django_mongodb_backend import transaction as mongo_transaction
 
         return mongo_transaction.atomic(using=alias)

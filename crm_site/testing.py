@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
+from crm_site.settings.database import MONGODB_ENGINE
+
 BASE_DIR = Path(settings.BASE_DIR)
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -50,7 +52,7 @@ def test_database_url() -> str:
     engine = db["ENGINE"]
     if engine.endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
-    if engine == "django_mongodb_backend":
+    if engine == MONGODB_ENGINE:
         parts = urlsplit(db["HOST"])
         return f"{parts.scheme}://{parts.netloc}/{db['NAME']}?{parts.query}".rstrip("?")
     user = db.get("USER") or ""

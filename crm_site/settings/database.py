@@ -8,6 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import environ
 
+# django-mongodb-backend with decimals kept at their scale (see crm_site/mongodb_backend/base.py).
+MONGODB_ENGINE = "crm_site.mongodb_backend"
+
 
 def backend_of(url: str) -> str:
     """Name the backend a database URL selects: ``sqlite``, ``postgresql`` or ``mongodb``."""
@@ -28,7 +31,7 @@ def mongodb_config(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "crm"
     host = urlunsplit((parts.scheme, parts.netloc, "/", parts.query, ""))
-    return {"ENGINE": "django_mongodb_backend", "HOST": host, "NAME": name, "OPTIONS": {}}
+    return {"ENGINE": MONGODB_ENGINE, "HOST": host, "NAME": name, "OPTIONS": {}}
 
 
 def database_config(url: str | None, base_dir: Path) -> dict[str, Any]:

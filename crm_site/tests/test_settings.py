@@ -31,7 +31,7 @@ def test_postgres_url_selects_psycopg_backend_with_credentials():
 
 def test_mongodb_url_goes_whole_into_host_and_names_the_database():
     config = database_config("mongodb://user:pw@mongo1:27017,mongo2:27017/crm_prod?replicaSet=rs0", BASE_DIR)
-    assert config["ENGINE"] == "django_mongodb_backend"
+    assert config["ENGINE"] == "crm_site.mongodb_backend"
     assert config["NAME"] == "crm_prod"
     assert config["HOST"] == "mongodb://user:pw@mongo1:27017,mongo2:27017/?replicaSet=rs0"
 

@@ -1,0 +1,43 @@
+"""The MongoDB database wrapper: django-mongodb-backend's, with ``DecimalField`` values at their scale.
+
+django-mongodb-backend stores a ``DecimalField`` value as ``Decimal128(value)`` exactly as given, so a
+``Decimal("65000")`` (an amount computed from integers) is stored and read back without its decimal
+places and renders as "65,000" where SQLite and PostgreSQL show "65,000.00" (SQLite quantizes when it
+writes and reads a column; PostgreSQL's ``numeric(12, 2)`` keeps the scale). Here the value is quantized
+to the field's ``decimal_places`` when written, and a column is quantized when read (rows written before
+this fix), so amounts are identical on every backend.
+"""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any
+
+from django.db.backends.utils import format_number
+from django.db.models.expressions import Col
+from django_mongodb_backend.base import DatabaseWrapper as MongoDatabaseWrapper
+from django_mongodb_backend.operations import DatabaseOperations as MongoDatabaseOperations
+
+
+class DatabaseOperations(MongoDatabaseOperations):
+    def adapt_decimalfield_value(
+        self, value: Any, max_digits: int | None = None, decimal_places: int | None = None
+    ) -> Any:
+        if value is None:
+            return None
+        if decimal_places is not None and isinstance(value, decimal.Decimal):
+            value = decimal.Decimal(format_number(value, max_digits, decimal_places))
+        return super().adapt_decimalfield_value(value, max_digits, decimal_places)
+
+    def convert_decimalfield_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        value = super().convert_decimalfield_value(value, expression, connection)
+        places = (
+            getattr(expression.output_field, "decimal_places", None) if isinstance(expression, Col) else None
+        )
+        if value is None or places is None or not value.is_finite():
+            return value
+        return value.quantize(decimal.Decimal(1).scaleb(-places), context=expression.output_field.context)
+
+
+class DatabaseWrapper(MongoDatabaseWrapper):
+    ops_class = DatabaseOperations
