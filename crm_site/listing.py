@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django import forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.views.generic.list import MultipleObjectMixin
+
+from crm_site.paging import CountFreePaginator
 
 # Query-string keys that belong to the page, not to the filters.
 PAGE_KEYS = ("page",)
@@ -69,3 +74,46 @@ def bind(form_class: type[_FormT], query: Mapping[str, Any], **kwargs: Any) -> _
     """The list form bound to the query string (unbound when there is nothing but page keys)."""
     data = {key: value for key, value in query.items() if key not in PAGE_KEYS}
     return form_class(query if data else None, **kwargs)
+
+
+class FilteredListMixin(MultipleObjectMixin):
+    """A ListView's list from a selector, filtered through ``filter_form_class``, paged without a COUNT.
+
+    An invalid query string shows the form's errors over an empty list: the selector never sees it.
+    Set ``selector`` (called as ``selector(user=..., filters=...)``) or override ``select``. The context
+    gets ``filter_form`` and ``page_query`` (the query string without ``page``, for the page links).
+    """
+
+    request: HttpRequest
+    paginate_by = 25
+    paginator_class = CountFreePaginator
+    selector: Any = None
+    filter_form_class: type[ListFilterForm] = ListFilterForm
+
+    def get_filter_form(self) -> ListFilterForm:
+        if not hasattr(self, "_filter_form"):
+            self._filter_form = bind(self.filter_form_class, self.request.GET)
+        return self._filter_form
+
+    def select(self, filters: dict[str, Any]) -> Any:
+        return type(self).selector(user=self.request.user, filters=filters)
+
+    def get_queryset(self) -> Any:
+        filters = list_filters(self.get_filter_form())
+        if filters is None:
+            # .none() is lazy: the selector builds its query but nothing runs with the bad input.
+            return self.select({}).none()
+        return self.select(filters)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["page_query"] = page_query(self.request.GET)
+        context["filters"] = self.request.GET
+        context["filter_form"] = self.get_filter_form()
+        return context
+
+
+def page_query(query: Mapping[str, Any]) -> str:
+    """The query string minus ``page``, ending in "&" (or empty), to prefix ``page=n`` in page links."""
+    params = {key: value for key, value in query.items() if key not in PAGE_KEYS and value}
+    return urlencode(params) + "&" if params else ""

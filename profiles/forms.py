@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.listing import ListFilterForm
 from profiles.models import CustomerProfile
 from profiles.rules import FIELDS, OPERATORS, validate_rule
 
@@ -80,7 +81,7 @@ class SegmentForm(forms.Form):
         return cleaned
 
 
-class MemberFilterForm(forms.Form):
+class MemberFilterForm(ListFilterForm):
     """Narrow a segment's member list (GET, so the filtered page can be linked and exported)."""
 
     q = forms.CharField(label=_("Customer name"), required=False, max_length=100)
@@ -99,20 +100,6 @@ class MemberFilterForm(forms.Form):
             *(Field(name, wrapper_class="col-12") for name in self.fields),
             Submit("filter", _("Filter"), css_class="btn-sm"),
         )
-
-    def apply(self, profiles: Any) -> Any:
-        if not self.is_valid():
-            return profiles
-        data = self.cleaned_data
-        if data.get("q"):
-            profiles = profiles.filter(customer__name__icontains=data["q"])
-        if data.get("rfm_segment"):
-            profiles = profiles.filter(rfm_segment=data["rfm_segment"])
-        if data.get("min_churn") is not None:
-            profiles = profiles.filter(churn_risk__gte=data["min_churn"])
-        if data.get("min_clv") is not None:
-            profiles = profiles.filter(clv_12m__gte=data["min_clv"])
-        return profiles
 
 
 class EventImportForm(forms.Form):

@@ -63,14 +63,30 @@ def customer_profile_for_card(*, customer: Any, run: ProfileRun | None) -> Custo
     return CustomerProfile.objects.filter(run=run, customer_id=customer.pk).first()
 
 
-def segment_members(*, segment: Segment, user: User, run: ProfileRun | None = None) -> QuerySet:
-    """Profiles of the active run matching the segment's rule, narrowed to what the user may see."""
-    return (
+def segment_members(
+    *, segment: Segment, user: User, run: ProfileRun | None = None, filters: dict[str, Any] | None = None
+) -> QuerySet:
+    """Profiles of the active run matching the segment's rule, narrowed to what the user may see.
+
+    ``filters`` are a ``MemberFilterForm``'s cleaned values: q (customer name), rfm_segment, min_churn,
+    min_clv.
+    """
+    profiles = (
         profiles_visible(user=user, run=run)
         .filter(rule_q(segment.rule))
         .select_related("customer")
         .order_by("-clv_12m", "customer_id")
     )
+    filters = filters or {}
+    if filters.get("q"):
+        profiles = profiles.filter(customer__name__icontains=filters["q"])
+    if filters.get("rfm_segment"):
+        profiles = profiles.filter(rfm_segment=filters["rfm_segment"])
+    if filters.get("min_churn") is not None:
+        profiles = profiles.filter(churn_risk__gte=filters["min_churn"])
+    if filters.get("min_clv") is not None:
+        profiles = profiles.filter(clv_12m__gte=filters["min_clv"])
+    return profiles
 
 
 def segment_list() -> QuerySet[Segment]:

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from crm_site.listing import errors_text, query_invalid
+from crm_site.listing import bind, errors_text, list_filters, page_query
+from crm_site.paging import CountFreePaginator
 from crm_site.visibility import sees_everything
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
@@ -89,37 +90,6 @@ class SegmentListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class MemberPage:
-    """A page of members found by fetching one row more than shown: no COUNT over the whole segment."""
-
-    def __init__(self, rows: list[Any], number: int, size: int) -> None:
-        self.object_list = rows[:size]
-        self.number = number
-        self._has_next = len(rows) > size
-
-    def has_next(self) -> bool:
-        return self._has_next
-
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    def has_other_pages(self) -> bool:
-        return self.has_next() or self.has_previous()
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
-
-
 class SegmentDetailView(LoginRequiredMixin, TemplateView):
     template_name = "profiles/segment_detail.html"
 
@@ -127,13 +97,13 @@ class SegmentDetailView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         segment = selectors.segment_get(pk=kwargs["pk"])
         run = selectors.active_run()
-        form = MemberFilterForm(self.request.GET or None)
-        members = selectors.segment_members(segment=segment, user=self.request.user, run=run)
+        form = bind(MemberFilterForm, self.request.GET)
+        filters = list_filters(form)
+        members = selectors.segment_members(segment=segment, user=self.request.user, run=run, filters=filters)
         # An invalid filter lists nothing (the form shows why) instead of silently listing everyone.
-        members = members.none() if query_invalid(form) else form.apply(members)
-        number = _page_number(self.request)
-        start = (number - 1) * PAGE_SIZE
-        page = MemberPage(list(members[start : start + PAGE_SIZE + 1]), number, PAGE_SIZE)
+        if filters is None:
+            members = members.none()
+        page = CountFreePaginator(members, PAGE_SIZE).get_page(self.request.GET.get("page"))
         params = {key: value for key, value in self.request.GET.items() if key != "page" and value}
         context.update(
             segment=segment,
@@ -141,7 +111,7 @@ class SegmentDetailView(LoginRequiredMixin, TemplateView):
             form=form,
             page_obj=page,
             members=page.object_list,
-            page_query=urlencode(params) + "&" if params else "",
+            page_query=page_query(self.request.GET),
             export_query=urlencode(params),
             rule_lines=describe_rule(segment.rule),
             is_manager=sees_everything(self.request.user),
@@ -168,13 +138,14 @@ class SegmentExportView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: Any) -> StreamingHttpResponse:
         segment = selectors.segment_get(pk=pk)
-        form = MemberFilterForm(request.GET or None)
-        if query_invalid(form):
+        form = bind(MemberFilterForm, request.GET)
+        filters = list_filters(form)
+        if filters is None:
             return HttpResponseBadRequest(  # type: ignore[return-value]
                 _("These filters could not be used: %(errors)s") % {"errors": errors_text(form)},
                 content_type="text/plain",
             )
-        members = form.apply(selectors.segment_members(segment=segment, user=request.user))
+        members = selectors.segment_members(segment=segment, user=request.user, filters=filters)
         header = [
             "customer_id", "customer", "rfm_segment", "r", "f", "m", "clv_12m", "p_alive", "churn_risk",
             "cluster", "next_best_offers", "preferred_channel", "region",

@@ -7,14 +7,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView
 
+from crm_site.paging import CountFreePaginator
 from crm_site.visibility import sees_everything
+from crm_site.web import ActionView
 from customers.forms import ImportMappingForm, ImportUploadForm
 from customers.importing import TARGETS, guess_mapping
 from customers.models import CustomerImport
@@ -42,6 +43,7 @@ class ImportListView(LoginRequiredMixin, ListView):
     template_name = "customers/import_list.html"
     context_object_name = "imports"
     paginate_by = 20
+    paginator_class = CountFreePaginator
 
     def get_queryset(self) -> Any:
         return _visible_imports(self.request.user)
@@ -105,7 +107,7 @@ class ImportDetailView(LoginRequiredMixin, View):
         return self.render(job, form)
 
     def render(self, job: CustomerImport, form: ImportMappingForm) -> HttpResponse:
-        errors = Paginator(job.errors, 100).get_page(self.request.GET.get("page"))
+        errors = CountFreePaginator(job.errors, 100).get_page(self.request.GET.get("page"))
         busy = job.status in (CustomerImport.Status.VALIDATING, CustomerImport.Status.IMPORTING)
         return render(
             self.request,
@@ -114,13 +116,13 @@ class ImportDetailView(LoginRequiredMixin, View):
         )
 
 
-class ImportCommitView(LoginRequiredMixin, PermissionRequiredMixin, View):
+class ImportCommitView(LoginRequiredMixin, PermissionRequiredMixin, ActionView):
     permission_required = "customers.add_customer"
 
-    def post(self, request: Any, pk: Any) -> HttpResponse:
-        job = _import_get(request.user, pk)
-        if job.status != CustomerImport.Status.VALID:
-            messages.error(request, _("Only a checked import without invalid rows can be imported."))
-        else:
-            customer_import_schedule(job=job, step="commit")
-        return HttpResponseRedirect(job.get_absolute_url())
+    def get_target(self) -> CustomerImport:
+        return _import_get(self.request.user, self.kwargs["pk"])
+
+    def perform(self, target: CustomerImport, data: dict[str, Any]) -> None:
+        if target.status != CustomerImport.Status.VALID:
+            raise ValidationError(_("Only a checked import without invalid rows can be imported."))
+        customer_import_schedule(job=target, step="commit")

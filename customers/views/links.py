@@ -15,10 +15,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views import View
 from django.views.generic import FormView
 from django.views.generic.base import ContextMixin
 
+from crm_site.web import ActionView
 from customers.forms import RelationshipForm, ShareForm
 from customers.models import Customer, Relationship
 from customers.selectors import customer_get, customer_shares
@@ -87,26 +87,32 @@ class CustomerSharingView(SharingMixin, FormView):
         return HttpResponseRedirect(reverse("customers:customer-sharing", args=[self.customer.pk]))
 
 
-class CustomerUnshareView(SharingMixin, View):
+class CustomerUnshareView(SharingMixin, ActionView):
     """POST only: stop sharing with one user (``kind`` "user") or one team ("team")."""
 
-    def post(self, request: Any, pk: Any, kind: str, target: str) -> HttpResponse:
+    def get_target(self) -> Customer:
         self.check_sharing()
+        return self.customer
+
+    def perform(self, target: Customer, data: dict[str, Any]) -> str:
+        kind, pk = self.kwargs["kind"], self.kwargs["target"]
         targets: dict[str, type[models.Model]] = {"user": get_user_model(), "team": Group}
         model = targets.get(kind)
         if model is None:
             raise Http404("No such share.")
         try:
             # The target is a user or group pk: an integer on SQL databases, an ObjectId on MongoDB.
-            found = get_object_or_404(model, pk=target)
+            found = get_object_or_404(model, pk=pk)
         except (ValueError, TypeError, ValidationError) as exc:
             raise Http404("No such share.") from exc
         if kind == "user":
-            customer_unshare_with(customer=self.customer, by=request.user, user=found)
+            customer_unshare_with(customer=target, by=self.request.user, user=found)
         else:
-            customer_unshare_with(customer=self.customer, by=request.user, group=found)
-        messages.success(request, _("Sharing removed."))
-        return HttpResponseRedirect(reverse("customers:customer-sharing", args=[self.customer.pk]))
+            customer_unshare_with(customer=target, by=self.request.user, group=found)
+        return _("Sharing removed.")
+
+    def get_success_url(self, target: Customer) -> str:
+        return reverse("customers:customer-sharing", args=[target.pk])
 
 
 class RelationshipCreateView(CustomerMixin, PermissionRequiredMixin, FormView):
@@ -133,13 +139,15 @@ class RelationshipCreateView(CustomerMixin, PermissionRequiredMixin, FormView):
         return HttpResponseRedirect(self.customer.get_absolute_url())
 
 
-class RelationshipDeleteView(CustomerMixin, PermissionRequiredMixin, View):
+class RelationshipDeleteView(CustomerMixin, PermissionRequiredMixin, ActionView):
     """POST only: remove one of this customer's own relationships."""
 
     permission_required = "customers.change_customer"
 
-    def post(self, request: Any, pk: Any, relationship_pk: Any) -> HttpResponse:
-        relationship = get_object_or_404(Relationship, pk=relationship_pk, customer=self.customer)
+    def get_target(self) -> Customer:
+        return self.customer
+
+    def perform(self, target: Customer, data: dict[str, Any]) -> str:
+        relationship = get_object_or_404(Relationship, pk=self.kwargs["relationship_pk"], customer=target)
         relationship_delete(relationship=relationship)
-        messages.success(request, _("Relationship removed."))
-        return HttpResponseRedirect(self.customer.get_absolute_url())
+        return _("Relationship removed.")

@@ -16,32 +16,20 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView
 
-from crm_site.listing import bind, list_filters
+from crm_site.listing import FilteredListMixin
 from customers.forms import PartnerFilterForm, PartnerForm
 from customers.models import Partner
 from customers.selectors import partner_customers, partner_editable, partner_get, partner_list
 from customers.services import partner_save
 
 
-class PartnerListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+class PartnerListView(LoginRequiredMixin, PermissionRequiredMixin, FilteredListMixin, ListView):
     template_name = "customers/partner_list.html"
     context_object_name = "partners"
     paginate_by = 50
     permission_required = "customers.view_partner"
-
-    def get_filter_form(self) -> PartnerFilterForm:
-        if not hasattr(self, "_filter_form"):
-            self._filter_form = bind(PartnerFilterForm, self.request.GET)
-        return self._filter_form  # type: ignore[return-value]
-
-    def get_queryset(self) -> Any:
-        filters = list_filters(self.get_filter_form())
-        if filters is None:
-            return partner_list(user=self.request.user).none()
-        return partner_list(user=self.request.user, filters=filters)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(filter_form=self.get_filter_form(), **kwargs)
+    filter_form_class = PartnerFilterForm
+    selector = staticmethod(partner_list)
 
 
 class PartnerDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):

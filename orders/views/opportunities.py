@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
+from crm_site.web import ActionView
 from orders.forms import OpportunityFilterForm, OpportunityForm, OpportunityMoveForm
 from orders.models import Opportunity
 from orders.selectors import opportunity_board, opportunity_get, opportunity_list
@@ -87,27 +83,22 @@ class OpportunityUpdateView(ServiceFormMixin[OpportunityForm], UpdateView):
         return services.opportunity_update(opportunity=opportunity, **form.cleaned_data)
 
 
-class OpportunityMoveView(StaffMixin, View):
+class OpportunityMoveView(StaffMixin, ActionView):
     """POST: move a card to another stage; the board's form (and its drag and drop) posts here."""
 
     permission_required = "orders.change_opportunity"
+    form_class = OpportunityMoveForm
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
-        opportunity = opportunity_get(user=request.user, pk=pk)
-        form = OpportunityMoveForm(request.POST)
-        if form.is_valid():
-            try:
-                services.opportunity_move(opportunity=opportunity, **form.cleaned_data)
-                messages.success(
-                    request,
-                    _("“%(name)s” moved to %(stage)s.")
-                    % {"name": opportunity.name, "stage": opportunity.get_stage_display()},
-                )
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-        else:
-            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            target = reverse("orders:opportunity-board")
-        return HttpResponseRedirect(target)
+    def get_target(self) -> Opportunity:
+        return opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def perform(self, target: Opportunity, data: dict[str, Any]) -> str:
+        services.opportunity_move(opportunity=target, **data)
+        return _("“%(name)s” moved to %(stage)s.") % {
+            "name": target.name,
+            "stage": target.get_stage_display(),
+        }
+
+    def get_success_url(self, target: Opportunity) -> str:
+        # Back to the board unless the form names a (local) page to return to.
+        return reverse("orders:opportunity-board")

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from crm_site.web import ActionView
 from orders.forms import MilestoneForm, ProjectFilterForm, ProjectForm
 from orders.models import Project, ProjectMember
 from orders.selectors import project_get, project_list
@@ -86,18 +83,13 @@ class ProjectUpdateView(ServiceFormMixin[ProjectForm], UpdateView):
         return services.project_update(project=project, members=members, **data)
 
 
-class MilestoneCreateView(StaffMixin, View):
+class MilestoneCreateView(StaffMixin, ActionView):
     permission_required = "orders.change_project"
+    form_class = MilestoneForm
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
-        project = project_get(user=request.user, pk=pk)
-        form = MilestoneForm(request.POST)
-        if form.is_valid():
-            try:
-                services.milestone_create(project=project, **form.cleaned_data)
-                messages.success(request, _("Milestone added."))
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-        else:
-            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return HttpResponseRedirect(project.get_absolute_url())
+    def get_target(self) -> Project:
+        return project_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def perform(self, target: Project, data: dict[str, Any]) -> str:
+        services.milestone_create(project=target, **data)
+        return _("Milestone added.")

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from crm_site.web import ActionView
 from orders.forms import OrderLineForm, SalesOrderFilterForm, SalesOrderForm, TransitionForm
 from orders.models import OrderLine, SalesOrder
 from orders.selectors import sales_order_get, sales_order_list
 from orders.services import sales as services
-from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin, form_add_errors
+from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
 
 def _detail(order: Any) -> str:
@@ -94,59 +91,41 @@ class SalesOrderUpdateView(ServiceFormMixin[SalesOrderForm], UpdateView):
         return _detail(self.object)
 
 
-class SalesOrderTransitionView(StaffMixin, View):
+class OrderActionView(StaffMixin, ActionView):
+    """A button on the order page: acts on one visible order, then back to the order."""
+
+    permission_required = "orders.change_salesorder"
+
+    def get_target(self) -> SalesOrder:
+        return sales_order_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_success_url(self, target: SalesOrder) -> str:
+        return _detail(target)
+
+
+class SalesOrderTransitionView(OrderActionView):
     """POST: move an order to another status (the buttons on the order page)."""
 
-    permission_required = "orders.change_salesorder"
+    form_class = TransitionForm
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
-        order = sales_order_get(user=request.user, pk=pk)
-        form = TransitionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.sales_order_transition(order=order, status=form.cleaned_data["status"])
-                messages.success(
-                    request,
-                    _("Order %(number)s is now %(status)s.")
-                    % {"number": order.number, "status": order.get_status_display()},
-                )
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-        return HttpResponseRedirect(_detail(order))
+    def perform(self, target: SalesOrder, data: dict[str, Any]) -> str:
+        services.sales_order_transition(order=target, status=data["status"])
+        return _("Order %(number)s is now %(status)s.") % {
+            "number": target.number,
+            "status": target.get_status_display(),
+        }
 
 
-class OrderLineAddView(StaffMixin, View):
-    permission_required = "orders.change_salesorder"
+class OrderLineAddView(OrderActionView):
+    form_class = OrderLineForm
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
-        order = sales_order_get(user=request.user, pk=pk)
-        form = OrderLineForm(request.POST)
-        if form.is_valid():
-            try:
-                services.order_line_add(order=order, **form.cleaned_data)
-                messages.success(request, _("Line added."))
-            except ValidationError as error:
-                form_add_errors(form, error)
-        if form.errors:
-            messages.error(
-                request,
-                "; ".join(
-                    f"{form.fields[f].label if f in form.fields else ''} {' '.join(map(str, e))}".strip()
-                    for f, e in form.errors.items()
-                ),
-            )
-        return HttpResponseRedirect(_detail(order))
+    def perform(self, target: SalesOrder, data: dict[str, Any]) -> str:
+        services.order_line_add(order=target, **data)
+        return _("Line added.")
 
 
-class OrderLineRemoveView(StaffMixin, View):
-    permission_required = "orders.change_salesorder"
-
-    def post(self, request: HttpRequest, pk: Any, line_pk: Any) -> HttpResponse:
-        order = sales_order_get(user=request.user, pk=pk)
-        line = get_object_or_404(OrderLine, pk=line_pk, order=order)
-        try:
-            services.order_line_remove(line=line)
-            messages.success(request, _("Line removed."))
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        return HttpResponseRedirect(_detail(order))
+class OrderLineRemoveView(OrderActionView):
+    def perform(self, target: SalesOrder, data: dict[str, Any]) -> str:
+        line = get_object_or_404(OrderLine, pk=self.kwargs["line_pk"], order=target)
+        services.order_line_remove(line=line)
+        return _("Line removed.")

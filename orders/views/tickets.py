@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from crm_site.web import ActionView
 from orders.forms import ServiceOrderFilterForm, ServiceOrderForm, TicketTransitionForm
 from orders.models import ServiceOrder
 from orders.selectors import service_order_get, service_order_list
@@ -80,18 +77,13 @@ class ServiceOrderUpdateView(ServiceFormMixin[ServiceOrderForm], UpdateView):
         return services.service_order_update(ticket=ticket, **form.cleaned_data)
 
 
-class ServiceOrderTransitionView(StaffMixin, View):
+class ServiceOrderTransitionView(StaffMixin, ActionView):
     permission_required = "orders.change_serviceorder"
+    form_class = TicketTransitionForm
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
-        ticket = service_order_get(user=request.user, pk=pk)
-        form = TicketTransitionForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        else:
-            try:
-                services.service_order_transition(ticket=ticket, **form.cleaned_data)
-                messages.success(request, _("Ticket updated."))
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-        return HttpResponseRedirect(ticket.get_absolute_url())
+    def get_target(self) -> ServiceOrder:
+        return service_order_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def perform(self, target: ServiceOrder, data: dict[str, Any]) -> str:
+        services.service_order_transition(ticket=target, **data)
+        return _("Ticket updated.")

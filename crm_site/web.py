@@ -1,0 +1,113 @@
+"""Web plumbing shared by every app: the POST-then-redirect action view and safe ``next`` redirects.
+
+An action is a button on a page (change a status, remove a line, stop sharing, move a card): the view
+loads its object through a selector (404 for what the user may not see), optionally validates a small
+form, calls one service, flashes the outcome and redirects back. Write one by subclassing ``ActionView``::
+
+    class OrderLineRemoveView(StaffMixin, ActionView):
+        permission_required = "orders.change_salesorder"
+
+        def get_target(self):
+            return sales_order_get(user=self.request.user, pk=self.kwargs["pk"])
+
+        def perform(self, target, data):
+            services.order_line_remove(order=target, line_pk=self.kwargs["line_pk"])
+            return _("Line removed.")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+
+def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str:
+    """The local page named by the request's ``next`` (POST, then GET), else ``default``.
+
+    Only a URL on this site's own host (and, behind HTTPS, an https one) is followed: an off-site or
+    scheme-relative ``next`` ("//evil.example", "/\\evil.example") falls back to ``default``.
+    """
+    target = request.POST.get(field) or request.GET.get(field) or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def form_errors_text(form: forms.BaseForm) -> str:
+    """A form's errors as one flash message: "Label message; message" (field label first when it has one)."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = str(field.label) if field is not None and field.label else ""
+        parts.append(f"{label} {' '.join(str(error) for error in errors)}".strip())
+    return "; ".join(parts)
+
+
+def form_add_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, on the named field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, field_messages in error.message_dict.items():
+            for message in field_messages:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def error_text(error: ValidationError) -> str:
+    """A service's ValidationError as one flash message."""
+    return " ".join(str(message) for message in error.messages)
+
+
+class ActionView(View):
+    """POST only: load the target, validate ``form_class`` (if any), run ``perform``, flash, redirect.
+
+    ``perform(target, data)`` calls one service and returns the success message (or None); a
+    ValidationError it raises becomes an error message (put on the form first, so a field's error is
+    labelled). An invalid form never reaches ``perform``.
+    The redirect goes to a safe local ``next`` when the request names one, else ``get_success_url``.
+    Answers GET with 405 (an action changes data; a link must not).
+    """
+
+    http_method_names = ["post"]
+    form_class: type[forms.BaseForm] | None = None
+    request: HttpRequest
+
+    def get_target(self) -> Any:
+        """The object acted on, through a selector (raise Http404 for what the user may not see)."""
+        raise NotImplementedError
+
+    def perform(self, target: Any, data: dict[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    def get_success_url(self, target: Any) -> str:
+        return target.get_absolute_url()
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        target = self.get_target()
+        data: dict[str, Any] = {}
+        form = self.form_class(request.POST) if self.form_class is not None else None
+        if form is not None and not form.is_valid():
+            messages.error(request, form_errors_text(form))
+        else:
+            data = dict(form.cleaned_data) if form is not None else {}
+            try:
+                message = self.perform(target, data)
+            except ValidationError as error:
+                if form is not None:
+                    form_add_errors(form, error)
+                    messages.error(request, form_errors_text(form))
+                else:
+                    messages.error(request, error_text(error))
+            else:
+                if message:
+                    messages.success(request, message)
+        return HttpResponseRedirect(safe_next(request, self.get_success_url(target)))
