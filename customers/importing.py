@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -349,16 +348,3 @@ class RowChecker:
 def _active_users() -> dict[str, Any]:
     """username -> user for every active user: who a manager may name as owner (inactive = unknown)."""
     return {user.get_username(): user for user in get_user_model().objects.filter(is_active=True)}
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Stop spreadsheet formula injection: text starting with = + - @ tab or CR gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def csv_line(cells: list[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(cells)
-    return buffer.getvalue()

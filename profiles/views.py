@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from crm_site.exports import csv_lines, csv_response
 from crm_site.listing import bind, errors_text, list_filters, page_query
 from crm_site.paging import CountFreePaginator
 from crm_site.visibility import sees_everything
@@ -119,20 +119,6 @@ class SegmentDetailView(LoginRequiredMixin, TemplateView):
         return context
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class SegmentExportView(LoginRequiredMixin, View):
     """The (filtered) members the user may see, streamed as CSV."""
 
@@ -150,26 +136,16 @@ class SegmentExportView(LoginRequiredMixin, View):
             "customer_id", "customer", "rfm_segment", "r", "f", "m", "clv_12m", "p_alive", "churn_risk",
             "cluster", "next_best_offers", "preferred_channel", "region",
         ]  # fmt: skip
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield "\ufeff" + writer.writerow(header)
-            for p in members.iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        safe_cell(cell)
-                        for cell in (
-                            p.customer_id, p.customer.name, p.rfm_segment, p.r_score, p.f_score, p.m_score,
-                            p.clv_12m, p.p_alive, p.churn_risk, p.cluster_name,
-                            "|".join(p.next_best_offers or []), p.preferred_channel, p.region,
-                        )
-                    ]
-                )  # fmt: skip
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        rows = (
+            [
+                p.customer_id, p.customer.name, p.rfm_segment, p.r_score, p.f_score, p.m_score,
+                p.clv_12m, p.p_alive, p.churn_risk, p.cluster_name,
+                "|".join(p.next_best_offers or []), p.preferred_channel, p.region,
+            ]
+            for p in members.iterator(chunk_size=2000)
+        )  # fmt: skip
         stamp = timezone.localtime().strftime("%Y%m%d")
-        response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-{stamp}.csv"'
-        return response
+        return csv_response(csv_lines(header, rows), filename=f"segment-{segment.pk}-{stamp}.csv")
 
 
 class SegmentCreateView(ManagerRequiredMixin, FormView):

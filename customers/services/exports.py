@@ -1,15 +1,14 @@
-"""Export of the current filtered customer list to CSV or XLSX, streamed in keyset chunks."""
+"""Export of the current filtered customer list to CSV or XLSX, read in keyset chunks."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from customers.importing import csv_line, neutralise_cell
+from crm_site.exports import csv_lines, xlsx_file
 from customers.models import Address, ContactMethod, Customer
 from customers.selectors import custom_field_definitions, customer_page
 
@@ -68,31 +67,17 @@ def export_rows(qs: QuerySet[Customer], *, sort: str = "name") -> Iterator[list[
                 customer.created_at.isoformat(timespec="seconds"),
             ]
             row += [(customer.attributes or {}).get(d.key, "") for d in definitions]
-            yield [
-                neutralise_cell(str(value) if not isinstance(value, (int, float)) else value) for value in row
-            ]
+            yield row
         if not page.next_cursor:
             return
         cursor = page.next_cursor
 
 
 def customers_export_csv(qs: QuerySet[Customer], *, sort: str = "name") -> Iterator[str]:
-    """CSV text lines (with a BOM so that Excel reads UTF-8 Chinese correctly)."""
-    yield "\ufeff" + csv_line(export_header())
-    for row in export_rows(qs, sort=sort):
-        yield csv_line(row)
+    """CSV text lines, every cell neutralised (``crm_site.exports``)."""
+    return csv_lines(export_header(), export_rows(qs, sort=sort))
 
 
-def customers_export_xlsx(qs: QuerySet[Customer], *, sort: str = "name") -> Any:
-    """A temporary file holding the XLSX workbook (openpyxl write-only mode keeps memory flat)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(_("Customers"))[:31])
-    sheet.append(export_header())
-    for row in export_rows(qs, sort=sort):
-        sheet.append(row)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+def customers_export_xlsx(qs: QuerySet[Customer], *, sort: str = "name") -> IO[bytes]:
+    """A temporary file holding the XLSX workbook, every cell neutralised (``crm_site.exports``)."""
+    return xlsx_file(export_header(), export_rows(qs, sort=sort), title=_("Customers"))

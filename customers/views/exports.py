@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.exports import csv_response, xlsx_response
 from crm_site.listing import bind, errors_text, list_filters
 from customers.forms import CustomerFilterForm
 from customers.selectors import customer_list
@@ -27,12 +28,7 @@ def customer_export(request: HttpRequest, file_format: str) -> Any:
     qs = customer_list(user=request.user, filters=filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if file_format == "xlsx":
-        return FileResponse(
-            customers_export_xlsx(qs, sort=form.sort_key()),
-            as_attachment=True,
-            filename=f"customers-{stamp}.xlsx",
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        return xlsx_response(
+            customers_export_xlsx(qs, sort=form.sort_key()), filename=f"customers-{stamp}.xlsx"
         )
-    response = StreamingHttpResponse(customers_export_csv(qs, sort=form.sort_key()), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-    return response
+    return csv_response(customers_export_csv(qs, sort=form.sort_key()), filename=f"customers-{stamp}.csv")
