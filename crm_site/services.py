@@ -37,27 +37,27 @@ def _current(instance: models.Model, name: str, value: Any) -> tuple[Any, Any]:
 def model_update(*, instance: ModelT, fields: Sequence[str], data: Mapping[str, Any]) -> tuple[ModelT, bool]:
     """Set ``data``'s values of ``fields`` on ``instance``; when any differs, ``full_clean()`` and save.
 
-    Only ``fields`` (and the ``auto_now`` timestamps) are written, so a concurrent change to another
-    column survives. A key of ``data`` outside ``fields`` is a programming error (TypeError), never
-    dropped silently. Returns the instance and whether it was saved.
+    Only the changed fields (and the ``auto_now`` timestamps) are written, so another user's change to
+    any other column meanwhile survives. A key of ``data`` outside ``fields`` is a programming error
+    (TypeError), never dropped silently. Returns the instance and whether it was saved.
     """
     unknown = set(data) - set(fields)
     if unknown:
         raise TypeError(f"{type(instance).__name__} update does not take: {', '.join(sorted(unknown))}")
-    has_updated = False
+    changed = []
     for name in fields:
         if name not in data:
             continue
         stored, wanted = _current(instance, name, data[name])
         if stored != wanted:
             setattr(instance, name, data[name])
-            has_updated = True
-    if has_updated:
+            changed.append(name)
+    if changed:
         instance.full_clean()
         stamps = [
             field.name
             for field in instance._meta.concrete_fields
-            if getattr(field, "auto_now", False) and field.name not in fields
+            if getattr(field, "auto_now", False) and field.name not in changed
         ]
-        instance.save(update_fields=[*fields, *stamps])
-    return instance, has_updated
+        instance.save(update_fields=[*changed, *stamps])
+    return instance, bool(changed)

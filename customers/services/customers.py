@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
+from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from customers.models import (
     Address,
     ContactMethod,
     Customer,
-    CustomerShare,
     CustomerTag,
     CustomFieldDefinition,
     Partner,
@@ -24,6 +26,9 @@ from customers.models import (
     Tag,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 CUSTOMER_FIELDS = {
     field.name
     for field in Customer._meta.get_fields()
@@ -31,6 +36,28 @@ CUSTOMER_FIELDS = {
     and not field.many_to_many
     and field.name not in {"id", "created_at", "updated_at"}
 } | {"owner_id"}
+CUSTOMER_UPDATE_FIELDS = [
+    "kind",
+    "name",
+    "gender",
+    "birth_date",
+    "company_name",
+    "job_title",
+    "industry",
+    "company_size",
+    "website",
+    "tax_number",
+    "lifecycle_stage",
+    "source",
+    "owner",
+    "external_id",
+    "attributes",
+    "notes",
+    "marketing_consent",
+    "consent_changed_at",
+    "consent_channel",
+    "consent_note",
+]
 
 
 def custom_attributes_clean(values: dict[str, Any], *, existing: dict | None = None) -> dict[str, Any]:
@@ -83,11 +110,54 @@ def customer_create(
 
 
 @atomic
-def customer_update(*, customer: Customer, **fields: Any) -> Customer:
-    """Change fields of a customer, validated as a whole."""
-    _apply(customer, fields)
-    customer.full_clean()
-    customer.save()
+def customer_update(
+    *,
+    customer: Customer,
+    kind: str | Unchanged = UNCHANGED,
+    name: str | Unchanged = UNCHANGED,
+    gender: str | Unchanged = UNCHANGED,
+    birth_date: date | None | Unchanged = UNCHANGED,
+    company_name: str | Unchanged = UNCHANGED,
+    job_title: str | Unchanged = UNCHANGED,
+    industry: str | Unchanged = UNCHANGED,
+    company_size: int | None | Unchanged = UNCHANGED,
+    website: str | Unchanged = UNCHANGED,
+    tax_number: str | Unchanged = UNCHANGED,
+    lifecycle_stage: str | Unchanged = UNCHANGED,
+    source: str | Unchanged = UNCHANGED,
+    owner: User | None | Unchanged = UNCHANGED,
+    external_id: str | None | Unchanged = UNCHANGED,
+    attributes: dict[str, Any] | Unchanged = UNCHANGED,
+    notes: str | Unchanged = UNCHANGED,
+    marketing_consent: bool | Unchanged = UNCHANGED,
+    consent_changed_at: datetime | None | Unchanged = UNCHANGED,
+    consent_channel: str | Unchanged = UNCHANGED,
+    consent_note: str | Unchanged = UNCHANGED,
+) -> Customer:
+    """Change the given fields of a customer, validated as a whole."""
+    data = given(
+        kind=kind,
+        name=name,
+        gender=gender,
+        birth_date=birth_date,
+        company_name=company_name,
+        job_title=job_title,
+        industry=industry,
+        company_size=company_size,
+        website=website,
+        tax_number=tax_number,
+        lifecycle_stage=lifecycle_stage,
+        source=source,
+        owner=owner,
+        external_id=external_id,
+        attributes=attributes,
+        notes=notes,
+        marketing_consent=marketing_consent,
+        consent_changed_at=consent_changed_at,
+        consent_channel=consent_channel,
+        consent_note=consent_note,
+    )
+    customer, _updated = model_update(instance=customer, fields=CUSTOMER_UPDATE_FIELDS, data=data)
     return customer
 
 
@@ -104,12 +174,14 @@ def customer_save(
 
     Each contact/address dict may carry ``id`` (update that row) and ``delete=True`` (remove it).
     """
-    fields = dict(fields)
     if customer is None:
         customer = Customer()
-    _apply(customer, fields)
-    customer.full_clean()
-    customer.save()
+        _apply(customer, fields)
+        customer.full_clean()
+        customer.save()
+    else:
+        # The stored row, not the form's instance (form validation already set the new values on it).
+        customer = customer_update(customer=Customer.objects.get(pk=customer.pk), **fields)
     for data in contact_methods:
         contact_method_save(customer=customer, **data)
     for data in addresses:
@@ -145,10 +217,7 @@ def contact_method_save(
         setattr(contact, name, value)
     contact.full_clean()
     contact.save()
-    if contact.is_primary:
-        ContactMethod.objects.filter(customer=customer, kind=contact.kind, is_primary=True).exclude(
-            pk=contact.pk
-        ).update(is_primary=False)
+    customer_defaults_enforce(customer=customer, winner=contact)
     return contact
 
 
@@ -169,11 +238,36 @@ def address_save(*, customer: Customer, id: Any = None, delete: bool = False, **
         address.is_default = True  # the only address is the default one
     address.full_clean()
     address.save()
-    if address.is_default:
-        Address.objects.filter(customer=customer, is_default=True).exclude(pk=address.pk).update(
-            is_default=False
-        )
+    customer_defaults_enforce(customer=customer, winner=address)
     return address
+
+
+def customer_defaults_enforce(*, customer: Customer, winner: Address | ContactMethod | None = None) -> None:
+    """One default address, one primary contact method per kind: ``winner`` keeps its flag, else the oldest.
+
+    Called after saving an address or contact method (``winner``) and after a merge (no winner).
+    """
+    if winner is None or isinstance(winner, Address):
+        addresses = Address.objects.filter(customer=customer, is_default=True)
+        _keep_one_flagged(addresses, flag="is_default", group="customer_id", winner=winner)
+    if winner is None or isinstance(winner, ContactMethod):
+        primaries = ContactMethod.objects.filter(customer=customer, is_primary=True)
+        if winner is not None:
+            primaries = primaries.filter(kind=winner.kind)
+        _keep_one_flagged(primaries, flag="is_primary", group="kind", winner=winner)
+
+
+def _keep_one_flagged(flagged: QuerySet[Any], *, flag: str, group: str, winner: Any) -> None:
+    """Clear ``flag`` on the rows of ``flagged`` but one per ``group``: the winner's, else the oldest."""
+    kept: dict[Any, Any] = {}
+    if winner is not None:
+        if not getattr(winner, flag):
+            return
+        kept[getattr(winner, group)] = winner.pk
+    rows = flagged.order_by("created_at", "pk").values_list("pk", group)
+    losers = [pk for pk, key in rows if kept.setdefault(key, pk) != pk]
+    if losers:  # by a materialised pk list: portable
+        flagged.model.objects.filter(pk__in=losers).update(**{flag: False})
 
 
 @atomic
@@ -200,19 +294,6 @@ def customer_set_tags(*, customer: Customer, names: list[str]) -> list[Tag]:
         [CustomerTag(customer=customer, tag=tag) for tag in tags if tag.pk not in have]
     )
     return tags
-
-
-@atomic
-def customer_share(*, customer: Customer, user: Any) -> CustomerShare:
-    """Let one more staff user see and edit the customer (idempotent)."""
-    share, _created = CustomerShare.objects.get_or_create(customer=customer, user=user)
-    return share
-
-
-@atomic
-def customer_unshare(*, customer: Customer, user: Any) -> None:
-    pks = list(CustomerShare.objects.filter(customer=customer, user=user).values_list("pk", flat=True))
-    CustomerShare.objects.filter(pk__in=pks).delete()
 
 
 @atomic

@@ -14,8 +14,6 @@ from django.utils.translation import gettext as _
 from crm_site.db import atomic, on_commit
 from crm_site.signals import customer_activity
 from customers.models import (
-    Address,
-    ContactMethod,
     Customer,
     CustomerMerge,
     CustomerShare,
@@ -23,6 +21,7 @@ from customers.models import (
     CustomerTeamShare,
     Relationship,
 )
+from customers.services.customers import customer_defaults_enforce
 
 # Fields a merge screen may take from the loser; the rest stay the survivor's.
 MERGEABLE_FIELDS = [
@@ -128,17 +127,7 @@ def customer_merge(
     )
     loser_external_id = loser.external_id
     moved = _move_related(loser, survivor)
-    # One default address and one primary per kind after the move.
-    if Address.objects.filter(customer=survivor, is_default=True).count() > 1:
-        keep_address = Address.objects.filter(customer=survivor, is_default=True).order_by("created_at")[0]
-        Address.objects.filter(customer=survivor, is_default=True).exclude(pk=keep_address.pk).update(
-            is_default=False
-        )
-    for kind in ContactMethod.Kind.values:
-        primaries = ContactMethod.objects.filter(customer=survivor, kind=kind, is_primary=True)
-        if primaries.count() > 1:
-            keep_contact = primaries.order_by("created_at")[0]
-            primaries.exclude(pk=keep_contact.pk).update(is_primary=False)
+    customer_defaults_enforce(customer=survivor)  # the survivor's oldest default and primaries stay
     merge = CustomerMerge(
         survivor=survivor,
         survivor_name=survivor.name,

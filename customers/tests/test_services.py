@@ -8,7 +8,7 @@ from customers.services import (
     customer_merge,
     customer_set_consent,
     customer_set_tags,
-    customer_share,
+    customer_share_with,
     customers_bulk_create_minimal,
 )
 from customers.tests.factories import AddressFactory, ContactMethodFactory, CustomerFactory
@@ -97,7 +97,7 @@ def test_customer_merge_moves_everything_and_keeps_audit(sales_user, other_sales
     Relationship.objects.create(customer=friend, related_customer=loser, kind="referral")
     customer_set_tags(customer=survivor, names=["VIP"])
     customer_set_tags(customer=loser, names=["VIP", "east"])
-    customer_share(customer=loser, user=other_sales_user)
+    customer_share_with(customer=loser, by=sales_user, user=other_sales_user)
 
     merge = customer_merge(survivor=survivor, loser=loser, take_from_loser=["gender"], by=sales_user)
 
