@@ -35,19 +35,23 @@ QUERIES = [
 
 
 def _orders_of(customer_ids: list[Any]) -> dict[str, list[tuple[Any, str, str]]]:
-    """customer id -> its orders (ordered_at, channel, category), newest first, via the orders selector."""
+    """customer id -> its orders with lines (ordered_at, channel, a line's top-level category), newest first.
+
+    Through the same orders selectors the profile pipeline reads.
+    """
     try:
-        from orders.selectors import purchase_lines
+        from orders.selectors import purchased_lines, purchased_orders
     except ImportError:
         return {}
-    seen: set[str] = set()
+    category: dict[str, str] = {}
+    for chunk in purchased_lines(customer_ids=customer_ids, chunk_size=50_000):
+        for _pk, order_id, line_category, *_rest in chunk:
+            category.setdefault(order_id, line_category)
     found: dict[str, list[tuple[Any, str, str]]] = defaultdict(list)
-    for chunk in purchase_lines(customer_ids=customer_ids, chunk_size=50_000):
-        for line in chunk:
-            if line["order_id"] in seen:
-                continue
-            seen.add(line["order_id"])
-            found[line["customer_id"]].append((line["ordered_at"], line["channel"], line["category"]))
+    for orders_chunk in purchased_orders(customer_ids=customer_ids, chunk_size=50_000):
+        for order_id, customer_id, ordered_at, channel in orders_chunk:
+            if order_id in category:
+                found[customer_id].append((ordered_at, channel, category[order_id]))
     for orders in found.values():
         orders.sort(key=lambda order: order[0], reverse=True)
     return found

@@ -14,7 +14,7 @@ from orders.selectors.lists import (
     service_order_get,
     service_order_list,
 )
-from orders.selectors.purchases import purchase_lines, purchased_lines, purchased_orders
+from orders.selectors.purchases import purchased_lines, purchased_orders
 from orders.selectors.summaries import customer_orders_summary, dashboard_summary
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "product_list",
     "project_get",
     "project_list",
-    "purchase_lines",
     "purchased_lines",
     "purchased_orders",
     "sales_order_get",

@@ -1,72 +1,14 @@
-"""The purchase history feed for the profile pipeline: plain dicts in keyset-paginated chunks."""
+"""The purchase history feed for the profile pipeline: orders and their lines as streamed chunks of tuples."""
 
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Iterator
 from datetime import datetime
-from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from crm_site.db import bulk_reads
 from orders.models import OrderLine, ProductCategory, SalesOrder
-
-# Only the line's own columns: values() across a join is not portable to the MongoDB backend, so the
-# order columns come from one extra query per chunk.
-_FIELDS = ("pk", "order_id", "category_id", "sku", "quantity", "line_total")
-_ORDER_BATCH = 10_000  # stays under SQLite's bound-parameter limit
-
-
-def _decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def purchase_lines(
-    *,
-    as_of: datetime | None = None,
-    customer_ids: Iterable[Any] | None = None,
-    chunk_size: int = 50_000,
-) -> Iterator[list[dict[str, Any]]]:
-    """Every line of paid/shipped/completed orders before ``as_of`` (exclusive), as chunks of plain dicts.
-
-    Keys: customer_id, order_id, line_id (str), ordered_at (aware datetime), category (top-level
-    category name or ""), sku, quantity (int), amount (Decimal, after the line discount), channel.
-    Pages by primary key (keyset) so memory stays flat at any size and no page re-scans earlier rows.
-    """
-    base = _purchased(OrderLine.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="order__")
-    base = base.order_by("pk").values(*_FIELDS)
-    roots = _root_names()
-    last = None
-    while True:
-        page = base.filter(pk__gt=last) if last is not None else base
-        rows = list(page[:chunk_size])
-        if not rows:
-            return
-        last = rows[-1]["pk"]
-        order_ids = list({row["order_id"] for row in rows})
-        orders: dict[Any, tuple[Any, datetime, str]] = {}
-        for start in range(0, len(order_ids), _ORDER_BATCH):
-            batch = order_ids[start : start + _ORDER_BATCH]
-            for pk, customer_id, ordered_at, channel in SalesOrder.objects.filter(pk__in=batch).values_list(
-                "pk", "customer_id", "ordered_at", "channel"
-            ):
-                orders[pk] = (customer_id, ordered_at, channel)
-        yield [
-            {
-                "customer_id": str(orders[row["order_id"]][0]),
-                "order_id": str(row["order_id"]),
-                "line_id": str(row["pk"]),
-                "ordered_at": orders[row["order_id"]][1],
-                "category": roots.get(str(row["category_id"]), ""),
-                "sku": row["sku"],
-                "quantity": int(row["quantity"]),
-                "amount": _decimal(row["line_total"]),
-                "channel": orders[row["order_id"]][2],
-            }
-            for row in rows
-        ]
-        if len(rows) < chunk_size:
-            return
 
 
 def _root_names() -> dict[str, str]:

@@ -6,49 +6,47 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.selectors import purchase_lines
+from orders.selectors import purchased_lines, purchased_orders
 from orders.tests.factories import OrderLineFactory, ProductCategoryFactory, ProductFactory, SalesOrderFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.mongo
-def test_purchase_lines_only_purchased_orders_with_top_level_category(own_customer):
+def test_purchased_lines_only_purchased_orders_with_top_level_category(own_customer):
     top = ProductCategoryFactory(name="Baby 母婴")
     child = ProductCategoryFactory(name="Diapers", parent=top)
     product = ProductFactory(category=child, unit_price=Decimal("59.90"))
     paid = SalesOrderFactory(customer=own_customer, status="paid", channel="app")
-    OrderLineFactory(order=paid, product=product, quantity=2, discount=Decimal("0.80"))
+    line = OrderLineFactory(order=paid, product=product, quantity=2, discount=Decimal("0.80"))
     for status in ("draft", "confirmed", "cancelled", "refunded"):
         OrderLineFactory(order=SalesOrderFactory(customer=own_customer, status=status), product=product)
-    chunks = list(purchase_lines())
-    rows = [row for chunk in chunks for row in chunk]
+    rows = [row for chunk in purchased_lines() for row in chunk]
     assert len(rows) == 1
-    row = rows[0]
-    assert row["customer_id"] == str(own_customer.pk) and row["order_id"] == str(paid.pk)
-    assert row["category"] == "Baby 母婴" and row["channel"] == "app" and row["quantity"] == 2
-    assert row["amount"] == Decimal("119.00") and isinstance(row["amount"], Decimal)
-    assert timezone.is_aware(row["ordered_at"])
+    line_id, order_id, category, _sku, quantity, amount = rows[0]
+    assert (line_id, order_id, category, quantity) == (str(line.pk), str(paid.pk), "Baby 母婴", 2)
+    assert amount == Decimal("119.00") and isinstance(amount, Decimal)
+    [(pk, customer_id, ordered_at, channel)] = [row for chunk in purchased_orders() for row in chunk]
+    assert (pk, customer_id, channel) == (str(paid.pk), str(own_customer.pk), "app")
+    assert timezone.is_aware(ordered_at)
 
 
-def test_purchase_lines_pages_by_keyset_and_filters(own_customer, others_customer):
+def test_purchased_lines_come_in_chunks_and_filter(own_customer, others_customer):
     old = SalesOrderFactory(customer=own_customer, ordered_at=timezone.now() - timedelta(days=400))
     for _i in range(5):
         OrderLineFactory(order=old, product=None, category=None, unit_price=Decimal("1.00"))
     OrderLineFactory(order=SalesOrderFactory(customer=others_customer))
-    chunks = list(purchase_lines(chunk_size=2))
+    chunks = list(purchased_lines(chunk_size=2))
     assert [len(chunk) for chunk in chunks] == [2, 2, 2]
-    ids = [row["line_id"] for chunk in chunks for row in chunk]
+    ids = [row[0] for chunk in chunks for row in chunk]
     assert len(set(ids)) == 6
-    assert sum(len(c) for c in purchase_lines(as_of=timezone.now() - timedelta(days=100))) == 5
-    assert sum(len(c) for c in purchase_lines(customer_ids=[others_customer.pk])) == 1
-    assert all(row["category"] == "" for c in purchase_lines(customer_ids=[own_customer.pk]) for row in c)
+    assert sum(len(c) for c in purchased_lines(as_of=timezone.now() - timedelta(days=100))) == 5
+    assert sum(len(c) for c in purchased_lines(customer_ids=[others_customer.pk])) == 1
+    assert all(row[2] == "" for c in purchased_lines(customer_ids=[own_customer.pk]) for row in c)
 
 
 @pytest.mark.mongo
 def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer, others_customer):
-    from orders.selectors import purchased_lines, purchased_orders
-
     top = ProductCategoryFactory(name="Sports 运动")
     product = ProductFactory(
         category=ProductCategoryFactory(name="Shoes", parent=top), unit_price=Decimal("80.00")
@@ -76,8 +74,6 @@ def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer
 
 @pytest.mark.mongo
 def test_purchased_lines_of_known_orders_are_read_without_a_join(own_customer):
-    from orders.selectors import purchased_lines
-
     paid = SalesOrderFactory(customer=own_customer, status="paid")
     line = OrderLineFactory(order=paid, product=None, category=None)
     OrderLineFactory(
