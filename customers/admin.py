@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.visibility import VisibleAdminMixin
 from customers.models import (
     Address,
     ContactMethod,
@@ -50,7 +51,7 @@ class CustomerTagInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(VisibleAdminMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "lifecycle_stage", "source", "owner", "created_at"]
     list_filter = ["lifecycle_stage", "source", "kind", "marketing_consent"]
@@ -177,7 +178,7 @@ class CustomerMergeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerImport)
-class CustomerImportAdmin(admin.ModelAdmin):
+class CustomerImportAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["original_name", "status", "total_rows", "error_count", "created_by", "created_at"]
     list_filter = ["status", "file_format"]
     search_fields = ["original_name"]

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.visibility import VisibleAdminMixin
 from orders.models import (
     Milestone,
     Opportunity,
@@ -78,7 +79,7 @@ def _transition_action(status: str, label: Any) -> Any:
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(admin.ModelAdmin):
+class SalesOrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ("number", "customer", "status", "channel", "ordered_at", "total", "currency", "owner")
     list_select_related = ("customer", "owner")
     search_fields = ("number", "customer__name", "customer__external_id")
@@ -107,7 +108,7 @@ class OrderLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceOrder)
-class ServiceOrderAdmin(admin.ModelAdmin):
+class ServiceOrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "subject",
@@ -145,7 +146,7 @@ class ProjectMemberInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ("name", "customer", "stage", "budget", "currency", "start_date", "end_date")
     list_select_related = ("customer",)
     search_fields = ("name", "customer__name")
@@ -155,7 +156,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "customer",
@@ -174,7 +175,7 @@ class OpportunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderImport)
-class OrderImportAdmin(admin.ModelAdmin):
+class OrderImportAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = (
         "original_name",
         "owner",

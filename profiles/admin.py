@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.visibility import VisibleAdminMixin
 from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, RebuildLock, Segment
 from profiles.services import rebuild
 from profiles.services.segments import segment_count
@@ -109,7 +110,7 @@ class ProfileRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CustomerProfile)
-class CustomerProfileAdmin(ReadOnlyAdmin):
+class CustomerProfileAdmin(VisibleAdminMixin, ReadOnlyAdmin):
     list_display = (
         "customer",
         "rfm_segment",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm_site.models import BaseModel
+from crm_site.visibility import VisibleQuerySet
 
 # Display names of the pipeline's RFM segment keys (profiles.pipeline.rfm.RFM_SEGMENTS).
 RFM_SEGMENT_LABELS = {
@@ -202,6 +203,12 @@ class RebuildLock(BaseModel):
         return self.name
 
 
+class CustomerProfileQuerySet(VisibleQuerySet):
+    """A profile is visible to whoever may see its customer."""
+
+    visibility_via = ("customer",)
+
+
 class CustomerProfile(BaseModel):
     """A customer's portrait as computed by one run (and refreshed since by new activity)."""
 
@@ -251,6 +258,8 @@ class CustomerProfile(BaseModel):
     gender = models.CharField(_("gender"), max_length=20, blank=True)
     computed_at = models.DateTimeField(_("computed"))
     refreshed_at = models.DateTimeField(_("refreshed"), null=True, blank=True)
+
+    objects = CustomerProfileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer profile")

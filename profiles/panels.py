@@ -11,7 +11,7 @@ from profiles import selectors
 def customer_profile_card(*, customer: Any, user: Any, **kwargs: Any) -> dict[str, Any]:
     """The customer's portrait from the active run (two queries whatever the data size)."""
     run = selectors.active_run()
-    profile = selectors.customer_profile_for_card(customer=customer, run=run)
+    profile = selectors.customer_profile_for_card(user=user, customer=customer, run=run)
     return {"profile": profile, "run": run, "customer": customer}
 
 

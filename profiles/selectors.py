@@ -16,7 +16,6 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from crm_site.db import bulk_reads, is_mongodb
-from crm_site.visibility import sees_everything
 from profiles.models import RFM_SEGMENT_LABELS, AssociationRule, CustomerProfile, Event, ProfileRun, Segment
 from profiles.pipeline.frames import to_utc
 from profiles.rules import rule_q
@@ -29,21 +28,12 @@ def active_run() -> ProfileRun | None:
     return ProfileRun.objects.filter(is_active=True).order_by("-finished_at").first()
 
 
-def _visible_customers(user: User) -> QuerySet:
-    from customers.models import Customer
-
-    return Customer.objects.visible_to(user)
-
-
 def profiles_visible(*, user: User, run: ProfileRun | None = None) -> QuerySet[CustomerProfile]:
     """Profiles of the active run whose customers the user may see."""
     run = run if run is not None else active_run()
     if run is None:
         return CustomerProfile.objects.none()
-    profiles = CustomerProfile.objects.filter(run=run)
-    if not sees_everything(user):
-        profiles = profiles.filter(customer__in=_visible_customers(user).values("pk"))
-    return profiles
+    return CustomerProfile.objects.filter(run=run).visible_to(user)
 
 
 def customer_profile_get(*, user: User, customer_id: Any, run: ProfileRun | None = None) -> CustomerProfile:
@@ -56,11 +46,11 @@ def customer_profile_get(*, user: User, customer_id: Any, run: ProfileRun | None
     return profile
 
 
-def customer_profile_for_card(*, customer: Any, run: ProfileRun | None) -> CustomerProfile | None:
-    """The profile shown on a customer page the caller already checked the user may see."""
+def customer_profile_for_card(*, user: User, customer: Any, run: ProfileRun | None) -> CustomerProfile | None:
+    """The profile shown on a customer's page: one indexed lookup when the page checked that customer."""
     if run is None:
         return None
-    return CustomerProfile.objects.filter(run=run, customer_id=customer.pk).first()
+    return CustomerProfile.objects.filter(run=run).visible_to(user, within=customer).first()
 
 
 def segment_members(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -12,38 +11,12 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.db import is_mongodb
 from crm_site.models import BaseModel
-from crm_site.visibility import VisibleQuerySet, sees_everything
+from crm_site.visibility import VisibleQuerySet
 
 
 class CustomerQuerySet(VisibleQuerySet):
-    """Customers with per-user visibility and the merged-away ones hidden."""
-
-    visibility_owner = "owner"
-
-    def visible_to(self, user: Any) -> CustomerQuerySet:
-        if sees_everything(user):
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        direct = CustomerShare.objects.filter(user=user).values("customer_id")
-        team_ids = getattr(user, "_crm_team_ids", None)
-        if team_ids is None:
-            # Cached on the request's user object: panels of other apps ask visible_to() many times.
-            team_ids = list(user.groups.values_list("pk", flat=True))
-            user._crm_team_ids = team_ids
-        team = CustomerTeamShare.objects.filter(group_id__in=team_ids).values("customer_id")
-        direct_ids: models.QuerySet[Any, Any] | list[uuid.UUID] = direct
-        team_customer_ids: models.QuerySet[Any, Any] | list[uuid.UUID] = team
-        if is_mongodb():
-            # MongoDB: keep the query to plain lookups; shares per user are few, so a list is cheap.
-            direct_ids = list(direct.values_list("customer_id", flat=True))
-            team_customer_ids = list(team.values_list("customer_id", flat=True))
-        condition = models.Q(owner=user) | models.Q(pk__in=direct_ids)
-        if team_ids:
-            condition |= models.Q(pk__in=team_customer_ids)
-        return self.filter(condition)
+    """Customers; ``visible_to(user)`` applies the customer rule (customers/selectors/visibility.py)."""
 
 
 class Tag(BaseModel):

@@ -8,6 +8,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.models import BaseModel
+from crm_site.visibility import VisibleQuerySet
+
+
+class CustomerImportQuerySet(VisibleQuerySet):
+    """Sales staff see the imports they uploaded; managers see all."""
+
+    visibility_owners = ("created_by",)
 
 
 class CustomerImport(BaseModel):
@@ -39,6 +46,8 @@ class CustomerImport(BaseModel):
     error_count = models.PositiveIntegerField(_("invalid rows"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
+
+    objects = CustomerImportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

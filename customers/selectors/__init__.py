@@ -17,7 +17,14 @@ from customers.selectors.customers import (
     tags_for_customers,
 )
 from customers.selectors.duplicates import duplicate_candidates, duplicate_groups
+from customers.selectors.imports import customer_import_get, customer_import_list
 from customers.selectors.partners import partner_customers, partner_editable, partner_get, partner_list
+from customers.selectors.visibility import (
+    customer_rule,
+    visible_customer_by_key,
+    visible_customer_ids,
+    visible_customers,
+)
 
 __all__ = [
     "SORTS",
@@ -27,10 +34,13 @@ __all__ = [
     "customer_by_reference",
     "customer_shares",
     "customer_get",
+    "customer_import_get",
+    "customer_import_list",
     "customer_ids_by_external_id",
     "customer_list",
     "customer_page",
     "customer_relationships",
+    "customer_rule",
     "customers_for_profiles",
     "decode_cursor",
     "duplicate_candidates",
@@ -40,4 +50,7 @@ __all__ = [
     "partner_get",
     "partner_list",
     "tags_for_customers",
+    "visible_customer_by_key",
+    "visible_customer_ids",
+    "visible_customers",
 ]

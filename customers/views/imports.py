@@ -7,36 +7,23 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView
 
 from crm_site.paging import CountFreePaginator
-from crm_site.visibility import sees_everything
 from crm_site.web import ActionView
 from customers.forms import ImportMappingForm, ImportUploadForm
 from customers.importing import TARGETS, guess_mapping
 from customers.models import CustomerImport
-from customers.selectors import custom_field_definitions
+from customers.selectors import custom_field_definitions, customer_import_get, customer_import_list
 from customers.services.imports import (
     customer_import_create,
     customer_import_schedule,
     customer_import_set_mapping,
 )
-
-
-def _visible_imports(user: Any) -> Any:
-    qs = CustomerImport.objects.select_related("created_by")
-    return qs if sees_everything(user) else qs.filter(created_by=user)
-
-
-def _import_get(user: Any, pk: Any) -> CustomerImport:
-    try:
-        return _visible_imports(user).get(pk=pk)
-    except (CustomerImport.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such import.") from exc
 
 
 class ImportListView(LoginRequiredMixin, ListView):
@@ -46,7 +33,7 @@ class ImportListView(LoginRequiredMixin, ListView):
     paginator_class = CountFreePaginator
 
     def get_queryset(self) -> Any:
-        return _visible_imports(self.request.user)
+        return customer_import_list(user=self.request.user)
 
 
 class ImportCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
@@ -80,11 +67,11 @@ class ImportDetailView(LoginRequiredMixin, View):
         return ImportMappingForm(data, headers=job.headers, initial_mapping=initial)
 
     def get(self, request: Any, pk: Any) -> HttpResponse:
-        job = _import_get(request.user, pk)
+        job = customer_import_get(user=request.user, pk=pk)
         return self.render(job, self.mapping_form(job))
 
     def post(self, request: Any, pk: Any) -> HttpResponse:
-        job = _import_get(request.user, pk)
+        job = customer_import_get(user=request.user, pk=pk)
         if job.status in (
             CustomerImport.Status.VALIDATING,
             CustomerImport.Status.IMPORTING,
@@ -120,7 +107,7 @@ class ImportCommitView(LoginRequiredMixin, PermissionRequiredMixin, ActionView):
     permission_required = "customers.add_customer"
 
     def get_target(self) -> CustomerImport:
-        return _import_get(self.request.user, self.kwargs["pk"])
+        return customer_import_get(user=self.request.user, pk=self.kwargs["pk"])
 
     def perform(self, target: CustomerImport, data: dict[str, Any]) -> None:
         if target.status != CustomerImport.Status.VALID:

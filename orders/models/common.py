@@ -1,16 +1,15 @@
-"""Pieces shared by the order models: money fields, currencies and the per-user visibility rule."""
+"""Pieces shared by the order models: money fields, currencies and their visibility declaration."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.visibility import sees_everything
+from crm_site.visibility import VisibleQuerySet
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -30,23 +29,11 @@ def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
 
 
-class CustomerScopedQuerySet(models.QuerySet):
-    """Rows a user may see: those they own (or are assigned) plus those of customers visible to them.
+class CustomerScopedQuerySet(VisibleQuerySet):
+    """Rows a user may see: every row of a customer visible to them, plus those they own.
 
-    One query: the customer rule is an ``IN`` subquery over ``Customer.objects.visible_to(user)``, so the
-    customers app stays the single place that decides who sees which customer.
+    Only a declaration: ``crm_site.visibility`` applies it and the customer rule stays in customers.
     """
 
-    owner_fields: tuple[str, ...] = ("owner",)
-
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> Self:
-        if sees_everything(user):
-            return self
-        if not user.is_authenticated:
-            return self.none()
-        from customers.models import Customer
-
-        condition = models.Q(customer__in=Customer.objects.visible_to(user).values("pk"))
-        for field in self.owner_fields:
-            condition |= models.Q(**{field: user})
-        return self.filter(condition)
+    visibility_via = ("customer",)
+    visibility_owners: tuple[str, ...] = ("owner",)

@@ -16,7 +16,7 @@ from orders.models.common import CustomerScopedQuerySet
 
 
 class ServiceOrderQuerySet(CustomerScopedQuerySet):
-    owner_fields = ("owner", "assignee")
+    visibility_owners = ("owner", "assignee")
 
     def open(self) -> ServiceOrderQuerySet:
         return self.exclude(status__in=ServiceOrder.CLOSED_STATUSES)

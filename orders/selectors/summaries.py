@@ -32,12 +32,14 @@ def sum_by(qs: QuerySet, group: str, amount: str) -> dict[Any, tuple[Decimal, in
 def customer_orders_summary(*, customer: Any, user: Any, limit: int = 5) -> dict[str, Any]:
     """What the customer page shows: recent orders, open tickets, projects, open opportunities, totals.
 
-    A fixed number of queries (8) whatever the customer's history.
+    A fixed number of queries (8) whatever the customer's history. On a page that got ``customer``
+    through the customer selectors, each is a plain ``customer_id = ...`` lookup (see
+    ``crm_site.visibility``); any other customer gets the full visibility rule.
     """
-    orders = SalesOrder.objects.visible_to(user).filter(customer=customer)
-    tickets = ServiceOrder.objects.visible_to(user).filter(customer=customer)
-    projects = Project.objects.visible_to(user).filter(customer=customer)
-    opportunities = Opportunity.objects.visible_to(user).filter(customer=customer)
+    orders = SalesOrder.objects.visible_to(user, within=customer)
+    tickets = ServiceOrder.objects.visible_to(user, within=customer)
+    projects = Project.objects.visible_to(user, within=customer)
+    opportunities = Opportunity.objects.visible_to(user, within=customer)
     purchased = (
         orders.filter(status__in=SalesOrder.PURCHASED).order_by().aggregate(total=Sum("total"), n=Count("pk"))
     )

@@ -74,9 +74,10 @@ class _Lookups:
     """Batched lookups of customers and products; categories are few and read once."""
 
     def __init__(self, *, user: Any, create_customers: bool) -> None:
-        from customers.selectors import customer_ids_by_external_id
+        from customers.selectors import customer_ids_by_external_id, visible_customer_ids
 
         self._customer_ids_by_external_id = customer_ids_by_external_id
+        self._visible_customer_ids = visible_customer_ids
         self.user = user
         self.create_customers = create_customers
         self.customers: dict[str, uuid.UUID | None] = {}
@@ -89,17 +90,11 @@ class _Lookups:
             self.categories.setdefault(name.strip().lower(), pk)
 
     def load(self, lines: list[Line]) -> None:
-        from customers.models import Customer
-
         wanted = {line.customer for line in lines} - self.customers.keys()
         if wanted:
             found = self._customer_ids_by_external_id(wanted)
             if not sees_everything(self.user) and found:
-                visible = set(
-                    Customer.objects.visible_to(self.user)
-                    .filter(pk__in=list(found.values()))
-                    .values_list("pk", flat=True)
-                )
+                visible = self._visible_customer_ids(user=self.user, pks=found.values())
                 # A customer the importer may not see is refused, never silently attached.
                 found = {key: pk if pk in visible else NOT_YOURS for key, pk in found.items()}
             for key in wanted:
@@ -314,6 +309,7 @@ def _write(
     progress: Progress | None,
     batch_size: int,
 ) -> None:
+    from customers.selectors import visible_customer_ids
     from customers.services import customers_bulk_create_minimal
 
     if lookups.new_customer_names:
@@ -323,7 +319,7 @@ def _write(
         )
         # Someone may have taken one of these external ids since the check: never attach orders to a
         # customer the importer cannot see (the exception rolls the whole import back).
-        visible = _visible_customer_ids(user, list(created.values()))
+        visible = visible_customer_ids(user=user, pks=created.values())
         if any(pk not in visible for pk in created.values()):
             raise ImportChanged
         lookups.customers.update(created)
@@ -364,19 +360,6 @@ def _write(
         if progress:
             progress("writing", stop, total)
     customers_touched(sender=SalesOrder, customer_ids={lookups.customers[h.customer] for h in heads.values()})
-
-
-def _visible_customer_ids(user: Any, pks: list[uuid.UUID]) -> set[uuid.UUID]:
-    from customers.models import Customer
-
-    visible: set[uuid.UUID] = set()
-    for start in range(0, len(pks), 1000):
-        visible.update(
-            Customer.objects.visible_to(user)
-            .filter(pk__in=pks[start : start + 1000])
-            .values_list("pk", flat=True)
-        )
-    return visible
 
 
 def _line_values(
