@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Iterator
 from typing import Any
@@ -13,11 +12,10 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm_site.uploads import UploadError, csv_rows
 from crm_site.visibility import sees_everything
 from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Tag
 from customers.normalize import normalize_phone
-
-ENCODINGS = [("utf-8-sig", gettext_lazy("UTF-8")), ("gb18030", gettext_lazy("GB18030 (GBK, Chinese Excel)"))]
 
 # target -> label; "cf_<key>" targets are added for custom fields.
 TARGETS: dict[str, Any] = {
@@ -90,8 +88,8 @@ def _too_long(value: str, target: str) -> ValidationError | None:
     return None
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong encoding, not a spreadsheet, empty)."""
+# The file as a whole cannot be read (wrong encoding, not a spreadsheet, empty): the shared reader's error.
+ImportFileError = UploadError
 
 
 def _cell(value: Any) -> Any:
@@ -133,25 +131,8 @@ def iter_rows(path: str, file_format: str, encoding: str) -> Iterator[tuple[int,
     if file_format == "xlsx":
         yield from _iter_xlsx(path)
         return
-    with open(path, "rb") as raw:
-        head = raw.read(4096)
-        if b"\x00" in head:
-            raise ImportFileError(_("This looks like a binary file, not CSV text."))
-    label = dict(ENCODINGS).get(encoding, encoding)
-    try:
-        with open(path, encoding=encoding, newline="") as handle:
-            for number, row in enumerate(csv.reader(handle), start=1):
-                yield number, [_cell(value) for value in row]
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            _(
-                "The file is not valid %(encoding)s text (bad byte at position %(position)s). Save it as "
-                "UTF-8 or choose the encoding it was saved in."
-            )
-            % {"encoding": label, "position": exc.start}
-        ) from exc
-    except csv.Error as exc:
-        raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
+    for number, row in enumerate(csv_rows(path, encoding), start=1):
+        yield number, [_cell(value) for value in row]
 
 
 def read_headers(path: str, file_format: str, encoding: str) -> list[str]:

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.listing import ListFilterForm
+from crm_site.uploads import encoding_field
 from orders.models import Opportunity, Product, ProductCategory, Project, SalesOrder, ServiceOrder
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -43,10 +44,16 @@ class CustomerField(forms.CharField):
         return getattr(value, "external_id", None) or getattr(value, "pk", value)
 
     def clean(self, value: Any) -> Any:
-        from customers.selectors import visible_customer_by_key
+        from customers.models import Customer
 
         text = super().clean(value).strip()
-        customer = visible_customer_by_key(user=self.user, key=text)
+        visible = Customer.objects.visible_to(self.user)
+        customer = visible.filter(external_id=text).first()
+        if customer is None:
+            try:
+                customer = visible.filter(pk=text).first()
+            except (ValueError, ValidationError):
+                customer = None
         if customer is None:
             raise ValidationError(_("No customer “%(value)s” among yours."), params={"value": text})
         return customer
@@ -241,6 +248,7 @@ class OrderImportForm(forms.Form):
     )
     dry_run = forms.BooleanField(label=_("Dry run: check only, write nothing"), required=False, initial=True)
     create_customers = forms.BooleanField(label=_("Create unknown customers"), required=False)
+    encoding = encoding_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.listing import ListFilterForm
+from crm_site.uploads import encoding_field
 from profiles.models import CustomerProfile
 from profiles.rules import FIELDS, OPERATORS, validate_rule
 
@@ -106,16 +107,17 @@ class EventImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "A UTF-8 CSV. Columns: customer_id or customer_external_id, event_type, occurred_at "
-            "(1900-01-01 to tomorrow), channel, idempotency_key, properties (a JSON object) and/or "
-            "query (required for search events)."
+            "A CSV file (UTF-8, or the encoding chosen below). Columns: customer_id or "
+            "customer_external_id, event_type, occurred_at (1900-01-01 to tomorrow), channel, "
+            "idempotency_key, properties (a JSON object) and/or query (required for search events)."
         ),
     )
+    encoding = encoding_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.layout = Layout("file", Submit("upload", _("Import events")))
+        self.helper.layout = Layout("file", "encoding", Submit("upload", _("Import events")))
 
 
 class RebuildForm(forms.Form):

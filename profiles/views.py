@@ -21,6 +21,7 @@ from django.views.generic import FormView, TemplateView
 from crm_site.exports import csv_lines, csv_response
 from crm_site.listing import bind, errors_text, list_filters, page_query
 from crm_site.paging import CountFreePaginator
+from crm_site.uploads import DEFAULT_ENCODING
 from crm_site.visibility import sees_everything
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
@@ -293,7 +294,11 @@ class EventImportView(ManagerRequiredMixin, FormView):
 
     def form_valid(self, form: EventImportForm) -> HttpResponse:
         try:
-            result = events_import_csv(file=form.cleaned_data["file"], user=self.request.user)
+            result = events_import_csv(
+                file=form.cleaned_data["file"],
+                user=self.request.user,
+                encoding=form.cleaned_data.get("encoding") or DEFAULT_ENCODING,
+            )
         except ValidationError as error:
             for message in error.messages:
                 form.add_error("file", message)

@@ -15,8 +15,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.listing import ListFilterForm
+from crm_site.uploads import encoding_field
 from crm_site.visibility import sees_everything
-from customers.importing import ENCODINGS, TARGETS
+from customers.importing import TARGETS
 from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Partner, Tag
 from customers.selectors import SORTS, custom_field_definitions, decode_cursor
 from customers.services import custom_attributes_clean
@@ -363,9 +364,7 @@ class PartnerFilterForm(ListFilterForm):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(label=_("CSV or XLSX file"))
-    encoding = forms.ChoiceField(
-        label=_("Encoding (CSV only)"), choices=ENCODINGS, initial="utf-8-sig", required=False
-    )
+    encoding = encoding_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

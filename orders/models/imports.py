@@ -11,12 +11,6 @@ from crm_site.models import BaseModel
 from crm_site.visibility import VisibleQuerySet
 
 
-class OrderImportQuerySet(VisibleQuerySet):
-    """Sales staff see the imports they uploaded; managers see all."""
-
-    visibility_owners = ("owner",)
-
-
 class OrderImport(BaseModel):
     """One upload of order lines (CSV or XLSX), validated in full before anything is written."""
 
@@ -37,6 +31,7 @@ class OrderImport(BaseModel):
     original_name = models.CharField(_("file name"), max_length=200, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=True)
     create_customers = models.BooleanField(_("create unknown customers"), default=False)
+    encoding = models.CharField(_("encoding"), max_length=20, default="utf-8-sig")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
@@ -48,7 +43,7 @@ class OrderImport(BaseModel):
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    objects = OrderImportQuerySet.as_manager()
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("order import")

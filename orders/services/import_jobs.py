@@ -20,18 +20,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import on_commit
+from crm_site.uploads import DEFAULT_ENCODING
 from orders.models import OrderImport
 from orders.services.import_rows import ImportFileError, RowError, check_file, row_source
 from orders.services.imports import orders_import
 
 
 def order_import_start(
-    *, user: Any, uploaded_file: UploadedFile, dry_run: bool = True, create_customers: bool = False
+    *,
+    user: Any,
+    uploaded_file: UploadedFile,
+    dry_run: bool = True,
+    create_customers: bool = False,
+    encoding: str = DEFAULT_ENCODING,
 ) -> OrderImport:
     """Store the upload and run the import in the background (after this transaction commits).
 
     The header row is read first: an unreadable file or a bad header is a ValidationError on ``file``
-    and the stored copy is deleted.
+    and the stored copy is deleted. A CSV file is read as ``encoding`` (``crm_site.uploads.ENCODINGS``).
     """
     from orders.tasks import order_import_run_task
 
@@ -43,10 +49,11 @@ def order_import_start(
         original_name=name[:200],
         dry_run=dry_run,
         create_customers=create_customers,
+        encoding=encoding or DEFAULT_ENCODING,
     )
     job.file.save(f"{uuid.uuid4().hex}-{name[-80:]}", uploaded_file, save=False)
     try:
-        check_file(job.file.path, name)
+        check_file(job.file.path, name, job.encoding)
         job.full_clean()
         job.save()
     except (ImportFileError, RowError) as error:
@@ -84,7 +91,7 @@ def order_import_run(
 
     job.status = OrderImport.Status.VALIDATING
     job.save(update_fields=["status", "updated_at"])
-    source = row_source(job.file.path, job.original_name)
+    source = row_source(job.file.path, job.original_name, job.encoding)
     try:
         result = orders_import(
             rows=source,

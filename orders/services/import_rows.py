@@ -6,19 +6,18 @@ order_date, sku or category, quantity, amount; optional customer_name, channel, 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.uploads import DEFAULT_ENCODING, UploadError, csv_rows
 from orders.models import OrderLine, SalesOrder
 from orders.models.common import Currency
 
@@ -64,8 +63,8 @@ CHANNELS = {value for value in SalesOrder.Channel.values}
 STATUSES = {value for value in SalesOrder.Status.values}
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (not a spreadsheet, binary, wrong encoding)."""
+# The file as a whole cannot be read (not a spreadsheet, binary, wrong encoding): the shared reader's error.
+ImportFileError = UploadError
 
 
 class RowError(Exception):
@@ -136,22 +135,27 @@ def _header(raw: list[Any]) -> list[str]:
     return names
 
 
-def row_source(path: str | Path, name: str) -> Callable[[], Iterator[tuple[int, dict[str, Any]]]]:
-    """A function that (re)reads the file from the start, yielding (row number, {column: value})."""
+def row_source(
+    path: str | Path, name: str, encoding: str = DEFAULT_ENCODING
+) -> Callable[[], Iterator[tuple[int, dict[str, Any]]]]:
+    """A function that (re)reads the file from the start, yielding (row number, {column: value}).
+
+    A CSV file is read as ``encoding`` text (``crm_site.uploads``: UTF-8 or GB18030).
+    """
     is_xlsx = str(name).lower().endswith((".xlsx", ".xlsm"))
 
     def read() -> Iterator[tuple[int, dict[str, Any]]]:
         if is_xlsx:
             yield from _records(_xlsx_rows(path))
         else:
-            yield from _records(_csv_rows(path))
+            yield from _records(csv_rows(path, encoding))
 
     return read
 
 
-def check_file(path: str | Path, name: str) -> None:
+def check_file(path: str | Path, name: str, encoding: str = DEFAULT_ENCODING) -> None:
     """Read the header row and the first line: ImportFileError or RowError when the file is unusable."""
-    next(iter(row_source(path, name)()), None)
+    next(iter(row_source(path, name, encoding)()), None)
 
 
 def _xlsx_rows(path: str | Path) -> Iterator[tuple[Any, ...]]:
@@ -176,26 +180,6 @@ def _xlsx_rows(path: str | Path) -> Iterator[tuple[Any, ...]]:
             yield row
     finally:
         workbook.close()
-
-
-def _csv_rows(path: str | Path) -> Iterator[list[str]]:
-    with open(path, "rb") as handle:
-        if b"\x00" in handle.read(4096):
-            raise ImportFileError(_("This looks like a binary file, not CSV text."))
-        handle.seek(0)
-        try:
-            yield from csv.reader(_text(handle))
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                _("The file is not valid UTF-8 text (bad byte at position %(position)s). Save it as UTF-8.")
-                % {"position": exc.start}
-            ) from exc
-        except csv.Error as exc:
-            raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
-
-
-def _text(handle: BinaryIO) -> io.TextIOWrapper:
-    return io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
 
 
 def _records(rows: Any) -> Iterator[tuple[int, dict[str, Any]]]:

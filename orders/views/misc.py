@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, FormView, ListView, TemplateView, UpdateView
 
+from crm_site.uploads import DEFAULT_ENCODING
 from crm_site.visibility import sees_everything
 from orders.forms import OrderImportForm, ProductFilterForm, ProductForm
 from orders.models import OrderImport, Product
@@ -76,6 +77,7 @@ class OrderImportCreateView(StaffMixin, FormView):
                 uploaded_file=form.cleaned_data["file"],
                 dry_run=form.cleaned_data["dry_run"],
                 create_customers=form.cleaned_data["create_customers"],
+                encoding=form.cleaned_data.get("encoding") or DEFAULT_ENCODING,
             )
         except ValidationError as error:
             for message in error.messages:

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from crm_site.api import json_depth, reject_json_constant
 from crm_site.bulk import build_instances, field_defaults
 from crm_site.db import atomic
+from crm_site.uploads import DEFAULT_ENCODING, UploadError, decode_upload
+from customers.models import Customer
 from orders.services.events import customers_touched
 from profiles.models import Event
 
@@ -36,8 +38,7 @@ MAX_PROPERTIES_DEPTH = 5
 NUMBER_PROPERTIES = ("amount", "quantity", "price")
 CHANNEL_MAX = Event._meta.get_field("channel").max_length or 30
 KEY_MAX = Event._meta.get_field("idempotency_key").max_length or 100
-_CUSTOMER_MODEL = Event._meta.get_field("customer").related_model
-EXTERNAL_ID_MAX = _CUSTOMER_MODEL._meta.get_field("external_id").max_length or 100  # type: ignore[union-attr]
+EXTERNAL_ID_MAX = Customer._meta.get_field("external_id").max_length or 100
 CSV_COLUMNS = (
     "customer_id",
     "customer_external_id",
@@ -236,11 +237,18 @@ def _check(item: Any, earliest: datetime, latest: datetime) -> tuple[dict[str, A
 
 def _resolve_customers(rows: list[dict[str, Any]], user: Any) -> tuple[dict[uuid.UUID, str], dict[str, str]]:
     """Which of the referenced customers exist and are visible to the sender (two queries)."""
-    from customers.selectors import customer_ids_by_external_id, visible_customer_ids
+    from customers.selectors import customer_ids_by_external_id
 
     external = customer_ids_by_external_id(r["external_id"] for r in rows if "external_id" in r)
     wanted = {r["customer_uuid"] for r in rows if "customer_uuid" in r} | set(external.values())
-    visible = visible_customer_ids(user=user, pks=wanted)
+    visible: set[uuid.UUID] = set()
+    wanted_list = list(wanted)
+    for start in range(0, len(wanted_list), 1000):
+        visible.update(
+            Customer.objects.visible_to(user)
+            .filter(pk__in=wanted_list[start : start + 1000])
+            .values_list("pk", flat=True)
+        )
     return {pk: str(pk) for pk in visible}, {ext: str(pk) for ext, pk in external.items() if pk in visible}
 
 
@@ -352,7 +360,7 @@ def _csv_item(row: dict[str | None, Any]) -> dict[str, Any]:
     return item
 
 
-def _csv_items(file: Any) -> list[dict[str, Any]]:
+def _csv_items(file: Any, encoding: str = DEFAULT_ENCODING) -> list[dict[str, Any]]:
     """The rows of an events CSV as raw events; a file that cannot be read is one clear error."""
     # Read at most the limit (an upload has no size cap of its own): a bigger file is refused, not loaded.
     limit_mb = int(getattr(settings, "PROFILES_EVENT_CSV_MAX_MB", 64))
@@ -360,15 +368,10 @@ def _csv_items(file: Any) -> list[dict[str, Any]]:
     raw = file.read(limit + 1)
     if len(raw) > limit:
         raise ValidationError(_("The file is too large (at most %(size)s MB)."), params={"size": limit_mb})
-    if (b"\x00" if isinstance(raw, bytes) else "\x00") in raw:
-        raise ValidationError(_("The file holds NUL bytes: it is binary (or UTF-16), not a UTF-8 CSV."))
     try:
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            _("The file is not UTF-8 text (byte %(position)s); save the CSV as UTF-8."),
-            params={"position": error.start + 1},
-        ) from error
+        text = decode_upload(raw, encoding)
+    except UploadError as error:
+        raise ValidationError(str(error)) from error
     reader = csv.DictReader(io.StringIO(text, newline=""))
     items = []
     try:
@@ -399,13 +402,13 @@ def _csv_items(file: Any) -> list[dict[str, Any]]:
     return items
 
 
-def events_import_csv(*, file: Any, user: Any) -> IngestResult:
+def events_import_csv(*, file: Any, user: Any, encoding: str = DEFAULT_ENCODING) -> IngestResult:
     """Import a CSV of events: every row is checked first; any bad row means nothing is written.
 
     Columns: customer_id or customer_external_id, event_type, occurred_at, channel, idempotency_key,
     properties (JSON object) and/or query. Only customers ``user`` can see are written to.
     """
-    items = _csv_items(file)
+    items = _csv_items(file, encoding)
     if not items:
         raise ValidationError(_("The CSV has no rows."))
     valid, errors = _validate(items, user)
