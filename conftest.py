@@ -5,6 +5,21 @@ import os
 import pytest
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-query-counts",
+        action="store_true",
+        help="write the observed page query counts into <app>/tests/query_counts.json, not check them",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--update-query-counts", default=False):
+        from crm_site.testing import set_query_count_update_mode
+
+        set_query_count_update_mode(True)
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker process on the real Redis broker, using the test database."""

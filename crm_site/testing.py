@@ -1,16 +1,23 @@
-"""Helpers shared by every app's tests: service availability and a real Celery worker process."""
+"""Helpers shared by every app's tests: service availability, a real Celery worker process, and the
+exact per-page query-count baselines (``assert_query_count``)."""
 
 from __future__ import annotations
 
+import difflib
+import fcntl
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,6 +26,7 @@ from django.conf import settings
 from crm_site.settings.database import MONGODB_ENGINE
 
 BASE_DIR = Path(settings.BASE_DIR)
+T = TypeVar("T")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
@@ -154,3 +162,193 @@ def celery_worker_process(*, concurrency: int = 1, extra_env: dict[str, str] | N
                 process.wait()
         log.close()
         log_path.unlink(missing_ok=True)
+
+
+# --- Query-count baselines ------------------------------------------------------------------------------
+#
+# Every page's exact number of database queries is kept in one file per app, ``<app>/tests/query_counts.json``
+# (NetBox's ``tests/query_counts.json`` is the model). A file has one section per kind of backend: ``sql``
+# (SQLite and PostgreSQL, which share their counts) and ``mongodb``, which holds only the pages whose count
+# differs there (any other page falls back to ``sql``). The key is the page's URL name (``customers:index``,
+# ``dashboard``), optionally followed by a space and what is measured (``customers:index one page``); the
+# file is that of the namespace's app (``crm_site`` for names without one). A page without a key fails.
+# ``pytest --update-query-counts`` (conftest.py) writes the counts observed instead of checking them.
+
+QUERY_COUNTS_FILENAME = "query_counts.json"
+_update_query_counts = False
+_query_count_lock = threading.Lock()
+
+
+def set_query_count_update_mode(enabled: bool) -> None:
+    """Called by the root conftest.py for ``--update-query-counts`` (tests only, never production code)."""
+    global _update_query_counts
+    _update_query_counts = enabled
+
+
+def query_counts_path(name: str) -> Path:
+    """The baseline file of a key: its URL namespace's app (``profiles_api`` belongs to ``profiles``)."""
+    namespace = name.split(" ", 1)[0].split(":", 1)[0] if ":" in name.split(" ", 1)[0] else "crm_site"
+    app_dir = next(
+        (
+            BASE_DIR / label
+            for label in (namespace, namespace.split("_", 1)[0])
+            if (BASE_DIR / label).is_dir()
+        ),
+        BASE_DIR / "crm_site",
+    )
+    return app_dir / "tests" / QUERY_COUNTS_FILENAME
+
+
+def query_counts_section() -> str:
+    """``mongodb`` on the MongoDB backend, ``sql`` on SQLite and PostgreSQL (their counts are the same)."""
+    from django.db import connection
+
+    return "mongodb" if connection.vendor == "mongodb" else "sql"
+
+
+def load_query_counts(path: Path) -> dict[str, dict[str, int]]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def query_count_baseline(name: str) -> int | None:
+    """The reviewed count of ``name`` on this backend, or None when the file has no entry for it."""
+    counts = load_query_counts(query_counts_path(name))
+    section = query_counts_section()
+    if name in counts.get(section, {}):
+        return counts[section][name]
+    return counts.get("sql", {}).get(name)
+
+
+def _record_query_count(name: str, count: int) -> None:
+    """Write ``count`` into the key's file (MongoDB: only where it differs from the SQL count)."""
+    path = query_counts_path(name)
+    section = query_counts_section()
+    with _query_count_lock, path.open("a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        handle.seek(0)
+        content = handle.read()
+        counts = json.loads(content) if content.strip() else {}
+        if section == "mongodb" and counts.get("sql", {}).get(name) == count:
+            counts.get("mongodb", {}).pop(name, None)
+        else:
+            counts.setdefault(section, {})[name] = count
+        order = {"sql": 0, "mongodb": 1}
+        counts = {
+            key: dict(sorted(value.items()))
+            for key, value in sorted(counts.items(), key=lambda item: (order.get(item[0], 2), item[0]))
+            if value
+        }
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(counts, indent=2, ensure_ascii=False) + "\n")
+
+
+_LITERALS = re.compile(r"'(?:[^']|'')*'|\b[0-9a-f]{32}\b|\b\d+(?:\.\d+)?\b")
+
+
+def _shape(sql: str) -> str:
+    """A query with its literal values blanked, so the same query at two data sizes compares equal."""
+    return _LITERALS.sub("?", sql)[:300]
+
+
+def _query_diff(first: list[str], other: list[str], *, labels: tuple[str, str]) -> str:
+    return "\n".join(
+        difflib.unified_diff(
+            [_shape(q) for q in first], [_shape(q) for q in other], *labels, lineterm="", n=1
+        )
+    )
+
+
+@contextmanager
+def captured_queries() -> Iterator[list[str]]:
+    """The SQL (or MongoDB commands) run inside the block, in order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queries: list[str] = []
+    with CaptureQueriesContext(connection) as context:
+        yield queries
+    queries.extend(str(query["sql"]) for query in context.captured_queries)
+
+
+def assert_query_count(
+    name: str,
+    request: Callable[[], T],
+    *,
+    grow: Callable[[int], object] | None = None,
+    sizes: Sequence[int] = (3, 30),
+    warm_up: bool = True,
+) -> list[T]:
+    """Run ``request`` at each data size and check its query count is exactly the baseline of ``name``.
+
+    ``grow(k)`` adds ``k`` rows of what the page shows: before each measurement it is called with the
+    difference to the next size (``sizes=(3, 30)``: ``grow(3)``, measure, ``grow(27)``, measure; without
+    ``grow`` the request is measured once). ``warm_up`` runs the request once unmeasured first, to fill
+    the per-process caches (content types, permissions). Returns the results of the measured requests,
+    one per size, for the caller's own checks. A count that differs between the sizes fails with a diff of
+    the queries; one that differs from the baseline (or has none) fails naming the file and listing them.
+    """
+    return assert_query_counts({name: request}, grow=grow, sizes=sizes, warm_up=warm_up)[name]
+
+
+def assert_query_counts(
+    requests: dict[str, Callable[[], T]],
+    *,
+    grow: Callable[[int], object] | None = None,
+    sizes: Sequence[int] = (3, 30),
+    warm_up: bool = True,
+) -> dict[str, list[T]]:
+    """``assert_query_count`` for several pages measured on the same data (each name its own baseline)."""
+    if warm_up:
+        for request in requests.values():
+            request()
+    measured: dict[str, list[tuple[int, list[str]]]] = {name: [] for name in requests}
+    results: dict[str, list[T]] = {name: [] for name in requests}
+    done = 0
+    for size in sizes if grow is not None else (0,):
+        if grow is not None:
+            grow(size - done)
+            done = size
+        for name, request in requests.items():
+            with captured_queries() as queries:
+                results[name].append(request())
+            measured[name].append((size, queries))
+    failures = [_query_count_failure(name, runs) for name, runs in measured.items()]
+    if any(failures):
+        pytest.fail("\n\n".join(failure for failure in failures if failure))
+    return results
+
+
+def _query_count_failure(name: str, measured: list[tuple[int, list[str]]]) -> str:
+    """Why ``name``'s measurements do not match its baseline ("" when they do; records in update mode)."""
+    counts = {size: len(queries) for size, queries in measured}
+    path = query_counts_path(name)
+    where = f"{path.relative_to(BASE_DIR)} [{query_counts_section()}]"
+    sizes_text = ", ".join(f"{count} at size {size}" for size, count in counts.items())
+    grows = [
+        _query_diff(measured[0][1], queries, labels=(f"size {measured[0][0]}", f"size {size}"))
+        for size, queries in measured[1:]
+        if len(queries) != len(measured[0][1])
+    ]
+    if grows:
+        return f"{name}: the query count grows with the data ({sizes_text}); it must not.\n" + "\n".join(
+            grows
+        )
+    observed = len(measured[0][1])
+    if _update_query_counts:
+        _record_query_count(name, observed)
+        return ""
+    expected = query_count_baseline(name)
+    listing = "\n".join(f"  {i}. {_shape(q)}" for i, q in enumerate(measured[0][1], 1))
+    if expected is None:
+        return (
+            f"{name}: no query-count baseline in {where}; observed {observed} ({sizes_text}). "
+            f"Review the queries and add it (pytest --update-query-counts records it).\n{listing}"
+        )
+    if observed != expected:
+        return (
+            f"{name}: {observed} queries, baseline {expected} in {where} ({sizes_text}). If the change is "
+            f"intended, update the file (pytest --update-query-counts) and say why in the commit.\n"
+            f"Observed queries:\n{listing}"
+        )
+    return ""

@@ -1,9 +1,7 @@
-import json
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
+from crm_site.testing import assert_query_count, assert_query_counts
 from customers.tests.factories import CustomerFactory
 from profiles.models import CustomerProfile, Segment
 from profiles.services.segments import segment_create, segments_refresh
@@ -101,67 +99,70 @@ def test_segment_form_names_the_bad_condition(client, manager_user, published):
     assert not Segment.objects.filter(name="Bad").exists()
 
 
-QUERY_COUNTS = json.loads(Path(__file__).with_name("query_counts.json").read_text())
-
-
-def _baseline(key):
-    """The reviewed query count of a page (``query_counts.json``; MongoDB has its own where it differs)."""
-    from django.db import connection
-
-    return QUERY_COUNTS.get(connection.vendor, {}).get(key, QUERY_COUNTS["sql"][key])
-
-
-def _get_counted(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
+def _get_ok(client, url):
+    response = client.get(url)
     assert response.status_code == 200
-    return len(queries), response
+    return response
 
 
 def test_dashboard_query_count_is_the_baseline_at_two_sizes(client, sales_user, other_sales_user):
     theirs = CustomerFactory.create_batch(4, owner=other_sales_user)
     run = _published(theirs)
     client.force_login(sales_user)
-    client.get(reverse("profiles:index"))  # fills the per-process caches once
-    counts = []
-    for start, n in ((0, 3), (3, 27)):
-        _add_profiles(run, CustomerFactory.create_batch(n, owner=sales_user), start=len(theirs) + start)
-        queries, response = _get_counted(client, reverse("profiles:index"))
-        counts.append(queries)
-        mine = start + n
+    added = {"mine": 0}
+
+    def grow(k):
+        _add_profiles(
+            run, CustomerFactory.create_batch(k, owner=sales_user), start=len(theirs) + added["mine"]
+        )
+        added["mine"] += k
+
+    responses = assert_query_count(
+        "profiles:index", lambda: _get_ok(client, reverse("profiles:index")), grow=grow, sizes=(3, 30)
+    )
+    for n, response in zip((3, 30), responses, strict=True):
         # Only the user's own portraits are counted: positions 4.. alternate lost/champions.
-        champions = sum(1 for i in range(len(theirs), len(theirs) + mine) if i % 2)
-        assert response.context["total"] == mine
-        assert dict(response.context["segment_sizes"]) == {"Champions": champions, "Lost": mine - champions}
-    assert counts == [_baseline("profiles:index")] * 2, counts
+        champions = sum(1 for i in range(len(theirs), len(theirs) + n) if i % 2)
+        assert response.context["total"] == n
+        assert dict(response.context["segment_sizes"]) == {"Champions": champions, "Lost": n - champions}
 
 
 def test_segment_list_and_detail_query_counts_are_the_baseline_at_two_sizes(client, manager_user, sales_user):
+    """A manager's segment pages (a sales user's are measured by crm_site/tests/test_query_counts.py)."""
     run = _published(CustomerFactory.create_batch(3, owner=sales_user))
     segment = Segment.objects.get(key="rfm:champions", run=run)
     client.force_login(manager_user)
-    client.get(reverse("profiles:segment-list"))  # fills the per-process caches once
-    list_counts, detail_counts = [], []
-    for extra in (0, 27):
-        if extra:
-            _add_profiles(run, CustomerFactory.create_batch(extra, owner=sales_user), start=3)
+    members_at = []
+
+    def grow(k):
+        if k:
+            _add_profiles(run, CustomerFactory.create_batch(k, owner=sales_user), start=3)
         segment.refresh_from_db()
         members = list(
             CustomerProfile.objects.filter(run=run, rfm_segment="champions").select_related("customer")
         )
-        assert segment.member_count == len(members) == (1 if not extra else 15)
-        queries, response = _get_counted(client, reverse("profiles:segment-list"))
-        list_counts.append(queries)
-        assert segment in response.context["segments"]
-        queries, response = _get_counted(client, reverse("profiles:segment-detail", args=[segment.pk]))
-        detail_counts.append(queries)
-        page = response.content.decode()
+        assert segment.member_count == len(members) == (1 if not k else 15)
+        members_at.append(members)
+
+    responses = assert_query_counts(
+        {
+            "profiles:segment-list manager": lambda: _get_ok(client, reverse("profiles:segment-list")),
+            "profiles:segment-detail manager": lambda: _get_ok(
+                client, reverse("profiles:segment-detail", args=[segment.pk])
+            ),
+        },
+        grow=grow,
+        sizes=(0, 27),
+    )
+    for members, listing, detail in zip(
+        members_at,
+        responses["profiles:segment-list manager"],
+        responses["profiles:segment-detail manager"],
+        strict=True,
+    ):
+        assert segment in listing.context["segments"]
+        page = detail.content.decode()
         assert all(p.customer.name in page for p in members)
-    assert list_counts == [_baseline("profiles:segment-list")] * 2, list_counts
-    assert detail_counts == [_baseline("profiles:segment-detail")] * 2, detail_counts
 
 
 def test_run_progress_json_for_managers(client, manager_user, published):
