@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from profiles.models import RFM_SEGMENT_LABELS
+from profiles.pipeline.rfm import RFM_SEGMENT_LABELS
 
 ADJECTIVES = {
     "dormant": gettext_lazy("dormant"),

@@ -11,18 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from crm_site.models import BaseModel
 from crm_site.visibility import VisibleQuerySet
-
-# Display names of the pipeline's RFM segment keys (profiles.pipeline.rfm.RFM_SEGMENTS).
-RFM_SEGMENT_LABELS = {
-    "champions": pgettext_lazy("RFM segment", "Champions"),
-    "loyal": pgettext_lazy("RFM segment", "Loyal"),
-    "potential_loyalists": pgettext_lazy("RFM segment", "Potential loyalists"),
-    "new": pgettext_lazy("RFM segment", "New"),
-    "at_risk": pgettext_lazy("RFM segment", "At risk"),
-    "cannot_lose": pgettext_lazy("RFM segment", "Cannot lose"),
-    "hibernating": pgettext_lazy("RFM segment", "Hibernating"),
-    "lost": pgettext_lazy("RFM segment", "Lost"),
-}
+from profiles.pipeline.rfm import RFM_SEGMENT_LABELS
 
 # Display names of the channels events and orders arrive through (stored lower-case, free text).
 CHANNEL_LABELS = {

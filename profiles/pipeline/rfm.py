@@ -29,18 +29,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 from numpy.typing import NDArray
 
-RFM_SEGMENTS = (
-    "champions",
-    "loyal",
-    "potential_loyalists",
-    "new",
-    "at_risk",
-    "cannot_lose",
-    "hibernating",
-    "lost",
-)
+# The named RFM segments in display order: the key stored on profiles (and in the automatic segments'
+# "rfm:<key>") with its display name, translated when shown. The one list of them: the keys, the pages'
+# labels and the automatic segments' stored English names all come from this table.
+RFM_SEGMENT_LABELS: dict[str, Promise] = {
+    "champions": pgettext_lazy("RFM segment", "Champions"),
+    "loyal": pgettext_lazy("RFM segment", "Loyal"),
+    "potential_loyalists": pgettext_lazy("RFM segment", "Potential loyalists"),
+    "new": pgettext_lazy("RFM segment", "New"),
+    "at_risk": pgettext_lazy("RFM segment", "At risk"),
+    "cannot_lose": pgettext_lazy("RFM segment", "Cannot lose"),
+    "hibernating": pgettext_lazy("RFM segment", "Hibernating"),
+    "lost": pgettext_lazy("RFM segment", "Lost"),
+}
+RFM_SEGMENTS = tuple(RFM_SEGMENT_LABELS)
 
 _GRID = {
     5: ("new", "potential_loyalists", "potential_loyalists", "champions", "champions"),

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from profiles.models import CustomerProfile, ProfileRun, Segment
-from profiles.pipeline import RFM_SEGMENTS
+from profiles.pipeline.rfm import RFM_SEGMENT_LABELS
 from profiles.rules import rule_q, validate_rule
 
 
@@ -69,16 +71,22 @@ def segment_count(*, segment: Segment, run: ProfileRun | None = None) -> int:
     return count
 
 
+def _english(label: Promise) -> str:
+    """The untranslated text of ``label``: automatic segments store it, pages translate by key."""
+    with override(None):
+        return str(label)
+
+
 def _automatic(run: ProfileRun) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
     """(kind, key, name, rule) of every automatic segment of ``run``."""
     wanted: list[tuple[str, str, str, list[dict[str, Any]]]] = [
         (
             Segment.Kind.RFM,
             f"rfm:{name}",
-            name.replace("_", " ").capitalize(),
+            _english(label),
             [{"field": "rfm_segment", "op": "eq", "value": name}],
         )
-        for name in RFM_SEGMENTS
+        for name, label in RFM_SEGMENT_LABELS.items()
     ]
     for cluster in run.fitted.get("clusters") or []:
         number = int(cluster["cluster"])

@@ -49,3 +49,30 @@ def test_preferred_channel_codes_are_shown_by_name_and_unknown_ones_as_stored():
     with translation.override("en"):
         assert CustomerProfile(preferred_channel="wechat").preferred_channel_label == "WeChat"
         assert CustomerProfile(preferred_channel="").preferred_channel_label == ""
+
+
+def test_every_rfm_segment_key_has_a_label_in_english_and_chinese():
+    from profiles.pipeline.rfm import _GRID, RFM_SEGMENT_LABELS, RFM_SEGMENTS
+
+    assert {key for row in _GRID.values() for key in row} == set(RFM_SEGMENTS) == set(RFM_SEGMENT_LABELS)
+    for key in RFM_SEGMENTS:
+        with translation.override("en"):
+            english = str(RFM_SEGMENT_LABELS[key])
+        with translation.override("zh-hans"):
+            chinese = str(RFM_SEGMENT_LABELS[key])
+            shown = segment_label(Segment(name=english, key=f"rfm:{key}", kind=Segment.Kind.RFM))
+        assert english.strip() and chinese.strip() and chinese != english, key
+        assert shown == chinese
+
+
+@pytest.mark.django_db
+def test_automatic_rfm_segments_store_the_english_name_of_their_key():
+    from profiles.pipeline.rfm import RFM_SEGMENT_LABELS
+    from profiles.services.segments import segments_refresh
+    from profiles.tests.factories import ProfileRunFactory
+
+    with translation.override("zh-hans"):  # a manager's Chinese session starts the run
+        segments_refresh(run=ProfileRunFactory(is_active=True))
+    stored = dict(Segment.objects.filter(kind=Segment.Kind.RFM).values_list("key", "name"))
+    with translation.override("en"):
+        assert stored == {f"rfm:{key}": str(label) for key, label in RFM_SEGMENT_LABELS.items()}
