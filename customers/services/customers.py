@@ -36,28 +36,6 @@ CUSTOMER_FIELDS = {
     and not field.many_to_many
     and field.name not in {"id", "created_at", "updated_at"}
 } | {"owner_id"}
-CUSTOMER_UPDATE_FIELDS = [
-    "kind",
-    "name",
-    "gender",
-    "birth_date",
-    "company_name",
-    "job_title",
-    "industry",
-    "company_size",
-    "website",
-    "tax_number",
-    "lifecycle_stage",
-    "source",
-    "owner",
-    "external_id",
-    "attributes",
-    "notes",
-    "marketing_consent",
-    "consent_changed_at",
-    "consent_channel",
-    "consent_note",
-]
 
 
 def custom_attributes_clean(values: dict[str, Any], *, existing: dict | None = None) -> dict[str, Any]:
@@ -157,7 +135,7 @@ def customer_update(
         consent_channel=consent_channel,
         consent_note=consent_note,
     )
-    customer, _updated = model_update(instance=customer, fields=CUSTOMER_UPDATE_FIELDS, data=data)
+    customer, _updated = model_update(instance=customer, fields=sorted(CUSTOMER_FIELDS), data=data)
     return customer
 
 
