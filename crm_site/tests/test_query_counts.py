@@ -48,6 +48,8 @@ class Site:
 
     def grow(self, k: int) -> None:
         """``k`` more of every kind of record the pages list or show."""
+        from django.contrib.auth import get_user_model
+
         from customers.models import CustomerShare
         from customers.services import customer_set_tags
         from customers.tests.factories import (
@@ -55,7 +57,6 @@ class Site:
             ContactMethodFactory,
             CustomerFactory,
             RelationshipFactory,
-            UserFactory,
         )
         from orders.models import Milestone, OrderImport
         from orders.tests.factories import (
@@ -71,6 +72,7 @@ class Site:
 
         o = self.objects
         main = o["customer"]
+        users = get_user_model().objects
         for _ in range(k):
             i = self.added
             self.added += 1
@@ -87,7 +89,7 @@ class Site:
             RelationshipFactory(
                 customer=customer, related_customer=None, partner=o["partner"], kind="reseller_of"
             )
-            CustomerShare.objects.create(customer=main, user=UserFactory(username=f"qc-share-{i}"))
+            CustomerShare.objects.create(customer=main, user=users.create(username=f"qc-share-{i}"))
             order = SalesOrderFactory(customer=customer if i % 2 else main, number=f"SO-QC-{i:04d}")
             OrderLineFactory(order=order, product=ProductFactory(sku=f"SKU-QC-{i:04d}"))
             OrderLineFactory(order=o["order"], product=o["product"])
