@@ -1,5 +1,6 @@
 """Test settings: fast hashing, a file SQLite test database that a worker process can open."""
 
+import json
 import os
 
 from crm_site.settings.base import *  # noqa: F403
@@ -24,3 +25,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Close connections after each request so test databases can be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# A Celery worker process that a test starts gets that test's settings on top of these
+# (crm_site.testing.celery_worker_process(worker_settings=...) passes them as JSON).
+globals().update(json.loads(os.environ.get("CRM_TEST_SETTINGS") or "{}"))

@@ -1,38 +1,115 @@
-"""The profile rebuild: lock -> fit once over everyone -> write chunks (fan-out) -> publish atomically.
+"""The profile rebuild, written once: start -> compute -> write chunk x N -> publish.
 
-Readers only ever see the active run. A new run becomes active in one atomic flip after every chunk
-was written; a failed or killed run leaves the previous one active and can be resumed (only missing
-chunks are redone, each chunk write being idempotent).
+- **start** (``profile_rebuild_start``): create the run and take the rebuild lock.
+- **compute** (``profile_compute``): read the inputs, fit every model once over everyone, stage the
+  profile rows in chunk files and record the fit on the run.
+- **write chunk** (``profile_write_chunk``): one chunk's rows into the run (idempotent, any order).
+- **publish** (``profile_publish``): once every chunk is written, make the run the active one in one
+  atomic flip, recount the segments, release the lock and prune old runs.
+
+The sequence is a plan of steps: ``rebuild_steps_left`` says what a run still needs (from its state in
+the database, so a killed or failed run resumes where it stopped) and ``rebuild_step_run`` runs one step
+and returns the steps it unlocks. Two runners execute the plan: ``rebuild_run_inline`` in this process
+(``rebuild_profiles --sync``, the demo seed, tests) and ``profiles.tasks.rebuild_steps_send`` on Celery
+(one task per step; the chunk writes fan out over the workers and the last one to finish publishes).
+
+Readers only ever see the active run: a failed or killed run leaves the previous one active.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.db import atomic
+from crm_site.db import atomic, on_commit
 from profiles.models import AssociationRule, CustomerProfile, ProfileRun, ProfileRunChunk, RebuildLock
 from profiles.services import storage
 from profiles.services.lock import lock_acquire, lock_extend, lock_release
 from profiles.services.rows import profile_objects, staged_frame
+from profiles.tasks import rebuild_steps_send
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from profiles.pipeline import PipelineInputs, PipelineOutputs, PipelineParams
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_CHUNK_SIZE = 10_000
 WRITE_BATCH = 2_000
 KEEP_RUNS = 3
+# Pipeline counts stored as the run's cleaning report (the rest go to ``counts``).
+CLEANING_COUNTS = ("events_dropped", "orders_dropped")
 
 
 class RebuildInProgress(Exception):
     """Another rebuild holds the lock."""
+
+
+# --- The plan: which steps a run still needs, and running one ---------------------------------------------
+
+
+class StepKind(StrEnum):
+    COMPUTE = "compute"
+    WRITE_CHUNK = "write_chunk"
+    PUBLISH = "publish"
+
+
+@dataclass(frozen=True)
+class RebuildStep:
+    """One step of one run; ``chunk_index`` only for WRITE_CHUNK. Plain values, so a task can carry it."""
+
+    kind: StepKind
+    run_id: str
+    chunk_index: int | None = None
+
+
+def rebuild_steps_left(*, run_id: Any) -> list[RebuildStep]:
+    """What the run still needs: compute (not fitted yet), its missing chunk writes, else publish."""
+    run = ProfileRun.objects.get(pk=run_id)
+    key = str(run.pk)
+    if run.status == ProfileRun.Status.SUCCEEDED:
+        return []
+    if not _is_fitted(run):
+        return [RebuildStep(StepKind.COMPUTE, key)]
+    writes = [RebuildStep(StepKind.WRITE_CHUNK, key, index) for index in missing_chunks(run_id=run.pk)]
+    return writes or [RebuildStep(StepKind.PUBLISH, key)]
+
+
+def rebuild_step_run(*, step: RebuildStep) -> list[RebuildStep]:
+    """Run one step; returns the steps it unlocks (every chunk write after compute, publish after the
+    last chunk write; publishing twice is harmless: it checks and flips once)."""
+    if step.kind == StepKind.COMPUTE:
+        profile_compute(run_id=step.run_id)
+        return rebuild_steps_left(run_id=step.run_id)
+    if step.kind == StepKind.WRITE_CHUNK:
+        if step.chunk_index is None:
+            raise ValueError("a write_chunk step needs its chunk_index")
+        profile_write_chunk(run_id=step.run_id, chunk_index=step.chunk_index)
+        return [] if missing_chunks(run_id=step.run_id) else [RebuildStep(StepKind.PUBLISH, step.run_id)]
+    profile_publish(run_id=step.run_id)
+    return []
+
+
+def rebuild_run_inline(*, run_id: Any) -> None:
+    """The in-process runner: every step the run still needs, one after the other."""
+    pending = deque(rebuild_steps_left(run_id=run_id))
+    while pending:
+        pending.extend(rebuild_step_run(step=pending.popleft()))
+
+
+# --- Starting, resuming -----------------------------------------------------------------------------------
 
 
 def end_of_day(day: Any) -> datetime:
@@ -53,7 +130,8 @@ def profile_rebuild_start(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     dispatch: bool = True,
 ) -> ProfileRun:
-    """Create a run, take the rebuild lock and queue its computation; RebuildInProgress if locked."""
+    """Create a run and take the rebuild lock (RebuildInProgress if taken); with ``dispatch`` its steps
+    go to the Celery runner once the transaction commits."""
     with atomic():
         run = ProfileRun(
             as_of=as_of or timezone.now(),
@@ -67,26 +145,53 @@ def profile_rebuild_start(
         if not lock_acquire(run=run):
             raise RebuildInProgress(_("A profile rebuild is already running."))
     if dispatch:
-        from profiles.tasks import profile_compute_task
-
-        run_id = str(run.pk)
-        from crm_site.db import on_commit
-
-        on_commit(lambda: profile_compute_task.delay(run_id))
+        first = [RebuildStep(StepKind.COMPUTE, str(run.pk))]
+        on_commit(lambda: rebuild_steps_send(first))
     return run
 
 
-def pipeline_params() -> Any:
-    """The pipeline's tunables, overridable through settings.PROFILES_PIPELINE_PARAMS."""
+def profile_rebuild_resume(*, run_id: Any, dispatch: bool = True) -> ProfileRun:
+    """Continue a failed or interrupted run: refit if it never got that far, else redo missing chunks."""
+    run = ProfileRun.objects.get(pk=run_id)
+    if run.status == ProfileRun.Status.SUCCEEDED:
+        return run
+    if not lock_acquire(run=run):
+        raise RebuildInProgress(_("A profile rebuild is already running."))
+    ProfileRun.objects.filter(pk=run.pk).update(status=ProfileRun.Status.RUNNING, error="", finished_at=None)
+    if dispatch:
+        on_commit(lambda: rebuild_steps_send(rebuild_steps_left(run_id=run.pk)))
+    run.refresh_from_db()
+    return run
+
+
+def profile_rebuild_sync(
+    *,
+    as_of: datetime | None = None,
+    requested_by: Any = None,
+    trigger: str = "command",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> ProfileRun:
+    """The whole rebuild in this process, no task queue (manage.py rebuild_profiles --sync, demo seed)."""
+    run = profile_rebuild_start(
+        as_of=as_of, requested_by=requested_by, trigger=trigger, chunk_size=chunk_size, dispatch=False
+    )
+    rebuild_run_inline(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+# --- Step "compute": read -> fit -> stage -> record ---------------------------------------------------------
+
+
+def pipeline_params() -> PipelineParams:
+    """The pipeline's tunables: settings.PROFILES_PIPELINE_PARAMS over the defaults, plus the forecast
+    horizons, time zone and history start of the settings."""
     from django.conf import settings
 
     from profiles.pipeline import PipelineParams
     from profiles.pipeline.scoring import parse_forecast_horizons
 
     overrides = dict(getattr(settings, "PROFILES_PIPELINE_PARAMS", {}) or {})
-    if os.environ.get("PROFILES_PIPELINE_PARAMS"):
-        # Lets a test hand a worker process the same small-data tunables as its own process.
-        overrides.update(json.loads(os.environ["PROFILES_PIPELINE_PARAMS"]))
     if "k_range" in overrides:
         overrides["k_range"] = tuple(overrides["k_range"])
     overrides.setdefault(
@@ -98,6 +203,136 @@ def pipeline_params() -> Any:
     return PipelineParams(**overrides)
 
 
+def pipeline_inputs_read(
+    *, as_of: datetime | None, customer_ids: list[str] | None = None, chunk_size: int = 50_000
+) -> PipelineInputs:
+    """The pipeline's inputs from the database; an input with no rows is None (the pipeline builds an
+    empty frame with the right columns)."""
+    from profiles.inputs import read_inputs
+    from profiles.pipeline import PipelineInputs
+
+    frames = read_inputs(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size)
+    return PipelineInputs(**{name: (frame if len(frame.columns) else None) for name, frame in frames.items()})
+
+
+def pipeline_fit(inputs: PipelineInputs, *, as_of: datetime) -> PipelineOutputs:
+    """The pure pipeline (no database): every model fitted once and every customer scored."""
+    from profiles.pipeline import run_pipeline
+
+    return run_pipeline(inputs, as_of=as_of, params=pipeline_params())
+
+
+def profiles_staged(outputs: PipelineOutputs, inputs: PipelineInputs) -> pd.DataFrame:
+    """The profile rows to write, typed for CustomerProfile, in customer order; ids seen only in orders
+    or events (customers deleted since) have no row to point at and are left out."""
+    known = set(inputs.customers["customer_id"]) if inputs.customers is not None else set()
+    staged = staged_frame(outputs.profiles)
+    return staged[staged["customer_id"].isin(known)].sort_values("customer_id")
+
+
+def chunks_stage(*, run_id: Any, staged: pd.DataFrame, chunk_size: int) -> int:
+    """Cut the rows into chunk files for the writers (at least one, maybe empty); returns their number."""
+    total = max(1, -(-len(staged) // chunk_size))
+    for index in range(total):
+        chunk = staged.iloc[index * chunk_size : (index + 1) * chunk_size]
+        storage.dump(storage.chunk_path(run_id, index), chunk)
+    return total
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The run's JSON fields, as stored on ProfileRun once it is fitted."""
+
+    fitted: dict[str, Any]
+    model_fits: dict[str, Any]
+    metrics: dict[str, Any]
+    cleaning: dict[str, Any]
+    counts: dict[str, Any]
+    timings: dict[str, Any]
+
+    def as_fields(self) -> dict[str, Any]:
+        return {field.name: _jsonable(getattr(self, field.name)) for field in fields(self)}
+
+
+def run_summary(outputs: PipelineOutputs, *, profiles: int, timings: dict[str, float]) -> RunSummary:
+    """What the run page shows of a fit: models, quality metrics, cleaning, counts and step timings."""
+    return RunSummary(
+        fitted={
+            "bgnbd": outputs.metrics.get("bgnbd"),
+            "gamma_gamma": outputs.metrics.get("gamma_gamma"),
+            "clusters": [
+                {"cluster": info.cluster, "name": info.name, "size": info.size} for info in outputs.clusters
+            ],
+            "rules": len(outputs.rules),
+            "params": outputs.models.params.as_dict(),
+        },
+        model_fits=outputs.metrics.get("models") or {},
+        metrics={
+            "churn": outputs.metrics.get("churn"),
+            "clusters": outputs.metrics.get("clusters"),
+            "warnings": outputs.warnings,
+        },
+        cleaning={key: outputs.counts.get(key, {}) for key in CLEANING_COUNTS},
+        counts={key: value for key, value in outputs.counts.items() if key not in CLEANING_COUNTS}
+        | {"profiles": profiles, "rules": len(outputs.rules)},
+        timings=timings | outputs.timings,
+    )
+
+
+def fit_record(*, run: ProfileRun, rules: pd.DataFrame, summary: RunSummary, chunks_total: int) -> None:
+    """Store the run's association rules and mark it fitted, in one transaction."""
+    with atomic():
+        AssociationRule.objects.filter(run=run).delete()
+        AssociationRule.objects.bulk_create(_rule_objects(run, rules), batch_size=WRITE_BATCH)
+        ProfileRun.objects.filter(pk=run.pk).update(
+            chunks_total=chunks_total,
+            fitted_at=timezone.now(),
+            models_path=str(storage.models_path(run.pk)),
+            **summary.as_fields(),
+        )
+
+
+def profile_compute(*, run_id: Any) -> int:
+    """Step "compute": read, fit, stage and record; returns the number of chunks (a run already fitted
+    and staged is left as it is). On failure the run is marked failed and its staging removed."""
+    run = ProfileRun.objects.get(pk=run_id)
+    if _is_fitted(run):
+        return run.chunks_total
+    ProfileRun.objects.filter(pk=run.pk).update(
+        status=ProfileRun.Status.RUNNING, started_at=run.started_at or timezone.now(), error=""
+    )
+    try:
+        inputs, read_seconds = _timed(lambda: pipeline_inputs_read(as_of=run.as_of))
+        outputs, compute_seconds = _timed(lambda: pipeline_fit(inputs, as_of=run.as_of))
+        staged = profiles_staged(outputs, inputs)
+        total = chunks_stage(run_id=run.pk, staged=staged, chunk_size=_chunk_size(run))
+        storage.dump(storage.models_path(run.pk), outputs.models)
+        timings = {"read": round(read_seconds, 3), "compute": round(compute_seconds, 3)}
+        summary = run_summary(outputs, profiles=len(staged), timings=timings)
+        fit_record(run=run, rules=outputs.rules, summary=summary, chunks_total=total)
+        lock_extend(run_id=run.pk)
+        return total
+    except Exception:
+        _fail(run.pk, traceback.format_exc())
+        storage.remove_staging(run.pk)
+        raise
+
+
+def _timed(work: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started
+
+
+def _is_fitted(run: ProfileRun) -> bool:
+    """Fitted and its chunk files still there (a run whose staging is gone must be refitted)."""
+    return run.fitted_at is not None and storage.staging_dir(run.pk).exists()
+
+
+def _chunk_size(run: ProfileRun) -> int:
+    return int(run.params.get("chunk_size") or DEFAULT_CHUNK_SIZE)
+
+
 def _fail(run_id: Any, message: str) -> None:
     ProfileRun.objects.filter(pk=run_id).exclude(status=ProfileRun.Status.SUCCEEDED).update(
         status=ProfileRun.Status.FAILED, error=message[:20000], finished_at=timezone.now()
@@ -105,15 +340,7 @@ def _fail(run_id: Any, message: str) -> None:
     lock_release(run_id=run_id)
 
 
-def _read_inputs(run: ProfileRun) -> dict[str, Any]:
-    from profiles.inputs import read_inputs
-
-    frames = read_inputs(as_of=run.as_of)
-    # Inputs with no rows go to the pipeline as None (it builds empty frames with the right columns).
-    return {name: (frame if len(frame.columns) else None) for name, frame in frames.items()}
-
-
-def _rule_objects(run: ProfileRun, rules: Any) -> list[AssociationRule]:
+def _rule_objects(run: ProfileRun, rules: pd.DataFrame) -> list[AssociationRule]:
     objects = []
     for row in rules.to_dict("records") if len(rules) else []:
         antecedent = row["antecedent"]
@@ -131,83 +358,6 @@ def _rule_objects(run: ProfileRun, rules: Any) -> list[AssociationRule]:
             )
         )
     return objects
-
-
-def profile_compute(*, run_id: Any) -> int:
-    """Read the inputs, fit every model once, stage the per-chunk rows; returns the number of chunks."""
-    from profiles.pipeline import PipelineInputs, run_pipeline
-
-    run = ProfileRun.objects.get(pk=run_id)
-    if run.fitted_at is not None and storage.staging_dir(run.pk).exists():
-        return run.chunks_total
-    ProfileRun.objects.filter(pk=run.pk).update(
-        status=ProfileRun.Status.RUNNING, started_at=run.started_at or timezone.now(), error=""
-    )
-    try:
-        started = time.perf_counter()
-        inputs = _read_inputs(run)
-        read_seconds = time.perf_counter() - started
-        outputs = run_pipeline(PipelineInputs(**inputs), as_of=run.as_of, params=pipeline_params())
-        compute_seconds = time.perf_counter() - started - read_seconds
-        customer_ids = set(inputs["customers"]["customer_id"]) if inputs["customers"] is not None else set()
-        staged = staged_frame(outputs.profiles)
-        # Ids seen only in orders/events (customers deleted since) have no row to point at.
-        staged = staged[staged["customer_id"].isin(customer_ids)].sort_values("customer_id")
-        chunk_size = int(run.params.get("chunk_size") or DEFAULT_CHUNK_SIZE)
-        total = max(1, -(-len(staged) // chunk_size))
-        for index in range(total):
-            storage.dump(
-                storage.chunk_path(run.pk, index), staged.iloc[index * chunk_size : (index + 1) * chunk_size]
-            )
-        storage.dump(storage.models_path(run.pk), outputs.models)
-        with atomic():
-            AssociationRule.objects.filter(run=run).delete()
-            AssociationRule.objects.bulk_create(_rule_objects(run, outputs.rules), batch_size=WRITE_BATCH)
-            ProfileRun.objects.filter(pk=run.pk).update(
-                chunks_total=total,
-                fitted_at=timezone.now(),
-                models_path=str(storage.models_path(run.pk)),
-                fitted=_jsonable(
-                    {
-                        "bgnbd": outputs.metrics.get("bgnbd"),
-                        "gamma_gamma": outputs.metrics.get("gamma_gamma"),
-                        "clusters": [
-                            {"cluster": info.cluster, "name": info.name, "size": info.size}
-                            for info in outputs.clusters
-                        ],
-                        "rules": len(outputs.rules),
-                        "params": outputs.models.params.as_dict(),
-                    }
-                ),
-                model_fits=_jsonable(outputs.metrics.get("models") or {}),
-                metrics=_jsonable(
-                    {
-                        "churn": outputs.metrics.get("churn"),
-                        "clusters": outputs.metrics.get("clusters"),
-                        "warnings": outputs.warnings,
-                    }
-                ),
-                cleaning=_jsonable(
-                    {key: outputs.counts.get(key, {}) for key in ("events_dropped", "orders_dropped")}
-                ),
-                counts=_jsonable(
-                    {
-                        key: value
-                        for key, value in outputs.counts.items()
-                        if key not in ("events_dropped", "orders_dropped")
-                    }
-                    | {"profiles": len(staged), "rules": len(outputs.rules)}
-                ),
-                timings=_jsonable(
-                    {"read": round(read_seconds, 3), "compute": round(compute_seconds, 3)} | outputs.timings
-                ),
-            )
-        lock_extend(run_id=run.pk)
-        return total
-    except Exception:
-        _fail(run.pk, traceback.format_exc())
-        storage.remove_staging(run.pk)
-        raise
 
 
 def _jsonable(value: Any) -> Any:
@@ -230,12 +380,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# --- Step "write chunk" -----------------------------------------------------------------------------------
+
+
 def profile_write_chunk(*, run_id: Any, chunk_index: int) -> int:
     """Write one chunk's profiles (idempotent: the chunk's earlier rows are replaced); returns rows."""
-    delay = os.environ.get("PROFILES_TEST_CHUNK_DELAY")
-    if delay:
-        # Only the worker tests set this, to have time to kill a worker in the middle of a run.
-        time.sleep(float(delay))
     try:
         return _write_chunk(run_id=run_id, chunk_index=chunk_index)
     except Exception:
@@ -266,6 +415,9 @@ def missing_chunks(*, run_id: Any) -> list[int]:
     run = ProfileRun.objects.get(pk=run_id)
     done = set(ProfileRunChunk.objects.filter(run=run).values_list("index", flat=True))
     return [index for index in range(run.chunks_total) if index not in done]
+
+
+# --- Step "publish" ---------------------------------------------------------------------------------------
 
 
 def profile_publish(*, run_id: Any) -> bool:
@@ -312,54 +464,24 @@ def runs_prune(*, keep: int = KEEP_RUNS) -> int:
     return len(old)
 
 
-def profile_rebuild_resume(*, run_id: Any, dispatch: bool = True) -> ProfileRun:
-    """Continue a failed or interrupted run: refit if it never got that far, else redo missing chunks."""
-    run = ProfileRun.objects.get(pk=run_id)
-    if run.status == ProfileRun.Status.SUCCEEDED:
-        return run
-    if not lock_acquire(run=run):
-        raise RebuildInProgress(_("A profile rebuild is already running."))
-    ProfileRun.objects.filter(pk=run.pk).update(status=ProfileRun.Status.RUNNING, error="", finished_at=None)
-    if dispatch:
-        from crm_site.db import on_commit
-        from profiles.tasks import profile_compute_task, profile_continue_task
-
-        run_key = str(run.pk)
-        fitted = run.fitted_at is not None and storage.staging_dir(run.pk).exists()
-        task = profile_continue_task if fitted else profile_compute_task
-        on_commit(lambda: task.delay(run_key))
-    run.refresh_from_db()
-    return run
-
-
-def profile_rebuild_sync(
-    *,
-    as_of: datetime | None = None,
-    requested_by: Any = None,
-    trigger: str = "command",
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> ProfileRun:
-    """The whole rebuild in this process, no task queue (manage.py rebuild_profiles --sync, demo seed)."""
-    run = profile_rebuild_start(
-        as_of=as_of, requested_by=requested_by, trigger=trigger, chunk_size=chunk_size, dispatch=False
-    )
-    total = profile_compute(run_id=run.pk)
-    for index in range(total):
-        profile_write_chunk(run_id=run.pk, chunk_index=index)
-    profile_publish(run_id=run.pk)
-    run.refresh_from_db()
-    return run
-
-
 __all__ = [
     "RebuildInProgress",
+    "RebuildStep",
+    "RunSummary",
+    "StepKind",
     "end_of_day",
     "missing_chunks",
+    "pipeline_inputs_read",
+    "pipeline_params",
     "profile_compute",
     "profile_publish",
     "profile_rebuild_resume",
     "profile_rebuild_start",
     "profile_rebuild_sync",
     "profile_write_chunk",
+    "rebuild_run_inline",
+    "rebuild_step_run",
+    "rebuild_steps_left",
+    "run_summary",
     "runs_prune",
 ]

@@ -18,10 +18,9 @@ MAX_REFRESH = 500
 
 def profile_refresh_customers(*, customer_ids: list[Any]) -> int:
     """Re-score these customers' profiles in the active run; returns how many rows changed."""
-    from profiles.inputs import read_inputs
-    from profiles.pipeline import PipelineInputs
     from profiles.pipeline.run import score_customers
     from profiles.selectors import active_run
+    from profiles.services.rebuild import pipeline_inputs_read
 
     run = active_run()
     ids = sorted({str(pk) for pk in customer_ids})[:MAX_REFRESH]
@@ -33,11 +32,8 @@ def profile_refresh_customers(*, customer_ids: list[Any]) -> int:
         return 0
     models = storage.load(path)
     now = timezone.now()
-    frames = read_inputs(as_of=None, customer_ids=ids, chunk_size=MAX_REFRESH * 50)
-    inputs = PipelineInputs(
-        **{name: (frame if len(frame.columns) else None) for name, frame in frames.items()}
-    )
-    known = set(frames["customers"]["customer_id"]) if len(frames["customers"].columns) else set()
+    inputs = pipeline_inputs_read(as_of=None, customer_ids=ids, chunk_size=MAX_REFRESH * 50)
+    known = set(inputs.customers["customer_id"]) if inputs.customers is not None else set()
     wanted = [pk for pk in ids if pk in known]
     if not wanted:
         return 0

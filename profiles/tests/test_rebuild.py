@@ -147,3 +147,61 @@ def test_a_failing_chunk_marks_the_run_failed_and_resume_finishes_it(old_run, mo
         rebuild.profile_write_chunk(run_id=run.pk, chunk_index=index)
     assert rebuild.profile_publish(run_id=run.pk)
     assert selectors.active_run().pk == run.pk
+
+
+def test_the_plan_follows_the_run_compute_then_every_chunk_then_publish(history):
+    from profiles.services.rebuild import RebuildStep, StepKind
+
+    run = rebuild.profile_rebuild_start(dispatch=False, chunk_size=10)
+    key = str(run.pk)
+    assert rebuild.rebuild_steps_left(run_id=run.pk) == [RebuildStep(StepKind.COMPUTE, key)]
+    writes = rebuild.rebuild_step_run(step=RebuildStep(StepKind.COMPUTE, key))
+    assert writes == [RebuildStep(StepKind.WRITE_CHUNK, key, index) for index in range(3)]
+    assert rebuild.rebuild_steps_left(run_id=run.pk) == writes
+    # Chunks in any order; only the last one to finish unlocks the publish.
+    assert rebuild.rebuild_step_run(step=writes[2]) == []
+    assert rebuild.rebuild_step_run(step=writes[0]) == []
+    assert rebuild.rebuild_steps_left(run_id=run.pk) == [writes[1]]
+    assert rebuild.rebuild_step_run(step=writes[1]) == [RebuildStep(StepKind.PUBLISH, key)]
+    assert selectors.active_run() is None
+    assert rebuild.rebuild_step_run(step=RebuildStep(StepKind.PUBLISH, key)) == []
+    assert selectors.active_run() == run
+    assert rebuild.rebuild_steps_left(run_id=run.pk) == []
+
+
+def test_a_fitted_run_whose_staged_chunks_are_gone_is_refitted(history):
+    from profiles.services import storage
+    from profiles.services.rebuild import RebuildStep, StepKind
+
+    run = rebuild.profile_rebuild_start(dispatch=False, chunk_size=10)
+    rebuild.profile_compute(run_id=run.pk)
+    storage.remove_staging(run.pk)
+    assert rebuild.rebuild_steps_left(run_id=run.pk) == [RebuildStep(StepKind.COMPUTE, str(run.pk))]
+    rebuild.rebuild_run_inline(run_id=run.pk)
+    assert selectors.active_run() == run
+    assert CustomerProfile.objects.filter(run=run).count() == len(history)
+
+
+def test_pipeline_tunables_come_from_settings_not_the_environment(settings, monkeypatch):
+    monkeypatch.setenv("PROFILES_PIPELINE_PARAMS", '{"k_range": [5, 6]}')
+    settings.PROFILES_PIPELINE_PARAMS = {"k_range": [2, 4], "cluster_sample_size": 500}
+    params = rebuild.pipeline_params()
+    assert params.k_range == (2, 4) and params.cluster_sample_size == 500
+
+
+def test_profiles_code_reads_no_environment_and_tasks_import_services_only_inside_tasks():
+    """Tests override settings (no test hooks in production code), and the services import the tasks
+    module at their top while the tasks import the services in their bodies: no import cycle."""
+    import ast
+    from pathlib import Path
+
+    app = Path(rebuild.__file__).resolve().parents[1]
+    for path in app.rglob("*.py"):
+        if "tests" in path.relative_to(app).parts:
+            continue
+        assert "os.environ" not in path.read_text() and "getenv" not in path.read_text(), path
+    tree = ast.parse((app / "tasks.py").read_text())
+    # Module-level imports only (an ``if TYPE_CHECKING:`` block is never run).
+    top_level = [node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)]
+    top_level += [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names]
+    assert not [name for name in top_level if name.startswith("profiles")], top_level

@@ -16,12 +16,15 @@ from profiles.services import rebuild
 pytestmark = pytest.mark.worker
 
 
-def _env(media_root, **extra):
-    return {
-        "DJANGO_MEDIA_ROOT": str(media_root),
-        "PROFILES_PIPELINE_PARAMS": json.dumps({"k_range": [2, 3], "cluster_sample_size": 1000}),
-        **extra,
-    }
+def _worker(media_root, **options):
+    """A worker with this test's media folder and the small-data pipeline tunables (conftest.py)."""
+    return celery_worker_process(
+        worker_settings={
+            "MEDIA_ROOT": str(media_root),
+            "PROFILES_PIPELINE_PARAMS": {"k_range": [2, 3], "cluster_sample_size": 1000},
+        },
+        **options,
+    )
 
 
 def _wait(run, done, timeout=180):
@@ -37,7 +40,7 @@ def _wait(run, done, timeout=180):
 def test_worker_rebuilds_and_the_customer_page_and_admin_show_it(
     transactional_db, history, manager_user, client, media_root
 ):
-    with celery_worker_process(extra_env=_env(media_root)):
+    with _worker(media_root):
         run = rebuild.profile_rebuild_start(requested_by=manager_user, chunk_size=10)
         _wait(run, lambda r: r.status in ("succeeded", "failed"))
     assert run.status == ProfileRun.Status.SUCCEEDED, run.error
@@ -55,7 +58,8 @@ def test_worker_rebuilds_and_the_customer_page_and_admin_show_it(
 
 def test_killed_worker_leaves_the_old_run_and_a_retry_completes(transactional_db, history, media_root):
     old = rebuild.profile_rebuild_sync()
-    with celery_worker_process(extra_env=_env(media_root, PROFILES_TEST_CHUNK_DELAY="2")) as worker:
+    # Two seconds before each chunk write: time to kill the worker between two of them.
+    with _worker(media_root, task_delays={"profiles.write_chunk": 2}) as worker:
         run = rebuild.profile_rebuild_start(chunk_size=5)
         _wait(run, lambda r: r.chunks_done >= 1)
         os.kill(worker["process"].pid, signal.SIGKILL)
@@ -65,7 +69,7 @@ def test_killed_worker_leaves_the_old_run_and_a_retry_completes(transactional_db
     # Readers still see the old, complete run.
     assert selectors.active_run() == old
     assert CustomerProfile.objects.filter(run=old).count() == len(history)
-    with celery_worker_process(extra_env=_env(media_root)):
+    with _worker(media_root):
         rebuild.profile_rebuild_resume(run_id=run.pk)
         _wait(run, lambda r: r.status in ("succeeded", "failed"))
     assert run.status == ProfileRun.Status.SUCCEEDED, run.error
@@ -83,7 +87,7 @@ def test_worker_runs_the_nightly_beat_entry_end_to_end(transactional_db, history
 
     entry = PeriodicTask.objects.get(name=SCHEDULE_NAME, enabled=True)
     assert entry.crontab is not None and (entry.crontab.hour, entry.crontab.minute) == ("2", "0")
-    with celery_worker_process(extra_env=_env(media_root)):
+    with _worker(media_root):
         result = app.send_task(entry.task, args=json.loads(entry.args), kwargs=json.loads(entry.kwargs))
         run_id = result.get(timeout=120)
         assert run_id is not None

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from profiles.models import ProfileRun
 from profiles.services.rebuild import (
+    DEFAULT_CHUNK_SIZE,
     RebuildInProgress,
     end_of_day,
     profile_rebuild_start,
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sync", action="store_true", help="Run in this process instead of queueing tasks."
         )
-        parser.add_argument("--chunk-size", type=int, default=10_000, help="Customers per write chunk.")
+        parser.add_argument(
+            "--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="Customers per write chunk."
+        )
 
     def handle(self, *args, as_of, sync, chunk_size, **options):
         moment = None
