@@ -16,9 +16,16 @@ from customers.selectors.customers import (
     decode_cursor,
     tags_for_customers,
 )
+from customers.selectors.detail import customer_custom_values, customer_detail_data, customer_merges
 from customers.selectors.duplicates import duplicate_candidates, duplicate_groups
 from customers.selectors.imports import customer_import_get, customer_import_list
-from customers.selectors.partners import partner_customers, partner_editable, partner_get, partner_list
+from customers.selectors.partners import (
+    partner_contacts,
+    partner_customers,
+    partner_editable,
+    partner_get,
+    partner_list,
+)
 from customers.selectors.visibility import (
     customer_rule,
     visible_customer_by_key,
@@ -32,6 +39,9 @@ __all__ = [
     "bounded_count",
     "custom_field_definitions",
     "customer_by_reference",
+    "customer_custom_values",
+    "customer_detail_data",
+    "customer_merges",
     "customer_shares",
     "customer_get",
     "customer_import_get",
@@ -45,6 +55,7 @@ __all__ = [
     "decode_cursor",
     "duplicate_candidates",
     "duplicate_groups",
+    "partner_contacts",
     "partner_customers",
     "partner_editable",
     "partner_get",

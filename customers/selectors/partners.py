@@ -50,6 +50,11 @@ def partner_editable(*, user: Any, partner: Partner) -> bool:
     return bool(user.is_authenticated and partner.owner_id is not None and partner.owner_id == user.pk)
 
 
+def partner_contacts(*, partner: Partner) -> list[Any]:
+    """The partner's contact people."""
+    return list(partner.contacts.all())
+
+
 def partner_customers(*, user: Any, partner: Partner, limit: int = 50) -> list[Relationship]:
     """The partner's links to customers ``user`` may see (at most ``limit``), customers joined."""
     visible = Customer.objects.visible_to(user).values("pk")

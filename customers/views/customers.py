@@ -25,15 +25,13 @@ from customers.forms import (
     CustomerForm,
     formset_rows,
 )
-from customers.models import Customer, CustomerMerge
+from customers.models import Customer
 from customers.selectors import (
     bounded_count,
-    custom_field_definitions,
+    customer_detail_data,
     customer_get,
     customer_list,
     customer_page,
-    customer_relationships,
-    customer_shares,
 )
 from customers.services import customer_delete, customer_save, sharing_allowed
 
@@ -86,29 +84,11 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        customer = self.object
-        attributes = customer.attributes or {}
-        user_shares, team_shares = customer_shares(customer=customer)
-        relationships, inverse_relationships = customer_relationships(
-            user=self.request.user, customer=customer
-        )
+        customer, user = self.object, self.request.user
+        context.update(customer_detail_data(user=user, customer=customer))
         context.update(
-            user_shares=user_shares,
-            team_shares=team_shares,
-            can_share=sharing_allowed(user=self.request.user, customer=customer),
-            contact_methods=list(customer.contact_methods.all()),
-            addresses=list(customer.addresses.all()),
-            relationships=relationships,
-            inverse_relationships=inverse_relationships,
-            tags=[link.tag for link in customer.customer_tags.select_related("tag")],
-            # No custom values stored, no need to read the definitions.
-            custom_values=[
-                (definition, attributes.get(definition.key))
-                for definition in (custom_field_definitions() if attributes else [])
-                if definition.key in attributes
-            ],
-            merges=list(CustomerMerge.objects.filter(survivor=customer).select_related("merged_by")[:10]),
-            panels=customer_panels.render_contexts(customer=customer, user=self.request.user),
+            can_share=sharing_allowed(user=user, customer=customer),
+            panels=customer_panels.render_contexts(customer=customer, user=user),
         )
         return context
 

@@ -19,7 +19,13 @@ from django.views.generic import DetailView, FormView, ListView
 from crm_site.listing import FilteredListMixin
 from customers.forms import PartnerFilterForm, PartnerForm
 from customers.models import Partner
-from customers.selectors import partner_customers, partner_editable, partner_get, partner_list
+from customers.selectors import (
+    partner_contacts,
+    partner_customers,
+    partner_editable,
+    partner_get,
+    partner_list,
+)
 from customers.services import partner_save
 
 
@@ -45,7 +51,7 @@ class PartnerDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView)
         return super().get_context_data(
             can_edit=self.request.user.has_perm("customers.change_partner")
             and partner_editable(user=self.request.user, partner=partner),
-            contacts=list(partner.contacts.all()),
+            contacts=partner_contacts(partner=partner),
             links=partner_customers(user=self.request.user, partner=partner),
             **kwargs,
         )

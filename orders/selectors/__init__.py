@@ -1,5 +1,13 @@
 """Selectors: every read of the orders module, with per-user scoping and joins baked in."""
 
+from orders.selectors.details import (
+    import_list,
+    order_line_get,
+    project_member_ids,
+    project_memberships,
+    project_milestones,
+    sales_order_lines,
+)
 from orders.selectors.lists import (
     import_get,
     import_write_progress,
@@ -21,16 +29,22 @@ __all__ = [
     "customer_orders_summary",
     "dashboard_summary",
     "import_get",
+    "import_list",
     "import_write_progress",
     "opportunity_board",
     "opportunity_get",
     "opportunity_list",
+    "order_line_get",
     "product_list",
     "project_get",
     "project_list",
+    "project_member_ids",
+    "project_memberships",
+    "project_milestones",
     "purchased_lines",
     "purchased_orders",
     "sales_order_get",
+    "sales_order_lines",
     "sales_order_list",
     "service_order_get",
     "service_order_list",

@@ -17,7 +17,7 @@ from crm_site.visibility import sees_everything
 from orders.forms import OrderImportForm, ProductFilterForm, ProductForm
 from orders.models import OrderImport, Product
 from orders.models.common import Currency
-from orders.selectors import import_get, import_write_progress, product_list
+from orders.selectors import import_get, import_list, import_write_progress, product_list
 from orders.selectors import summaries as reports
 from orders.services.catalog import product_create, product_update
 from orders.services.import_jobs import order_import_start
@@ -67,7 +67,7 @@ class OrderImportCreateView(StaffMixin, FormView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["recent"] = OrderImport.objects.visible_to(self.request.user)[:10]
+        context["recent"] = import_list(user=self.request.user, limit=10)
         return context
 
     def form_valid(self, form: OrderImportForm) -> HttpResponse:

@@ -9,8 +9,14 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from crm_site.web import ActionView
 from orders.forms import MilestoneForm, ProjectFilterForm, ProjectForm
-from orders.models import Project, ProjectMember
-from orders.selectors import project_get, project_list
+from orders.models import Project
+from orders.selectors import (
+    project_get,
+    project_list,
+    project_member_ids,
+    project_memberships,
+    project_milestones,
+)
 from orders.services import projects as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
@@ -38,10 +44,8 @@ class ProjectDetailView(StaffMixin, DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["milestones"] = list(self.object.milestones.all())
-        context["memberships"] = list(
-            ProjectMember.objects.filter(project=self.object).select_related("user")
-        )
+        context["milestones"] = project_milestones(project=self.object)
+        context["memberships"] = project_memberships(project=self.object)
         context["milestone_form"] = MilestoneForm()
         return context
 
@@ -73,8 +77,7 @@ class ProjectUpdateView(ServiceFormMixin[ProjectForm], UpdateView):
         return project_get(user=self.request.user, pk=self.kwargs["pk"])
 
     def get_initial(self) -> dict[str, Any]:
-        user_ids = ProjectMember.objects.filter(project=self.object).values_list("user_id", flat=True)
-        return {"members": list(user_ids)}
+        return {"members": project_member_ids(project=self.object)}
 
     def perform(self, form: ProjectForm) -> Project:
         project = project_get(user=self.request.user, pk=self.kwargs["pk"])

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from crm_site.web import ActionView
 from orders.forms import OrderLineForm, SalesOrderFilterForm, SalesOrderForm, TransitionForm
-from orders.models import OrderLine, SalesOrder
-from orders.selectors import sales_order_get, sales_order_list
+from orders.models import SalesOrder
+from orders.selectors import order_line_get, sales_order_get, sales_order_lines, sales_order_list
 from orders.services import sales as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
@@ -46,7 +45,7 @@ class SalesOrderDetailView(StaffMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         order = self.object
-        context["lines"] = order.lines.select_related("product", "category")
+        context["lines"] = sales_order_lines(order=order)
         context["transitions"] = [
             (s, SalesOrder.Status(s).label) for s in services.allowed_transitions(order)
         ]
@@ -126,6 +125,6 @@ class OrderLineAddView(OrderActionView):
 
 class OrderLineRemoveView(OrderActionView):
     def perform(self, target: SalesOrder, data: dict[str, Any]) -> str:
-        line = get_object_or_404(OrderLine, pk=self.kwargs["line_pk"], order=target)
+        line = order_line_get(order=target, pk=self.kwargs["line_pk"])
         services.order_line_remove(line=line)
         return _("Line removed.")
