@@ -17,10 +17,11 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
+from celery.signals import task_prerun
 from django.conf import settings
 
 from crm_site.settings.database import MONGODB_ENGINE
@@ -80,23 +81,47 @@ def _forget_connections(app) -> None:
     app._local.__dict__.pop("backend", None)
 
 
+def _delay_configured_tasks(sender: Any = None, **kwargs: Any) -> None:
+    """In a test's worker process: sleep before each task named in settings.TEST_TASK_DELAYS (seconds),
+    to give the test time to kill the worker in the middle of a job."""
+    delay = (getattr(settings, "TEST_TASK_DELAYS", None) or {}).get(getattr(sender, "name", ""))
+    if delay:
+        time.sleep(float(delay))
+
+
+task_prerun.connect(_delay_configured_tasks, weak=False, dispatch_uid="crm_site.testing.task_delays")
+
+
 @contextmanager
-def celery_worker_process(*, concurrency: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[dict]:
+def celery_worker_process(
+    *,
+    concurrency: int = 1,
+    extra_env: dict[str, str] | None = None,
+    worker_settings: dict[str, Any] | None = None,
+    task_delays: dict[str, float] | None = None,
+) -> Iterator[dict]:
     """Start ``celery worker`` as a child process on a private queue of the real Redis broker.
 
     Yields a dict with the queue name and the process; while it is open, tasks sent from this process
-    go to that queue (not run in-process). The worker uses the test database.
+    go to that queue (not run in-process), and so do the tasks the worker sends (its default queue is
+    the private one). The worker uses the test database and crm_site.settings.test, with
+    ``worker_settings`` (JSON values) on top; ``task_delays`` ({task name: seconds}) makes it sleep before
+    those tasks.
     """
     from crm_site.celery import app
 
     need_service("Redis", port_open(TEST_REDIS_URL))
     queue = f"crm-test-{uuid.uuid4().hex[:10]}"
+    overrides: dict[str, Any] = {"CELERY_TASK_DEFAULT_QUEUE": queue, **(worker_settings or {})}
+    if task_delays:
+        overrides |= {"CELERY_IMPORTS": ["crm_site.testing"], "TEST_TASK_DELAYS": task_delays}
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm_site.settings.test",
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": TEST_REDIS_URL,
         "CRM_CELERY_WORKER": "1",
+        "CRM_TEST_SETTINGS": json.dumps(overrides),
         **(extra_env or {}),
     }
     log_path = BASE_DIR / f".worker-{queue}.log"
@@ -187,7 +212,8 @@ def set_query_count_update_mode(enabled: bool) -> None:
 
 def query_counts_path(name: str) -> Path:
     """The baseline file of a key: its URL namespace's app (``profiles_api`` belongs to ``profiles``)."""
-    namespace = name.split(" ", 1)[0].split(":", 1)[0] if ":" in name.split(" ", 1)[0] else "crm_site"
+    url_name = name.split(" ", 1)[0]
+    namespace = url_name.split(":", 1)[0] if ":" in url_name else "crm_site"
     app_dir = next(
         (
             BASE_DIR / label
