@@ -92,3 +92,26 @@ def test_count_free_paginator_knows_the_next_page_from_one_extra_row():
     assert not CountFreePaginator(list(range(50)), 25).page(2).has_next()
     # By hand: an unusable number is page 1, a page past the end is empty (never an error).
     assert paginator.get_page("junk").number == 1 and paginator.get_page("99").object_list == []
+
+
+def test_keyset_page_walks_any_model_forwards_and_back_without_a_count(sales_user):
+    from crm_site.paging import keyset_page
+
+    customer = CustomerFactory(owner=sales_user)
+    numbers = sorted(SalesOrderFactory(customer=customer).number for _ in range(7))
+    qs = SalesOrder.objects.all()
+    seen, cursor, pages = [], None, []
+    with CaptureQueriesContext(connection) as queries:
+        while True:
+            page = keyset_page(qs, field="number", cursor=cursor, size=3)
+            pages.append(page)
+            seen += [order.number for order in page.rows]
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+    assert seen == numbers and len(queries) == 3
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    back = keyset_page(qs, field="number", cursor=pages[-1].prev_cursor, size=3)
+    assert [order.number for order in back.rows] == numbers[3:6]
+    # A cursor of the wrong kind (text where a datetime is sorted on) is ignored: the first page.
+    assert keyset_page(qs, field="created_at", kind="datetime", cursor=page.prev_cursor, size=3).is_first

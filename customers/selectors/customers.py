@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import datetime
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -15,7 +12,9 @@ from typing import Any, Literal
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from crm_site import paging
 from crm_site.db import bulk_reads
+from crm_site.paging import CursorKind
 from customers.models import (
     Address,
     ContactMethod,
@@ -138,49 +137,20 @@ def bounded_count(qs: QuerySet, limit: int = 1000) -> tuple[int, bool]:
     return min(n, limit), n > limit
 
 
-def _encode_cursor(value: Any, pk: Any, direction: str) -> str:
-    if isinstance(value, datetime.datetime):
-        value = {"dt": value.isoformat()}
-    raw = json.dumps([value, str(pk), direction]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _cursor_kind(field_name: str) -> CursorKind:
+    return "text" if field_name == "name" else "datetime"
 
 
 def decode_cursor(cursor: str, *, sort: str = DEFAULT_SORT) -> tuple[Any, uuid.UUID, str] | None:
-    """(sort value, pk, direction) of a list cursor made for ``sort``; None when it is not one.
-
-    The value's type must be the sort field's (text for names, an aware datetime for dates): a
-    hand-made cursor never reaches the database as a comparison it cannot make.
-    """
+    """(sort value, pk, direction) of a list cursor made for ``sort``; None when it is not one."""
     field_name, _descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, pk, direction = json.loads(raw)
-        if field_name == "name":
-            if not isinstance(value, str) or "\x00" in value:
-                return None
-        else:
-            if not isinstance(value, dict) or not isinstance(value.get("dt"), str):
-                return None
-            value = datetime.datetime.fromisoformat(value["dt"])
-            if value.tzinfo is None:
-                return None
-            # A value at the year limits (9999-12-31T23:59-14:00) cannot be converted to UTC for the query.
-            value.astimezone(datetime.UTC)
-        if direction not in ("next", "prev") or not isinstance(pk, str):
-            return None
-        return value, uuid.UUID(pk), direction
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
-        return None
+    return paging.decode_cursor(cursor, kind=_cursor_kind(field_name))
 
 
 @dataclass
-class KeysetPage:
-    """One page of a keyset-paginated list with opaque cursors to its neighbours."""
+class KeysetPage(paging.KeysetPage):
+    """A page of customers (``crm_site.paging.keyset_page``) with each row's tags."""
 
-    rows: list[Customer]
-    next_cursor: str | None = None
-    prev_cursor: str | None = None
-    is_first: bool = True
     tags: dict[Any, list[Any]] = field(default_factory=dict)
 
 
@@ -189,37 +159,16 @@ def customer_page(
 ) -> KeysetPage:
     """A page ordered by (sort field, pk), starting after/before ``cursor``: constant cost at any depth."""
     field_name, descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    decoded = decode_cursor(cursor, sort=sort) if cursor else None
-    backwards = bool(decoded and decoded[2] == "prev")
-    # Walking backwards reads the mirror order, then flips the page.
-    reverse = descending != backwards
-    order = [f"-{field_name}", "-pk"] if reverse else [field_name, "pk"]
-    unfiltered = qs
-    if decoded:
-        value, pk, _direction = decoded
-        op = "lt" if reverse else "gt"
-        # The first, redundant condition is the one an index can seek on: (a > x OR (a = x AND pk > y))
-        # alone makes PostgreSQL walk the sort index from its start, i.e. slower the deeper the page.
-        qs = qs.filter(**{f"{field_name}__{op}e": value}).filter(
-            Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk})
-        )
-    rows = list(qs.order_by(*order)[: size + 1])
-    has_more = len(rows) > size
-    rows = rows[:size]
-    if backwards and not has_more:
-        # Back at the start: show a full first page rather than the few rows before the cursor.
-        return customer_page(unfiltered, sort=sort, cursor=None, size=size)
-    if backwards:
-        rows.reverse()
-    page = KeysetPage(rows=rows, is_first=not decoded)
-    if rows:
-        first, last = rows[0], rows[-1]
-        if has_more or backwards:
-            page.next_cursor = _encode_cursor(getattr(last, field_name), last.pk, "next")
-        if decoded:
-            page.prev_cursor = _encode_cursor(getattr(first, field_name), first.pk, "prev")
-    page.tags = tags_for_customers([row.pk for row in rows])
-    return page
+    page = paging.keyset_page(
+        qs, field=field_name, descending=descending, kind=_cursor_kind(field_name), cursor=cursor, size=size
+    )
+    return KeysetPage(
+        rows=page.rows,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
+        is_first=page.is_first,
+        tags=tags_for_customers([row.pk for row in page.rows]),
+    )
 
 
 def tags_for_customers(customer_ids: list[Any]) -> dict[Any, list[Any]]:
