@@ -4,15 +4,18 @@ An action is a button on a page (change a status, remove a line, stop sharing, m
 loads its object through a selector (404 for what the user may not see), optionally validates a small
 form, calls one service, flashes the outcome and redirects back. Write one by subclassing ``ActionView``::
 
-    class OrderLineRemoveView(StaffMixin, ActionView):
-        permission_required = "orders.change_salesorder"
+    class MilestoneCreateView(StaffMixin, ActionView):        # orders/views/projects.py
+        permission_required = "orders.change_project"
+        form_class = MilestoneForm                              # invalid: its errors are flashed
 
-        def get_target(self):
-            return sales_order_get(user=self.request.user, pk=self.kwargs["pk"])
+        def get_target(self) -> Project:
+            return project_get(user=self.request.user, pk=self.kwargs["pk"])
 
-        def perform(self, target, data):
-            services.order_line_remove(order=target, line_pk=self.kwargs["line_pk"])
-            return _("Line removed.")
+        def perform(self, target: Project, data: dict[str, Any]) -> str:
+            services.milestone_create(project=target, **data)  # a ValidationError is flashed
+            return _("Milestone added.")
+
+It redirects to ``get_success_url(target)`` (default: the target's page) or to a local ``next``.
 """
 
 from __future__ import annotations
