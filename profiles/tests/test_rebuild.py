@@ -149,6 +149,7 @@ def test_a_failing_chunk_marks_the_run_failed_and_resume_finishes_it(old_run, mo
     assert selectors.active_run().pk == run.pk
 
 
+@pytest.mark.mongo
 def test_the_plan_follows_the_run_compute_then_every_chunk_then_publish(history):
     from profiles.services.rebuild import RebuildStep, StepKind
 
@@ -169,6 +170,7 @@ def test_the_plan_follows_the_run_compute_then_every_chunk_then_publish(history)
     assert rebuild.rebuild_steps_left(run_id=run.pk) == []
 
 
+@pytest.mark.mongo
 def test_a_fitted_run_whose_staged_chunks_are_gone_is_refitted(history):
     from profiles.services import storage
     from profiles.services.rebuild import RebuildStep, StepKind
