@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_site.visibility import VisibleAdminMixin
 from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, RebuildLock, Segment
 from profiles.services import rebuild
-from profiles.services.segments import segment_count
+from profiles.services.segments import segment_count, segment_create, segment_update
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -136,8 +136,30 @@ class SegmentAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     list_select_related = ("run",)
     search_fields = ("name", "key")
-    readonly_fields = ("key", "member_count", "counted_at", "run", "created_by")
+    readonly_fields = ("kind", "key", "member_count", "counted_at", "run", "created_by")
     actions = ["recount"]
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        # Automatic segments belong to the runs (segment_update refuses them): shown, never edited.
+        if obj is not None and obj.kind != Segment.Kind.MANUAL:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request: Any, obj: Segment, form: Any, change: bool) -> None:
+        # Through the services, so a rule segment is validated and recounted as on the segment pages.
+        data = form.cleaned_data
+        if change:
+            stored = Segment.objects.get(pk=obj.pk)  # not the form's instance, which already has the changes
+            segment_update(
+                segment=stored, name=data["name"], rule=data["rule"], description=data["description"]
+            )
+        else:
+            created = segment_create(
+                name=data["name"], rule=data["rule"], description=data["description"], created_by=request.user
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            obj._state.adding = False
 
     @admin.action(description=_("Recount members"))
     def recount(self, request: Any, queryset: Any) -> None:

@@ -59,3 +59,45 @@ def test_manager_edits_a_rule_segment_through_the_form(client, manager_user, run
     assert response.status_code == 302
     stored = Segment.objects.get(pk=segment.pk)
     assert (stored.name, stored.member_count) == ("Champions", 1)
+
+
+def test_admin_edits_a_rule_segment_through_segment_update_and_recounts(client, manager_user, run):
+    segment = segment_create(name="Lost", rule=[{"field": "rfm_segment", "op": "eq", "value": "lost"}])
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("admin:profiles_segment_change", args=[segment.pk]),
+        {
+            "name": "Champions",
+            "description": "",
+            "rule": '[{"field": "rfm_segment", "op": "eq", "value": "champions"}]',
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = Segment.objects.get(pk=segment.pk)
+    assert (stored.name, stored.member_count) == ("Champions", 1)
+
+
+def test_admin_adds_a_counted_rule_segment(client, manager_user, run):
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("admin:profiles_segment_add"),
+        {
+            "name": "Lost",
+            "description": "",
+            "rule": '[{"field": "rfm_segment", "op": "eq", "value": "lost"}]',
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = Segment.objects.get(name="Lost", kind=Segment.Kind.MANUAL)
+    assert (stored.member_count, stored.created_by) == (2, manager_user)
+
+
+def test_admin_cannot_change_an_automatic_segment(client, manager_user, run):
+    automatic = Segment.objects.get(key="rfm:champions")
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("admin:profiles_segment_change", args=[automatic.pk]),
+        {"name": "Renamed", "description": "", "rule": "[]"},
+    )
+    assert response.status_code == 403
+    assert Segment.objects.get(pk=automatic.pk).name == automatic.name
