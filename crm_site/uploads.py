@@ -80,10 +80,12 @@ def csv_rows(path: str | Path, encoding: str | None = DEFAULT_ENCODING) -> Itera
 def decode_upload(raw: bytes | str, encoding: str | None = DEFAULT_ENCODING) -> str:
     """The text of an upload read into memory, decoded from ``encoding``."""
     encoding = _encoding(encoding)
-    if (b"\x00" if isinstance(raw, bytes) else "\x00") in raw:
-        raise _binary()
     if isinstance(raw, str):
+        if "\x00" in raw:
+            raise _binary()
         return raw
+    if b"\x00" in raw:
+        raise _binary()
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -11,7 +11,7 @@ form, calls one service, flashes the outcome and redirects back. Write one by su
         def get_target(self) -> Project:
             return project_get(user=self.request.user, pk=self.kwargs["pk"])
 
-        def perform(self, target: Project, data: dict[str, Any]) -> str:
+        def perform(self, target: Project, data: dict[str, Any]) -> StrOrPromise:
             services.milestone_create(project=target, **data)  # a ValidationError is flashed
             return _("Milestone added.")
 
@@ -20,7 +20,7 @@ It redirects to ``get_success_url(target)`` (default: the target's page) or to a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -28,6 +28,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str:
@@ -88,7 +91,7 @@ class ActionView(View):
         """The object acted on, through a selector (raise Http404 for what the user may not see)."""
         raise NotImplementedError
 
-    def perform(self, target: Any, data: dict[str, Any]) -> str | None:
+    def perform(self, target: Any, data: dict[str, Any]) -> StrOrPromise | None:
         raise NotImplementedError
 
     def get_success_url(self, target: Any) -> str:

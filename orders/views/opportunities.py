@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,9 @@ from orders.models import Opportunity
 from orders.selectors import opportunity_board, opportunity_get, opportunity_list
 from orders.services import opportunities as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class OpportunityListView(FilteredListMixin, ListView):
@@ -92,7 +95,7 @@ class OpportunityMoveView(StaffMixin, ActionView):
     def get_target(self) -> Opportunity:
         return opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    def perform(self, target: Opportunity, data: dict[str, Any]) -> str:
+    def perform(self, target: Opportunity, data: dict[str, Any]) -> StrOrPromise:
         services.opportunity_move(opportunity=target, **data)
         return _("“%(name)s” moved to %(stage)s.") % {
             "name": target.name,

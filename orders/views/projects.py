@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
@@ -19,6 +19,9 @@ from orders.selectors import (
 )
 from orders.services import projects as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ProjectListView(FilteredListMixin, ListView):
@@ -93,6 +96,6 @@ class MilestoneCreateView(StaffMixin, ActionView):
     def get_target(self) -> Project:
         return project_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    def perform(self, target: Project, data: dict[str, Any]) -> str:
+    def perform(self, target: Project, data: dict[str, Any]) -> StrOrPromise:
         services.milestone_create(project=target, **data)
         return _("Milestone added.")

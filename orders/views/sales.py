@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,9 @@ from orders.models import SalesOrder
 from orders.selectors import order_line_get, sales_order_get, sales_order_lines, sales_order_list
 from orders.services import sales as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _detail(order: Any) -> str:
@@ -107,7 +110,7 @@ class SalesOrderTransitionView(OrderActionView):
 
     form_class = TransitionForm
 
-    def perform(self, target: SalesOrder, data: dict[str, Any]) -> str:
+    def perform(self, target: SalesOrder, data: dict[str, Any]) -> StrOrPromise:
         services.sales_order_transition(order=target, status=data["status"])
         return _("Order %(number)s is now %(status)s.") % {
             "number": target.number,
@@ -118,13 +121,13 @@ class SalesOrderTransitionView(OrderActionView):
 class OrderLineAddView(OrderActionView):
     form_class = OrderLineForm
 
-    def perform(self, target: SalesOrder, data: dict[str, Any]) -> str:
+    def perform(self, target: SalesOrder, data: dict[str, Any]) -> StrOrPromise:
         services.order_line_add(order=target, **data)
         return _("Line added.")
 
 
 class OrderLineRemoveView(OrderActionView):
-    def perform(self, target: SalesOrder, data: dict[str, Any]) -> str:
+    def perform(self, target: SalesOrder, data: dict[str, Any]) -> StrOrPromise:
         line = order_line_get(order=target, pk=self.kwargs["line_pk"])
         services.order_line_remove(line=line)
         return _("Line removed.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,9 @@ from orders.models import ServiceOrder
 from orders.selectors import service_order_get, service_order_list
 from orders.services import tickets as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ServiceOrderListView(FilteredListMixin, ListView):
@@ -84,6 +87,6 @@ class ServiceOrderTransitionView(StaffMixin, ActionView):
     def get_target(self) -> ServiceOrder:
         return service_order_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    def perform(self, target: ServiceOrder, data: dict[str, Any]) -> str:
+    def perform(self, target: ServiceOrder, data: dict[str, Any]) -> StrOrPromise:
         services.service_order_transition(ticket=target, **data)
         return _("Ticket updated.")
