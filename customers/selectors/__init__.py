@@ -16,7 +16,13 @@ from customers.selectors.customers import (
     decode_cursor,
     tags_for_customers,
 )
-from customers.selectors.detail import customer_custom_values, customer_detail_data, customer_merges
+from customers.selectors.detail import (
+    customer_custom_values,
+    customer_detail_data,
+    customer_merges,
+    relationship_get,
+    share_target_get,
+)
 from customers.selectors.duplicates import duplicate_candidates, duplicate_groups
 from customers.selectors.imports import customer_import_get, customer_import_list
 from customers.selectors.partners import (
@@ -60,6 +66,8 @@ __all__ = [
     "partner_editable",
     "partner_get",
     "partner_list",
+    "relationship_get",
+    "share_target_get",
     "tags_for_customers",
     "visible_customer_by_key",
     "visible_customer_ids",

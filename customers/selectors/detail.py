@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from customers.models import Customer, CustomerMerge, CustomFieldDefinition
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from customers.models import Customer, CustomerMerge, CustomFieldDefinition, Relationship
 from customers.selectors.customers import custom_field_definitions, customer_relationships, customer_shares
 
 
@@ -41,3 +48,21 @@ def customer_detail_data(*, user: Any, customer: Customer) -> dict[str, Any]:
         "custom_values": customer_custom_values(customer=customer),
         "merges": customer_merges(customer=customer),
     }
+
+
+def relationship_get(*, customer: Customer, pk: Any) -> Relationship:
+    """One of the customer's own relationships (404 for any other)."""
+    return get_object_or_404(Relationship, pk=pk, customer=customer)
+
+
+def share_target_get(*, kind: str, pk: Any) -> Any:
+    """The user (``kind`` "user") or team ("team") a share names; 404 for anything else."""
+    targets: dict[str, type[models.Model]] = {"user": get_user_model(), "team": Group}
+    model = targets.get(kind)
+    if model is None:
+        raise Http404("No such share.")
+    try:
+        # The pk of a user or group: an integer on SQL databases, an ObjectId on MongoDB.
+        return get_object_or_404(model, pk=pk)
+    except (ValueError, TypeError, ValidationError) as exc:
+        raise Http404("No such share.") from exc

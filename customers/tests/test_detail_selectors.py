@@ -29,3 +29,17 @@ def test_customer_detail_data_hides_relationships_to_customers_the_user_cannot_s
     assert [method.value for method in data["contact_methods"]] == ["a@example.com"]
     assert [link.pk for link in data["relationships"]] == [mine.pk]
     assert data["merges"] == [] and data["tags"] == [] and data["custom_values"] == []
+
+
+def test_share_target_get_finds_users_and_teams_and_404s_anything_else(sales_user):
+    from django.contrib.auth.models import Group
+    from django.http import Http404
+
+    from customers.selectors import share_target_get
+
+    team = Group.objects.create(name="East")
+    assert share_target_get(kind="user", pk=sales_user.pk) == sales_user
+    assert share_target_get(kind="team", pk=team.pk) == team
+    for kind, pk in (("robot", sales_user.pk), ("user", "not-a-pk"), ("team", 10**9)):
+        with pytest.raises(Http404):
+            share_target_get(kind=kind, pk=pk)

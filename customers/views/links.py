@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
@@ -20,8 +16,8 @@ from django.views.generic.base import ContextMixin
 
 from crm_site.web import ActionView
 from customers.forms import RelationshipForm, ShareForm
-from customers.models import Customer, Relationship
-from customers.selectors import customer_get, customer_shares
+from customers.models import Customer
+from customers.selectors import customer_get, customer_shares, relationship_get, share_target_get
 from customers.services import (
     customer_share_with,
     customer_unshare_with,
@@ -95,16 +91,8 @@ class CustomerUnshareView(SharingMixin, ActionView):
         return self.customer
 
     def perform(self, target: Customer, data: dict[str, Any]) -> str:
-        kind, pk = self.kwargs["kind"], self.kwargs["target"]
-        targets: dict[str, type[models.Model]] = {"user": get_user_model(), "team": Group}
-        model = targets.get(kind)
-        if model is None:
-            raise Http404("No such share.")
-        try:
-            # The target is a user or group pk: an integer on SQL databases, an ObjectId on MongoDB.
-            found = get_object_or_404(model, pk=pk)
-        except (ValueError, TypeError, ValidationError) as exc:
-            raise Http404("No such share.") from exc
+        kind = self.kwargs["kind"]
+        found = share_target_get(kind=kind, pk=self.kwargs["target"])
         if kind == "user":
             customer_unshare_with(customer=target, by=self.request.user, user=found)
         else:
@@ -148,6 +136,6 @@ class RelationshipDeleteView(CustomerMixin, PermissionRequiredMixin, ActionView)
         return self.customer
 
     def perform(self, target: Customer, data: dict[str, Any]) -> str:
-        relationship = get_object_or_404(Relationship, pk=self.kwargs["relationship_pk"], customer=target)
+        relationship = relationship_get(customer=target, pk=self.kwargs["relationship_pk"])
         relationship_delete(relationship=relationship)
         return _("Relationship removed.")
