@@ -3,6 +3,7 @@
 from orders.selectors.details import (
     import_list,
     order_line_get,
+    product_get,
     project_member_ids,
     project_memberships,
     project_milestones,
@@ -35,6 +36,7 @@ __all__ = [
     "opportunity_get",
     "opportunity_list",
     "order_line_get",
+    "product_get",
     "product_list",
     "project_get",
     "project_list",

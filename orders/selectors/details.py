@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from orders.models import Milestone, OrderImport, OrderLine, Project, ProjectMember, SalesOrder
+from orders.models import Milestone, OrderImport, OrderLine, Product, Project, ProjectMember, SalesOrder
 
 
 def sales_order_lines(*, order: SalesOrder) -> QuerySet[OrderLine]:
@@ -37,3 +37,8 @@ def project_member_ids(*, project: Project) -> list[Any]:
 def import_list(*, user: Any, limit: int = 10) -> list[OrderImport]:
     """The latest order imports the user may see (their own; managers: everyone's)."""
     return list(OrderImport.objects.visible_to(user)[:limit])
+
+
+def product_get(*, pk: Any) -> Product:
+    """One catalogue product (the catalogue is shared by all staff; 404 when there is none)."""
+    return get_object_or_404(Product, pk=pk)

@@ -17,7 +17,7 @@ from crm_site.visibility import sees_everything
 from orders.forms import OrderImportForm, ProductFilterForm, ProductForm
 from orders.models import OrderImport, Product
 from orders.models.common import Currency
-from orders.selectors import import_get, import_list, import_write_progress, product_list
+from orders.selectors import import_get, import_list, import_write_progress, product_get, product_list
 from orders.selectors import summaries as reports
 from orders.services.catalog import product_create, product_update
 from orders.services.import_jobs import order_import_start
@@ -50,12 +50,15 @@ class ProductCreateView(StaffMixin, CreateView):
 class ProductUpdateView(StaffMixin, UpdateView):
     permission_required = "orders.change_product"
     form_class = ProductForm
-    model = Product
     template_name = "orders/form.html"
     extra_context = {"title": _("Edit product")}
 
+    def get_object(self, queryset: Any = None) -> Product:
+        return product_get(pk=self.kwargs["pk"])
+
     def form_valid(self, form: ProductForm) -> HttpResponse:
-        product_update(product=Product.objects.get(pk=self.object.pk), **form.cleaned_data)
+        # A fresh read: ModelForm validation already copied the new values onto self.object.
+        product_update(product=product_get(pk=self.object.pk), **form.cleaned_data)
         messages.success(self.request, _("Product saved."))
         return HttpResponseRedirect(reverse("orders:product-list"))
 
