@@ -42,3 +42,15 @@ def test_project_members_selectors(sales_user, other_sales_user):
     ProjectMember.objects.create(project=project, user=other_sales_user)
     assert project_member_ids(project=project) == [other_sales_user.pk]
     assert [member.user for member in project_memberships(project=project)] == [other_sales_user]
+
+
+def test_product_get_finds_a_catalogue_product_and_404s_an_unknown_one():
+    import uuid
+
+    from orders.selectors import product_get
+    from orders.tests.factories import ProductFactory
+
+    product = ProductFactory()
+    assert product_get(pk=product.pk) == product
+    with pytest.raises(Http404):
+        product_get(pk=uuid.uuid4())
