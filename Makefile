@@ -13,12 +13,14 @@ DEMO_CUSTOMERS ?= 2000
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the runtime dependencies into $(VENV) (a few minutes on a fresh machine)..."
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --progress-bar on -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
-	$(PIP) install --quiet -r requirements-dev.txt
+	@echo "Installing the test and tooling dependencies..."
+	$(PIP) install --progress-bar on -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed

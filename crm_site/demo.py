@@ -46,3 +46,27 @@ def seeders() -> list[tuple[str, Callable[[SeedContext], None]]]:
             module = importlib.import_module(f"{label}.demo")
             found.append((label, module.seed))
     return found
+
+
+PRODUCTION_OVERRIDE_FLAG = "--i-know-this-is-not-production"
+
+
+def add_production_guard(parser: Any) -> None:
+    """The flag a demo command needs before it writes demo logins or data under production settings."""
+    parser.add_argument(
+        PRODUCTION_OVERRIDE_FLAG,
+        dest="not_production",
+        action="store_true",
+        help="Run even though the settings are production ones (demo logins have published passwords).",
+    )
+
+
+def refuse_in_production(options: dict[str, Any]) -> None:
+    """Stop a demo command under production settings unless the operator said it is not production."""
+    from django.core.management.base import CommandError
+
+    if getattr(settings, "CRM_PRODUCTION", False) and not options.get("not_production"):
+        raise CommandError(
+            "These are production settings: demo logins have published passwords and demo data is fake. "
+            f"Refusing to run; pass {PRODUCTION_OVERRIDE_FLAG} if this database is not a production one."
+        )

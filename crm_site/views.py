@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,6 +27,14 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
 
 @never_cache
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever a page links: the static SVG icon.
+
+    Resolved per request, not at import, so the hashed name comes from the manifest collectstatic wrote.
+    """
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 with each part's state when healthy, 503 naming the failing part otherwise."""
     checks = {"database": database_status(), "broker": broker_status()}

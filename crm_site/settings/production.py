@@ -11,6 +11,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random string of at least 50 characters.")
 DEBUG = False
+CRM_PRODUCTION = True
 
 # Behind a TLS-terminating proxy (nginx, a load balancer) that sets X-Forwarded-Proto and strips any
 # client-sent copy, DJANGO_BEHIND_TLS_PROXY=1 makes Django trust that header for "is this request

@@ -24,6 +24,7 @@ SKIPPED = {
     "login": "public: the login form (an authenticated user is redirected away from it)",
     "logout": "ends B's own session; takes no object",
     "healthz": "public health probe: database and broker state, no records",
+    "favicon": "public: a redirect to the static icon, no records",
 }
 # Whole sub-trees that are not walked (route prefix -> reason).
 SKIPPED_PREFIXES = {

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from crm_site.accounts import demo_users_ensure
-from crm_site.demo import SeedContext, seeders
+from crm_site.demo import SeedContext, add_production_guard, refuse_in_production, seeders
 
 
 class Command(BaseCommand):
@@ -23,8 +23,10 @@ class Command(BaseCommand):
             help="Do nothing when customers already exist (used by make run).",
         )
         parser.add_argument("--only", nargs="*", default=None, help="Only these apps' seeders.")
+        add_production_guard(parser)
 
     def handle(self, *args, customers, seed, batch_size, if_empty, only, **options):
+        refuse_in_production(options)
         if customers < 0:
             raise CommandError("--customers must be 0 or more.")
         if if_empty and self._has_customers():
