@@ -173,7 +173,8 @@ def clean_events(
     drop(data["occurred_at"].ge(cutoff), "future")
 
     keyed = data["idempotency_key"].notna()
-    repeated_key = keyed & data.duplicated(subset=["idempotency_key"], keep="first")
+    # Keys are unique per sender, not across senders: a repeat counts only for the same customer.
+    repeated_key = keyed & data.duplicated(subset=["customer_id", "idempotency_key"], keep="first")
     same_moment = ["customer_id", "event_type", "occurred_at"]
     # Serialising properties is the slow part, so only rows that already collide on the cheap columns pay it.
     candidates = ~repeated_key & data.duplicated(subset=same_moment, keep=False)

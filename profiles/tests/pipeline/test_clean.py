@@ -312,3 +312,26 @@ def test_clean_events_survive_properties_too_deep_to_serialise_when_checking_dup
         _events([{**same, "properties": deep}, {**same, "properties": {"x": 1}}]), as_of=AS_OF
     )
     assert len(cleaned) == 2 and counts["duplicates"] == 0
+
+
+def test_clean_events_keep_the_same_idempotency_key_of_two_customers() -> None:
+    """Keys are unique per sender: two systems may both send "order-1" for different customers."""
+    events = _events(
+        [
+            {
+                "customer_id": "a",
+                "event_type": "app_open",
+                "occurred_at": "2024-05-01",
+                "idempotency_key": "k",
+            },
+            {
+                "customer_id": "b",
+                "event_type": "app_open",
+                "occurred_at": "2024-05-02",
+                "idempotency_key": "k",
+            },
+        ]
+    )
+    cleaned, counts = clean_events(events, as_of=AS_OF)
+    assert counts["duplicates"] == 0
+    assert sorted(cleaned["customer_id"]) == ["a", "b"]
