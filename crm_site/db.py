@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,24 +40,52 @@ def on_commit(func: Callable[[], Any], using: str = "default") -> None:
 
 @contextmanager
 def bulk_reads(using: str = "default") -> Iterator[None]:
-    """Cheaper row parsing for bulk readers (the profile pipeline's inputs) on PostgreSQL.
+    """Cheaper row parsing for bulk readers (the profile pipeline's inputs); ids as text on every backend.
 
-    Inside the block: ``timestamptz`` values are parsed by psycopg's C loader (Django registers a
-    pure-Python subclass on every connection to attach its time zone: ~10 µs a value, most of the time of
-    reading 10 M events), and ``uuid`` values arrive as their canonical text (``str(uuid)``) instead of
-    UUID objects, which bulk readers turned into strings anyway. Datetimes are equal to Django's (the
-    session runs in the connection's time zone, UTC with ``USE_TZ``). Callers must accept ids as str or
-    UUID (``str()`` them): on other backends this is a no-op.
+    Inside the block every UUID value (keys and foreign keys) arrives as its canonical text
+    (``str(uuid)``), the form bulk readers key their frames by, so callers never test the type. On
+    PostgreSQL psycopg hands the text over unparsed and ``timestamptz`` values are parsed by its C loader
+    (Django registers a pure-Python subclass on every connection to attach its time zone: ~10 µs a value,
+    most of the time of reading 10 M events); datetimes are equal to Django's (the session runs in the
+    connection's time zone, UTC with ``USE_TZ``). Elsewhere the backend's UUID converter yields the text.
     """
-    connection = connections[using]
-    if connection.vendor != "postgresql" or not settings.USE_TZ:
+    connection: Any = connections[using]
+    # Blocks may overlap (two readers' generators, one closed late): the first in sets up, the last out
+    # restores.
+    depth = getattr(connection, "_bulk_reads_depth", 0)
+    if not depth:
+        setup = _postgres_loaders if connection.vendor == "postgresql" else _uuid_text_converter
+        connection._bulk_reads_restore = setup(connection)
+    connection._bulk_reads_depth = depth + 1
+    try:
         yield
-        return
+    finally:
+        connection._bulk_reads_depth -= 1
+        if not connection._bulk_reads_depth:
+            connection._bulk_reads_restore()
+
+
+def _uuid_text(value: Any, expression: Any, connection: Any) -> str | None:
+    """A stored UUID's canonical text: the converter SQLite and MongoDB use inside ``bulk_reads``."""
+    return None if value is None else str(uuid.UUID(value))
+
+
+def _uuid_text_converter(connection: Any) -> Callable[[], None]:
+    ops = connection.ops
+    ops.convert_uuidfield_value = _uuid_text  # this connection's operations only
+
+    def restore() -> None:
+        del ops.convert_uuidfield_value
+
+    return restore
+
+
+def _postgres_loaders(connection: Any) -> Callable[[], None]:
     from psycopg import adapters, postgres
     from psycopg.adapt import Loader
     from psycopg.pq import Format
 
-    timestamptz, uuid, text = (postgres.types[name].oid for name in ("timestamptz", "uuid", "text"))
+    timestamptz, uuid_oid, text = (postgres.types[name].oid for name in ("timestamptz", "uuid", "text"))
     native: Any = adapters.get_loader(timestamptz, Format.TEXT)
     zone = connection.timezone
 
@@ -73,12 +102,14 @@ def bulk_reads(using: str = "default") -> Iterator[None]:
 
     connection.ensure_connection()
     raw = connection.connection
-    previous = {oid: raw.adapters.get_loader(oid, Format.TEXT) for oid in (timestamptz, uuid)}
-    raw.adapters.register_loader(timestamptz, NativeTimestamptzLoader)
-    raw.adapters.register_loader(uuid, adapters.get_loader(text, Format.TEXT))
-    try:
-        yield
-    finally:
+    previous = {oid: raw.adapters.get_loader(oid, Format.TEXT) for oid in (timestamptz, uuid_oid)}
+    if settings.USE_TZ:
+        raw.adapters.register_loader(timestamptz, NativeTimestamptzLoader)
+    raw.adapters.register_loader(uuid_oid, adapters.get_loader(text, Format.TEXT))
+
+    def restore() -> None:
         if connection.connection is raw:
             for oid, loader in previous.items():
                 raw.adapters.register_loader(oid, loader)
+
+    return restore
