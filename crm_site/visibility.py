@@ -27,6 +27,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models.query import ModelIterable
 
+from crm_site.db import is_mongodb
+
 MANAGER_GROUP = "Manager"
 
 Rule = Callable[[Any], models.Q]
@@ -121,7 +123,11 @@ class VisibleQuerySet(models.QuerySet):
         for name in self.visibility_via:
             related = self.model._meta.get_field(name).related_model
             visible = related._default_manager.all().visible_to(user)  # type: ignore[union-attr]
-            conditions.append(models.Q(**{f"{name}__in": visible.values("pk")}))
+            pks: Any = visible.values("pk")
+            if is_mongodb():
+                # MongoDB runs an IN-subquery as a $lookup on every row; an id list uses the field's index.
+                pks = list(visible.values_list("pk", flat=True))
+            conditions.append(models.Q(**{f"{name}__in": pks}))
         conditions.extend(models.Q(**{name: user}) for name in self.visibility_owners)
         rule = _RULES.get(self.model._meta.label)
         if rule is not None:

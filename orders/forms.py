@@ -44,16 +44,10 @@ class CustomerField(forms.CharField):
         return getattr(value, "external_id", None) or getattr(value, "pk", value)
 
     def clean(self, value: Any) -> Any:
-        from customers.models import Customer
+        from customers.selectors import visible_customer_by_key
 
         text = super().clean(value).strip()
-        visible = Customer.objects.visible_to(self.user)
-        customer = visible.filter(external_id=text).first()
-        if customer is None:
-            try:
-                customer = visible.filter(pk=text).first()
-            except (ValueError, ValidationError):
-                customer = None
+        customer = visible_customer_by_key(user=self.user, key=text)
         if customer is None:
             raise ValidationError(_("No customer “%(value)s” among yours."), params={"value": text})
         return customer

@@ -8,6 +8,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm_site.db import is_mongodb
 from crm_site.visibility import VisibleQuerySet, checked
 from customers.models import Customer, CustomerImport, CustomerTeamShare, Tag
 from customers.selectors import customer_get, visible_customer_by_key, visible_customer_ids
@@ -91,6 +92,19 @@ def test_rows_within_a_checked_customer_are_one_plain_lookup(sales_user, other_s
     unchecked = Customer.objects.get(pk=customer.pk)
     sql = _sql_of(SalesOrder.objects.visible_to(sales_user, within=unchecked))
     assert "customers_customerteamshare" in sql
+
+
+@pytest.mark.mongo
+def test_on_mongodb_rows_reach_the_customer_rule_through_an_id_list(sales_user, other_sales_user):
+    if not is_mongodb():
+        pytest.skip("SQL databases answer the IN-subquery with an index; MongoDB would $lookup every row")
+    order = SalesOrderFactory(customer=CustomerFactory(owner=sales_user), owner=other_sales_user)
+    SalesOrderFactory(customer=CustomerFactory(owner=other_sales_user), owner=other_sales_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert list(SalesOrder.objects.visible_to(sales_user)) == [order]
+    orders_queries = [q["sql"] for q in queries.captured_queries if "orders_salesorder" in q["sql"]]
+    assert len(orders_queries) == 1
+    assert "$lookup" not in orders_queries[0]
 
 
 def test_customer_page_panels_filter_by_the_checked_customer_only(client, sales_user, other_sales_user):

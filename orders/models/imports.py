@@ -11,6 +11,12 @@ from crm_site.models import BaseModel
 from crm_site.visibility import VisibleQuerySet
 
 
+class OrderImportQuerySet(VisibleQuerySet):
+    """Sales staff see the imports they uploaded; managers see all."""
+
+    visibility_owners = ("owner",)
+
+
 class OrderImport(BaseModel):
     """One upload of order lines (CSV or XLSX), validated in full before anything is written."""
 
@@ -43,7 +49,7 @@ class OrderImport(BaseModel):
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    objects = VisibleQuerySet.as_manager()
+    objects = OrderImportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("order import")

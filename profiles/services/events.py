@@ -23,7 +23,6 @@ from crm_site.api import json_depth, reject_json_constant
 from crm_site.bulk import build_instances, field_defaults
 from crm_site.db import atomic
 from crm_site.uploads import DEFAULT_ENCODING, UploadError, decode_upload
-from customers.models import Customer
 from orders.services.events import customers_touched
 from profiles.models import Event
 
@@ -38,7 +37,8 @@ MAX_PROPERTIES_DEPTH = 5
 NUMBER_PROPERTIES = ("amount", "quantity", "price")
 CHANNEL_MAX = Event._meta.get_field("channel").max_length or 30
 KEY_MAX = Event._meta.get_field("idempotency_key").max_length or 100
-EXTERNAL_ID_MAX = Customer._meta.get_field("external_id").max_length or 100
+_CUSTOMER_MODEL = Event._meta.get_field("customer").related_model
+EXTERNAL_ID_MAX = _CUSTOMER_MODEL._meta.get_field("external_id").max_length or 100  # type: ignore[union-attr]
 CSV_COLUMNS = (
     "customer_id",
     "customer_external_id",
@@ -237,18 +237,11 @@ def _check(item: Any, earliest: datetime, latest: datetime) -> tuple[dict[str, A
 
 def _resolve_customers(rows: list[dict[str, Any]], user: Any) -> tuple[dict[uuid.UUID, str], dict[str, str]]:
     """Which of the referenced customers exist and are visible to the sender (two queries)."""
-    from customers.selectors import customer_ids_by_external_id
+    from customers.selectors import customer_ids_by_external_id, visible_customer_ids
 
     external = customer_ids_by_external_id(r["external_id"] for r in rows if "external_id" in r)
     wanted = {r["customer_uuid"] for r in rows if "customer_uuid" in r} | set(external.values())
-    visible: set[uuid.UUID] = set()
-    wanted_list = list(wanted)
-    for start in range(0, len(wanted_list), 1000):
-        visible.update(
-            Customer.objects.visible_to(user)
-            .filter(pk__in=wanted_list[start : start + 1000])
-            .values_list("pk", flat=True)
-        )
+    visible = visible_customer_ids(user=user, pks=wanted)
     return {pk: str(pk) for pk in visible}, {ext: str(pk) for ext, pk in external.items() if pk in visible}
 
 
