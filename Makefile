@@ -26,12 +26,12 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 venv: $(VENV)/.installed
 dev-venv: $(VENV)/.dev-installed
 
-run: venv  ## SQLite, in-process tasks, demo data once, demo logins printed, server on 127.0.0.1:8000
+run: venv  ## SQLite, demo data once, demo logins printed; server on 127.0.0.1:8000 with a worker and beat (Ctrl-C stops all)
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo --if-empty --customers $(DEMO_CUSTOMERS)
 	$(MANAGE) bootstrap_demo_users
 	@echo "Open http://$(HOST):$(PORT)/ and log in with one of the demo logins above."
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(MANAGE) run_demo $(HOST):$(PORT)
 
 lint: dev-venv
 	$(VENV)/bin/ruff check .
@@ -69,4 +69,4 @@ messages: dev-venv  ## refresh and compile the Simplified Chinese catalogues (ne
 	$(MANAGE) compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .test-db-*.sqlite3*
+	rm -rf $(VENV) staticfiles .pytest_cache .test-db-*.sqlite3* .run

@@ -126,8 +126,30 @@ if PROFILES_HISTORY_START:
     date.fromisoformat(PROFILES_HISTORY_START)
 
 # Celery: with no broker configured, tasks run in-process so the app needs nothing else to run.
+# CELERY_BROKER_URL=filesystem:// (what `make run` sets) is the embedded mode: kombu's filesystem
+# transport keeps the queue as files under CELERY_EMBEDDED_DIR (default .run/celery/), results go to
+# files beside it and the cache to a folder there, so a worker and beat on the same machine (`manage.py
+# run_demo`) need no Redis. For one machine only; production settings refuse it.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+CELERY_EMBEDDED = CELERY_BROKER_URL.startswith("filesystem:")
+CELERY_EMBEDDED_DIR = Path(env("CELERY_EMBEDDED_DIR", default=str(BASE_DIR / ".run" / "celery")))
+if CELERY_EMBEDDED:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # One folder both ways: every process on this machine sends and reads the same queue files.
+        "data_folder_in": str(CELERY_EMBEDDED_DIR / "queue"),
+        "data_folder_out": str(CELERY_EMBEDDED_DIR / "queue"),
+        "control_folder": str(CELERY_EMBEDDED_DIR / "control"),
+        "processed_folder": str(CELERY_EMBEDDED_DIR / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.25,
+    }
+    for _folder in ("queue", "control", "processed", "results", "cache"):
+        (CELERY_EMBEDDED_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    del _folder
+CELERY_RESULT_BACKEND = env(
+    "CELERY_RESULT_BACKEND",
+    default=f"file://{CELERY_EMBEDDED_DIR / 'results'}" if CELERY_EMBEDDED else CELERY_BROKER_URL or None,
+)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -152,6 +174,12 @@ CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "crm"}
         if CACHE_URL
+        # The embedded mode's processes share a folder of cache files.
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(CELERY_EMBEDDED_DIR / "cache"),
+        }
+        if CELERY_EMBEDDED
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }

@@ -5,13 +5,18 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from crm_site.settings.base import *  # noqa: F403
-from crm_site.settings.base import BASE_DIR, env
+from crm_site.settings.base import BASE_DIR, CELERY_EMBEDDED, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random string of at least 50 characters.")
 DEBUG = False
 CRM_PRODUCTION = True
+if CELERY_EMBEDDED:
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL=filesystem:// is the single-machine demo broker of `make run`; "
+        "production needs a real broker, e.g. redis://host:6379/0."
+    )
 
 # Behind a TLS-terminating proxy (nginx, a load balancer) that sets X-Forwarded-Proto and strips any
 # client-sent copy, DJANGO_BEHIND_TLS_PROXY=1 makes Django trust that header for "is this request

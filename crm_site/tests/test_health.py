@@ -75,3 +75,24 @@ def test_healthz_reports_a_live_redis_broker(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["broker"] == {"ok": True, "detail": "redis"}
+
+
+def test_healthz_reports_the_embedded_filesystem_broker_and_its_waiting_tasks(client, settings, tmp_path):
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    (queue / "1_abc.celery.msg").write_text("{}")
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(queue), "data_folder_out": str(queue)}
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["broker"] == {"ok": True, "detail": "embedded (filesystem queue, 1 waiting)"}
+    assert str(tmp_path) not in response.content.decode()
+
+
+def test_healthz_is_503_when_the_embedded_queue_folder_is_gone(client, settings, tmp_path):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path / "gone")}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "failing: broker"
+    assert str(tmp_path) not in response.content.decode()
