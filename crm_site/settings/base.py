@@ -102,7 +102,12 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's and its apps' own catalogues come first, so they win over a third-party app's translation
+# of the same msgid (django_celery_beat, listed before our apps, translates "Name" as "任务名", "task name").
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    *(path for app in ["crm_site", *PROJECT_APPS] if (path := BASE_DIR / app / "locale").is_dir()),
+]
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

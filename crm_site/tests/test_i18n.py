@@ -62,3 +62,26 @@ def test_every_catalogue_is_compiled_from_its_current_source(po):
         if (compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)) != msgstr
     ]
     assert stale == [], "the .mo is older than the .po: run `make messages`"
+
+
+def test_our_translations_win_over_third_party_catalogues():
+    """A msgid that a third-party app also translates shows our translation (LOCALE_PATHS order).
+
+    django_celery_beat comes before our apps in INSTALLED_APPS and translates "Name" as "任务名" ("task
+    name"), which the customer, product and project lists showed as their column header.
+    """
+    from django.utils import translation
+
+    ours: dict[str, set[str]] = {}
+    for po in CATALOGUES:
+        with open(po.with_suffix(".mo"), "rb") as compiled:
+            catalogue = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
+        for msgid, msgstr in catalogue.items():
+            if isinstance(msgid, str) and msgid and "\x04" not in msgid:
+                ours.setdefault(msgid, set()).add(msgstr)
+    agreed = {msgid: strs.pop() for msgid, strs in ours.items() if len(strs) == 1}
+    with translation.override("zh-hans"):
+        assert translation.gettext("Name") == "名称"
+        lost = {msgid: (mine, translation.gettext(msgid)) for msgid, mine in agreed.items()}
+    lost = {msgid: pair for msgid, pair in lost.items() if pair[0] != pair[1]}
+    assert not lost, f"another catalogue wins over ours for: {lost}"
