@@ -27,7 +27,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm_site.demo import add_production_guard, refuse_in_production
 
-EMBEDDED_BROKER_URL = "filesystem://"
+# A host part only so that kombu does not warn "No hostname was supplied"; the transport ignores it.
+EMBEDDED_BROKER_URL = "filesystem://localhost/"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1
 
@@ -111,6 +112,8 @@ class Command(BaseCommand):
                 "worker",
                 "--pool",
                 "solo",
+                "--concurrency",
+                "1",
                 "--loglevel",
                 "INFO",
                 "--hostname",
