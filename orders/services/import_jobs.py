@@ -2,8 +2,8 @@
 
 Progress while rows are checked goes to the job row (autocommit: the page sees it at once). The write
 phase runs inside one transaction, so a row update there would stay invisible until the end; instead the
-task publishes its progress as Celery task state (``PROGRESS``, stored in the result backend, Redis), which
-the progress page reads by the task id derived from the job. In eager mode (tests, ``make run``) the
+task publishes its progress as Celery task state (``PROGRESS``, in the result backend: Redis, or files), which
+the progress page reads by the task id derived from the job. In eager mode (tests, no broker) the
 import finishes inside the upload request, so there is nothing to watch.
 """
 
