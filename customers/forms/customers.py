@@ -192,11 +192,29 @@ def _formset_helper() -> FormHelper:
     return helper
 
 
+class LabelledRowsFormSet(forms.BaseInlineFormSet):
+    """Inline rows shown as a table: each input is named by its column and row for screen readers.
+
+    The table's header cells are not labels, so without this every row's input has no accessible name
+    (WCAG 1.3.1/4.1.2).
+    """
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        row = _("new row") if index is None else index + 1
+        for field in form.fields.values():
+            field.widget.attrs["aria-label"] = _("%(field)s, row %(row)s") % {
+                "field": field.label,
+                "row": row,
+            }
+
+
 ContactMethodFormSet: type[
     forms.BaseInlineFormSet[ContactMethod, Customer, forms.ModelForm[ContactMethod]]
 ] = forms.inlineformset_factory(
     Customer,
     ContactMethod,
+    formset=LabelledRowsFormSet,
     fields=["kind", "value", "label", "is_primary", "is_verified"],
     extra=1,
     can_delete=True,
@@ -205,6 +223,7 @@ AddressFormSet: type[forms.BaseInlineFormSet[Address, Customer, forms.ModelForm[
     forms.inlineformset_factory(
         Customer,
         Address,
+        formset=LabelledRowsFormSet,
         fields=["label", "country", "province", "city", "district", "street", "postal_code", "is_default"],
         extra=1,
         can_delete=True,

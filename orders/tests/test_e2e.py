@@ -35,6 +35,8 @@ def test_sales_user_creates_confirms_an_order_and_moves_a_deal(browser, live_ser
     assert order.status == SalesOrder.Status.CONFIRMED and str(order.total) == "3998.00"
 
     page.goto(f"{live_server.url}/orders/opportunities/board/")
+    # The move controls sit in the card's closed "Move" panel (one tab stop per card until opened).
+    page.locator(f"article[data-id='{deal.pk}'] summary").click()
     form = page.locator(f"form[action$='/opportunities/{deal.pk}/move/']")
     form.locator("select[name=stage]").select_option("negotiation")
     with page.expect_navigation():

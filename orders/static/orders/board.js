@@ -21,6 +21,7 @@
       form.querySelector("select[name=stage]").value = stage;
       if (stage === "lost") {
         const input = form.querySelector("input[name=lost_reason]");
+        form.closest("details").open = true;  // the reason field is inside the card's closed "Move" panel
         input.focus();
         if (!input.value) { return; }  // the user types the reason, then presses Move
       }
