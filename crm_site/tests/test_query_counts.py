@@ -276,6 +276,7 @@ NOT_PAGES = {
     "login": "public login form; no records",
     "logout": "ends the session; takes no object",
     "healthz": "health probe: database and broker state, no records",
+    "favicon": "a redirect to the static icon; no database",
     "customers:customer-export": "file download (streamed export)",
     "profiles:segment-export": "file download (streamed export)",
     "customers:import-commit": "POST only (queues the import)",
