@@ -142,3 +142,120 @@ def test_main_pages_have_no_serious_wcag_violations(browser, live_server, make_u
     assert not failing, (
         f"{len(failing)} page(s) with critical/serious WCAG violations ({role}, {language}):\n{report}"
     )
+
+
+def _contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)" or "rgba(...)")."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(float(part)) / 255 for part in colour[colour.index("(") + 1 : -1].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+FOCUS_STYLE = """() => {
+  const el = document.activeElement, style = getComputedStyle(el);
+  return {tag: el.tagName, cls: el.className, text: el.textContent.trim(),
+          width: parseFloat(style.outlineWidth), outlineStyle: style.outlineStyle,
+          colour: style.outlineColor};
+}"""
+
+
+def test_skip_link_is_the_first_tab_stop_and_moves_to_the_content(browser, live_server, sales_user):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    _login(page, live_server.url, "sales_a", "en")
+    page.keyboard.press("Tab")
+    first = page.evaluate(FOCUS_STYLE)
+    assert (first["tag"], first["text"]) == ("A", "Skip to content")
+    assert page.locator(".skip-link").is_visible(), "the skip link shows while it has the focus"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.getElementById('content').contains(document.activeElement)")
+
+
+def test_focus_rings_contrast_three_to_one_on_the_dark_navbar_and_on_inputs(browser, live_server, sales_user):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    _login(page, live_server.url, "sales_a", "en")
+    navbar = page.evaluate("getComputedStyle(document.querySelector('nav.navbar')).backgroundColor")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # the brand link, first in the dark navigation bar
+    brand = page.evaluate(FOCUS_STYLE)
+    assert "navbar-brand" in brand["cls"]
+    assert brand["outlineStyle"] != "none" and brand["width"] >= 2, brand
+    assert _contrast(brand["colour"], navbar) >= 3, (brand, navbar)
+
+    page.goto(f"{live_server.url}/customers/new/")
+    card = page.evaluate("getComputedStyle(document.querySelector('main .card')).backgroundColor")
+    page.focus("input[name=name]")
+    field = page.evaluate(FOCUS_STYLE)
+    assert field["outlineStyle"] != "none" and field["width"] >= 2, field
+    assert _contrast(field["colour"], card) >= 3, (field, card)
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_failed_submit_shows_an_error_summary_that_takes_the_focus(
+    browser, live_server, sales_user, javascript
+):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    _login(page, live_server.url, "sales_a", "en")
+    page.goto(f"{live_server.url}/customers/new/")
+    page.fill("input[name=contacts-0-value]", "13912345678")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert summary.get_attribute("role") == "alert"
+    link = summary.locator("a[href='#id_name']")
+    assert link.count() == 1, summary.inner_html()
+    if javascript:
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+        link.click()
+        assert page.evaluate("document.activeElement.name") == "name"
+    context.close()
+
+
+def _tab_stops_in(page: Any, selector: str) -> int:
+    """How many Tab presses the keyboard spends inside ``selector`` (entered from the element before it)."""
+    page.evaluate(
+        """sel => {
+          const first = document.querySelector(sel);
+          const before = [...document.querySelectorAll('a[href], button, summary')].filter(
+            el => el.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING);
+          before.pop().focus();
+        }""",
+        selector,
+    )
+    stops = 0
+    while True:
+        page.keyboard.press("Tab")
+        if not page.evaluate("sel => document.querySelector(sel).contains(document.activeElement)", selector):
+            return stops
+        stops += 1
+
+
+def test_board_has_two_tab_stops_a_card_and_moves_without_javascript(browser, live_server, sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    deals = [
+        OpportunityFactory(customer=customer, stage=stage) for stage in Opportunity.Stage.values for _ in "ab"
+    ]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    _login(page, live_server.url, "sales_a", "en")
+    page.goto(f"{live_server.url}/orders/opportunities/board/")
+    assert page.locator(".kanban-card").count() == len(deals)
+    assert _tab_stops_in(page, ".kanban") == 2 * len(deals), "each card: its link and its Move toggle"
+
+    deal = deals[0]
+    card = page.locator(f"article[data-id='{deal.pk}']")
+    card.locator("summary").click()
+    card.locator("select[name=stage]").select_option("negotiation")
+    with page.expect_navigation():
+        card.get_by_role("button", name="Move").click()
+    deal.refresh_from_db()
+    assert deal.stage == Opportunity.Stage.NEGOTIATION
+    context.close()
