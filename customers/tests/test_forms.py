@@ -39,3 +39,22 @@ def test_admin_completes_a_web_site_without_scheme_with_https(model_admin, model
     form_class = model_admin(model, admin.site).get_form(request)
     field = form_class.base_fields["website"]
     assert field.clean("shop.example.com") == "https://shop.example.com"
+
+
+@pytest.mark.django_db
+def test_every_contact_and_address_row_input_has_an_accessible_name(client, sales_user):
+    """The inline rows are a table whose header cells are no labels: each input carries its own name."""
+    import re
+
+    from customers.tests.factories import ContactMethodFactory, CustomerFactory
+
+    customer = CustomerFactory(owner=sales_user)
+    ContactMethodFactory(customer=customer, kind="mobile", value="13912345678")
+    client.force_login(sales_user)
+    html = client.get(f"{customer.get_absolute_url()}edit/").content.decode()
+    rows = re.findall(r"<(?:input|select|textarea)\b[^>]*name=\"(?:contacts|addresses)-\d+-[^>]*>", html)
+    visible = [tag for tag in rows if 'type="hidden"' not in tag]
+    assert len(visible) >= 2 * (5 + 1) + 1 * (8 + 1), "two contact rows and one address row"
+    unnamed = [tag for tag in visible if "aria-label=" not in tag]
+    assert not unnamed, unnamed
+    assert 'aria-label="Value, row 1"' in html and 'aria-label="Street, row 1"' in html
