@@ -10,19 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms, template
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
 
 register = template.Library()
 
 
 def _form_errors(form: forms.BaseForm, row: int | None) -> list[dict[str, str]]:
-    entries = []
+    entries: list[dict[str, str]] = []
+    row_label = _("Row %(row)s") % {"row": row} if row else ""
     for message in form.non_field_errors():
-        entries.append(
-            {"label": _("Row %(row)s") % {"row": row} if row else "", "message": message, "anchor": ""}
-        )
+        entries.append({"label": row_label, "message": str(message), "anchor": ""})
     for name, errors in form.errors.items():
-        if name == forms.forms.NON_FIELD_ERRORS or name not in form.fields:
+        if name == NON_FIELD_ERRORS or name not in form.fields:
             continue
         bound = form[name]
         label = str(bound.label or name)
@@ -30,7 +30,7 @@ def _form_errors(form: forms.BaseForm, row: int | None) -> list[dict[str, str]]:
             label = _("%(field)s, row %(row)s") % {"field": label, "row": row}
         for message in errors:
             entries.append(
-                {"label": label, "message": message, "anchor": bound.id_for_label or bound.auto_id}
+                {"label": label, "message": str(message), "anchor": bound.id_for_label or str(bound.auto_id)}
             )
     return entries
 
@@ -43,7 +43,7 @@ def error_summary(*forms_and_formsets: Any) -> dict[str, Any]:
             continue
         if isinstance(item, forms.BaseFormSet):
             entries.extend(
-                {"label": "", "message": message, "anchor": ""} for message in item.non_form_errors()
+                {"label": "", "message": str(message), "anchor": ""} for message in item.non_form_errors()
             )
             for index, form in enumerate(item.forms, start=1):
                 entries.extend(_form_errors(form, index))
