@@ -20,6 +20,26 @@ def pytest_configure(config):
         set_query_count_update_mode(True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """On MongoDB, a test marked ``nomongo(reason=...)`` is skipped with that reason.
+
+    The mark is only for what the backend (or its test server) cannot do; the reason is required, so a
+    skip always says why.
+    """
+    from django.conf import settings
+
+    if not settings.IS_MONGODB:
+        return
+    for item in items:
+        marker = item.get_closest_marker("nomongo")
+        if marker is None:
+            continue
+        reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+        if not reason:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.nomongo needs a reason")
+        item.add_marker(pytest.mark.skip(reason=f"not on MongoDB: {reason}"))
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker process on the real Redis broker, using the test database."""
