@@ -15,6 +15,8 @@ from customers.services.imports import (
 )
 from customers.tests.factories import CustomerFactory
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 HEADER = "external_id,name,birth_date,email,mobile,owner,lifecycle_stage,city,tags\n"
 
 
@@ -210,6 +212,7 @@ def test_import_of_another_user_answers_404(client, sales_user, other_sales_user
     assert client.post(reverse("customers:import-commit", args=[job.pk])).status_code == 404
 
 
+@pytest.mark.nomongo(reason="observes the commit through Django's SQL execute_wrapper (INSERT statements)")
 @pytest.mark.django_db
 def test_commit_publishes_progress_outside_its_transaction(sales_user, monkeypatch, settings):
     """While the commit's one transaction is open, another process reading the shared Redis cache (and the

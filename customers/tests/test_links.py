@@ -8,6 +8,8 @@ from customers.selectors import customer_list
 from customers.services import customer_share_with, customer_unshare_with, relationship_create
 from customers.tests.factories import ContactMethodFactory, CustomerFactory, PartnerFactory
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 
 @pytest.mark.mongo
 @pytest.mark.django_db

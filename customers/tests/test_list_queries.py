@@ -10,6 +10,8 @@ from django.urls import reverse
 from customers.models import CustomFieldDefinition
 from customers.tests.factories import CustomerFactory, TagFactory
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 Type = CustomFieldDefinition.FieldType
 
 

@@ -11,6 +11,8 @@ from customers.tests.factories import (
     RelationshipFactory,
 )
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 
 @pytest.fixture
 def shared_with_both(sales_user, other_sales_user):

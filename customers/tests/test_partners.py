@@ -6,6 +6,8 @@ from django.urls import reverse
 from customers.models import Partner
 from customers.tests.factories import PartnerFactory
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 
 def _partner_data(**overrides):
     data = {"kind": "reseller", "name": "Acme Reseller", "website": "", "phone": "", "email": "", "city": ""}

@@ -13,6 +13,8 @@ from customers.services import (
 )
 from customers.tests.factories import AddressFactory, ContactMethodFactory, CustomerFactory
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 
 @pytest.mark.mongo
 @pytest.mark.django_db

@@ -14,6 +14,8 @@ from orders.tests.factories import (
     ServiceOrderFactory,
 )
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 
 def _get(client, name, query=""):
     return client.get(reverse(f"orders:{name}") + ("?" + query if query else ""))

@@ -9,6 +9,8 @@ from django.urls import reverse
 from orders.models import Product
 from orders.tests.factories import ProductFactory, SalesOrderFactory
 
+pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
+
 
 def _product_data(**overrides):
     data = {

@@ -18,7 +18,7 @@ from orders.services.tickets import (
     sla_due_at,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
 
 OPENED = timezone.make_aware(datetime(2026, 3, 2, 9, 0))
 
