@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 NUMBER, TEXT, LIST = "number", "text", "list"
 
@@ -22,7 +23,7 @@ FIELDS: dict[str, tuple[str, str, Any]] = {
     "f_score": ("f_score", NUMBER, _("F score")),
     "m_score": ("m_score", NUMBER, _("M score")),
     "recency_days": ("recency_days", NUMBER, _("Days since last purchase")),
-    "frequency": ("frequency", NUMBER, _("Orders")),
+    "frequency": ("frequency", NUMBER, pgettext_lazy("count", "Orders")),
     "monetary": ("monetary", NUMBER, _("Total spend")),
     "clv_12m": ("clv_12m", NUMBER, _("CLV (12 months)")),
     "p_alive": ("p_alive", NUMBER, _("Probability alive")),

@@ -85,3 +85,16 @@ def test_our_translations_win_over_third_party_catalogues():
         lost = {msgid: (mine, translation.gettext(msgid)) for msgid, mine in agreed.items()}
     lost = {msgid: pair for msgid, pair in lost.items() if pair[0] != pair[1]}
     assert not lost, f"another catalogue wins over ours for: {lost}"
+
+
+def test_words_that_mean_different_things_in_different_apps_carry_a_context():
+    """The first catalogue with a msgid wins, so homonyms across apps need a msgctxt to keep their meaning."""
+    from django.utils.translation import gettext, override, pgettext
+
+    with override("zh-hans"):
+        assert pgettext("order or ticket number", "Number") == "编号"  # not the custom-field type 数字
+        assert gettext("Number") == "数字"
+        assert pgettext("count", "Orders") == "订单数"  # a count column, not the module name
+        assert gettext("Orders") == "订单"
+        assert pgettext("count", "Customers") == "客户数"
+        assert pgettext("count", "Profiles") == "画像数"
