@@ -17,7 +17,7 @@ from orders.services.sales import (
     sales_order_update,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
 
 
 def test_line_total_is_exact_decimal_cents():
@@ -125,6 +125,10 @@ def test_paid_order_lines_are_frozen(own_customer, sales_user, phone, case):
         sales_order_update(order=order, order_discount=Decimal("5"))
 
 
+@pytest.mark.nomongo(
+    reason="no test transaction wraps a test on MongoDB: the service's own commit is real and runs its "
+    "on-commit callbacks at once, so django_capture_on_commit_callbacks cannot hold them back"
+)
 def test_save_and_status_change_announce_customer_activity_after_commit(
     own_customer, sales_user, phone, django_capture_on_commit_callbacks
 ):
