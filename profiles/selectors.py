@@ -122,14 +122,9 @@ def _event_frame(rows: list[tuple], parsed: dict[str, Any] | None) -> pd.DataFra
     columns = list(zip(*rows, strict=True))
     frame = pd.DataFrame(
         {
-            # Categoricals: one copy of each distinct string instead of one object per row.
-            # Text on PostgreSQL (bulk_reads), UUID objects elsewhere.
-            "customer_id": pd.Categorical(
-                columns[0]
-                if isinstance(columns[0][0], str)
-                # A missing customer stays missing (not the text "None"): cleaning drops and counts it.
-                else [None if value is None else str(value) for value in columns[0]]
-            ),
+            # Categoricals: one copy of each distinct string instead of one object per row. Ids are text
+            # (bulk_reads); a missing customer stays missing (None): cleaning drops and counts it.
+            "customer_id": pd.Categorical(columns[0]),
             "event_type": pd.Categorical(columns[1]),
             # NaT (not an error) where datetime64[ns] cannot hold a stored moment: cleaning counts it.
             "occurred_at": to_utc(pd.Series(columns[2], dtype=object)),

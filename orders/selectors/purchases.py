@@ -46,13 +46,8 @@ def purchased_orders(
     orders = _purchased(SalesOrder.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="")
     rows = orders.values_list("pk", "customer_id", "ordered_at", "channel").iterator(chunk_size=chunk_size)
     with bulk_reads():
+        # Ids as text (bulk_reads); a missing customer stays missing (None): cleaning drops and counts it.
         while chunk := list(islice(rows, chunk_size)):
-            if not isinstance(chunk[0][0], str):  # bulk_reads gives text ids on PostgreSQL only
-                # A missing customer stays missing (None, not the text "None"): cleaning drops and counts it.
-                chunk = [
-                    (str(pk), None if customer is None else str(customer), at, channel)
-                    for pk, customer, at, channel in chunk
-                ]
             yield chunk
 
 
@@ -81,7 +76,7 @@ def purchased_lines(
     with bulk_reads():
         while chunk := list(islice(rows, chunk_size)):
             picked = [
-                (str(pk), str(order), roots.get(str(category), ""), sku, qty, total)
+                (pk, order, roots.get(category, ""), sku, qty, total)
                 for pk, order, category, sku, qty, total in chunk
             ]
             if orders is not None:
