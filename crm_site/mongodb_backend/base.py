@@ -1,4 +1,4 @@
-"""The MongoDB database wrapper: django-mongodb-backend's, with ``DecimalField`` values at their scale.
+"""The MongoDB database wrapper: django-mongodb-backend's, with decimals at their scale and commit hooks.
 
 django-mongodb-backend stores a ``DecimalField`` value as ``Decimal128(value)`` exactly as given, so a
 ``Decimal("65000")`` (an amount computed from integers) is stored and read back without its decimal
@@ -41,3 +41,18 @@ class DatabaseOperations(MongoDatabaseOperations):
 
 class DatabaseWrapper(MongoDatabaseWrapper):
     ops_class = DatabaseOperations
+
+    def run_and_clear_commit_hooks(self) -> None:
+        """Run the hooks of a committed MongoDB transaction, even inside Django's own ``atomic`` block.
+
+        Django's ``transaction.atomic`` does nothing on this backend (the admin wraps every change view in
+        one); the transaction of ``crm_site.db.atomic`` inside it really committed, so its on-commit hooks
+        run. Django's check for an open block raised TransactionManagementError (a 500 on the segment
+        admin's save).
+        """
+        in_block = self.in_atomic_block
+        self.in_atomic_block = False
+        try:
+            super().run_and_clear_commit_hooks()
+        finally:
+            self.in_atomic_block = in_block
