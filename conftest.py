@@ -130,7 +130,8 @@ def _fast_mongodb_teardown(django_db_setup, django_db_blocker):
 
     Django's flush also re-creates content types and permissions through post_migrate, which costs
     seconds a test on a MongoDB-wire emulator. Here the flush empties every other collection and
-    leaves those static rows (made once by the test database's migrate) in place.
+    leaves those static rows (made once by the test database's migrate) in place; of the groups, only
+    the role groups stay.
     """
     from django.db import connection
     from django.test import TransactionTestCase
@@ -151,6 +152,13 @@ def _fast_mongodb_teardown(django_db_setup, django_db_blocker):
                 if name not in STATIC_TABLES
             ]
             conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), tables))
+            # Groups a test made (teams) go; the role groups stay. Otherwise the next test that
+            # creates a team of the same name fails on the unique name.
+            from django.contrib.auth.models import Group
+
+            from crm_site.roles import ROLE_PERMISSIONS
+
+            Group.objects.using(alias).exclude(name__in=list(ROLE_PERMISSIONS)).delete()
 
     original = TransactionTestCase._fixture_teardown
     TransactionTestCase._fixture_teardown = flush_keeping_static_tables
