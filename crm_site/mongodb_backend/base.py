@@ -26,7 +26,9 @@ class DatabaseOperations(MongoDatabaseOperations):
         if value is None:
             return None
         if decimal_places is not None and isinstance(value, decimal.Decimal):
-            value = decimal.Decimal(format_number(value, max_digits, decimal_places))
+            formatted = format_number(value, max_digits, decimal_places)
+            if formatted is not None:
+                value = decimal.Decimal(formatted)
         return super().adapt_decimalfield_value(value, max_digits, decimal_places)
 
     def convert_decimalfield_value(self, value: Any, expression: Any, connection: Any) -> Any:
@@ -50,7 +52,7 @@ class DatabaseWrapper(MongoDatabaseWrapper):
         run. Django's check for an open block raised TransactionManagementError (a 500 on the segment
         admin's save).
         """
-        in_block = self.in_atomic_block
+        in_block: bool = getattr(self, "in_atomic_block", False)
         self.in_atomic_block = False
         try:
             super().run_and_clear_commit_hooks()
