@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
@@ -75,6 +76,32 @@ def csv_rows(path: str | Path, encoding: str | None = DEFAULT_ENCODING) -> Itera
         raise _not_text(encoding, exc.start) from exc
     except csv.Error as exc:
         raise UploadError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from exc
+
+
+def xlsx_rows(path: str | Path) -> Iterator[tuple[Any, ...]]:
+    """The rows of a stored XLSX file's active sheet (the one Excel shows on opening), streamed."""
+    from openpyxl import load_workbook
+
+    unreadable = _("This is not a readable XLSX file.")
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything (KeyError, ParseError...) on junk
+        raise UploadError(unreadable) from exc
+    try:
+        sheet = workbook.active or (workbook.worksheets[0] if workbook.worksheets else None)
+        if sheet is None:
+            raise UploadError(unreadable)
+        rows = sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # noqa: BLE001 - a sheet of junk XML fails only when it is read
+                raise UploadError(unreadable) from exc
+            if row is None:
+                return
+            yield row
+    finally:
+        workbook.close()
 
 
 def decode_upload(raw: bytes | str, encoding: str | None = DEFAULT_ENCODING) -> str:

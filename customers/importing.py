@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm_site.uploads import UploadError, csv_rows
+from crm_site.uploads import UploadError, csv_rows, xlsx_rows
 from crm_site.visibility import sees_everything
 from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Tag
 from customers.normalize import normalize_phone
@@ -100,36 +100,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    unreadable = _("This is not a readable XLSX file.")
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything (KeyError, ParseError...) on junk
-        raise ImportFileError(unreadable) from exc
-    try:
-        if not workbook.worksheets:
-            raise ImportFileError(unreadable)
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        number = 0
-        while True:
-            try:
-                row = next(rows, None)
-            except Exception as exc:  # noqa: BLE001 - a sheet of junk XML fails only when it is read
-                raise ImportFileError(unreadable) from exc
-            if row is None:
-                return
-            number += 1
-            yield number, [_cell(value) for value in row]
-    finally:
-        workbook.close()
-
-
 def iter_rows(path: str, file_format: str, encoding: str) -> Iterator[tuple[int, list[Any]]]:
     """(spreadsheet row number, cells) for every row including the header (row 1)."""
     if file_format == "xlsx":
-        yield from _iter_xlsx(path)
+        for number, row in enumerate(xlsx_rows(path), start=1):
+            yield number, [_cell(value) for value in row]
         return
     for number, row in enumerate(csv_rows(path, encoding), start=1):
         yield number, [_cell(value) for value in row]

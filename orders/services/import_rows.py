@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.uploads import DEFAULT_ENCODING, UploadError, csv_rows
+from crm_site.uploads import DEFAULT_ENCODING, UploadError, csv_rows, xlsx_rows
 from orders.models import OrderLine, SalesOrder
 from orders.models.common import Currency
 
@@ -146,7 +146,7 @@ def row_source(
 
     def read() -> Iterator[tuple[int, dict[str, Any]]]:
         if is_xlsx:
-            yield from _records(_xlsx_rows(path))
+            yield from _records(xlsx_rows(path))
         else:
             yield from _records(csv_rows(path, encoding))
 
@@ -156,30 +156,6 @@ def row_source(
 def check_file(path: str | Path, name: str, encoding: str = DEFAULT_ENCODING) -> None:
     """Read the header row and the first line: ImportFileError or RowError when the file is unusable."""
     next(iter(row_source(path, name, encoding)()), None)
-
-
-def _xlsx_rows(path: str | Path) -> Iterator[tuple[Any, ...]]:
-    from openpyxl import load_workbook
-
-    unreadable = _("This is not a readable XLSX file.")
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything (KeyError, ParseError...) on junk
-        raise ImportFileError(unreadable) from exc
-    try:
-        if workbook.active is None:
-            raise ImportFileError(unreadable)
-        rows = workbook.active.iter_rows(values_only=True)
-        while True:
-            try:
-                row = next(rows, None)
-            except Exception as exc:  # noqa: BLE001 - a sheet of junk XML fails only when it is read
-                raise ImportFileError(unreadable) from exc
-            if row is None:
-                return
-            yield row
-    finally:
-        workbook.close()
 
 
 def _records(rows: Any) -> Iterator[tuple[int, dict[str, Any]]]:
