@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -102,11 +102,8 @@ def _cell(value: Any) -> Any:
 
 def iter_rows(path: str, file_format: str, encoding: str) -> Iterator[tuple[int, list[Any]]]:
     """(spreadsheet row number, cells) for every row including the header (row 1)."""
-    if file_format == "xlsx":
-        for number, row in enumerate(xlsx_rows(path), start=1):
-            yield number, [_cell(value) for value in row]
-        return
-    for number, row in enumerate(csv_rows(path, encoding), start=1):
+    rows: Iterator[Sequence[Any]] = xlsx_rows(path) if file_format == "xlsx" else csv_rows(path, encoding)
+    for number, row in enumerate(rows, start=1):
         yield number, [_cell(value) for value in row]
 
 
