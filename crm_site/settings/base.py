@@ -109,6 +109,11 @@ LOCALE_PATHS = [
     *(path for app in ["crm_site", *PROJECT_APPS] if (path := BASE_DIR / app / "locale").is_dir()),
 ]
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")
+# Money and counts grouped by three with a comma in both languages (crm_site/formats overrides zh_Hans).
+FORMAT_MODULE_PATH = ["crm_site.formats"]
+# The currency totals are converted into (orders.ExchangeRate, dated, kept by managers in the admin) and
+# the profile pipeline's spend and CLV are in: one of orders.models.common.Currency.
+CRM_BASE_CURRENCY = env("CRM_BASE_CURRENCY", default="CNY").strip().upper()
 USE_I18N = True
 USE_TZ = True
 
@@ -188,6 +193,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Seconds the customer list keeps its rendered filter sidebar (a template fragment per language and query
+# string; rendering it is a third of the page's CPU).
+CUSTOMER_FILTER_CACHE_SECONDS = env.int("CUSTOMER_FILTER_CACHE_SECONDS", default=60)
 
 LOGGING = {
     "version": 1,

@@ -4,10 +4,12 @@ from orders.models.catalog import Product, ProductCategory
 from orders.models.imports import OrderImport
 from orders.models.opportunities import Opportunity
 from orders.models.projects import Milestone, Project, ProjectMember
+from orders.models.rates import ExchangeRate
 from orders.models.sales import OrderLine, SalesOrder
 from orders.models.tickets import ServiceOrder
 
 __all__ = [
+    "ExchangeRate",
     "Milestone",
     "Opportunity",
     "OrderImport",
