@@ -1,5 +1,6 @@
 """Reads of customer data, scoped per user. Other apps import from here, never from models directly."""
 
+from customers.selectors.choices import CustomerChoice, customer_choice_get, customer_choices
 from customers.selectors.customers import (
     SORTS,
     KeysetPage,
@@ -41,9 +42,12 @@ from customers.selectors.visibility import (
 
 __all__ = [
     "SORTS",
+    "CustomerChoice",
     "KeysetPage",
     "bounded_count",
     "custom_field_definitions",
+    "customer_choice_get",
+    "customer_choices",
     "customer_by_reference",
     "customer_custom_values",
     "customer_detail_data",

@@ -1,0 +1,174 @@
+"""Finding a customer to pick: the one matching rule for every customer field, its JSON lookup and search.
+
+``customer_choices(user=, query=)`` matches a name or company, an external id, an email address (or the
+start of one) and a phone number (or a run of its digits) among the customers ``user`` may see
+(``visible_to``), and returns each with what tells it apart from a namesake: its phone or email and
+external id. Nothing outside the user's visibility is ever returned, so no answer hints that a customer
+exists elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from customers.models import ContactMethod, Customer
+from customers.normalize import PHONE_KINDS, normalize_phone, search_candidates
+
+# Each way of matching contributes at most this many ids before visibility and ordering.
+MATCH_CAP = 200
+# A run of at least this many digits is looked for inside phone numbers ("2493").
+PHONE_DIGITS_MIN = 4
+# Shorter texts match the start of a name or email only (a trigram index cannot serve 1-2 characters).
+SUBSTRING_MIN_LENGTH = 3
+_DIGITS_ONLY = re.compile(r"^[\d\s()+\-.]+$")
+
+
+@dataclass(frozen=True)
+class CustomerChoice:
+    """A customer as a picker shows it: its name and what tells it apart (phone or email, external id)."""
+
+    pk: uuid.UUID
+    name: str
+    company_name: str = ""
+    external_id: str = ""
+    phone: str = ""
+    email: str = ""
+    exact: bool = False  # the query equals its external id, a contact value or its whole name
+
+    @property
+    def hint(self) -> str:
+        """Phone (or else email) and external id, e.g. "139 1234 5678 · DEMO-0001014"."""
+        return " · ".join(part for part in (self.phone or self.email, self.external_id) if part)
+
+    @property
+    def label(self) -> str:
+        """How a chosen customer reads in a form: "Name · phone · external id" (never its id)."""
+        return " · ".join(part for part in (self.name, self.hint) if part)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.pk),
+            "name": self.name,
+            "company": self.company_name,
+            "hint": self.hint,
+            "label": self.label,
+            "url": Customer(pk=self.pk).get_absolute_url(),
+        }
+
+
+def _phone_digits(text: str) -> str:
+    """The digits of a text that is a (partial) phone number, "" for any other text."""
+    if not _DIGITS_ONLY.match(text):
+        return ""
+    digits = normalize_phone(text)
+    return digits if len(digits) >= PHONE_DIGITS_MIN else ""
+
+
+def _matching_ids(visible: Any, text: str) -> tuple[list[Any], set[Any]]:
+    """(matching customer ids, best first; the ids that match exactly), each way capped at MATCH_CAP."""
+    exact: list[Any] = []
+    partial: list[Any] = []
+    candidates = search_candidates(text)
+    visible_ids = visible.values("pk")
+
+    exact += visible.filter(external_id=text).values_list("pk", flat=True)[:MATCH_CAP]
+    exact += (
+        ContactMethod.objects.filter(value_normalized__in=candidates, customer_id__in=visible_ids)
+        .order_by()
+        .values_list("customer_id", flat=True)[:MATCH_CAP]
+    )
+
+    contact = Q()
+    if digits := _phone_digits(text):
+        contact |= Q(kind__in=PHONE_KINDS, value_normalized__contains=digits)
+    if len(text) >= SUBSTRING_MIN_LENGTH and " " not in text:
+        contact |= Q(kind=ContactMethod.Kind.EMAIL, value_normalized__startswith=text.lower())
+    if contact:
+        partial += (
+            ContactMethod.objects.filter(contact, customer_id__in=visible_ids)
+            .order_by()
+            .values_list("customer_id", flat=True)[:MATCH_CAP]
+        )
+    lookup = "icontains" if len(text) >= SUBSTRING_MIN_LENGTH else "istartswith"
+    text_match = (
+        Q(**{f"name__{lookup}": text})
+        | Q(**{f"company_name__{lookup}": text})
+        | Q(external_id__istartswith=text)
+    )
+    partial += visible.filter(text_match).order_by().values_list("pk", flat=True)[:MATCH_CAP]
+    return list(dict.fromkeys(exact + partial)), set(exact)
+
+
+def _contacts(pks: list[Any]) -> dict[Any, tuple[str, str]]:
+    """customer pk -> (first phone, first email), primary ones first (one query)."""
+    found: dict[Any, list[str]] = {}
+    rows = (
+        ContactMethod.objects.filter(customer_id__in=pks, kind__in=[*PHONE_KINDS, ContactMethod.Kind.EMAIL])
+        .order_by("-is_primary", "created_at")
+        .values_list("customer_id", "kind", "value")
+    )
+    for customer_id, kind, value in rows:
+        phone_email = found.setdefault(customer_id, ["", ""])
+        slot = 1 if kind == ContactMethod.Kind.EMAIL else 0
+        phone_email[slot] = phone_email[slot] or value
+    return {pk: (values[0], values[1]) for pk, values in found.items()}
+
+
+def _choices(customers: list[Customer], exact: set[Any]) -> list[CustomerChoice]:
+    contacts = _contacts([customer.pk for customer in customers])
+    return [
+        CustomerChoice(
+            pk=customer.pk,
+            name=customer.name,
+            company_name=customer.company_name,
+            external_id=customer.external_id or "",
+            phone=contacts.get(customer.pk, ("", ""))[0],
+            email=contacts.get(customer.pk, ("", ""))[1],
+            exact=customer.pk in exact,
+        )
+        for customer in customers
+    ]
+
+
+CHOICE_FIELDS = ("pk", "name", "company_name", "external_id")
+
+
+def customer_choices(*, user: Any, query: str, limit: int = 10) -> list[CustomerChoice]:
+    """The customers ``user`` may see that match ``query``, exact matches first, then by name.
+
+    Matches: the whole external id, contact value (email, phone in any spelling) or name; the start of
+    an external id or email address; a run of 4+ digits inside a phone number; a name or company
+    containing the text (starting with it for 1-2 characters). At most ``limit`` choices; a fixed
+    number of queries whatever the data size.
+    """
+    text = (query or "").strip()
+    if not text or limit <= 0:
+        return []
+    visible = Customer.objects.visible_to(user)
+    ids, exact = _matching_ids(visible, text)
+    if not ids:
+        return []
+    rows = {row.pk: row for row in visible.filter(pk__in=ids).only(*CHOICE_FIELDS)}
+    folded = text.casefold()
+    exact |= {pk for pk, row in rows.items() if row.name.casefold() == folded}
+    ordered = sorted(rows.values(), key=lambda row: (row.pk not in exact, row.name.lower(), str(row.pk)))
+    return _choices(ordered[:limit], exact)
+
+
+def customer_choice_get(*, user: Any, pk: Any) -> CustomerChoice | None:
+    """The visible customer with id ``pk`` as a choice; None when there is none (or ``pk`` is no id)."""
+    try:
+        key = uuid.UUID(str(pk))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    try:
+        customer = Customer.objects.visible_to(user).only(*CHOICE_FIELDS).filter(pk=key).first()
+    except (ValueError, ValidationError):
+        return None
+    return _choices([customer], set())[0] if customer is not None else None
