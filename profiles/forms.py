@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_site.listing import ListFilterForm
 from crm_site.uploads import encoding_field
 from profiles.models import CustomerProfile
-from profiles.rules import FIELDS, OPERATORS, validate_rule
+from profiles.rules import FIELDS, OPERATORS, field_choices, rule_from_entry, validate_rule, value_text
 
 RULE_ROWS = 5
 FIELD_CHOICES = [("", "—")] + [(name, label) for name, (_path, _kind, label) in FIELDS.items()]
@@ -41,7 +41,12 @@ class SegmentForm(forms.Form):
                 label=_("Operator"), choices=OP_CHOICES, required=False
             )
             self.fields[f"value_{number}"] = forms.CharField(
-                label=_("Value"), required=False, max_length=200, help_text=_("Lists: comma-separated.")
+                label=_("Value"),
+                required=False,
+                max_length=200,
+                help_text=_(
+                    "Lists: comma-separated. Percentages as a number from 0 to 100; coded values by name."
+                ),
             )
             rows.append(
                 Row(
@@ -53,12 +58,21 @@ class SegmentForm(forms.Form):
         for number, condition in enumerate(initial_rule or [], start=1):
             if number > RULE_ROWS:
                 break
-            value = condition["value"]
             self.initial[f"field_{number}"] = condition["field"]
             self.initial[f"op_{number}"] = condition["op"]
-            self.initial[f"value_{number}"] = ", ".join(map(str, value)) if isinstance(value, list) else value
+            self.initial[f"value_{number}"] = value_text(condition["field"], condition["value"])
         self.helper = FormHelper()
         self.helper.layout = Layout("name", "description", *rows, Submit("save", _("Save segment")))
+
+    @staticmethod
+    def value_names() -> list[tuple[Any, list[str]]]:
+        """The names a coded field's value is typed as, for the hint under the form."""
+        names = []
+        for name, (_path, _kind, label) in FIELDS.items():
+            choices = field_choices(name)
+            if choices is not None:
+                names.append((label, [str(choice) for choice in choices.values()]))
+        return names
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -76,7 +90,7 @@ class SegmentForm(forms.Form):
         if not rule:
             raise ValidationError(_("Give at least one condition."))
         try:
-            cleaned["rule"] = validate_rule(rule)
+            cleaned["rule"] = validate_rule(rule_from_entry(rule))
         except ValidationError as error:
             raise ValidationError(error.messages) from error
         return cleaned
@@ -86,14 +100,19 @@ class MemberFilterForm(ListFilterForm):
     """Narrow a segment's member list (GET, so the filtered page can be linked and exported)."""
 
     q = forms.CharField(label=_("Customer name"), required=False, max_length=100)
-    rfm_segment = forms.CharField(label=_("RFM segment"), required=False, max_length=40)
-    min_churn = forms.FloatField(label=_("Churn risk at least"), required=False, min_value=0, max_value=1)
+    rfm_segment = forms.ChoiceField(label=_("RFM segment"), required=False, choices=())
+    # Typed as a percentage, as the pages show churn risk; the selector gets the stored 0..1 value.
+    min_churn = forms.FloatField(
+        label=_("Churn risk at least (%)"), required=False, min_value=0, max_value=100
+    )
     min_clv = forms.DecimalField(
         label=_("CLV at least"), required=False, min_value=0, max_digits=14, decimal_places=2
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        segments = field_choices("rfm_segment") or {}
+        self.fields["rfm_segment"].choices = [("", _("Any"))] + [(k, v) for k, v in segments.items()]
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "row row-cols-lg-auto g-2 align-items-end"
@@ -101,6 +120,10 @@ class MemberFilterForm(ListFilterForm):
             *(Field(name, wrapper_class="col-12") for name in self.fields),
             Submit("filter", _("Filter"), css_class="btn-sm"),
         )
+
+    def clean_min_churn(self) -> float | None:
+        percent = self.cleaned_data.get("min_churn")
+        return None if percent is None else percent / 100
 
 
 class EventImportForm(forms.Form):

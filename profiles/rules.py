@@ -11,6 +11,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.dates import WEEKDAYS
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -54,6 +56,89 @@ OPERATORS: dict[str, Any] = {
 }
 ORDERING_OPS = {"lt", "lte", "gt", "gte"}
 MAX_CONDITIONS = 20
+
+# Rules are written the way pages show them, and stored the way the profile columns hold them:
+# probabilities are stored as 0..1 but read and typed as percentages ("churn risk at least 70%");
+# coded values (RFM segment keys, weekday numbers, channel codes) are read and typed by their names.
+PERCENT_FIELDS = frozenset({"p_alive", "churn_risk"})
+
+
+def field_choices(field: str) -> dict[Any, Any] | None:
+    """Stored value -> display name for a coded field, or None when the field holds plain values."""
+    if field == "rfm_segment":
+        from profiles.pipeline.rfm import RFM_SEGMENT_LABELS
+
+        return dict(RFM_SEGMENT_LABELS)
+    if field == "preferred_weekday":
+        return dict(WEEKDAYS)  # 0 = Monday, as the pipeline computes it
+    if field == "preferred_channel":
+        from profiles.models import CHANNEL_LABELS
+
+        return dict(CHANNEL_LABELS)
+    return None
+
+
+def _entered_choice(field: str, text: str, choices: dict[Any, Any], where: Any) -> Any:
+    """The stored value for a name (in the active language or English) or a stored key, case-blind."""
+    from django.utils import translation
+
+    wanted = text.strip().casefold()
+    for stored, label in choices.items():
+        names = {str(stored).casefold(), str(label).casefold()}
+        with translation.override("en"):
+            names.add(str(label).casefold())
+        if wanted in names:
+            return stored
+    raise ValidationError(
+        _("%(where)s: “%(value)s” is not one of: %(names)s."),
+        params={"where": where, "value": text, "names": ", ".join(str(label) for label in choices.values())},
+    )
+
+
+def _entered_value(field: str, value: Any, where: Any) -> Any:
+    if field in PERCENT_FIELDS:
+        text = str(value).strip().removesuffix("%").strip()
+        return _number(text, where) / 100
+    choices = field_choices(field)
+    if choices is not None:
+        return _entered_choice(field, str(value), choices, where)
+    return value
+
+
+def rule_from_entry(rule: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A rule as typed in the segment form (percentages, names) in its stored form (0..1, keys).
+
+    Fields or operators that are not known are passed through for ``validate_rule`` to name.
+    """
+    stored = []
+    for number, condition in enumerate(rule, start=1):
+        where = _("Condition %(n)s") % {"n": number}
+        field, op, value = condition["field"], condition["op"], condition["value"]
+        if field in FIELDS and op in OPERATORS and str(value).strip():
+            if op == "in":
+                items = value if isinstance(value, list) else str(value).split(",")
+                value = [_entered_value(field, item, where) for item in items if str(item).strip()]
+            elif op != "contains":
+                value = _entered_value(field, value, where)
+        stored.append({"field": field, "op": op, "value": value})
+    return stored
+
+
+def value_text(field: str, value: Any) -> str:
+    """A stored condition value as the pages show it and the segment form takes it."""
+    if isinstance(value, list):
+        return ", ".join(value_text(field, item) for item in value)
+    if field in PERCENT_FIELDS and isinstance(value, int | float):
+        percent = round(value * 100, 2)
+        return number_format(int(percent) if percent.is_integer() else percent) + "%"
+    choices = field_choices(field)
+    if choices is not None:
+        key = int(value) if field == "preferred_weekday" and isinstance(value, int | float) else value
+        if key in choices:
+            return str(choices[key])
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _number(value: Any, where: str) -> float:
@@ -157,6 +242,6 @@ def describe_rule(rule: list[dict[str, Any]]) -> list[str]:
         op_key = condition.get("op")
         op = OPERATORS.get(op_key, op_key) if isinstance(op_key, str) else op_key
         value = condition.get("value")
-        value = ", ".join(str(v) for v in value) if isinstance(value, list) else value
-        lines.append(f"{label} {op} {value}")
+        shown = value_text(field, value) if isinstance(field, str) else str(value)
+        lines.append(f"{label} {op} {shown}")
     return lines
