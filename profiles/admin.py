@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -15,13 +16,55 @@ from profiles.services.segments import segment_count, segment_create, segment_up
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Computed by the rebuild: viewable, never edited by hand."""
+    """Computed by the rebuild: viewable, never added, edited or deleted by hand (the retention job
+    deletes old runs with their profiles and rules)."""
 
     def has_add_permission(self, request: Any) -> bool:
         return False
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+def percent(value: float | None, decimals: int = 0) -> str:
+    """A 0..1 share as the pages show it: "75%" (in the reader's number format), "–" when unknown."""
+    if value is None:
+        return "–"
+    return number_format(round(value * 100, decimals), decimal_pos=decimals) + "%"
+
+
+class ChurnBandFilter(admin.SimpleListFilter):
+    """Churn bands by the risk range they hold ("60–70%"), not their stored number 0–9."""
+
+    title = _("churn band")
+    parameter_name = "churn_bucket"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(band), f"{band * 10}–{band * 10 + 10}%") for band in range(10)]
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        value = self.value()
+        if value is None or not value.isdigit():
+            return queryset
+        return queryset.filter(churn_bucket=int(value))
+
+
+class RfmSegmentFilter(admin.SimpleListFilter):
+    """RFM segments by their label, in the reader's language."""
+
+    title = _("RFM segment")
+    parameter_name = "rfm_segment"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, Any]]:
+        from profiles.pipeline.rfm import RFM_SEGMENT_LABELS
+
+        return list(RFM_SEGMENT_LABELS.items())
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        return queryset.filter(rfm_segment=self.value()) if self.value() else queryset
 
 
 @admin.register(Event)
@@ -113,21 +156,39 @@ class ProfileRunAdmin(ReadOnlyAdmin):
 class CustomerProfileAdmin(VisibleAdminMixin, ReadOnlyAdmin):
     list_display = (
         "customer",
-        "rfm_segment",
+        "rfm_segment_shown",
         "clv_12m",
-        "churn_risk",
-        "p_alive",
+        "churn_risk_shown",
+        "p_alive_shown",
         "model_frequency",
         "model_recency_days",
         "model_age_days",
-        "cluster_name",
+        "cluster_shown",
         "computed_at",
     )
-    list_filter = ("run__is_active", "rfm_segment", "churn_bucket")
+    list_filter = ("run__is_active", RfmSegmentFilter, ChurnBandFilter)
     list_select_related = ("customer", "run")
     search_fields = ("customer__name", "customer__external_id")
     autocomplete_fields = ("customer",)
     show_full_result_count = False
+
+    @admin.display(description=_("RFM segment"), ordering="rfm_segment")
+    def rfm_segment_shown(self, obj: CustomerProfile) -> str:
+        return obj.rfm_segment_label or "–"
+
+    @admin.display(description=_("churn risk"), ordering="churn_risk")
+    def churn_risk_shown(self, obj: CustomerProfile) -> str:
+        return percent(obj.churn_risk)
+
+    @admin.display(description=_("probability alive"), ordering="p_alive")
+    def p_alive_shown(self, obj: CustomerProfile) -> str:
+        return percent(obj.p_alive)
+
+    @admin.display(description=_("cluster"), ordering="cluster_name")
+    def cluster_shown(self, obj: CustomerProfile) -> str:
+        from profiles.labels import cluster_label
+
+        return cluster_label(obj.cluster_name) if obj.cluster_name else "–"
 
 
 @admin.register(Segment)
@@ -170,11 +231,23 @@ class SegmentAdmin(admin.ModelAdmin):
 
 @admin.register(AssociationRule)
 class AssociationRuleAdmin(ReadOnlyAdmin):
-    list_display = ("antecedent_text", "consequent", "support", "confidence", "lift", "run")
+    list_display = ("antecedent_text", "consequent", "support_shown", "confidence_shown", "lift_shown", "run")
     list_filter = ("run__is_active",)
     list_select_related = ("run",)
     search_fields = ("antecedent_text", "consequent")
     show_full_result_count = False
+
+    @admin.display(description=_("support"), ordering="support")
+    def support_shown(self, obj: AssociationRule) -> str:
+        return percent(obj.support, 1)
+
+    @admin.display(description=_("confidence"), ordering="confidence")
+    def confidence_shown(self, obj: AssociationRule) -> str:
+        return percent(obj.confidence)
+
+    @admin.display(description=_("lift"), ordering="lift")
+    def lift_shown(self, obj: AssociationRule) -> str:
+        return number_format(obj.lift, decimal_pos=2)
 
 
 @admin.register(RebuildLock)

@@ -76,7 +76,7 @@ class Event(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_event_type_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_event_type_display()} @ {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"
 
 
 class ProfileRun(BaseModel):
@@ -131,7 +131,8 @@ class ProfileRun(BaseModel):
         permissions = [("rebuild_profiles", _("Can start a profile rebuild"))]
 
     def __str__(self) -> str:
-        return f"{self.as_of:%Y-%m-%d} · {self.get_status_display()}"
+        # In the server time zone, as every page shows times (as_of is stored in UTC).
+        return f"{timezone.localtime(self.as_of):%Y-%m-%d %H:%M} · {self.get_status_display()}"
 
     @property
     def progress_percent(self) -> int:
