@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,10 +29,15 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 def neutralise_cell(value: Any) -> Any:
     """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a quote.
 
-    None is an empty cell; numbers (and dates) are kept as they are; anything else becomes text.
+    None is an empty cell; numbers and dates are kept as they are, except that a moment (an aware
+    datetime, stored in UTC) is written as the wall-clock time of the server time zone (TIME_ZONE),
+    as the pages show it: people read "2026-03-01 09:30", not "2026-03-01 01:30:00+00:00", and XLSX
+    cannot hold an offset at all. Anything else becomes text.
     """
     if value is None:
         return ""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.make_naive(value).replace(microsecond=0)
     if isinstance(value, (int, float, decimal.Decimal, datetime.date)):
         return value
     text = str(value)

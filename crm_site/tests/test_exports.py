@@ -55,3 +55,32 @@ def test_customer_export_xlsx_keeps_formula_text_inert(client, sales_user):
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     row = next(sheet.iter_rows(min_row=2, values_only=True))
     assert (row[1], row[5]) == ("'+SUM(A1)", "'@cmd")
+
+
+def test_a_moment_is_written_in_the_server_time_zone(settings):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    moment = datetime.datetime(2026, 3, 1, 1, 30, 15, 123456, tzinfo=datetime.UTC)
+    with timezone.override("Asia/Shanghai"):
+        assert neutralise_cell(moment) == datetime.datetime(2026, 3, 1, 9, 30, 15)
+    assert neutralise_cell(datetime.date(2026, 3, 1)) == datetime.date(2026, 3, 1)
+
+
+@pytest.mark.django_db
+def test_the_customer_export_shows_created_in_the_server_time_zone(client, sales_user):
+    import datetime
+
+    from customers.models import Customer
+
+    customer = CustomerFactory(owner=sales_user, name="Zone")
+    Customer.objects.filter(pk=customer.pk).update(
+        created_at=datetime.datetime(2026, 3, 1, 20, 0, tzinfo=datetime.UTC)
+    )
+    client.force_login(sales_user)
+    response = client.get(reverse("customers:customer-export", args=["csv"]), HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    created = rows[1][rows[0].index("Created")]
+    assert created == "2026-03-02 04:00:00"  # Asia/Shanghai (the test settings' TIME_ZONE) is UTC+8

@@ -64,7 +64,7 @@ def export_rows(qs: QuerySet[Customer], *, sort: str = "name") -> Iterator[list[
                 city,
                 tags,
                 _("Yes") if customer.marketing_consent else _("No"),
-                customer.created_at.isoformat(timespec="seconds"),
+                customer.created_at,  # in the server time zone (crm_site.exports.neutralise_cell)
             ]
             row += [(customer.attributes or {}).get(d.key, "") for d in definitions]
             yield row
