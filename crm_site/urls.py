@@ -7,14 +7,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from crm_site.views import DashboardView, favicon, global_search, healthz
+from crm_site.views import DashboardView, GlobalSearchView, favicon, healthz
 
 urlpatterns = [
     path("", DashboardView.as_view(), name="dashboard"),
     path("healthz", healthz, name="healthz"),
     # Browsers and bookmark tools ask for /favicon.ico whatever the page links; the icon is a static SVG.
     path("favicon.ico", favicon, name="favicon"),
-    path("search/", global_search, name="global-search"),
+    path("search/", GlobalSearchView.as_view(), name="global-search"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,20 +1,18 @@
-"""Project-level pages: the dashboard and the health probe."""
+"""Project-level pages: the dashboard, the global search and the health probe."""
 
-from urllib.parse import urlencode
-
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from crm_site.forms import GlobalSearchForm
 from crm_site.health import broker_status, database_status
-from crm_site.registry import dashboard_cards
+from crm_site.registry import dashboard_cards, search_sources
+
+# Hits shown per kind; each kind's "more" link opens its own list filtered by the query.
+SEARCH_HITS_PER_KIND = 5
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -44,13 +42,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if not failing else 503)
 
 
-@login_required
-def global_search(request: HttpRequest) -> HttpResponse:
-    """The navbar search box: hands the query to the customers list."""
-    query = request.GET.get("q", "").strip()
-    try:
-        target = reverse("customers:index")
-    except NoReverseMatch:
-        messages.info(request, _("Customer search is not available yet."))
-        return redirect("dashboard")
-    return redirect(f"{target}?{urlencode({'q': query})}" if query else target)
+class GlobalSearchView(LoginRequiredMixin, TemplateView):
+    """The navbar search: every kind of record the user may see, grouped by kind (``search_sources``)."""
+
+    template_name = "search.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = GlobalSearchForm(self.request.GET if "q" in self.request.GET else None)
+        query = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
+        context["form"] = form
+        context["query"] = query
+        context["groups"] = (
+            search_sources.search(user=self.request.user, query=query, limit=SEARCH_HITS_PER_KIND)
+            if query
+            else []
+        )
+        context["kinds"] = search_sources.sources(self.request.user)
+        return context

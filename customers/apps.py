@@ -9,6 +9,8 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from crm_site.visibility import register_rule
+        from customers import search
         from customers.selectors.visibility import customer_rule
 
         register_rule("customers.Customer", customer_rule)
+        search.register()

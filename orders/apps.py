@@ -12,8 +12,9 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from orders import panels
+        from orders import panels, search
         from orders.services.schedule import ensure_breach_schedule_after_migrate
 
         panels.register()
+        search.register()
         post_migrate.connect(ensure_breach_schedule_after_migrate, dispatch_uid="orders.breach_schedule")
