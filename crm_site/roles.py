@@ -16,9 +16,9 @@ READ = ("view",)
 WRITE = ("add", "change", "view")
 FULL = ("add", "change", "delete", "view")
 
-# The product catalogue (products and their categories, i.e. prices) is managers' only to change: other
-# roles that write orders read it.
-CATALOGUE_READ = {"orders.product": READ, "orders.productcategory": READ}
+# The product catalogue (products and their categories, i.e. prices) and the exchange rates are managers'
+# only to change: other roles that write orders read them.
+CATALOGUE_READ = {"orders.product": READ, "orders.productcategory": READ, "orders.exchangerate": READ}
 
 # role -> {app_label or "app_label.model": actions}; ALL as the app label means every project app. A
 # "app_label.model" entry overrides its app's entry for that one model.

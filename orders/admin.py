@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
 from orders.models import (
+    ExchangeRate,
     Milestone,
     Opportunity,
     OrderImport,
@@ -190,3 +191,14 @@ class OrderImportAdmin(VisibleAdminMixin, admin.ModelAdmin):
     search_fields = ("original_name",)
     list_filter = ("status", "dry_run")
     readonly_fields = [f.name for f in OrderImport._meta.fields]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Managers keep the rates totals are converted with: one row per currency and first day it applies."""
+
+    list_display = ("currency", "rate_to_base", "valid_from", "updated_at")
+    list_filter = ("currency",)
+    search_fields = ("currency",)
+    date_hierarchy = "valid_from"
+    ordering = ("currency", "-valid_from")

@@ -49,7 +49,7 @@ def _orders_of(customer_ids: list[Any]) -> dict[str, list[tuple[Any, str, str]]]
             category.setdefault(order_id, line_category)
     found: dict[str, list[tuple[Any, str, str]]] = defaultdict(list)
     for orders_chunk in purchased_orders(customer_ids=customer_ids, chunk_size=50_000):
-        for order_id, customer_id, ordered_at, channel in orders_chunk:
+        for order_id, customer_id, ordered_at, channel, *_currency in orders_chunk:
             if order_id in category:
                 found[customer_id].append((ordered_at, channel, category[order_id]))
     for orders in found.values():

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils import timezone
 
 from profiles.pipeline.frames import to_utc
 
@@ -70,19 +71,34 @@ def _orders(
 
     Order-level columns are categoricals over the orders (one string per order, not per line). No
     line_id: database lines are unique by key, so there is nothing for the cleaning step to de-duplicate.
+    ``exchange_rate`` is the rate into the base currency in force on each order's local day (orders'
+    rate table), NaN where there is none: cleaning drops and counts those lines, never takes them at 1.
     """
     from orders.selectors import purchased_lines, purchased_orders
+    from orders.selectors.rates import rate_table
 
+    rates = rate_table()
     position: dict[str, int] = {}
     customers: list[str] = []
     moments: list[Any] = []
     channels: list[str] = []
+    foreign: list[tuple[int, str, Any]] = []  # orders not in the base currency: (position, currency, at)
     for chunk in purchased_orders(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
-        for pk, customer_id, ordered_at, channel in chunk:
+        for pk, customer_id, ordered_at, channel, currency in chunk:
+            if currency != rates.base:
+                foreign.append((len(customers), currency, ordered_at))
             position[pk] = len(customers)
             customers.append(customer_id)
             moments.append(ordered_at)
             channels.append(channel)
+    order_rates = np.ones(len(customers), dtype=np.float64)
+    seen: dict[tuple[str, Any], float] = {}
+    for index, currency, ordered_at in foreign:
+        key = (currency, timezone.localtime(ordered_at).date())
+        if key not in seen:
+            rate = rates.rate_on(*key)
+            seen[key] = float(rate) if rate is not None else np.nan
+        order_rates[index] = seen[key]
     at: list[int] = []
     columns: dict[str, list[Any]] = {name: [] for name in ("category", "sku", "quantity", "amount")}
     # Everyone's lines: one plain pass filtered by the orders just read; a few customers' lines: joined.
@@ -119,6 +135,7 @@ def _orders(
             "channel": pd.Categorical.from_codes(
                 by_order["channel"].codes[rows], dtype=by_order["channel"].dtype
             ),
+            "exchange_rate": order_rates[rows],
         }
     )
 

@@ -229,6 +229,7 @@ CLEANING_REASONS = {
     "invalid_timestamp": gettext_lazy("Unusable timestamp (missing, unreadable or before 1677)"),
     "invalid_properties": gettext_lazy("Properties not an object"),
     "invalid_numbers": gettext_lazy("Negative or non-numeric amount, quantity or price"),
+    "missing_exchange_rate": gettext_lazy("No exchange rate into the base currency on the order's day"),
     "invalid_amount": gettext_lazy("Missing, negative or infinite amount"),
     "invalid_quantity": gettext_lazy("Zero or negative quantity"),
     "search_without_query": gettext_lazy("Search without a query"),

@@ -43,5 +43,8 @@ class ExchangeRate(BaseModel):
     def clean(self) -> None:
         if self.currency and self.currency == settings.CRM_BASE_CURRENCY:
             raise ValidationError(
-                {"currency": _("%(currency)s is the base currency: it needs no rate.") % {"currency": self.currency}}
+                {
+                    "currency": _("%(currency)s is the base currency: it needs no rate.")
+                    % {"currency": self.currency}
+                }
             )

@@ -86,12 +86,17 @@ def opportunity_get(*, user: Any, pk: Any) -> Opportunity:
 def opportunity_board(*, user: Any, per_stage: int = 50) -> list[dict[str, Any]]:
     """The pipeline board: one column per stage with its cards (at most ``per_stage``) and total value.
 
-    Two queries whatever the size: one aggregate for the column totals, one read of the open cards.
+    A fixed number of queries whatever the size: the rate table, one aggregate for the column totals (by
+    stage and currency, each column a MoneyTotal in the base currency at today's rate), one read of the
+    cards per stage.
     """
-    from orders.selectors.summaries import sum_by
+    from crm_site.money import MoneyTotal
+    from orders.selectors.rates import rate_table
+    from orders.selectors.summaries import stage_totals
 
     visible = Opportunity.objects.visible_to(user)
-    totals = sum_by(visible, "stage", "amount")
+    rates = rate_table()
+    totals = stage_totals(visible, rates=rates)
     ordered = visible.select_related("customer").order_by("expected_close_date", "-amount")
     # One slice per stage: a full column cannot crowd the others out.
     cards = {stage: list(ordered.filter(stage=stage)[:per_stage]) for stage in Opportunity.Stage.values}
@@ -100,8 +105,8 @@ def opportunity_board(*, user: Any, per_stage: int = 50) -> list[dict[str, Any]]
             "stage": stage,
             "label": label,
             "cards": cards[stage],
-            "count": totals.get(stage, (0, 0))[1],
-            "amount": totals.get(stage, (0, 0))[0],
+            "count": totals[stage].count if stage in totals else 0,
+            "amount": totals.get(stage) or MoneyTotal(rates.base),
         }
         for stage, label in Opportunity.Stage.choices
     ]

@@ -38,13 +38,15 @@ def purchased_orders(
     *, as_of: datetime | None = None, customer_ids: Iterable[Any] | None = None, chunk_size: int = 50_000
 ) -> Iterator[list[tuple[str, str, datetime, str]]]:
     """Paid/shipped/completed orders before ``as_of`` (exclusive) as chunks of (pk, customer_id,
-    ordered_at, channel) tuples, ids as str.
+    ordered_at, channel, currency) tuples, ids as str.
 
     One streamed query (no per-chunk look-ups): with ``purchased_lines`` the bulk feed of the profile
     pipeline, which joins the two itself (values() across a join is not portable to MongoDB).
     """
     orders = _purchased(SalesOrder.objects.all(), as_of=as_of, customer_ids=customer_ids, prefix="")
-    rows = orders.values_list("pk", "customer_id", "ordered_at", "channel").iterator(chunk_size=chunk_size)
+    rows = orders.values_list("pk", "customer_id", "ordered_at", "channel", "currency").iterator(
+        chunk_size=chunk_size
+    )
     with bulk_reads():
         # Ids as text (bulk_reads); a missing customer stays missing (None): cleaning drops and counts it.
         while chunk := list(islice(rows, chunk_size)):

@@ -10,17 +10,13 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from crm_site.db import is_mongodb
+from crm_site.money import MoneyTotal, RateTable
+from crm_site.money import to_decimal as _dec
 from crm_site.visibility import sees_everything
 from orders.models import Opportunity, OrderLine, ProductCategory, Project, SalesOrder, ServiceOrder
+from orders.selectors.rates import day_rows, rate_table, total_in_base, totals_by
 
 ZERO = Decimal("0.00")
-
-
-def _dec(value: Any) -> Decimal:
-    if value is None:
-        return ZERO
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def sum_by(qs: QuerySet, group: str, amount: str) -> dict[Any, tuple[Decimal, int]]:
@@ -32,49 +28,47 @@ def sum_by(qs: QuerySet, group: str, amount: str) -> dict[Any, tuple[Decimal, in
 def customer_orders_summary(*, customer: Any, user: Any, limit: int = 5) -> dict[str, Any]:
     """What the customer page shows: recent orders, open tickets, projects, open opportunities, totals.
 
-    A fixed number of queries (8) whatever the customer's history. On a page that got ``customer``
+    A fixed number of queries (9) whatever the customer's history. On a page that got ``customer``
     through the customer selectors, each is a plain ``customer_id = ...`` lookup (see
-    ``crm_site.visibility``); any other customer gets the full visibility rule.
+    ``crm_site.visibility``); any other customer gets the full visibility rule. Totals are MoneyTotals in
+    the base currency: purchases at the rate of each order's day, the open pipeline at today's.
     """
     orders = SalesOrder.objects.visible_to(user, within=customer)
     tickets = ServiceOrder.objects.visible_to(user, within=customer)
     projects = Project.objects.visible_to(user, within=customer)
     opportunities = Opportunity.objects.visible_to(user, within=customer)
-    purchased = (
-        orders.filter(status__in=SalesOrder.PURCHASED).order_by().aggregate(total=Sum("total"), n=Count("pk"))
+    rates = rate_table()
+    purchased = total_in_base(
+        orders.filter(status__in=SalesOrder.PURCHASED), amount="total", day_of="ordered_at", rates=rates
     )
     open_opportunities = opportunities.exclude(stage__in=Opportunity.CLOSED_STAGES)
-    pipeline = open_opportunities.order_by().aggregate(total=Sum("amount"), n=Count("pk"))
+    pipeline = total_in_base(open_opportunities, amount="amount", day_of=None, rates=rates)
     open_tickets = tickets.open()
     return {
         "customer": customer,
         "orders": list(orders.order_by("-ordered_at")[:limit]),
         "order_count": orders.count(),
-        "purchased_count": purchased["n"] or 0,
-        "purchased_total": _dec(purchased["total"]),
+        "purchased_count": purchased.count,
+        "purchased_total": purchased,
         "tickets": list(open_tickets.order_by("sla_due_at")[:limit]),
         "open_ticket_count": open_tickets.count(),
         "projects": list(projects.order_by("-created_at")[:limit]),
         "opportunities": list(open_opportunities.order_by("expected_close_date")[:limit]),
-        "pipeline_count": pipeline["n"] or 0,
-        "pipeline_total": _dec(pipeline["total"]),
+        "pipeline_count": pipeline.count,
+        "pipeline_total": pipeline,
     }
 
 
 def dashboard_summary(*, user: Any) -> dict[str, Any]:
     """The dashboard card: my open tickets (and breaches), my open pipeline."""
     mine = ServiceOrder.objects.open().filter(assignee=user)
-    pipeline = (
-        Opportunity.objects.filter(owner=user)
-        .exclude(stage__in=Opportunity.CLOSED_STAGES)
-        .order_by()
-        .aggregate(total=Sum("amount"), n=Count("pk"))
-    )
+    open_pipeline = Opportunity.objects.filter(owner=user).exclude(stage__in=Opportunity.CLOSED_STAGES)
+    pipeline = total_in_base(open_pipeline, amount="amount", day_of=None, rates=rate_table())
     return {
         "open_tickets": mine.count(),
         "breached_tickets": mine.filter(sla_breached=True).count(),
-        "pipeline_count": pipeline["n"] or 0,
-        "pipeline_total": _dec(pipeline["total"]),
+        "pipeline_count": pipeline.count,
+        "pipeline_total": pipeline,
         "is_manager": sees_everything(user),
     }
 
@@ -88,50 +82,75 @@ def _months_back(now: datetime, months: int) -> datetime:
     return local.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def revenue_by_month(*, currency: str = "CNY", months: int = 24, now: datetime | None = None) -> list[dict]:
-    """Revenue of purchased orders per calendar month (local time), oldest first, zero-filled."""
-    start = _months_back(now or timezone.now(), months)
-    qs = SalesOrder.objects.filter(status__in=SalesOrder.PURCHASED, currency=currency, ordered_at__gte=start)
-    buckets: dict[str, list[Any]] = defaultdict(lambda: [ZERO, 0])
-    if is_mongodb():
-        # TruncMonth in a GROUP BY is not portable to the MongoDB backend: sum in Python over two columns.
-        for ordered_at, total in qs.values_list("ordered_at", "total").iterator(chunk_size=20_000):
-            key = timezone.localtime(ordered_at).strftime("%Y-%m")
-            buckets[key][0] += _dec(total)
-            buckets[key][1] += 1
-    else:
-        from django.db.models.functions import TruncMonth
+def _month_key(day: Any) -> str:
+    return day.strftime("%Y-%m")
 
-        rows = qs.order_by().annotate(month=TruncMonth("ordered_at")).values("month")
-        for row in rows.annotate(total=Sum("total"), n=Count("pk")):
-            key = row["month"].strftime("%Y-%m")
-            buckets[key][0] += _dec(row["total"])
-            buckets[key][1] += row["n"]
+
+def revenue_by_month(
+    *,
+    currency: str | None = None,
+    months: int = 24,
+    now: datetime | None = None,
+    rates: RateTable | None = None,
+) -> list[dict]:
+    """Revenue of purchased orders per calendar month (local time), oldest first, zero-filled.
+
+    ``currency`` None: every order, converted into the base currency at the rate of its day (each
+    row's ``revenue`` a MoneyTotal); a currency code: that currency's orders only, in it. The current
+    month, still running, is marked ``partial``.
+    """
+    now = now or timezone.now()
+    start = _months_back(now, months)
+    qs = SalesOrder.objects.filter(status__in=SalesOrder.PURCHASED, ordered_at__gte=start)
+    table = rates or rate_table()
+    if currency:
+        qs = qs.filter(currency=currency)
+        table = RateTable(currency)
+    buckets: dict[str, MoneyTotal] = defaultdict(lambda: MoneyTotal(table.base))
+    for _key, code, day, total, n in day_rows(qs, amount="total", day_of="ordered_at"):
+        assert day is not None  # grouped by day (base_by_day)
+        buckets[_month_key(day)].add(table.total([(code, day, total, n)]))
+    current = _month_key(timezone.localtime(now))
     result = []
     cursor = start
     for _i in range(months):
         key = cursor.strftime("%Y-%m")
-        result.append({"month": key, "revenue": buckets[key][0], "orders": buckets[key][1]})
+        bucket = buckets.get(key) or MoneyTotal(table.base)
+        result.append({"month": key, "revenue": bucket, "orders": bucket.count, "partial": key == current})
         cursor = cursor.replace(year=cursor.year + (cursor.month == 12), month=cursor.month % 12 + 1)
     return result
 
 
-def revenue_by_category(*, currency: str = "CNY", since: datetime | None = None) -> list[dict]:
-    """Revenue of purchased lines per top-level category, largest first."""
-    qs = OrderLine.objects.filter(order__status__in=SalesOrder.PURCHASED, order__currency=currency)
+def revenue_by_category(
+    *, currency: str | None = None, since: datetime | None = None, rates: RateTable | None = None
+) -> list[dict]:
+    """Revenue of purchased lines per top-level category, largest first (MoneyTotals; ``currency`` as in
+    ``revenue_by_month``)."""
+    qs = OrderLine.objects.filter(order__status__in=SalesOrder.PURCHASED)
+    table = rates or rate_table()
+    if currency:
+        qs = qs.filter(order__currency=currency)
+        table = RateTable(currency)
     if since:
         qs = qs.filter(order__ordered_at__gte=since)
     # Group by the line's own category column (portable), then fold sub-categories into their root.
     names = dict(ProductCategory.objects.values_list("pk", "name"))
     roots = dict(ProductCategory.objects.values_list("pk", "root_id"))
-    merged: dict[str, list[Any]] = defaultdict(lambda: [ZERO, 0])
-    for category_id, (total, n) in sum_by(qs, "category_id", "line_total").items():
+    rows = day_rows(
+        qs,
+        amount="line_total",
+        day_of="order__ordered_at",
+        currency="order__currency",
+        group="category_id",
+        base_by_day=False,
+    )
+    merged: dict[str, MoneyTotal] = defaultdict(lambda: MoneyTotal(table.base))
+    for category_id, total in totals_by(rows, rates=table).items():
         root_id = roots.get(category_id) if category_id else None
         name = names.get(root_id, "") if root_id is not None else ""
-        merged[name][0] += total
-        merged[name][1] += n
-    rows = [{"category": name, "revenue": total, "lines": n} for name, (total, n) in merged.items()]
-    return sorted(rows, key=lambda row: row["revenue"], reverse=True)
+        merged[name].add(total)
+    result = [{"category": name, "revenue": total, "lines": total.count} for name, total in merged.items()]
+    return sorted(result, key=lambda row: row["revenue"].amount, reverse=True)
 
 
 def sla_breaches_by_priority() -> list[dict]:
@@ -159,18 +178,21 @@ def sla_breaches_by_priority() -> list[dict]:
     return rows
 
 
-def pipeline_by_stage() -> list[dict]:
-    """Per stage: opportunities, total amount and probability-weighted amount."""
-    totals = sum_by(Opportunity.objects.all(), "stage", "amount")
-    return [
-        {
-            "stage": stage,
-            "label": label,
-            "count": totals.get(stage, (ZERO, 0))[1],
-            "amount": totals.get(stage, (ZERO, 0))[0],
-            "weighted": (
-                totals.get(stage, (ZERO, 0))[0] * Opportunity.DEFAULT_PROBABILITY[stage] / 100
-            ).quantize(Decimal("0.01")),
-        }
-        for stage, label in Opportunity.Stage.choices
-    ]
+def stage_totals(queryset: QuerySet, *, rates: RateTable) -> dict[str, MoneyTotal]:
+    """Opportunity amounts per stage in the base currency, at today's rate (they have not happened yet)."""
+    rows = day_rows(queryset, amount="amount", day_of=None, group="stage")
+    return totals_by(rows, rates=rates)
+
+
+def pipeline_by_stage(*, rates: RateTable | None = None) -> list[dict]:
+    """Per stage: opportunities, total amount and probability-weighted amount, in the base currency."""
+    table = rates or rate_table()
+    totals = stage_totals(Opportunity.objects.all(), rates=table)
+    result = []
+    for stage, label in Opportunity.Stage.choices:
+        total = totals.get(stage) or MoneyTotal(table.base)
+        weighted = (total.amount * Opportunity.DEFAULT_PROBABILITY[stage] / 100).quantize(Decimal("0.01"))
+        result.append(
+            {"stage": stage, "label": label, "count": total.count, "amount": total, "weighted": weighted}
+        )
+    return result

@@ -26,8 +26,10 @@ def test_purchased_lines_only_purchased_orders_with_top_level_category(own_custo
     line_id, order_id, category, _sku, quantity, amount = rows[0]
     assert (line_id, order_id, category, quantity) == (str(line.pk), str(paid.pk), "Baby 母婴", 2)
     assert amount == Decimal("119.00") and isinstance(amount, Decimal)
-    [(pk, customer_id, ordered_at, channel)] = [row for chunk in purchased_orders() for row in chunk]
-    assert (pk, customer_id, channel) == (str(paid.pk), str(own_customer.pk), "app")
+    [(pk, customer_id, ordered_at, channel, currency)] = [
+        row for chunk in purchased_orders() for row in chunk
+    ]
+    assert (pk, customer_id, channel, currency) == (str(paid.pk), str(own_customer.pk), "app", "CNY")
     assert timezone.is_aware(ordered_at)
 
 
@@ -59,7 +61,7 @@ def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer
     orders = [row for chunk in purchased_orders(chunk_size=1) for row in chunk]
     assert {row[0] for row in orders} == {str(paid.pk), str(old.pk)}
     assert (str(paid.pk), str(own_customer.pk), "app") in {
-        (pk, customer, channel) for pk, customer, _at, channel in orders
+        (pk, customer, channel) for pk, customer, _at, channel, _currency in orders
     }
     assert all(timezone.is_aware(row[2]) for row in orders)
     lines = [row for chunk in purchased_lines(chunk_size=1) for row in chunk]

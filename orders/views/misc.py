@@ -19,6 +19,7 @@ from orders.models import OrderImport, Product
 from orders.models.common import Currency
 from orders.selectors import import_get, import_list, import_write_progress, product_get, product_list
 from orders.selectors import summaries as reports
+from orders.selectors.rates import rate_table
 from orders.services.catalog import product_create, product_update
 from orders.services.import_jobs import order_import_start
 from orders.views.base import FilteredListMixin, StaffMixin
@@ -105,6 +106,11 @@ class OrderImportDetailView(StaffMixin, DetailView):
         return context
 
 
+def _chart_month(row: dict[str, Any]) -> str:
+    """A chart's month label; the running month says it is not over."""
+    return str(_("%(month)s (partial)") % {"month": row["month"]}) if row["partial"] else row["month"]
+
+
 class ReportsView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
     """Managers' reports: revenue by month and category, SLA breaches, pipeline by stage."""
 
@@ -115,32 +121,37 @@ class ReportsView(LoginRequiredMixin, UserPassesTestMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        currency = self.request.GET.get("currency", Currency.CNY)
+        # Empty (the default): every currency, converted into the base currency; a code: that one only.
+        currency = self.request.GET.get("currency", "")
         if currency not in Currency.values:
-            currency = Currency.CNY
-        by_month = reports.revenue_by_month(currency=currency)
-        by_category = reports.revenue_by_category(currency=currency)
+            currency = ""
+        rates = rate_table()
+        by_month = reports.revenue_by_month(currency=currency or None, rates=rates)
+        by_category = reports.revenue_by_category(currency=currency or None, rates=rates)
         sla = reports.sla_breaches_by_priority()
-        pipeline = reports.pipeline_by_stage()
+        pipeline = reports.pipeline_by_stage(rates=rates)
         context.update(
             currency=currency,
+            shown_currency=currency or rates.base,
+            base_currency=rates.base,
             currencies=Currency.choices,
             by_month=by_month,
             by_category=by_category,
             sla=sla,
             pipeline=pipeline,
             chart_data={
-                "months": [row["month"] for row in by_month],
-                "revenue": [str(row["revenue"]) for row in by_month],
+                "months": [_chart_month(row) for row in by_month],
+                "partialIndex": next((i for i, row in enumerate(by_month) if row["partial"]), None),
+                "revenue": [str(row["revenue"].amount) for row in by_month],
                 "categories": [row["category"] or str(_("(none)")) for row in by_category],
-                "categoryRevenue": [str(row["revenue"]) for row in by_category],
+                "categoryRevenue": [str(row["revenue"].amount) for row in by_category],
                 "priorities": [str(row["label"]) for row in sla],
                 "breached": [row["breached"] for row in sla],
                 "onTime": [row["tickets"] - row["breached"] for row in sla],
                 "onTimeLabel": str(_("on time")),
                 "breachedLabel": str(_("breached")),
                 "stages": [str(row["label"]) for row in pipeline],
-                "pipeline": [str(row["amount"]) for row in pipeline],
+                "pipeline": [str(row["amount"].amount) for row in pipeline],
             },
         )
         return context

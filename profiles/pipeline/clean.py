@@ -200,11 +200,13 @@ def clean_orders(
     """Clean order lines; returns (orders, dropped counts by reason).
 
     Reasons: `missing_customer`, `missing_order` (no order id), `invalid_timestamp` (missing,
-    unparseable or outside datetime64[ns]), `invalid_amount` (missing, negative or infinite; zero is a
+    unparseable or outside datetime64[ns]), `missing_exchange_rate` (an order in a currency with no rate
+    in force on its day: never taken at 1), `invalid_amount` (missing, negative or infinite; zero is a
     real purchase: a free item or a 100% discount), `invalid_quantity` (zero or negative),
     `before_history_start`, `future` (at or after the `as_of` cutoff) and `duplicates` (a repeated
     (order_id, line_id); lines without a line id are never treated as duplicates).
     Categories are trimmed and lower-cased; blank ones become missing (the line still counts as spend).
+    Amounts come out in the base currency (`amount` x `exchange_rate`, the rate then 1).
     """
     cutoff = as_of_cutoff(as_of, timezone=timezone)
     first = history_start_instant(history_start, timezone=timezone)
@@ -221,6 +223,11 @@ def clean_orders(
     drop(data["customer_id"].isna(), "missing_customer")
     drop(data["order_id"].isna(), "missing_order")
     drop(data["ordered_at"].isna(), "invalid_timestamp")
+    rate = data["exchange_rate"]
+    drop(~(rate.gt(0) & np.isfinite(rate.fillna(0.0))), "missing_exchange_rate")
+    if not data["exchange_rate"].eq(1.0).all():
+        # Into the base currency, once: the rate becomes 1 so cleaning a cleaned frame changes nothing.
+        data = data.assign(amount=data["amount"] * data["exchange_rate"], exchange_rate=1.0)
     amount = data["amount"]
     drop(~(amount.ge(0) & np.isfinite(amount.fillna(0.0))), "invalid_amount")
     drop(data["quantity"].le(0), "invalid_quantity")

@@ -34,6 +34,10 @@ ORDER_COLUMNS: dict[str, str] = {
     "amount": "float",
     "quantity": "float",
     "channel": "str",
+    # Base-currency units one unit of the line's currency is worth on its order's day; missing (NaN)
+    # when no rate was in force (cleaning drops and counts the line). A frame without the column holds
+    # base-currency amounts (see OPTIONAL_DEFAULTS).
+    "exchange_rate": "float",
 }
 EVENT_COLUMNS: dict[str, str] = {
     "customer_id": "str",
@@ -63,6 +67,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "interactions": ("customer_id", "occurred_at"),
     "campaign_responses": ("customer_id", "responded"),
 }
+# Optional columns whose absence means a value rather than "unknown".
+OPTIONAL_DEFAULTS: dict[str, dict[str, Any]] = {"orders": {"exchange_rate": 1.0}}
 SCHEMAS: dict[str, dict[str, str]] = {
     "customers": CUSTOMER_COLUMNS,
     "orders": ORDER_COLUMNS,
@@ -182,10 +188,14 @@ def conform(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
         raise ValueError(f"{name} frame lacks required columns: {', '.join(missing)}")
     frame = frame.reset_index(drop=True)
     columns: dict[str, pd.Series] = {}
+    defaults = OPTIONAL_DEFAULTS.get(name, {})
     for column, kind in schema.items():
-        source = (
-            frame[column] if column in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-        )
+        if column in frame.columns:
+            source = frame[column]
+        elif column in defaults:
+            source = pd.Series(defaults[column], index=frame.index)
+        else:
+            source = pd.Series(None, index=frame.index, dtype=object)
         columns[column] = _coerce(source, kind)
     # copy=False: the columns that needed no coercion share the input's memory (copy-on-write keeps the
     # input unchanged); pandas 3 copies by default, which doubled the 10 M-event frame.

@@ -232,4 +232,4 @@ def test_the_run_page_admin_and_profile_card_show_fits_horizons_and_model_inputs
     assert "Model inputs: 4 repeat purchase days, 120 days from first to last purchase, age 300 days." in card
     # Horizons shortest first, with the expected spend where the spend model gave one.
     assert card.index('data-horizon="30"') < card.index('data-horizon="365"')
-    assert "0.25 purchases expected" in card and "2.50 purchases expected · ¥80" in card
+    assert "0.25 purchases expected" in card and "2.50 purchases expected · ¥80." in card

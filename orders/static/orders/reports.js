@@ -8,7 +8,14 @@
   // shared object would hand the line chart's category x-axis to the horizontal bar chart.
   const options = () => ({ responsive: true, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } });
   new Chart(document.getElementById("chart-month"), {
-    type: "line", data: { labels: data.months, datasets: [{ data: num(data.revenue), tension: 0.25, fill: true }] }, options: options(),
+    type: "line",
+    data: { labels: data.months, datasets: [{
+      data: num(data.revenue), tension: 0.25, fill: true,
+      // The running month is not over: its segment is dashed and its point hollow (its label says so too).
+      segment: { borderDash: (ctx) => (ctx.p1DataIndex === data.partialIndex ? [6, 4] : undefined) },
+      pointStyle: (ctx) => (ctx.dataIndex === data.partialIndex ? "rectRot" : "circle"),
+    }] },
+    options: options(),
   });
   new Chart(document.getElementById("chart-category"), {
     type: "bar", data: { labels: data.categories, datasets: [{ data: num(data.categoryRevenue) }] },

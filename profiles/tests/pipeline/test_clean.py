@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 
 from profiles.pipeline.clean import clean_events, clean_orders
 
@@ -218,6 +219,7 @@ def test_clean_orders_drops_negative_amounts_future_and_duplicate_lines_but_keep
         "missing_customer": 0,
         "missing_order": 0,
         "invalid_timestamp": 0,
+        "missing_exchange_rate": 0,
         "invalid_amount": 1,
         "invalid_quantity": 1,
         "before_history_start": 0,
@@ -335,3 +337,37 @@ def test_clean_events_keep_the_same_idempotency_key_of_two_customers() -> None:
     cleaned, counts = clean_events(events, as_of=AS_OF)
     assert counts["duplicates"] == 0
     assert sorted(cleaned["customer_id"]) == ["a", "b"]
+
+
+def test_clean_orders_converts_into_the_base_currency_and_drops_lines_without_a_rate() -> None:
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "order_id": ["1", "2", "3"],
+            "ordered_at": ["2024-01-01", "2024-02-01", "2024-03-01"],
+            "amount": [100.0, 130.0, 50.0],
+            "quantity": [1, 1, 1],
+            # CNY (1), EUR at 7.9, and a EUR order on a day without a rate (NaN)
+            "exchange_rate": [1.0, 7.9, float("nan")],
+        }
+    )
+    cleaned, counts = clean_orders(orders, as_of=AS_OF)
+    assert counts["missing_exchange_rate"] == 1
+    assert cleaned["amount"].tolist() == pytest.approx([100.0, 1027.0])
+    # Cleaning a cleaned frame converts nothing twice.
+    again, _counts = clean_orders(cleaned, as_of=AS_OF)
+    assert again["amount"].tolist() == pytest.approx([100.0, 1027.0])
+
+
+def test_clean_orders_without_a_rate_column_takes_amounts_as_base_currency() -> None:
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a"],
+            "order_id": ["1"],
+            "ordered_at": ["2024-01-01"],
+            "amount": [12.5],
+            "quantity": [1],
+        }
+    )
+    cleaned, counts = clean_orders(orders, as_of=AS_OF)
+    assert counts["missing_exchange_rate"] == 0 and cleaned["amount"].tolist() == [12.5]
