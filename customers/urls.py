@@ -1,12 +1,13 @@
 from django.urls import path
 
-from customers.views import customers, exports, imports, links, merge, partners
+from customers.views import choices, customers, exports, imports, links, merge, partners
 
 app_name = "customers"
 
 urlpatterns = [
     path("", customers.CustomerListView.as_view(), name="index"),
     path("new/", customers.CustomerCreateView.as_view(), name="customer-create"),
+    path("choices/", choices.CustomerChoicesView.as_view(), name="customer-choices"),
     path("export.<str:file_format>", exports.customer_export, name="customer-export"),
     path("duplicates/", merge.DuplicateListView.as_view(), name="duplicate-list"),
     path("imports/", imports.ImportListView.as_view(), name="import-list"),

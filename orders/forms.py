@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.listing import ListFilterForm
 from crm_site.uploads import encoding_field
+from customers.forms import CustomerChoiceField
 from orders.models import Opportunity, Product, ProductCategory, Project, SalesOrder, ServiceOrder
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -24,33 +25,6 @@ def _helper(label: Any = None) -> FormHelper:
     helper = FormHelper()
     helper.add_input(Submit("submit", label or _("Save")))
     return helper
-
-
-class CustomerField(forms.CharField):
-    """A customer chosen by its external id or its id, among those the user may see.
-
-    A text box, not a select: there may be a million customers, and it works without JavaScript.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", _("Customer"))
-        kwargs.setdefault(
-            "help_text", _("The customer number (external id), or open the form from the customer page.")
-        )
-        super().__init__(**kwargs)
-        self.user: Any = None
-
-    def prepare_value(self, value: Any) -> Any:
-        return getattr(value, "external_id", None) or getattr(value, "pk", value)
-
-    def clean(self, value: Any) -> Any:
-        from customers.selectors import visible_customer_by_key
-
-        text = super().clean(value).strip()
-        customer = visible_customer_by_key(user=self.user, key=text)
-        if customer is None:
-            raise ValidationError(_("No customer “%(value)s” among yours."), params={"value": text})
-        return customer
 
 
 # Dates the order forms accept: the same range on create and edit, on every backend (a year-1 datetime
@@ -93,7 +67,7 @@ class UserFormMixin(DateBoundsMixin):
 
 
 class SalesOrderForm(UserFormMixin, forms.ModelForm):
-    customer = CustomerField()
+    customer = CustomerChoiceField()
 
     class Meta:
         model = SalesOrder
@@ -132,7 +106,7 @@ class TransitionForm(forms.Form):
 
 
 class ServiceOrderForm(UserFormMixin, forms.ModelForm):
-    customer = CustomerField()
+    customer = CustomerChoiceField()
 
     class Meta:
         model = ServiceOrder
@@ -165,7 +139,7 @@ class TicketTransitionForm(forms.Form):
 
 
 class ProjectForm(UserFormMixin, forms.ModelForm):
-    customer = CustomerField()
+    customer = CustomerChoiceField()
     members = forms.ModelMultipleChoiceField(
         label=_("Members"), queryset=get_user_model().objects.none(), required=False
     )
@@ -191,7 +165,7 @@ class MilestoneForm(DateBoundsMixin, forms.Form):
 
 
 class OpportunityForm(UserFormMixin, forms.ModelForm):
-    customer = CustomerField()
+    customer = CustomerChoiceField()
     probability = forms.IntegerField(
         label=_("Probability (%)"),
         min_value=0,

@@ -204,7 +204,8 @@ def pk(key: str, name: str = "pk") -> Kwargs:
 
 
 def _customer_ref(w: World) -> dict[str, Any]:
-    return {"customer": "EXT-ALPHA"}
+    """B types part of A's customer's phone number, with A's customer's id forged into the hidden input."""
+    return {"customer": "76543210", "customer_id": str(w["a_customer"].pk)}
 
 
 A_CUSTOMER = {"A's customer": pk("a_customer")}
@@ -223,6 +224,8 @@ TABLE: dict[str, Entry] = {
     # --- customers
     "customers:index": Entry(get=200, post=405, query=lambda w: {"q": "EXT-ALPHA"}),
     "customers:customer-create": Entry(get=200, post=200, data=lambda w: {"name": ""}),
+    # The customer fields' autocomplete: part of A's customer's phone number finds nothing for B.
+    "customers:customer-choices": Entry(get=200, post=405, query=lambda w: {"q": "7654 3210"}),
     # A read: POST exports B's own list too.
     "customers:customer-export": Entry(
         get=200,

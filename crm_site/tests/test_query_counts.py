@@ -213,12 +213,13 @@ SIZES = (30, 60)
 PAGES: dict[str, Page] = {
     # --- project pages: the dashboard pulls a card from every app
     "dashboard": Page(),
-    "global-search": Page(query={"q": "QC"}, follow=True),
+    "global-search": Page(query={"q": "QC"}),
     "password_change": Page(),
     "password_change_done": Page(),
     # --- customers
     "customers:index": Page(),
     "customers:customer-create": Page(),
+    "customers:customer-choices": Page(query={"q": "QC"}),
     "customers:customer-detail": Page(pk("customer")),
     "customers:customer-update": Page(pk("customer")),
     "customers:customer-delete": Page(pk("customer"), managers_only=True),

@@ -1,5 +1,6 @@
 """Forms of the customers app (crispy FormHelpers live with each form)."""
 
+from customers.forms.choice import CustomerChoiceField, CustomerPickerWidget
 from customers.forms.customers import (
     FORMSET_HELPER,
     AddressFormSet,
@@ -20,8 +21,10 @@ __all__ = [
     "FORMSET_HELPER",
     "AddressFormSet",
     "ContactMethodFormSet",
+    "CustomerChoiceField",
     "CustomerFilterForm",
     "CustomerForm",
+    "CustomerPickerWidget",
     "ImportMappingForm",
     "ImportUploadForm",
     "MergeForm",

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from customers.forms.choice import CustomerChoiceField
 from customers.models import Customer, Partner, Relationship
-from customers.selectors import customer_by_reference
 
 
 class ShareForm(forms.Form):
@@ -39,15 +39,10 @@ class ShareForm(forms.Form):
 
 
 class RelationshipForm(forms.Form):
-    """A link to another customer (found by phone, email, external id or exact name) or to a partner."""
+    """A link to another customer (found by name, phone, email or external id) or to a partner."""
 
     kind = forms.ChoiceField(choices=Relationship.Kind.choices, label=_("Kind"))
-    related = forms.CharField(
-        max_length=200,
-        required=False,
-        label=_("Related customer"),
-        help_text=_("Phone number, email, external id or exact name of a customer you can see."),
-    )
+    related = CustomerChoiceField(required=False, label=_("Related customer"))
     partner = forms.ModelChoiceField(
         queryset=Partner.objects.order_by("name"), required=False, label=_("Partner")
     )
@@ -56,22 +51,9 @@ class RelationshipForm(forms.Form):
     def __init__(self, *args: Any, customer: Customer, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.customer, self.user = customer, user
+        cast(CustomerChoiceField, self.fields["related"]).user = user
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Add relationship")))
-
-    def clean_related(self) -> Customer | None:
-        reference = self.cleaned_data["related"].strip()
-        if not reference:
-            return None
-        found = customer_by_reference(user=self.user, reference=reference)
-        if found is None:
-            raise forms.ValidationError(_("No customer you can see matches “%(ref)s”.") % {"ref": reference})
-        if found == "ambiguous":
-            raise forms.ValidationError(
-                _("Several customers match “%(ref)s”: enter a phone number or external id.")
-                % {"ref": reference}
-            )
-        return found
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -40,6 +40,8 @@ class CustomerChoice:
     phone: str = ""
     email: str = ""
     exact: bool = False  # the query equals its external id, a contact value or its whole name
+    # The model instance (read through visible_to) for the services that take one.
+    customer: Customer | None = field(default=None, compare=False, repr=False)
 
     @property
     def hint(self) -> str:
@@ -70,39 +72,42 @@ def _phone_digits(text: str) -> str:
     return digits if len(digits) >= PHONE_DIGITS_MIN else ""
 
 
-def _matching_ids(visible: Any, text: str) -> tuple[list[Any], set[Any]]:
-    """(matching customer ids, best first; the ids that match exactly), each way capped at MATCH_CAP."""
-    exact: list[Any] = []
-    partial: list[Any] = []
+def _matches(visible: Any, text: str) -> tuple[dict[Any, str], set[Any]]:
+    """(customer id -> name for every match, the ids that match exactly), two queries.
+
+    One query over contact values (whole normalised value, email prefix, phone digits), one over the
+    customers (name or company, external id); each capped at MATCH_CAP rows, visibility applied in both.
+    """
+    folded = text.casefold()
     candidates = search_candidates(text)
-    visible_ids = visible.values("pk")
-
-    exact += visible.filter(external_id=text).values_list("pk", flat=True)[:MATCH_CAP]
-    exact += (
-        ContactMethod.objects.filter(value_normalized__in=candidates, customer_id__in=visible_ids)
-        .order_by()
-        .values_list("customer_id", flat=True)[:MATCH_CAP]
-    )
-
-    contact = Q()
+    contact = Q(value_normalized__in=candidates)
     if digits := _phone_digits(text):
         contact |= Q(kind__in=PHONE_KINDS, value_normalized__contains=digits)
     if len(text) >= SUBSTRING_MIN_LENGTH and " " not in text:
         contact |= Q(kind=ContactMethod.Kind.EMAIL, value_normalized__startswith=text.lower())
-    if contact:
-        partial += (
-            ContactMethod.objects.filter(contact, customer_id__in=visible_ids)
-            .order_by()
-            .values_list("customer_id", flat=True)[:MATCH_CAP]
-        )
+    names: dict[Any, str] = {}
+    exact: set[Any] = set()
+    for customer_id, value, name in (
+        ContactMethod.objects.filter(contact, customer_id__in=visible.values("pk"))
+        .order_by()
+        .values_list("customer_id", "value_normalized", "customer__name")[:MATCH_CAP]
+    ):
+        names[customer_id] = name
+        if value in candidates:
+            exact.add(customer_id)
     lookup = "icontains" if len(text) >= SUBSTRING_MIN_LENGTH else "istartswith"
     text_match = (
         Q(**{f"name__{lookup}": text})
         | Q(**{f"company_name__{lookup}": text})
         | Q(external_id__istartswith=text)
     )
-    partial += visible.filter(text_match).order_by().values_list("pk", flat=True)[:MATCH_CAP]
-    return list(dict.fromkeys(exact + partial)), set(exact)
+    for pk, name, external_id in (
+        visible.filter(text_match).order_by().values_list("pk", "name", "external_id")[:MATCH_CAP]
+    ):
+        names[pk] = name
+        if external_id == text or name.casefold() == folded:
+            exact.add(pk)
+    return names, exact
 
 
 def _contacts(pks: list[Any]) -> dict[Any, tuple[str, str]]:
@@ -131,12 +136,10 @@ def _choices(customers: list[Customer], exact: set[Any]) -> list[CustomerChoice]
             phone=contacts.get(customer.pk, ("", ""))[0],
             email=contacts.get(customer.pk, ("", ""))[1],
             exact=customer.pk in exact,
+            customer=customer,
         )
         for customer in customers
     ]
-
-
-CHOICE_FIELDS = ("pk", "name", "company_name", "external_id")
 
 
 def customer_choices(*, user: Any, query: str, limit: int = 10) -> list[CustomerChoice]:
@@ -151,14 +154,12 @@ def customer_choices(*, user: Any, query: str, limit: int = 10) -> list[Customer
     if not text or limit <= 0:
         return []
     visible = Customer.objects.visible_to(user)
-    ids, exact = _matching_ids(visible, text)
-    if not ids:
+    names, exact = _matches(visible, text)
+    best = sorted(names, key=lambda pk: (pk not in exact, names[pk].casefold(), str(pk)))[:limit]
+    if not best:
         return []
-    rows = {row.pk: row for row in visible.filter(pk__in=ids).only(*CHOICE_FIELDS)}
-    folded = text.casefold()
-    exact |= {pk for pk, row in rows.items() if row.name.casefold() == folded}
-    ordered = sorted(rows.values(), key=lambda row: (row.pk not in exact, row.name.lower(), str(row.pk)))
-    return _choices(ordered[:limit], exact)
+    rows = {row.pk: row for row in visible.filter(pk__in=best)}
+    return _choices([rows[pk] for pk in best if pk in rows], exact)
 
 
 def customer_choice_get(*, user: Any, pk: Any) -> CustomerChoice | None:
@@ -168,7 +169,7 @@ def customer_choice_get(*, user: Any, pk: Any) -> CustomerChoice | None:
     except (ValueError, TypeError, AttributeError):
         return None
     try:
-        customer = Customer.objects.visible_to(user).only(*CHOICE_FIELDS).filter(pk=key).first()
+        customer = Customer.objects.visible_to(user).filter(pk=key).first()
     except (ValueError, ValidationError):
         return None
     return _choices([customer], set())[0] if customer is not None else None
