@@ -23,6 +23,7 @@ from orders.models import (
     ProjectMember,
     SalesOrder,
     ServiceOrder,
+    StatusChange,
 )
 from orders.services.catalog import product_category_create, product_category_update
 from orders.services.sales import sales_order_transition
@@ -63,12 +64,37 @@ class OrderLineInline(admin.TabularInline):
     readonly_fields = ("line_total",)
 
 
+class StatusChangeInline(admin.TabularInline):
+    """The status history, read-only: only the workflow services write it."""
+
+    model = StatusChange
+    extra = 0
+    fields = ("changed_at", "from_status", "to_status", "changed_by")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("changed_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SalesOrderStatusInline(StatusChangeInline):
+    fk_name = "sales_order"
+
+
+class ServiceOrderStatusInline(StatusChangeInline):
+    fk_name = "service_order"
+
+
 def _transition_action(status: str, label: Any) -> Any:
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
         done = 0
         for order in queryset:
             try:
-                sales_order_transition(order=order, status=status)
+                sales_order_transition(order=order, status=status, by=request.user)
                 done += 1
             except ValidationError as error:
                 modeladmin.message_user(request, " ".join(error.messages), messages.WARNING)
@@ -89,7 +115,7 @@ class SalesOrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("customer", "owner")
     readonly_fields = ("subtotal", "total", "status")
     show_full_result_count = False
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, SalesOrderStatusInline]
     actions = [
         _transition_action("paid", _("Mark selected orders paid")),
         _transition_action("shipped", _("Mark selected orders shipped")),
@@ -125,8 +151,10 @@ class ServiceOrderAdmin(VisibleAdminMixin, admin.ModelAdmin):
     search_fields = ("number", "subject", "customer__name")
     list_filter = ("status", "priority", "type", "sla_breached")
     autocomplete_fields = ("customer", "owner", "assignee")
-    readonly_fields = ("sla_due_at", "sla_breached", "resolved_at")
+    # The status moves through the ticket page's workflow (its rules and its history), not this form.
+    readonly_fields = ("status", "sla_due_at", "sla_breached", "resolved_at")
     show_full_result_count = False
+    inlines = [ServiceOrderStatusInline]
     actions = ["flag_breaches"]
 
     @admin.action(description=_("Flag SLA breaches now (all open tickets)"))

@@ -1,6 +1,7 @@
 """Models of the orders module, one file per area."""
 
 from orders.models.catalog import Product, ProductCategory
+from orders.models.history import StatusChange
 from orders.models.imports import OrderImport
 from orders.models.opportunities import Opportunity
 from orders.models.projects import Milestone, Project, ProjectMember
@@ -20,4 +21,5 @@ __all__ = [
     "ProjectMember",
     "SalesOrder",
     "ServiceOrder",
+    "StatusChange",
 ]

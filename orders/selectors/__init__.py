@@ -8,6 +8,7 @@ from orders.selectors.details import (
     project_memberships,
     project_milestones,
     sales_order_lines,
+    status_history,
 )
 from orders.selectors.lists import (
     import_get,
@@ -50,4 +51,5 @@ __all__ = [
     "sales_order_list",
     "service_order_get",
     "service_order_list",
+    "status_history",
 ]

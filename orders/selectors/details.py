@@ -7,12 +7,30 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from orders.models import Milestone, OrderImport, OrderLine, Product, Project, ProjectMember, SalesOrder
+from orders.models import (
+    Milestone,
+    OrderImport,
+    OrderLine,
+    Product,
+    Project,
+    ProjectMember,
+    SalesOrder,
+    ServiceOrder,
+    StatusChange,
+)
 
 
 def sales_order_lines(*, order: SalesOrder) -> QuerySet[OrderLine]:
     """The order's lines with their product and category."""
     return order.lines.select_related("product", "category")
+
+
+def status_history(*, obj: SalesOrder | ServiceOrder) -> list[StatusChange]:
+    """The moves of a checked order or ticket, oldest first, with who made each."""
+    field = "sales_order" if isinstance(obj, SalesOrder) else "service_order"
+    return list(
+        StatusChange.objects.filter(**{field: obj}).select_related("changed_by").order_by("changed_at")
+    )
 
 
 def order_line_get(*, order: SalesOrder, pk: Any) -> OrderLine:

@@ -17,6 +17,7 @@ from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from orders.models import OrderLine, Product, ProductCategory, SalesOrder
 from orders.models.common import CENT, ZERO
 from orders.services.events import customers_touched
+from orders.services.history import status_change_record
 
 if TYPE_CHECKING:
     from customers.models import Customer
@@ -239,8 +240,11 @@ def allowed_transitions(order: SalesOrder) -> tuple[str, ...]:
 
 
 @atomic
-def sales_order_transition(*, order: SalesOrder, status: str) -> SalesOrder:
-    """Move an order along the workflow; an illegal move is refused with a message naming both statuses."""
+def sales_order_transition(*, order: SalesOrder, status: str, by: Any = None) -> SalesOrder:
+    """Move an order along the workflow; an illegal move is refused with a message naming both statuses.
+
+    The move is recorded in the order's status history with ``by`` (the user who moved it).
+    """
     if status not in Status.values:
         raise ValidationError({"status": _("Unknown status “%(status)s”.") % {"status": status}})
     if status not in allowed_transitions(order):
@@ -260,7 +264,9 @@ def sales_order_transition(*, order: SalesOrder, status: str) -> SalesOrder:
         )
     if status == Status.CONFIRMED and not order.lines.exists():
         raise ValidationError({"status": _("Add at least one line before confirming the order.")})
+    previous = order.status
     order.status = status
     order.save(update_fields=["status", "updated_at"])
+    status_change_record(obj=order, from_status=previous, to_status=status, by=by)
     customers_touched(sender=SalesOrder, customer_ids=[order.customer_id])
     return order

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from orders.models import ServiceOrder
+from orders.services.history import status_change_record
 from orders.services.sales import order_number_new
 
 if TYPE_CHECKING:
@@ -104,8 +105,10 @@ def service_order_update(
     priority: str | Unchanged = UNCHANGED,
     assignee: User | None | Unchanged = UNCHANGED,
     customer: Customer | Unchanged = UNCHANGED,
+    by: Any = None,
 ) -> ServiceOrder:
-    """Change a ticket's details; a new priority moves the SLA due time, an assignee assigns a new one."""
+    """Change a ticket's details; a new priority moves the SLA due time, an assignee assigns a new one
+    (a move recorded in its status history with ``by``)."""
     data = given(
         subject=subject,
         description=description,
@@ -120,15 +123,26 @@ def service_order_update(
     new_priority = data.get("priority", ticket.priority)
     if new_priority in ServiceOrder.Priority.values:  # an unknown one is full_clean()'s error to report
         data.update(_sla_values(ticket, new_priority, timezone.now()))
+    previous = ticket.status
     ticket, _updated = model_update(instance=ticket, fields=SERVICE_ORDER_FIELDS, data=data)
+    if ticket.status != previous:
+        status_change_record(obj=ticket, from_status=previous, to_status=ticket.status, by=by)
     return ticket
 
 
 @atomic
 def service_order_transition(
-    *, ticket: ServiceOrder, status: str, resolution: str = "", satisfaction: int | None = None
+    *,
+    ticket: ServiceOrder,
+    status: str,
+    resolution: str = "",
+    satisfaction: int | None = None,
+    by: Any = None,
 ) -> ServiceOrder:
-    """Move a ticket along its workflow; resolving needs a resolution and stamps the SLA outcome."""
+    """Move a ticket along its workflow; resolving needs a resolution and stamps the SLA outcome.
+
+    The move is recorded in the ticket's status history with ``by`` (the user who moved it).
+    """
     if status not in Status.values or status not in TRANSITIONS[ticket.status]:
         raise ValidationError(
             {
@@ -153,10 +167,12 @@ def service_order_transition(
         ticket.resolved_at = now
     if satisfaction is not None:
         ticket.satisfaction = satisfaction
+    previous = ticket.status
     ticket.status = status
     ticket.full_clean()
     _refresh_sla(ticket, now)
     ticket.save()
+    status_change_record(obj=ticket, from_status=previous, to_status=status, by=by)
     return ticket
 
 

@@ -8,10 +8,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from crm_site.visibility import CHANGE
 from crm_site.web import ActionView
 from orders.forms import OrderLineForm, SalesOrderFilterForm, SalesOrderForm, TransitionForm
 from orders.models import SalesOrder
-from orders.selectors import order_line_get, sales_order_get, sales_order_lines, sales_order_list
+from orders.selectors import (
+    order_line_get,
+    sales_order_get,
+    sales_order_lines,
+    sales_order_list,
+    status_history,
+)
 from orders.services import sales as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
@@ -54,6 +61,7 @@ class SalesOrderDetailView(StaffMixin, DetailView):
         ]
         context["editable"] = order.status in services.EDITABLE
         context["line_form"] = OrderLineForm()
+        context["status_changes"] = status_history(obj=order)
         return context
 
 
@@ -82,10 +90,10 @@ class SalesOrderUpdateView(ServiceFormMixin[SalesOrderForm], UpdateView):
     extra_context = {"title": _("Edit sales order")}
 
     def get_object(self, queryset: Any = None) -> SalesOrder:
-        return sales_order_get(user=self.request.user, pk=self.kwargs["pk"])
+        return sales_order_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def perform(self, form: SalesOrderForm) -> SalesOrder:
-        order = sales_order_get(user=self.request.user, pk=self.kwargs["pk"])
+        order = sales_order_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         return services.sales_order_update(order=order, **changed) if changed else order
 
@@ -99,7 +107,7 @@ class OrderActionView(StaffMixin, ActionView):
     permission_required = "orders.change_salesorder"
 
     def get_target(self) -> SalesOrder:
-        return sales_order_get(user=self.request.user, pk=self.kwargs["pk"])
+        return sales_order_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def get_success_url(self, target: SalesOrder) -> str:
         return _detail(target)
@@ -111,7 +119,7 @@ class SalesOrderTransitionView(OrderActionView):
     form_class = TransitionForm
 
     def perform(self, target: SalesOrder, data: dict[str, Any]) -> StrOrPromise:
-        services.sales_order_transition(order=target, status=data["status"])
+        services.sales_order_transition(order=target, status=data["status"], by=self.request.user)
         return _("Order %(number)s is now %(status)s.") % {
             "number": target.number,
             "status": target.get_status_display(),

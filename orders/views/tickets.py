@@ -8,10 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from crm_site.visibility import CHANGE
 from crm_site.web import ActionView
 from orders.forms import ServiceOrderFilterForm, ServiceOrderForm, TicketTransitionForm
 from orders.models import ServiceOrder
-from orders.selectors import service_order_get, service_order_list
+from orders.selectors import service_order_get, service_order_list, status_history
 from orders.services import tickets as services
 from orders.views.base import FilteredListMixin, ServiceFormMixin, StaffMixin
 
@@ -48,6 +49,7 @@ class ServiceOrderDetailView(StaffMixin, DetailView):
         status_field = cast(forms.ChoiceField, form.fields["status"])
         status_field.choices = [(s, ServiceOrder.Status(s).label) for s in allowed]
         context["transition_form"] = form if allowed else None
+        context["status_changes"] = status_history(obj=self.object)
         return context
 
 
@@ -73,11 +75,11 @@ class ServiceOrderUpdateView(ServiceFormMixin[ServiceOrderForm], UpdateView):
     extra_context = {"title": _("Edit service order")}
 
     def get_object(self, queryset: Any = None) -> ServiceOrder:
-        return service_order_get(user=self.request.user, pk=self.kwargs["pk"])
+        return service_order_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def perform(self, form: ServiceOrderForm) -> ServiceOrder:
-        ticket = service_order_get(user=self.request.user, pk=self.kwargs["pk"])
-        return services.service_order_update(ticket=ticket, **form.cleaned_data)
+        ticket = service_order_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
+        return services.service_order_update(ticket=ticket, by=self.request.user, **form.cleaned_data)
 
 
 class ServiceOrderTransitionView(StaffMixin, ActionView):
@@ -85,8 +87,8 @@ class ServiceOrderTransitionView(StaffMixin, ActionView):
     form_class = TicketTransitionForm
 
     def get_target(self) -> ServiceOrder:
-        return service_order_get(user=self.request.user, pk=self.kwargs["pk"])
+        return service_order_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def perform(self, target: ServiceOrder, data: dict[str, Any]) -> StrOrPromise:
-        services.service_order_transition(ticket=target, **data)
+        services.service_order_transition(ticket=target, by=self.request.user, **data)
         return _("Ticket updated.")
