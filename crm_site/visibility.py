@@ -3,14 +3,19 @@
 Modelled on NetBox's ``RestrictedQuerySet.restrict(user, action)``: one queryset method, every model.
 
 - Managers and superusers see everything (``sees_everything``); anonymous users see nothing.
+- Two actions: ``"view"`` (read the row) and ``"change"`` (edit, delete, move it). A model may lift its
+  rule for one action for the holders of a permission named by convention ``<app>.<action>_all_<model>``
+  and declared in its ``Meta.permissions`` (``customers.view_all_customer``: Service and Marketing read
+  every customer; ``orders.change_all_serviceorder``: Service works every ticket). The roles that hold
+  them are in ``crm_site/roles.py``; for every other user both actions apply the same rule.
 - A model whose rows are per user gets a ``VisibleQuerySet`` manager and declares how a sales user
   reaches a row: ``visibility_owners`` (fields naming the user: owner, assignee, created_by),
   ``visibility_via`` (foreign keys: the row is visible when the object it points to is, by that model's
   own rule) and/or a rule registered for the model with ``register_rule``. The customer rule (owner,
   direct share, team share) is registered by the customers app (``customers/selectors/visibility.py``);
   crm_site never imports it.
-- ``qs.visible_to(user)`` applies the declaration. Every object it yields is marked as checked for that
-  user, so a page that obtained an object through it can reuse the check:
+- ``qs.visible_to(user, action="view")`` applies the declaration. Every object it yields is marked as checked
+  for that user and action, so a page that obtained an object through it can reuse the check:
   ``SalesOrder.objects.visible_to(user, within=customer)`` is a plain ``customer = ...`` filter when
   ``customer`` carries the mark (every row of a visible customer is visible), and the full rule otherwise.
   Only ``visible_to`` sets the mark; a query that may widen the result (``|``, ``^``, ``union``...) drops it.
@@ -18,10 +23,10 @@ Modelled on NetBox's ``RestrictedQuerySet.restrict(user, action)``: one queryset
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import reduce
 from operator import or_
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -31,13 +36,27 @@ from crm_site.db import is_mongodb
 
 MANAGER_GROUP = "Manager"
 
+Action = Literal["view", "change"]
+VIEW: Action = "view"
+CHANGE: Action = "change"
+ACTIONS: tuple[Action, ...] = (VIEW, CHANGE)
+
 Rule = Callable[[Any], models.Q]
 
 # model label ("customers.Customer") -> the Q a non-manager user's visible rows satisfy
 _RULES: dict[str, Rule] = {}
 
-# Attribute set on objects that came out of visible_to(user): (user pk, object pk) when checked.
+# Attribute set on objects that came out of visible_to(user, action): (user pk, object pk, {actions}).
 _CHECKED = "_crm_visible_to"
+
+
+def user_groups(user: Any) -> list[tuple[Any, str]]:
+    """The (pk, name) of every group (role or team) ``user`` is in: one query, cached on the user object."""
+    cached = getattr(user, "_crm_groups", None)
+    if cached is None:
+        cached = list(user.groups.values_list("pk", "name")) if user.is_authenticated else []
+        user._crm_groups = cached
+    return cached
 
 
 def sees_everything(user: Any) -> bool:
@@ -46,32 +65,111 @@ def sees_everything(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    cached = getattr(user, "_crm_sees_everything", None)
-    if cached is None:
-        cached = user.groups.filter(name=MANAGER_GROUP).exists()
-        user._crm_sees_everything = cached
-    return bool(cached)
+    return any(name == MANAGER_GROUP for _pk, name in user_groups(user))
+
+
+def all_rows_permission(model: type[models.Model], action: Action) -> str | None:
+    """The permission that lifts ``model``'s rule for ``action``, if the model declares one.
+
+    By convention ``<app_label>.<action>_all_<model_name>``, declared in the model's ``Meta.permissions``.
+    """
+    codename = f"{action}_all_{model._meta.model_name}"
+    if any(name == codename for name, _label in model._meta.permissions):
+        return f"{model._meta.app_label}.{codename}"
+    return None
+
+
+def sees_all(user: Any, model: type[models.Model], action: Action = VIEW) -> bool:
+    """Whether ``user`` may ``action`` every row of ``model``: managers, or holders of its all-rows grant.
+
+    Costs nothing for a model without such a permission; otherwise the user's permissions are read once
+    (Django caches them on the user object, which a request keeps).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown visibility action {action!r}; expected one of {ACTIONS}.")
+    if sees_everything(user):
+        return True
+    if not user.is_authenticated or not user.is_active:
+        return False
+    permission = all_rows_permission(model, action)
+    return permission is not None and user.has_perm(permission)
 
 
 def register_rule(model_label: str, rule: Rule) -> None:
-    """Make ``rule(user) -> Q`` decide which rows of ``model_label`` a (non-manager) user may see."""
+    """Make ``rule(user) -> Q`` decide which rows of ``model_label`` a (non-manager) user may see.
+
+    The rule is the same for both actions; a model lifts it per action through its all-rows permission.
+    """
     _RULES[model_label] = rule
 
 
-def checked(obj: Any, user: Any) -> bool:
-    """Whether ``obj`` came out of ``visible_to(user)`` for this very user (and still has the same pk)."""
+def checked(obj: Any, user: Any, action: Action = VIEW) -> bool:
+    """Whether ``obj`` came out of ``visible_to(user, action=...)`` for this very user and a covering action.
+
+    A check for one action covers the other when the user's rule for the two is the same (``covers``).
+    """
     mark = obj.__dict__.get(_CHECKED)
-    return bool(mark is not None and user.is_authenticated and mark == (user.pk, obj.pk))
+    if mark is None or not user.is_authenticated or mark[:2] != (user.pk, obj.pk):
+        return False
+    return any(have == action or covers(type(obj), user, have=have, want=action) for have in mark[2])
+
+
+def covers(model: type[models.Model], user: Any, *, have: Action, want: Action) -> bool:
+    """Whether every row of ``model`` visible to ``user`` for ``have`` is also visible for ``want``.
+
+    True when the rule is the same for both actions, or ``want`` is lifted to all rows; through
+    ``visibility_via`` the models pointed at must cover too.
+    """
+    if have == want or sees_all(user, model, want):
+        return True
+    if sees_all(user, model, have):
+        return False
+    queryset = model._default_manager.all()
+    for name in getattr(queryset, "visibility_via", ()):
+        related = model._meta.get_field(name).related_model
+        if not covers(related, user, have=have, want=want):  # type: ignore[arg-type]
+            return False
+    return True
+
+
+def allowed(user: Any, obj: Any, action: Action) -> bool:
+    """Whether ``user`` may ``action`` this object: free when its check covers it, else one query.
+
+    A positive answer is remembered on the object (its mark then covers ``action`` too).
+    """
+    if checked(obj, user, action):
+        return True
+    found = type(obj)._default_manager.all().visible_to(user, action=action).filter(pk=obj.pk).exists()
+    if found:
+        mark = obj.__dict__.get(_CHECKED)
+        earlier = mark[2] if mark is not None and mark[:2] == (user.pk, obj.pk) else frozenset()
+        obj.__dict__[_CHECKED] = (user.pk, obj.pk, earlier | {action})
+    return bool(found)
+
+
+def visible_object_or_404(queryset: Any, user: Any, *, action: Action = VIEW, **lookup: Any) -> Any:
+    """The one object of ``queryset`` matching ``lookup`` that ``user`` may see, else Http404.
+
+    With ``action="change"``, an object the user sees but may not change is a PermissionDenied (403):
+    it tells them nothing they cannot already read; one they cannot see stays a 404.
+    """
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import get_object_or_404
+
+    obj = get_object_or_404(queryset.visible_to(user), **lookup)
+    if action != VIEW and not allowed(user, obj, action):
+        raise PermissionDenied
+    return obj
 
 
 class _CheckedModelIterable(ModelIterable):
-    """Model instances marked as checked for the user the queryset was narrowed to (if it was)."""
+    """Model instances marked as checked for the user and action the queryset was narrowed to (if it was)."""
 
     def __iter__(self) -> Iterator[Any]:
-        user_pk = getattr(self.queryset, "_checked_for", None)
+        checked_for = getattr(self.queryset, "_checked_for", None)
         for obj in super().__iter__():
-            if user_pk is not None:
-                obj.__dict__[_CHECKED] = (user_pk, obj.pk)
+            if checked_for is not None:
+                obj.__dict__[_CHECKED] = (checked_for[0], obj.pk, frozenset({checked_for[1]}))
             yield obj
 
 
@@ -99,30 +197,47 @@ class VisibleQuerySet(models.QuerySet):
         clone._checked_for = None
         return clone
 
-    def visible_to(self, user: Any, *, within: models.Model | None = None) -> Self:
-        """The rows ``user`` may see; with ``within``, only those pointing at that object.
+    def visible_to(self, user: Any, *, action: Action = VIEW, within: models.Model | None = None) -> Self:
+        """The rows ``user`` may ``action`` ("view" or "change"); with ``within``, only those pointing at it.
 
         ``within`` is an object of a ``visibility_via`` model. If the page got it from
-        ``visible_to(user)`` (it carries the mark), the filter is plain equality on that foreign key,
-        no rule re-applied; any other object gets the full rule as well.
+        ``visible_to(user, action=...)`` for a covering action (it carries the mark), the filter is plain
+        equality on that foreign key, no rule re-applied; any other object gets the full rule as well.
         """
         if within is not None:
             narrowed = self.filter(**{self._via_field_to(within): within})
-            if checked(within, user):
-                return narrowed._marked(user)
-            return narrowed.visible_to(user)
-        if sees_everything(user):
-            return self._marked(user)
+            if checked(within, user, action):
+                return narrowed._marked(user, action)
+            return narrowed.visible_to(user, action=action)
+        if sees_all(user, self.model, action):
+            return self._marked(user, action)
         if not user.is_authenticated:
             return self.none()
-        return self.filter(self.visibility_condition(user))._marked(user)
+        condition = self.visibility_condition(user, action=action)
+        if condition is None:
+            return self._marked(user, action)
+        return self.filter(condition)._marked(user, action)
 
-    def visibility_condition(self, user: Any) -> models.Q:
-        """The Q a visible row satisfies for an authenticated user who does not see everything."""
+    def visibility_condition(
+        self, user: Any, *, action: Action = VIEW, among: list[Any] | None = None
+    ) -> models.Q | None:
+        """The Q a row ``user`` may ``action`` satisfies (an authenticated user without the all-rows lift).
+
+        None when a model pointed at through ``visibility_via`` is open to the user in full for
+        ``action``: then every row is. With ``among`` (row pks), each ``visibility_via`` subquery only
+        looks at the objects those rows point at (see ``visible_among``).
+        """
         conditions: list[models.Q] = []
         for name in self.visibility_via:
             related = self.model._meta.get_field(name).related_model
-            visible = related._default_manager.all().visible_to(user)  # type: ignore[union-attr]
+            if sees_all(user, related, action):  # type: ignore[arg-type]
+                return None
+            visible = related._default_manager.all().visible_to(user, action=action)  # type: ignore[union-attr]
+            if among is not None:
+                pointed_at: Any = self.model._base_manager.filter(pk__in=among).values(name)
+                if is_mongodb():
+                    pointed_at = list(pointed_at.values_list(name, flat=True))
+                visible = visible.filter(pk__in=pointed_at)
             pks: Any = visible.values("pk")
             if is_mongodb():
                 # MongoDB runs an IN-subquery as a $lookup on every row; an id list uses the field's index.
@@ -137,9 +252,28 @@ class VisibleQuerySet(models.QuerySet):
             raise ImproperlyConfigured(f"No visibility rule for {self.model._meta.label}.")
         return reduce(or_, conditions)
 
-    def _marked(self, user: Any) -> Self:
+    def visible_among(self, user: Any, pks: Iterable[Any], *, action: Action = VIEW) -> Self:
+        """The rows among ``pks`` that ``user`` may ``action``: ``visible_to`` for a short list of candidates.
+
+        The same rule, with each ``visibility_via`` subquery narrowed to the objects those rows point
+        at, so its cost follows the number of candidates, not the size of the table pointed at: a search
+        that found 200 tickets checks their customers, not the 500,000 a sales user may see (PostgreSQL
+        answers the plain rule's ``customer_id IN (SELECT ...)`` beside an ``OR`` with a full scan).
+        """
+        wanted = list(pks)
+        narrowed = self.filter(pk__in=wanted)
+        if sees_all(user, self.model, action):
+            return narrowed._marked(user, action)
+        if not user.is_authenticated:
+            return self.none()
+        condition = self.visibility_condition(user, action=action, among=wanted)
+        if condition is None:
+            return narrowed._marked(user, action)
+        return narrowed.filter(condition)._marked(user, action)
+
+    def _marked(self, user: Any, action: Action) -> Self:
         clone = self.all()
-        clone._checked_for = user.pk
+        clone._checked_for = (user.pk, action)
         return clone
 
     def _via_field_to(self, obj: models.Model) -> str:
@@ -168,8 +302,9 @@ class VisibleAdminMixin:
     """ModelAdmin whose querysets (changelist, change form, autocomplete) go through ``visible_to``.
 
     The admin site is open to managers only (``CRMAdminSite.has_permission``), so this narrows nothing
-    today; it keeps the admin on the one mechanism if that ever changes.
+    today; it keeps the admin on the one mechanism if that ever changes (rows it lists are rows the user
+    may change).
     """
 
     def get_queryset(self, request: Any) -> Any:
-        return super().get_queryset(request).visible_to(request.user)  # type: ignore[misc]
+        return super().get_queryset(request).visible_to(request.user, action=CHANGE)  # type: ignore[misc]

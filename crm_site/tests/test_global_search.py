@@ -229,3 +229,67 @@ def test_global_search_orders_newest_first(client, sales_user, amelia):
     client.force_login(sales_user)
     page = search(client, "SO-ORDERED")
     assert page.index("SO-ORDERED-NEW") < page.index("SO-ORDERED-OLD")
+
+
+def test_visible_among_is_visible_to_for_the_candidates(sales_user, other_sales_user, manager_user):
+    from orders.models import ServiceOrder
+
+    mine = ServiceOrderFactory(customer=CustomerFactory(owner=sales_user))
+    theirs = ServiceOrderFactory(customer=CustomerFactory(owner=other_sales_user))
+    assigned = ServiceOrderFactory(customer=CustomerFactory(owner=other_sales_user), assignee=sales_user)
+    pks = [mine.pk, theirs.pk, assigned.pk]
+    for user in (sales_user, other_sales_user, manager_user):
+        expected = set(ServiceOrder.objects.visible_to(user).filter(pk__in=pks).values_list("pk", flat=True))
+        assert set(ServiceOrder.objects.visible_among(user, pks).values_list("pk", flat=True)) == expected
+    assert set(ServiceOrder.objects.visible_among(sales_user, pks).values_list("pk", flat=True)) == {
+        mine.pk,
+        assigned.pk,
+    }
+
+
+def test_global_search_finds_the_users_rows_past_the_candidates(
+    client, sales_user, other_sales_user, monkeypatch
+):
+    """A common word whose newest matches are all someone else's still finds the user's own ticket."""
+    monkeypatch.setattr("orders.selectors.search.CANDIDATES", 3)
+    now = timezone.now()
+    mine = ServiceOrderFactory(
+        customer=CustomerFactory(owner=sales_user), subject="Printer jams", opened_at=now - timedelta(days=30)
+    )
+    theirs = CustomerFactory(owner=other_sales_user)
+    for n in range(4):
+        ServiceOrderFactory(customer=theirs, subject=f"Printer jams {n}", opened_at=now - timedelta(hours=n))
+    client.force_login(sales_user)
+    page = search(client, "printer")
+    assert reverse("orders:serviceorder-detail", args=[mine.pk]) in page
+    assert page.count("Printer jams") == 1
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_global_search_query_count_is_the_baseline_with_every_kind_found(
+    client, sales_user, other_sales_user, manager_user, role
+):
+    """Hits of every kind (and someone else's among them): the same queries at 3 and 30 of each."""
+    from itertools import count
+
+    from crm_site.testing import assert_query_count
+
+    serial = count()
+
+    def grow(k: int) -> None:
+        for _ in range(k):
+            i = next(serial)
+            owner = sales_user if i % 2 else other_sales_user
+            customer = CustomerFactory(owner=owner, name=f"Kiwi {i:03d}")
+            ContactMethodFactory(customer=customer, kind="email", value=f"kiwi{i}@example.com")
+            SalesOrderFactory(customer=customer, number=f"KIWI-{i:04d}")
+            ServiceOrderFactory(customer=customer, subject=f"Kiwi ticket {i}")
+            ProjectFactory(customer=customer, name=f"Kiwi project {i}")
+            OpportunityFactory(customer=customer, name=f"Kiwi deal {i}")
+
+    client.force_login(manager_user if role == "manager" else sales_user)
+    name = "global-search every kind" + (" manager" if role == "manager" else "")
+    pages = assert_query_count(
+        name, lambda: client.get(reverse("global-search"), {"q": "kiwi"}), grow=grow, sizes=(3, 30)
+    )
+    assert pages[-1].content.decode().count('<section class="card mb-3"') == 5
