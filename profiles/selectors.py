@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from crm_site.db import bulk_reads, is_mongodb
@@ -209,9 +210,9 @@ def dashboard_data(*, user: User) -> dict[str, Any]:
     }
     clv = {row["clv_bucket"]: row["n"] for row in grouped_counts(profiles, "clv_bucket")}
     churn = {row["churn_bucket"]: row["n"] for row in grouped_counts(profiles, "churn_bucket")}
-    clv_labels = [f"{low}–{high}" for low, high in zip(CLV_EDGES, CLV_EDGES[1:], strict=False)] + [
-        f"{CLV_EDGES[-1]}+"
-    ]
+    # Grouped per the reader's language, as every amount is ("5,000–10,000").
+    edges = [number_format(edge, use_l10n=True, force_grouping=True) for edge in CLV_EDGES]
+    clv_labels = [f"{low}–{high}" for low, high in zip(edges, edges[1:], strict=False)] + [f"{edges[-1]}+"]
     return {
         "run": run,
         "segment_sizes": sorted(segments, key=lambda item: -item[1]),

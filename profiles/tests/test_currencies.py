@@ -69,3 +69,19 @@ def test_rebuild_spend_is_in_the_base_currency_and_orders_without_a_rate_are_dro
     assert "No exchange rate into the base currency on the order&#x27;s day: 1" in page
     card = client.get(reverse("profiles:profile-detail", args=[buyer.pk])).content.decode()
     assert "¥180.00" in card
+
+
+def test_dashboard_clv_buckets_are_grouped_and_in_the_base_currency_in_both_languages(
+    old_run, manager_user, client
+):
+    from django.conf import settings
+
+    client.force_login(manager_user)
+    for language, heading in (
+        ("en", "CLV distribution (12 months, ¥)"),
+        ("zh-hans", "CLV 分布（12 个月，¥）"),
+    ):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        page = client.get(reverse("profiles:index")).content.decode()
+        assert heading in page
+        assert "5,000–10,000" in page and "10,000+" in page
