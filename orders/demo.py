@@ -8,6 +8,7 @@ written with bulk_create, so memory stays bounded at 1,000,000 customers.
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.utils import timezone
 
 from crm_site.demo import SeedContext
@@ -22,6 +24,7 @@ from crm_site.visibility import sees_everything
 from orders.demo_catalog import CATALOG
 from orders.demo_purchases import PurchasePlan, purchase_chunk
 from orders.models import (
+    ExchangeRate,
     Opportunity,
     OrderLine,
     Product,
@@ -110,10 +113,42 @@ def _customer_chunks(ctx: SeedContext) -> Iterator[tuple[list[Any], list[Any]]]:
         yield [row[0] for row in rows], [row[1] for row in rows]
 
 
+# Roughly where the yuan stood against each in 2023-2026, per unit of the currency.
+DEMO_RATES = {"USD": Decimal("7.15"), "EUR": Decimal("7.80"), "HKD": Decimal("0.915")}
+
+
+def _seed_rates(ctx: SeedContext, today: datetime) -> None:
+    """A rate on the first of every month over the demo's three years (and this month), wiggling by up to
+    2%, so an order a user enters in another currency converts; kept if any rates exist already."""
+    if ExchangeRate.objects.exists():
+        return
+    base = settings.CRM_BASE_CURRENCY
+    rng = random.Random(f"rates-{ctx.seed}")  # its own stream: the purchases stay as they were
+    first = today.date().replace(day=1)
+    months = [first]
+    while len(months) < 37:
+        previous = months[-1] - timedelta(days=1)
+        months.append(previous.replace(day=1))
+    rates = [
+        ExchangeRate(
+            id=_uuid(rng),
+            currency=currency,
+            rate_to_base=(rate * Decimal(1 + rng.uniform(-0.02, 0.02))).quantize(Decimal("0.0001")),
+            valid_from=month,
+        )
+        for currency, rate in DEMO_RATES.items()
+        if currency != base
+        for month in months
+    ]
+    ExchangeRate.objects.bulk_create(rates, batch_size=ctx.batch_size)
+    ctx.log(f"orders: {len(rates)} exchange rates into {base}")
+
+
 def seed(ctx: SeedContext) -> None:
     catalog = _seed_catalog(ctx)
     now = timezone.now()
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    _seed_rates(ctx, today)
     plan = PurchasePlan(catalog["by_code"], today.date())
     counters = {"customers": 0, "orders": 0, "lines": 0}
     for ids, owners in _customer_chunks(ctx):

@@ -51,3 +51,17 @@ def test_demo_orders_are_deterministic(manager_user, sales_user):
     first = generate()
     assert first == generate() and first[1] > len(first[0]) > 100
     assert all(at < now for _pk, at, *_rest in first[0])
+
+
+def test_demo_seeds_monthly_exchange_rates_once(manager_user, sales_user):
+    from orders.models import ExchangeRate
+    from orders.selectors.rates import rate_table
+
+    CustomerFactory.create_batch(5, owner=sales_user)
+    _seed(manager_user, sales_user)
+    rates = ExchangeRate.objects.count()
+    assert rates == 3 * 37 and not ExchangeRate.objects.filter(currency="CNY").exists()
+    # An order entered today in euros converts (at the demo's rate for this month).
+    assert 7.5 < rate_table().rate_on("EUR", timezone.localdate()) < 8.1
+    demo._seed_rates(SeedContext(customers=0, seed=4, users={}, log=str), timezone.localtime())
+    assert ExchangeRate.objects.count() == rates  # a second seeding keeps the rates there are
