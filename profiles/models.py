@@ -96,7 +96,7 @@ class ProfileRun(BaseModel):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
     as_of = models.DateTimeField(_("as of"))
-    is_active = models.BooleanField(_("active"), default=False, db_index=True)
+    is_active = models.BooleanField(pgettext_lazy("profile run", "active"), default=False, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_site.models import BaseModel
 from orders.models.common import Currency, money_field
@@ -69,7 +70,7 @@ class Product(BaseModel):
     )
     unit_price = money_field(_("unit price"))
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("product", "active"), default=True)
 
     class Meta:
         verbose_name = _("product")
