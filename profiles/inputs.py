@@ -93,15 +93,15 @@ def _orders(
             channels.append(channel)
     order_rates = np.ones(len(customers), dtype=np.float64)
     seen: dict[tuple[str, Any], float] = {}
-    for index, currency, ordered_at in foreign:
+    for position_of_order, currency, ordered_at in foreign:
         key = (currency, timezone.localtime(ordered_at).date())
         if key not in seen:
             rate = rates.rate_on(*key)
             seen[key] = float(rate) if rate is not None else np.nan
-        order_rates[index] = seen[key]
+        order_rates[position_of_order] = seen[key]
     at: list[int] = []
     columns: dict[str, list[Any]] = {name: [] for name in ("category", "sku", "quantity", "amount")}
-    # Everyone's lines: one plain pass filtered by the orders just read; a few customers' lines: joined.
+    # Everyone's lines: one plain pass filtered by the orders just read; a few customers': by order ids.
     known = position if customer_ids is None else None
     for lines in purchased_lines(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size, orders=known):
         for _pk, order_id, category, sku, quantity, amount in lines:

@@ -36,7 +36,7 @@ def _purchased(
 
 def purchased_orders(
     *, as_of: datetime | None = None, customer_ids: Iterable[Any] | None = None, chunk_size: int = 50_000
-) -> Iterator[list[tuple[str, str, datetime, str]]]:
+) -> Iterator[list[tuple[str, str, datetime, str, str]]]:
     """Paid/shipped/completed orders before ``as_of`` (exclusive) as chunks of (pk, customer_id,
     ordered_at, channel, currency) tuples, ids as str.
 
