@@ -22,7 +22,10 @@
     listbox.id = input.id + "_listbox";
     listbox.className = "customer-picker-listbox list-group shadow-sm";
     listbox.setAttribute("role", "listbox");
-    listbox.setAttribute("aria-label", input.labels && input.labels[0] ? input.labels[0].textContent.trim() : "");
+    const label = input.labels && input.labels[0];
+    if (label) {  // the label's own text, without the "required" asterisk
+      listbox.setAttribute("aria-label", label.firstChild ? label.firstChild.textContent.trim() : "");
+    }
     listbox.hidden = true;
     const status = document.createElement("div");
     status.className = "visually-hidden";
@@ -102,7 +105,7 @@
       input.setAttribute("aria-expanded", found.length ? "true" : "false");
       active = -1;
       status.textContent = found.length === 0 ? text.none
-        : found.length === 1 ? text.one : text.many.replace("%s", String(found.length));
+        : found.length === 1 ? text.one : text.many.replace("{n}", String(found.length));
     }
 
     function search() {
