@@ -88,10 +88,6 @@ def _too_long(value: str, target: str) -> ValidationError | None:
     return None
 
 
-# The file as a whole cannot be read (wrong encoding, not a spreadsheet, empty): the shared reader's error.
-ImportFileError = UploadError
-
-
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -108,21 +104,21 @@ def iter_rows(path: str, file_format: str, encoding: str) -> Iterator[tuple[int,
 
 
 def read_headers(path: str, file_format: str, encoding: str) -> list[str]:
-    """The header row; ImportFileError when the file is unreadable or has no header."""
+    """The header row; UploadError when the file is unreadable or has no header."""
     for _number, cells in iter_rows(path, file_format, encoding):
         headers = [str(cell) for cell in cells]
         if not any(headers):
             break
         if len(headers) > 200 or any(len(header) > 200 for header in headers):
-            raise ImportFileError(_("The first row does not look like column names."))
+            raise UploadError(_("The first row does not look like column names."))
         duplicates = duplicate_headers(headers)
         if duplicates:
-            raise ImportFileError(
+            raise UploadError(
                 _("Column names must be unique; the header row repeats: %(names)s.")
                 % {"names": ", ".join(duplicates)}
             )
         return headers
-    raise ImportFileError(_("The file is empty: it needs a header row and at least one customer."))
+    raise UploadError(_("The file is empty: it needs a header row and at least one customer."))
 
 
 def duplicate_headers(headers: list[str]) -> list[str]:

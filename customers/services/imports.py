@@ -12,13 +12,13 @@ from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic, on_commit
+from crm_site.uploads import UploadError
 from crm_site.visibility import sees_everything
 from customers.importing import (
     ADDRESS_TARGETS,
     CONTACT_TARGETS,
     MAX_ERRORS_KEPT,
     TARGETS,
-    ImportFileError,
     RowChecker,
     iter_rows,
     read_headers,
@@ -47,7 +47,7 @@ def customer_import_create(*, upload: UploadedFile, encoding: str, user: Any) ->
         with atomic():
             job.full_clean()
             job.save()
-    except ImportFileError as exc:
+    except UploadError as exc:
         job.file.delete(save=False)
         raise ValidationError({"file": str(exc)}) from exc
     except BaseException:
@@ -146,7 +146,7 @@ def customer_import_validate(*, job: CustomerImport) -> CustomerImport:
                 to_update += 1
             if total % 5000 == 0:
                 CustomerImport.objects.filter(pk=job.pk).update(processed_rows=total)
-    except (ImportFileError, ValidationError) as exc:
+    except (UploadError, ValidationError) as exc:
         job.status, job.message = Status.FAILED, " ".join(getattr(exc, "messages", [str(exc)]))
         job.save()
         return job
@@ -199,7 +199,7 @@ def customer_import_commit(*, job: CustomerImport) -> CustomerImport:
             if batch:
                 c, u = _write_batch(batch, job)
                 created, updated = created + c, updated + u
-    except (ValidationError, ImportFileError) as exc:
+    except (ValidationError, UploadError) as exc:
         job.status, job.message = Status.FAILED, " ".join(getattr(exc, "messages", [str(exc)]))
         job.save()
         return job

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import on_commit
-from crm_site.uploads import DEFAULT_ENCODING
+from crm_site.uploads import DEFAULT_ENCODING, UploadError
 from orders.models import OrderImport
-from orders.services.import_rows import ImportFileError, RowError, check_file, row_source
+from orders.services.import_rows import RowError, check_file, row_source
 from orders.services.imports import orders_import
 
 
@@ -56,7 +56,7 @@ def order_import_start(
         check_file(job.file.path, name, job.encoding)
         job.full_clean()
         job.save()
-    except (ImportFileError, RowError) as error:
+    except (UploadError, RowError) as error:
         job.file.delete(save=False)
         raise ValidationError({"file": str(error)}) from error
     except BaseException:
@@ -102,7 +102,7 @@ def order_import_run(
         )
     except DatabaseError:
         raise  # transient: the task retries; the transaction rolled back so a rerun starts clean
-    except ImportFileError as error:
+    except UploadError as error:
         return _failed(job, str(error))
     except Exception as error:  # noqa: BLE001 - an unreadable file: tell the user instead of retrying
         return _failed(job, _("The file could not be read: %(error)s") % {"error": error})

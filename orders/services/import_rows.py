@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_site.uploads import DEFAULT_ENCODING, UploadError, csv_rows, xlsx_rows
+from crm_site.uploads import DEFAULT_ENCODING, csv_rows, xlsx_rows
 from orders.models import OrderLine, SalesOrder
 from orders.models.common import Currency
 
@@ -61,10 +61,6 @@ DATE_FORMATS = (
 )
 CHANNELS = {value for value in SalesOrder.Channel.values}
 STATUSES = {value for value in SalesOrder.Status.values}
-
-
-# The file as a whole cannot be read (not a spreadsheet, binary, wrong encoding): the shared reader's error.
-ImportFileError = UploadError
 
 
 class RowError(Exception):
@@ -154,7 +150,7 @@ def row_source(
 
 
 def check_file(path: str | Path, name: str, encoding: str = DEFAULT_ENCODING) -> None:
-    """Read the header row and the first line: ImportFileError or RowError when the file is unusable."""
+    """Read the header row and the first line: UploadError or RowError when the file is unusable."""
     next(iter(row_source(path, name, encoding)()), None)
 
 
