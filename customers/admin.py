@@ -176,6 +176,17 @@ class CustomerMergeAdmin(admin.ModelAdmin):
     autocomplete_fields = ["survivor", "merged_by"]
     readonly_fields = [f.name for f in CustomerMerge._meta.fields]
 
+    # The audit trail (and the merged customers' redirects) is written by customer_merge only: managers
+    # read it, nobody adds, edits or deletes a row by hand.
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(CustomerImport)
 class CustomerImportAdmin(VisibleAdminMixin, admin.ModelAdmin):

@@ -1,10 +1,13 @@
-"""The orders panel on the customer page and the dashboard card (registered from AppConfig.ready)."""
+"""The orders panel on the customer page, the dashboard card and the customer history sources (registered
+from AppConfig.ready)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from crm_site.registry import Panel, customer_panels, dashboard_cards
+from django.utils.translation import gettext_lazy as _
+
+from crm_site.registry import Panel, customer_history, customer_panels, dashboard_cards
 
 
 def customer_panel_context(*, customer: Any, user: Any, **kwargs: Any) -> dict[str, Any]:
@@ -19,8 +22,22 @@ def dashboard_card_context(*, user: Any, **kwargs: Any) -> dict[str, Any]:
     return dashboard_summary(user=user)
 
 
+def _sales_order_history(customer_ids: list[Any]) -> dict[Any, tuple[int, Any]]:
+    from orders.selectors.history import sales_order_history
+
+    return sales_order_history(customer_ids)
+
+
+def _service_order_history(customer_ids: list[Any]) -> dict[Any, tuple[int, Any]]:
+    from orders.selectors.history import service_order_history
+
+    return service_order_history(customer_ids)
+
+
 def register() -> None:
-    """Register this module's customer panel and dashboard card."""
+    """Register this module's customer panel, dashboard card and customer history sources."""
+    customer_history.register("orders", label=_("Orders"), source=_sales_order_history, order=10)
+    customer_history.register("tickets", label=_("Tickets"), source=_service_order_history, order=20)
     customer_panels.register(
         Panel(
             key="orders",

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.listing import ListFilterForm
@@ -333,23 +335,91 @@ class CustomerFilterForm(ListFilterForm):
 
 
 class MergeForm(forms.Form):
-    """For each field that differs: keep the survivor's value or take the duplicate's."""
+    """Which record to keep and, for each field that differs, which record's value.
 
-    def __init__(self, *args: Any, field_rows: list[dict[str, Any]], **kwargs: Any) -> None:
+    Values name the records ("a": the URL's first customer, "b": the second), not their roles, so the
+    choices keep their meaning when the user switches the record to keep and previews again.
+    """
+
+    KEYS = ("a", "b")
+
+    def __init__(
+        self,
+        *args: Any,
+        first: Customer,
+        second: Customer,
+        survivor: Customer,
+        history: dict[Any, dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        from customers.services.merge import merge_field_rows
+
         super().__init__(*args, **kwargs)
-        self.field_rows = [row for row in field_rows if row["differs"]]
+        self.records = {"a": first, "b": second}
+        default_key = "a" if survivor.pk == first.pk else "b"
+        self.fields["keep"] = forms.ChoiceField(
+            label=_("Record to keep"),
+            choices=[(key, self._record_label(self.records[key], history)) for key in self.KEYS],
+            initial=default_key,
+            required=False,
+            widget=forms.RadioSelect,
+            help_text=_("By default the record with the most history."),
+        )
+        loser = second if default_key == "a" else first
+        side_key = {"survivor": default_key, "loser": "b" if default_key == "a" else "a"}
+        self.field_rows = [row for row in merge_field_rows(survivor, loser) if row["differs"]]
         for row in self.field_rows:
+            values = {side_key["survivor"]: row["survivor"], side_key["loser"]: row["loser"]}
             self.fields[row["name"]] = forms.ChoiceField(
-                label=row["label"],
-                choices=[("survivor", str(row["survivor"] or "—")), ("loser", str(row["loser"] or "—"))],
-                initial="survivor" if row["survivor"] not in (None, "") else "loser",
+                label=capfirst(row["label"]),
+                choices=[(key, str(values[key])) for key in self.KEYS],
+                initial=side_key[row["default"]] if row["default"] else None,
+                # Left out, a field takes its rule's value; one without a default must be chosen.
+                required=row["default"] is None,
                 widget=forms.RadioSelect,
+                help_text=_("Default: %(reason)s.") % {"reason": row["reason"]},
+                error_messages={
+                    "required": _("Choose which value to keep: neither record says when it was given.")
+                },
             )
         self.helper = FormHelper()
+        self.helper.add_input(Submit("preview", _("Preview"), css_class="btn-outline-secondary"))
         self.helper.add_input(Submit("merge", _("Merge"), css_class="btn-danger"))
 
-    def take_from_loser(self) -> list[str]:
-        return [name for name, choice in self.cleaned_data.items() if choice == "loser"]
+    @staticmethod
+    def _record_label(customer: Customer, history: dict[Any, dict[str, Any]]) -> str:
+        facts = ", ".join(
+            f"{fact.label}: {fact.count}" for fact in history.get(customer.pk, {}).get("facts", [])
+        )
+        created = formats.date_format(timezone.localtime(customer.created_at), "SHORT_DATE_FORMAT")
+        return _("%(name)s (created %(created)s; %(facts)s)") % {
+            "name": customer.name,
+            "created": created,
+            "facts": facts,
+        }
+
+    def _keep_key(self, data: dict[str, Any]) -> str:
+        key = data.get("keep")
+        return str(key if key in self.KEYS else self.fields["keep"].initial)
+
+    def survivor_and_loser(self, data: dict[str, Any] | None = None) -> tuple[Customer, Customer]:
+        """The record kept and the one merged into it (by the cleaned data, else the defaults)."""
+        key = self._keep_key(self.cleaned_data if data is None else data)
+        other = "b" if key == "a" else "a"
+        return self.records[key], self.records[other]
+
+    def choices(self, data: dict[str, Any] | None = None) -> dict[str, str]:
+        """{field: "survivor" or "loser"} for each differing field chosen (cleaned data, or ``data``)."""
+        data = self.cleaned_data if data is None else data
+        keep = self._keep_key(data)
+        return {
+            row["name"]: ("survivor" if data[row["name"]] == keep else "loser")
+            for row in self.field_rows
+            if data.get(row["name"]) in self.KEYS
+        }
+
+    def initial_choices(self) -> dict[str, Any]:
+        return {name: field.initial for name, field in self.fields.items()}
 
 
 class PartnerForm(forms.ModelForm):

@@ -11,8 +11,10 @@ from customers.models.customer import Customer
 
 
 class CustomerMerge(BaseModel):
-    """One merge: the loser's snapshot, the values chosen and the related records moved to the survivor."""
+    """One merge: the loser's snapshot, the values chosen, the records moved; the loser's tombstone."""
 
+    # Where the merged customer's record lives now: a later merge of the survivor carries this row along,
+    # so the merged customer's URL (the tombstone, merged_customer_id) still leads somewhere.
     survivor = models.ForeignKey(
         Customer, verbose_name=_("survivor"), null=True, on_delete=models.SET_NULL, related_name="merges"
     )

@@ -1,52 +1,43 @@
-"""Merge a duplicate customer into a survivor: every related record moves, the loser is kept in the audit."""
+"""Merge a duplicate customer into a survivor: every related record moves, the loser is kept in the audit.
+
+Which value of each field survives is the rule table in ``customers/merge_rules.py``; the user may
+choose the other value per field. Related rows of every app move by their foreign key to ``Customer``
+(no app is imported here), the merged customer's contact values are deduplicated on their normalised
+form, and the ``CustomerMerge`` row is the tombstone that redirects the merged customer's URL.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.forms.models import model_to_dict
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic, on_commit
 from crm_site.signals import customer_activity
-from customers.models import (
-    Customer,
-    CustomerMerge,
-    CustomerShare,
-    CustomerTag,
-    CustomerTeamShare,
-    Relationship,
+from customers.merge_rules import (
+    FIXED_REASONS,
+    MERGE_RULES,
+    RULES_BY_FIELD,
+    SIDES,
+    MergeRule,
+    Side,
+    combined_notes,
+    contact_key,
+    default_sides,
+    differs,
 )
+from customers.models import ContactMethod, Customer, CustomerMerge, Relationship
 from customers.services.customers import customer_defaults_enforce
 
-# Fields a merge screen may take from the loser; the rest stay the survivor's.
-MERGEABLE_FIELDS = [
-    "kind",
-    "name",
-    "gender",
-    "birth_date",
-    "company_name",
-    "job_title",
-    "industry",
-    "company_size",
-    "website",
-    "tax_number",
-    "lifecycle_stage",
-    "source",
-    "owner",
-    "notes",
-    "marketing_consent",
-]
-# Rows unique per customer: moving a duplicate of what the survivor has would break the constraint.
-_UNIQUE_PER_CUSTOMER: dict[type[models.Model], str] = {
-    CustomerTag: "tag_id",
-    CustomerShare: "user_id",
-    CustomerTeamShare: "group_id",
-}
+# Fields a merge screen may take from either record (the rest follow from both: FIXED_REASONS).
+MERGEABLE_FIELDS = [rule.field for rule in MERGE_RULES]
 
 
 class _SnapshotEncoder(DjangoJSONEncoder):
@@ -66,67 +57,165 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=_SnapshotEncoder))
 
 
+def _unique_with(model: type[models.Model], fk: str) -> list[list[str]]:
+    """The other fields of each unconditional unique constraint that includes ``fk``."""
+    groups = [
+        [name for name in constraint.fields if name != fk]
+        for constraint in model._meta.constraints
+        if isinstance(constraint, models.UniqueConstraint)
+        and constraint.condition is None
+        and fk in constraint.fields
+    ]
+    groups += [
+        [name for name in together if name != fk]
+        for together in model._meta.unique_together
+        if fk in together
+    ]
+    return [group for group in groups if group]
+
+
 def _move_related(loser: Customer, survivor: Customer) -> dict[str, int]:
-    """Point every foreign key to the loser (in any app) at the survivor; returns counts per model."""
+    """Point every foreign key to the loser (in any app) at the survivor; returns counts per model.
+
+    A row that would repeat one the survivor has under a unique constraint (the same tag, share, or a
+    profile of the same run) is the loser's copy of something the survivor keeps: it is dropped.
+    Earlier merges into the loser follow too, so their tombstones lead to the survivor.
+    """
     moved: dict[str, int] = {}
     for relation in Customer._meta.related_objects:
         # A reverse relation always points at a model class ("self" is only for unresolved fields).
         model = cast(type[models.Model], relation.related_model)
-        if model is CustomerMerge or relation.many_to_many:
+        if relation.many_to_many:
             continue
         fk = relation.field.name
         label = f"{model._meta.label}.{fk}"
-        if relation.one_to_one:
-            if model._default_manager.filter(**{fk: survivor}).exists():
-                # The survivor already has its own (e.g. a computed profile): the loser's is recomputable.
-                moved[label] = 0
-                continue
-        unique_field = _UNIQUE_PER_CUSTOMER.get(model)
-        qs = model._base_manager.filter(**{fk: loser})
-        if unique_field:
-            have = model._base_manager.filter(**{fk: survivor}).values_list(unique_field, flat=True)
-            dupes = list(qs.filter(**{f"{unique_field}__in": list(have)}).values_list("pk", flat=True))
-            model._base_manager.filter(pk__in=dupes).delete()
+        manager = model._base_manager
+        if relation.one_to_one and manager.filter(**{fk: survivor}).exists():
+            moved[label] = 0  # the survivor already has its own (e.g. a computed record)
+            continue
+        qs = manager.filter(**{fk: loser})
+        for others in _unique_with(model, fk):
+            have = set(manager.filter(**{fk: survivor}).values_list(*others))
+            clash = [row[0] for row in qs.values_list("pk", *others) if tuple(row[1:]) in have]
+            if clash:
+                manager.filter(pk__in=clash).delete()
         pks = list(qs.values_list("pk", flat=True))
         if pks:
-            model._base_manager.filter(pk__in=pks).update(**{fk: survivor})
+            manager.filter(pk__in=pks).update(**{fk: survivor})
         moved[label] = len(pks)
-    # A relation from the survivor to itself means nothing once both are one.
-    selfish = list(
-        Relationship.objects.filter(customer=survivor, related_customer=survivor).values_list("pk", flat=True)
-    )
-    Relationship.objects.filter(pk__in=selfish).delete()
     return moved
 
 
-@atomic
-def customer_merge(
-    *, survivor: Customer, loser: Customer, take_from_loser: list[str] | None = None, by: Any = None
-) -> CustomerMerge:
-    """Merge ``loser`` into ``survivor``.
+def _dedupe_contact_methods(survivor: Customer, loser: Customer) -> int:
+    """Drop contact values that repeat another on their normalised form; returns how many went.
 
-    ``take_from_loser`` names the fields whose loser value survives. Custom field values the survivor
-    lacks are taken from the loser; the loser's external id moves over when the survivor has none.
+    The survivor's rows come first (its primaries first), so the survivor's spelling is the one kept; a
+    verified duplicate marks the kept row verified.
     """
-    if survivor.pk == loser.pk:
-        raise ValidationError(_("Choose two different customers to merge."))
-    take = list(take_from_loser or [])
-    unknown = set(take) - set(MERGEABLE_FIELDS)
+    rows = []
+    for customer in (survivor, loser):
+        rows += list(
+            ContactMethod.objects.filter(customer=customer)
+            .order_by("-is_primary", "created_at", "pk")
+            .values_list("pk", "kind", "value_normalized", "is_verified")
+        )
+    kept: dict[tuple[str, str], Any] = {}
+    drop, verify = [], set()
+    for pk, kind, normalized, verified in rows:
+        if not normalized:
+            continue
+        key = contact_key(kind, normalized)
+        if key not in kept:
+            kept[key] = pk
+            continue
+        drop.append(pk)
+        if verified:
+            verify.add(kept[key])
+    if verify:
+        ContactMethod.objects.filter(pk__in=list(verify)).update(is_verified=True)
+    if drop:
+        ContactMethod.objects.filter(pk__in=drop).delete()
+    return len(drop)
+
+
+def _dedupe_relationships(survivor: Customer) -> int:
+    """Relationships that say the same thing twice once both records are one (or link it to itself)."""
+    seen: set[tuple[Any, ...]] = set()
+    drop = []
+    rows = (
+        Relationship.objects.filter(models.Q(customer=survivor) | models.Q(related_customer=survivor))
+        .order_by("created_at", "pk")
+        .values_list("pk", "customer_id", "related_customer_id", "partner_id", "kind")
+    )
+    for pk, customer_id, related_id, partner_id, kind in rows:
+        key = (customer_id, related_id, partner_id, kind)
+        if customer_id == related_id or key in seen:
+            drop.append(pk)
+        seen.add(key)
+    if drop:
+        Relationship.objects.filter(pk__in=drop).delete()
+    return len(drop)
+
+
+def _resolve_sides(survivor: Customer, loser: Customer, choices: Mapping[str, str] | None) -> dict[str, Side]:
+    choices = dict(choices or {})
+    unknown = set(choices) - set(RULES_BY_FIELD)
     if unknown:
         raise ValidationError(
             _("These fields cannot be merged: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
+    if any(side not in SIDES for side in choices.values()):
+        raise ValidationError(_("Choose the value of one of the two records."))
+    sides = {**default_sides(survivor, loser), **choices}
+    undecided = {
+        name: _("Choose which value to keep: neither record says when it was given.")
+        for name, side in sides.items()
+        if side is None
+    }
+    if undecided:
+        raise ValidationError(undecided)
+    return cast(dict[str, Side], sides)
+
+
+@atomic
+def customer_merge(
+    *,
+    survivor: Customer,
+    loser: Customer,
+    choices: Mapping[str, str] | None = None,
+    by: Any = None,
+) -> CustomerMerge:
+    """Merge ``loser`` into ``survivor``.
+
+    Each field takes its rule's default value (``customers/merge_rules.py``) unless ``choices`` names
+    the side ("survivor" or "loser") to keep; a field with no default (consent given on one record and
+    refused on the other, neither with a date) must be chosen. The survivor keeps the earlier creation
+    date, both notes and both sets of custom fields; the loser's external id moves over when the survivor
+    has none.
+    """
+    if survivor.pk == loser.pk:
+        raise ValidationError(_("Choose two different customers to merge."))
+    sides = _resolve_sides(survivor, loser, choices)
     snapshot = _snapshot(loser)
-    for name in take:
-        setattr(survivor, name, getattr(loser, name))
+    taken = [
+        name
+        for name, side in sides.items()
+        if side == "loser" and differs(survivor, loser, RULES_BY_FIELD[name])
+    ]
+    for name in taken:
+        rule = RULES_BY_FIELD[name]
+        for field in (rule.field, *rule.carries):
+            attname = f"{field}_id" if field == "owner" else field
+            setattr(survivor, attname, getattr(loser, attname))
     survivor.attributes = {**(loser.attributes or {}), **(survivor.attributes or {})}
-    survivor.notes = (
-        survivor.notes
-        if "notes" in take or not loser.notes
-        else "\n\n".join(part for part in (survivor.notes, loser.notes) if part)
-    )
+    survivor.notes = combined_notes(survivor.notes, loser.notes)
+    if loser.created_at and (survivor.created_at is None or loser.created_at < survivor.created_at):
+        survivor.created_at = loser.created_at
     loser_external_id = loser.external_id
+    duplicates_removed = _dedupe_contact_methods(survivor, loser)
     moved = _move_related(loser, survivor)
+    moved["customers.ContactMethod (same value, removed)"] = duplicates_removed
+    moved["customers.Relationship (repeated, removed)"] = _dedupe_relationships(survivor)
     customer_defaults_enforce(customer=survivor)  # the survivor's oldest default and primaries stay
     merge = CustomerMerge(
         survivor=survivor,
@@ -135,7 +224,7 @@ def customer_merge(
         merged_customer_name=loser.name,
         merged_by=by,
         snapshot=snapshot,
-        chosen_fields=take,
+        chosen_fields=taken,
         moved=moved,
     )
     merge.full_clean()
@@ -145,7 +234,7 @@ def customer_merge(
     if loser_external_id and not survivor.external_id:
         survivor.external_id = loser_external_id
     survivor.full_clean()
-    survivor.save()
+    survivor.save()  # created_at is auto_now_add: an update keeps the value set above
     survivor_pk = survivor.pk
     on_commit(
         lambda: customer_activity.send(sender=Customer, customer_ids=[survivor_pk], merged_ids=[loser_pk])
@@ -153,20 +242,77 @@ def customer_merge(
     return merge
 
 
-def merge_field_choices(survivor: Customer, loser: Customer) -> list[dict[str, Any]]:
-    """For the merge screen: each mergeable field with both values, where they differ."""
+def _display(customer: Customer, rule: MergeRule) -> str:
+    """A field's value as the merge screen shows it."""
+    name = rule.field
+    if name == "marketing_consent":
+        answer = _("Yes") if customer.marketing_consent else _("No")
+        if not customer.consent_changed_at:
+            return _("%(answer)s (never recorded)") % {"answer": answer}
+        date = formats.date_format(timezone.localtime(customer.consent_changed_at), "SHORT_DATE_FORMAT")
+        if customer.consent_channel:
+            channel = customer.get_consent_channel_display()
+            return _("%(answer)s (%(date)s, %(channel)s)") % {
+                "answer": answer,
+                "date": date,
+                "channel": channel,
+            }
+        return _("%(answer)s (%(date)s)") % {"answer": answer, "date": date}
+    if name == "owner":
+        owner = customer.owner
+        return (owner.get_full_name() or owner.get_username()) if owner else "—"
+    display = getattr(customer, f"get_{name}_display", None)
+    value = display() if display else getattr(customer, name)
+    if value in (None, ""):
+        return "—"
+    return formats.localize(value) if not isinstance(value, str) else value
+
+
+def merge_field_rows(survivor: Customer, loser: Customer) -> list[dict[str, Any]]:
+    """For the merge screen: each rule's field with both values, the default side and its reason."""
+    defaults = default_sides(survivor, loser)
     rows = []
-    for name in MERGEABLE_FIELDS:
-        field = cast(models.Field, Customer._meta.get_field(name))  # all concrete fields of Customer
-        left, right = getattr(survivor, name), getattr(loser, name)
-        display = getattr(survivor, f"get_{name}_display", None)
+    for rule in MERGE_RULES:
+        field = cast(models.Field, Customer._meta.get_field(rule.field))
         rows.append(
             {
-                "name": name,
+                "name": rule.field,
                 "label": field.verbose_name,
-                "survivor": display() if display else left,
-                "loser": getattr(loser, f"get_{name}_display")() if display else right,
-                "differs": left != right,
+                "reason": rule.reason,
+                "survivor": _display(survivor, rule),
+                "loser": _display(loser, rule),
+                "default": defaults[rule.field],
+                "differs": differs(survivor, loser, rule),
             }
         )
+    return rows
+
+
+def merge_preview(
+    survivor: Customer, loser: Customer, choices: Mapping[str, str | None]
+) -> list[dict[str, Any]]:
+    """What the survivor will hold, field by field, for the sides in ``choices`` (defaults elsewhere)."""
+    defaults = default_sides(survivor, loser)
+    rows = []
+    for row in merge_field_rows(survivor, loser):
+        if not row["differs"] and row["survivor"] == "—":
+            continue  # empty on both records: nothing to preview
+        side = choices.get(row["name"]) or defaults[row["name"]]
+        rows.append(
+            {
+                "label": row["label"],
+                "value": row[side] if side else None,
+                "from_loser": side == "loser" and row["differs"],
+                "reason": row["reason"],
+            }
+        )
+    created = min(value for value in (survivor.created_at, loser.created_at) if value)
+    rows.append(
+        {
+            "label": Customer._meta.get_field("created_at").verbose_name,
+            "value": formats.date_format(timezone.localtime(created), "SHORT_DATE_FORMAT"),
+            "from_loser": bool(loser.created_at and loser.created_at < survivor.created_at),
+            "reason": FIXED_REASONS["created_at"],
+        }
+    )
     return rows

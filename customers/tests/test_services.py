@@ -101,7 +101,7 @@ def test_customer_merge_moves_everything_and_keeps_audit(sales_user, other_sales
     customer_set_tags(customer=loser, names=["VIP", "east"])
     customer_share_with(customer=loser, by=sales_user, user=other_sales_user)
 
-    merge = customer_merge(survivor=survivor, loser=loser, take_from_loser=["gender"], by=sales_user)
+    merge = customer_merge(survivor=survivor, loser=loser, choices={"gender": "loser"}, by=sales_user)
 
     survivor.refresh_from_db()
     assert not Customer.objects.filter(pk=loser.pk).exists()

@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.views.generic import DeleteView, DetailView, FormView, TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from crm_site.listing import bind, list_filters
 from crm_site.registry import customer_panels
+from crm_site.visibility import CHANGE
 from customers.forms import (
     FORMSET_HELPER,
     AddressFormSet,
@@ -28,10 +31,12 @@ from customers.forms import (
 from customers.models import Customer
 from customers.selectors import (
     bounded_count,
+    contact_owners,
     customer_detail_data,
     customer_get,
     customer_list,
     customer_page,
+    merged_customer_survivor,
 )
 from customers.services import customer_delete, customer_save, sharing_allowed
 
@@ -71,6 +76,7 @@ class CustomerListView(LoginRequiredMixin, TemplateView):
             query_string=urlencode(params),
             filtered=bool(filters) or bool(form.errors),
             filter_form=form,
+            filter_cache_seconds=settings.CUSTOMER_FILTER_CACHE_SECONDS,
         )
         return context
 
@@ -81,6 +87,17 @@ class CustomerDetailView(LoginRequiredMixin, DetailView):
 
     def get_object(self, queryset: Any = None) -> Customer:
         return customer_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A merged-away customer's URL leads to the record it was merged into, if the user sees it.
+            survivor = merged_customer_survivor(user=request.user, pk=kwargs["pk"])
+            if survivor is None:
+                raise
+            messages.info(request, _("That customer was merged into %(name)s.") % {"name": survivor.name})
+            return HttpResponseRedirect(survivor.get_absolute_url())
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -128,8 +145,33 @@ class CustomerFormMixin(LoginRequiredMixin, PermissionRequiredMixin, TemplateRes
                 form.add_error(None, exc)
             else:
                 messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+                self.warn_of_duplicates(customer)
                 return HttpResponseRedirect(customer.get_absolute_url())
         return self.render(form, contacts, addresses)
+
+    def warn_of_duplicates(self, customer: Customer) -> None:
+        """A warning, not a block: other customers the user sees already have this phone or email."""
+        owners = contact_owners(user=self.request.user, customer=customer)
+        if not owners:
+            return
+        links = format_html_join(
+            ", ",
+            '<a href="{}">{}</a> ({})',
+            (
+                (owner["customer"].get_absolute_url(), owner["customer"].name, ", ".join(owner["values"]))
+                for owner in owners
+            ),
+        )
+        messages.warning(
+            self.request,
+            format_html(
+                '{} {} <a href="{}">{}</a>',
+                _("The same phone number or email address belongs to:"),
+                links,
+                reverse("customers:customer-duplicates", args=[customer.pk]),
+                _("Compare and merge"),
+            ),
+        )
 
     def render(self, form: CustomerForm, contacts: Any, addresses: Any) -> HttpResponse:
         from django.shortcuts import render
@@ -156,7 +198,7 @@ class CustomerUpdateView(CustomerFormMixin, FormView):
 
     def get_instance(self) -> Customer:
         if not hasattr(self, "_instance"):
-            self._instance = customer_get(user=self.request.user, pk=self.kwargs["pk"])
+            self._instance = customer_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
         return self._instance
 
 
@@ -174,7 +216,7 @@ class CustomerDeleteView(LoginRequiredMixin, PermissionRequiredMixin, DeleteView
         return super().dispatch(request, *args, **kwargs)
 
     def get_object(self, queryset: Any = None) -> Customer:
-        return customer_get(user=self.request.user, pk=self.kwargs["pk"])
+        return customer_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def form_valid(self, form: Any) -> HttpResponse:
         name = self.object.name

@@ -12,14 +12,22 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
+from crm_site.visibility import CHANGE
 from customers.forms import MergeForm
-from customers.selectors import customer_get, duplicate_candidates, duplicate_groups
+from customers.selectors import (
+    customer_duplicates_data,
+    customer_get,
+    duplicate_groups,
+    history_of,
+    merged_contacts,
+    preferred_survivor,
+)
 from customers.services import customer_merge
-from customers.services.merge import merge_field_choices
+from customers.services.merge import merge_preview
 
 
 class DuplicateListView(LoginRequiredMixin, TemplateView):
-    """Groups of visible customers sharing a phone/email/WeChat value."""
+    """Groups of visible customers sharing a phone/email/WeChat value, with what tells them apart."""
 
     template_name = "customers/duplicate_list.html"
 
@@ -36,41 +44,57 @@ class CustomerDuplicatesView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         customer = customer_get(user=self.request.user, pk=self.kwargs["pk"])
         context.update(
-            customer=customer, candidates=duplicate_candidates(user=self.request.user, customer=customer)
+            customer=customer, **customer_duplicates_data(user=self.request.user, customer=customer)
         )
         return context
 
 
 class CustomerMergeView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
-    """Merge ``other`` (the duplicate) into ``pk`` (the survivor), choosing which values survive."""
+    """Merge two duplicates: by default the record with the most history is kept and every field takes
+    its rule's value (``customers/merge_rules.py``); the user may choose otherwise and preview first."""
 
     template_name = "customers/customer_merge.html"
     permission_required = "customers.change_customer"
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
-            self.survivor = customer_get(user=request.user, pk=kwargs["pk"])
-            self.loser = customer_get(user=request.user, pk=kwargs["other"])
+            self.first = customer_get(user=request.user, pk=kwargs["pk"], action=CHANGE)
+            self.second = customer_get(user=request.user, pk=kwargs["other"], action=CHANGE)
+            self.history = history_of([self.first, self.second])
         return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, form_class: Any = None) -> MergeForm:
-        return MergeForm(**self.get_form_kwargs(), field_rows=merge_field_choices(self.survivor, self.loser))
+        return MergeForm(
+            **self.get_form_kwargs(),
+            first=self.first,
+            second=self.second,
+            survivor=preferred_survivor([self.first, self.second], self.history),
+            history=self.history,
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(survivor=self.survivor, loser=self.loser)
+        form: MergeForm = context["form"]
+        # The preview follows what the form says now: its valid answers, else the defaults.
+        data = form.cleaned_data if form.is_bound and form.is_valid() else form.initial_choices()
+        survivor, loser = form.survivor_and_loser(data)
+        context.update(
+            survivor=survivor,
+            loser=loser,
+            history=[(customer, self.history[customer.pk]) for customer in (survivor, loser)],
+            preview=merge_preview(survivor, loser, form.choices(data)),
+            preview_contacts=merged_contacts(survivor, loser),
+        )
         return context
 
     def form_valid(self, form: MergeForm) -> HttpResponse:
+        if "merge" not in self.request.POST:  # "Preview": show the result of these choices, merge nothing
+            return self.render_to_response(self.get_context_data(form=form))
+        survivor, loser = form.survivor_and_loser()
         try:
-            customer_merge(
-                survivor=self.survivor,
-                loser=self.loser,
-                take_from_loser=form.take_from_loser(),
-                by=self.request.user,
-            )
+            customer_merge(survivor=survivor, loser=loser, choices=form.choices(), by=self.request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Customers merged. The merged record is kept in the audit trail."))
-        return HttpResponseRedirect(self.survivor.get_absolute_url())
+        return HttpResponseRedirect(survivor.get_absolute_url())
