@@ -212,3 +212,72 @@ def test_admin_querysets_go_through_visible_to(sales_user, manager_user):
     request.user = sales_user
     assert list(CustomerAdmin(Customer, admin.site).get_queryset(request)) == [mine]
     assert SalesOrderAdmin(SalesOrder, admin.site).get_queryset(request).count() == 1
+
+
+# --- actions: "view" vs "change" (issue 11: every role has work to do)
+
+
+@pytest.mark.mongo
+def test_service_and_marketing_read_every_customer_but_change_none(make_user, sales_user):
+    from crm_site.visibility import CHANGE, allowed, sees_all
+
+    service, marketing = make_user("svc", "Service"), make_user("mkt", "Marketing")
+    theirs = CustomerFactory(owner=sales_user)
+    for user in (service, marketing):
+        assert sees_all(user, Customer)
+        assert list(Customer.objects.visible_to(user)) == [theirs]
+        assert not Customer.objects.visible_to(user, action=CHANGE).exists()
+        found = customer_get(user=user, pk=theirs.pk)
+        assert checked(found, user) and not checked(found, user, CHANGE)
+        assert not allowed(user, found, CHANGE)
+    assert list(Customer.objects.visible_to(sales_user, action=CHANGE)) == [theirs]
+
+
+@pytest.mark.mongo
+def test_a_sales_users_view_check_covers_change_without_a_query(sales_user, django_assert_num_queries):
+    from crm_site.visibility import CHANGE, allowed
+
+    found = customer_get(user=sales_user, pk=CustomerFactory(owner=sales_user).pk)
+    with django_assert_num_queries(0):
+        assert checked(found, sales_user, CHANGE)
+        assert allowed(sales_user, found, CHANGE)
+
+
+@pytest.mark.mongo
+def test_service_works_every_ticket_and_reads_but_never_changes_orders(make_user, sales_user):
+    from crm_site.visibility import CHANGE
+
+    service = make_user("svc", "Service")
+    customer = CustomerFactory(owner=sales_user)
+    ticket = ServiceOrderFactory(customer=customer, owner=sales_user)
+    order = SalesOrderFactory(customer=customer, owner=sales_user)
+    assert list(ServiceOrder.objects.visible_to(service, action=CHANGE)) == [ticket]
+    assert list(SalesOrder.objects.visible_to(service)) == [order]
+    assert not SalesOrder.objects.visible_to(service, action=CHANGE).exists()
+    # Within a customer checked for reading, tickets to work still get the (lifted) rule, orders the full one.
+    found = customer_get(user=service, pk=customer.pk)
+    assert list(ServiceOrder.objects.visible_to(service, action=CHANGE, within=found)) == [ticket]
+    assert not SalesOrder.objects.visible_to(service, action=CHANGE, within=found).exists()
+
+
+@pytest.mark.mongo
+def test_change_on_a_record_the_user_only_reads_is_403_and_on_one_unseen_404(
+    make_user, sales_user, other_sales_user
+):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from crm_site.visibility import CHANGE
+
+    marketing = make_user("mkt", "Marketing")
+    theirs = CustomerFactory(owner=sales_user)
+    with pytest.raises(PermissionDenied):
+        customer_get(user=marketing, pk=theirs.pk, action=CHANGE)
+    with pytest.raises(Http404):
+        customer_get(user=other_sales_user, pk=theirs.pk, action=CHANGE)
+    assert customer_get(user=sales_user, pk=theirs.pk, action=CHANGE) == theirs
+
+
+def test_an_unknown_action_is_an_error(sales_user):
+    with pytest.raises(ValueError, match="action"):
+        Customer.objects.visible_to(sales_user, action="delete")

@@ -114,6 +114,12 @@ class Customer(BaseModel):
         ordering = ["name", "id"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        permissions = [
+            # Lifts the customer rule for reading (crm_site.visibility.sees_all): Service and Marketing.
+            ("view_all_customer", _("Can view every customer")),
+            # Download the customer list (CSV/XLSX) of the customers the user sees: Sales and managers.
+            ("export_customer", _("Can export customers")),
+        ]
         indexes = [
             models.Index(fields=["name", "id"], name="customer_name_id"),
             models.Index(fields=["owner", "name", "id"], name="customer_owner_name"),

@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from crm_site import paging
 from crm_site.db import bulk_reads
 from crm_site.paging import CursorKind
+from crm_site.visibility import VIEW, Action, allowed
 from customers.models import (
     Address,
     ContactMethod,
@@ -119,8 +122,19 @@ def customer_list(*, user: Any, filters: dict | None = None) -> QuerySet[Custome
     return qs
 
 
-def customer_get(*, user: Any, pk: Any) -> Customer:
-    """The customer if ``user`` may see it; Http404 otherwise (no hint that it exists)."""
+def customer_get(*, user: Any, pk: Any, action: Action = VIEW) -> Customer:
+    """The customer if ``user`` may see it; Http404 otherwise (no hint that it exists).
+
+    With ``action="change"``, a customer the user sees but may not change (a service agent on a sales
+    user's customer) is a PermissionDenied: the 403 tells them nothing they cannot already read.
+    """
+    customer = _customer_visible(user=user, pk=pk)
+    if action != VIEW and not allowed(user, customer, action):
+        raise PermissionDenied(_("You may read this customer but not change it."))
+    return customer
+
+
+def _customer_visible(*, user: Any, pk: Any) -> Customer:
     try:
         return Customer.objects.visible_to(user).select_related("owner").get(pk=pk)
     except (Customer.DoesNotExist, ValueError, TypeError) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from customers.services.exports import customers_export_csv, customers_export_xl
 
 
 @login_required
+@permission_required("customers.export_customer", raise_exception=True)
 def customer_export(request: HttpRequest, file_format: str) -> Any:
     form = bind(CustomerFilterForm, request.GET)
     filters = list_filters(form)

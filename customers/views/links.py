@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView
 from django.views.generic.base import ContextMixin
 
+from crm_site.visibility import CHANGE, VIEW, Action
 from crm_site.web import ActionView
 from customers.forms import RelationshipForm, ShareForm
 from customers.models import Customer
@@ -32,10 +33,12 @@ class CustomerMixin(LoginRequiredMixin, ContextMixin):
 
     customer: Customer
     request: HttpRequest
+    # "change" for the views that edit the customer: one the user only reads answers 403.
+    action: Action = VIEW
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
-            self.customer = customer_get(user=request.user, pk=kwargs["pk"])
+            self.customer = customer_get(user=request.user, pk=kwargs["pk"], action=self.action)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -107,6 +110,7 @@ class RelationshipCreateView(CustomerMixin, PermissionRequiredMixin, FormView):
     template_name = "customers/relationship_form.html"
     form_class = RelationshipForm
     permission_required = "customers.change_customer"
+    action = CHANGE
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "customer": self.customer, "user": self.request.user}
@@ -131,6 +135,7 @@ class RelationshipDeleteView(CustomerMixin, PermissionRequiredMixin, ActionView)
     """POST only: remove one of this customer's own relationships."""
 
     permission_required = "customers.change_customer"
+    action = CHANGE
 
     def get_target(self) -> Customer:
         return self.customer

@@ -99,6 +99,8 @@ class ServiceOrder(BaseModel):
         verbose_name = _("service order")
         verbose_name_plural = _("service orders")
         ordering = ["-opened_at"]
+        # Lifts the visibility rule for working tickets (crm_site.visibility.sees_all): Service.
+        permissions = [("change_all_serviceorder", _("Can change every service order"))]
 
     def __str__(self) -> str:
         return f"{self.number} · {self.subject}"

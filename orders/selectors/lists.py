@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from crm_site.visibility import VIEW, Action, visible_object_or_404
 from orders.models import Opportunity, OrderImport, Product, Project, SalesOrder, ServiceOrder
 
 
@@ -29,9 +30,11 @@ def sales_order_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> 
     return qs.order_by("-ordered_at", "-number")
 
 
-def sales_order_get(*, user: Any, pk: Any) -> SalesOrder:
-    """One order the user may see (404 otherwise)."""
-    return get_object_or_404(SalesOrder.objects.visible_to(user).select_related("customer", "owner"), pk=pk)
+def sales_order_get(*, user: Any, pk: Any, action: Action = VIEW) -> SalesOrder:
+    """One order the user may see (404 otherwise); with ``action="change"``, may change (403 otherwise)."""
+    return visible_object_or_404(
+        SalesOrder.objects.select_related("customer", "owner"), user, action=action, pk=pk
+    )
 
 
 def service_order_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[ServiceOrder]:
@@ -51,9 +54,10 @@ def service_order_list(*, user: Any, filters: Mapping[str, Any] | None = None) -
     return qs.order_by("-opened_at")
 
 
-def service_order_get(*, user: Any, pk: Any) -> ServiceOrder:
-    return get_object_or_404(
-        ServiceOrder.objects.visible_to(user).select_related("customer", "assignee", "owner"), pk=pk
+def service_order_get(*, user: Any, pk: Any, action: Action = VIEW) -> ServiceOrder:
+    """One ticket the user may see (404 otherwise); with ``action="change"``, may work (403 otherwise)."""
+    return visible_object_or_404(
+        ServiceOrder.objects.select_related("customer", "assignee", "owner"), user, action=action, pk=pk
     )
 
 
@@ -66,8 +70,10 @@ def project_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> Quer
     return qs.order_by("-created_at")
 
 
-def project_get(*, user: Any, pk: Any) -> Project:
-    return get_object_or_404(Project.objects.visible_to(user).select_related("customer", "owner"), pk=pk)
+def project_get(*, user: Any, pk: Any, action: Action = VIEW) -> Project:
+    return visible_object_or_404(
+        Project.objects.select_related("customer", "owner"), user, action=action, pk=pk
+    )
 
 
 def opportunity_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Opportunity]:
@@ -79,8 +85,10 @@ def opportunity_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> 
     return qs.order_by("expected_close_date", "-amount")
 
 
-def opportunity_get(*, user: Any, pk: Any) -> Opportunity:
-    return get_object_or_404(Opportunity.objects.visible_to(user).select_related("customer", "owner"), pk=pk)
+def opportunity_get(*, user: Any, pk: Any, action: Action = VIEW) -> Opportunity:
+    return visible_object_or_404(
+        Opportunity.objects.select_related("customer", "owner"), user, action=action, pk=pk
+    )
 
 
 def opportunity_board(*, user: Any, per_stage: int = 50) -> list[dict[str, Any]]:

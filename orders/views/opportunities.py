@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, TemplateView, UpdateView
 
+from crm_site.visibility import CHANGE
 from crm_site.web import ActionView
 from orders.forms import OpportunityFilterForm, OpportunityForm, OpportunityMoveForm
 from orders.models import Opportunity
@@ -79,10 +80,10 @@ class OpportunityUpdateView(ServiceFormMixin[OpportunityForm], UpdateView):
     extra_context = {"title": _("Edit opportunity")}
 
     def get_object(self, queryset: Any = None) -> Opportunity:
-        return opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
+        return opportunity_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def perform(self, form: OpportunityForm) -> Opportunity:
-        opportunity = opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
+        opportunity = opportunity_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
         return services.opportunity_update(opportunity=opportunity, **form.cleaned_data)
 
 
@@ -93,7 +94,7 @@ class OpportunityMoveView(StaffMixin, ActionView):
     form_class = OpportunityMoveForm
 
     def get_target(self) -> Opportunity:
-        return opportunity_get(user=self.request.user, pk=self.kwargs["pk"])
+        return opportunity_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def perform(self, target: Opportunity, data: dict[str, Any]) -> StrOrPromise:
         services.opportunity_move(opportunity=target, **data)

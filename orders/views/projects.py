@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from crm_site.visibility import CHANGE
 from crm_site.web import ActionView
 from orders.forms import MilestoneForm, ProjectFilterForm, ProjectForm
 from orders.models import Project
@@ -77,13 +78,13 @@ class ProjectUpdateView(ServiceFormMixin[ProjectForm], UpdateView):
     extra_context = {"title": _("Edit project")}
 
     def get_object(self, queryset: Any = None) -> Project:
-        return project_get(user=self.request.user, pk=self.kwargs["pk"])
+        return project_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def get_initial(self) -> dict[str, Any]:
         return {"members": project_member_ids(project=self.object)}
 
     def perform(self, form: ProjectForm) -> Project:
-        project = project_get(user=self.request.user, pk=self.kwargs["pk"])
+        project = project_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
         data = dict(form.cleaned_data)
         members = list(data.pop("members") or [])
         return services.project_update(project=project, members=members, **data)
@@ -94,7 +95,7 @@ class MilestoneCreateView(StaffMixin, ActionView):
     form_class = MilestoneForm
 
     def get_target(self) -> Project:
-        return project_get(user=self.request.user, pk=self.kwargs["pk"])
+        return project_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def perform(self, target: Project, data: dict[str, Any]) -> StrOrPromise:
         services.milestone_create(project=target, **data)
