@@ -7,22 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from crm_site.money import MoneyTotal, RateTable
-from crm_site.money import to_decimal as _dec
 from crm_site.visibility import sees_everything
 from orders.models import Opportunity, OrderLine, ProductCategory, Project, SalesOrder, ServiceOrder
 from orders.selectors.rates import day_rows, rate_table, total_in_base, totals_by
 
 ZERO = Decimal("0.00")
-
-
-def sum_by(qs: QuerySet, group: str, amount: str) -> dict[Any, tuple[Decimal, int]]:
-    """{group value: (sum of amount, row count)} computed by the database in one query."""
-    rows = qs.order_by().values(group).annotate(total=Sum(amount), n=Count("pk"))
-    return {row[group]: (_dec(row["total"]), row["n"]) for row in rows}
 
 
 def customer_orders_summary(*, customer: Any, user: Any, limit: int = 5) -> dict[str, Any]:
