@@ -191,12 +191,33 @@ def test_a_share_of_the_merged_record_moves_so_its_user_follows_the_redirect(
 
 
 def test_merge_moves_history_from_other_apps(sales_user):
+    from orders.tests.factories import OpportunityFactory, ProjectFactory, ServiceOrderFactory
+    from profiles.models import CustomerProfile
+    from profiles.tests.factories import EventFactory, ProfileRunFactory
+
     survivor, loser = CustomerFactory(owner=sales_user), CustomerFactory(owner=sales_user)
-    order = SalesOrderFactory(customer=loser)
+    rows = [
+        SalesOrderFactory(customer=loser),
+        ServiceOrderFactory(customer=loser),
+        ProjectFactory(customer=loser),
+        OpportunityFactory(customer=loser),
+        EventFactory(customer=loser),
+    ]
+    run, older_run = ProfileRunFactory(), ProfileRunFactory()
+    CustomerProfile.objects.create(run=run, customer=survivor, computed_at=timezone.now())
+    CustomerProfile.objects.create(
+        run=run, customer=loser, computed_at=timezone.now()
+    )  # the same run: one profile per customer
+    moved_profile = CustomerProfile.objects.create(run=older_run, customer=loser, computed_at=timezone.now())
+
     merge = customer_merge(survivor=survivor, loser=loser, by=sales_user)
-    order.refresh_from_db()
-    assert order.customer_id == survivor.pk
-    assert merge.moved["orders.SalesOrder.customer"] == 1
+
+    for row in rows:
+        row.refresh_from_db()
+        assert row.customer_id == survivor.pk, row
+    assert merge.moved["orders.SalesOrder.customer"] == 1 and merge.moved["profiles.Event.customer"] == 1
+    assert CustomerProfile.objects.filter(customer=survivor, run=run).count() == 1
+    assert CustomerProfile.objects.get(pk=moved_profile.pk).customer_id == survivor.pk
 
 
 def test_duplicate_list_tells_the_records_apart(client, sales_user, issue_pair):
