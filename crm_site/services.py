@@ -1,4 +1,4 @@
-"""The helper every update service uses: set the given fields, validate the whole row, save those fields."""
+"""The helpers every create and update service uses: set the given fields, validate the whole row, save."""
 
 from __future__ import annotations
 
@@ -34,6 +34,25 @@ def _current(instance: models.Model, name: str, value: Any) -> tuple[Any, Any]:
     return getattr(instance, name), value
 
 
+def _refuse_unknown(
+    model: type[models.Model], fields: Sequence[str], data: Mapping[str, Any], verb: str
+) -> None:
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise TypeError(f"{model.__name__} {verb} does not take: {', '.join(sorted(unknown))}")
+
+
+def model_create(*, model: type[ModelT], fields: Sequence[str], data: Mapping[str, Any]) -> ModelT:
+    """A new ``model`` row from ``data``'s values of ``fields`` (the rest keep their defaults),
+    ``full_clean()``-ed and saved. A key of ``data`` outside ``fields`` is a TypeError, as in
+    ``model_update``."""
+    _refuse_unknown(model, fields, data, "create")
+    instance = model(**data)
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
 def model_update(*, instance: ModelT, fields: Sequence[str], data: Mapping[str, Any]) -> tuple[ModelT, bool]:
     """Set ``data``'s values of ``fields`` on ``instance``; when any differs, ``full_clean()`` and save.
 
@@ -41,9 +60,7 @@ def model_update(*, instance: ModelT, fields: Sequence[str], data: Mapping[str, 
     any other column meanwhile survives. A key of ``data`` outside ``fields`` is a programming error
     (TypeError), never dropped silently. Returns the instance and whether it was saved.
     """
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise TypeError(f"{type(instance).__name__} update does not take: {', '.join(sorted(unknown))}")
+    _refuse_unknown(type(instance), fields, data, "update")
     changed = []
     for name in fields:
         if name not in data:

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from crm_site.services import UNCHANGED, given, model_update
+from crm_site.services import UNCHANGED, given, model_create, model_update
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from orders.models import Opportunity, Product
@@ -59,3 +59,35 @@ def test_model_update_refuses_a_field_it_was_not_given():
     with pytest.raises(TypeError, match="active"):
         model_update(instance=product, fields=["name"], data={"name": "New", "active": False})
     assert Product.objects.get(pk=product.pk).name == "Old"
+
+
+def test_model_create_validates_and_saves_with_the_models_defaults_for_the_rest(sales_user):
+    customer = model_create(
+        model=Customer, fields=["name", "owner"], data={"name": "新客户", "owner": sales_user}
+    )
+    stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.name, stored.owner, stored.lifecycle_stage) == (
+        "新客户",
+        sales_user,
+        Customer().lifecycle_stage,
+    )
+
+
+def test_model_create_writes_nothing_when_the_row_is_invalid(sales_user):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ValidationError) as caught:
+        model_create(
+            model=Customer,
+            fields=["name", "owner", "birth_date"],
+            data={"name": "Future", "owner": sales_user, "birth_date": tomorrow},
+        )
+    assert "birth_date" in caught.value.message_dict
+    assert not Customer.objects.filter(name="Future").exists()
+
+
+def test_model_create_refuses_a_field_it_was_not_given(sales_user):
+    with pytest.raises(TypeError, match="notes"):
+        model_create(
+            model=Customer, fields=["name", "owner"], data={"name": "X", "owner": sales_user, "notes": ""}
+        )
+    assert not Customer.objects.filter(name="X").exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
-from crm_site.services import UNCHANGED, Unchanged, given, model_update
+from crm_site.services import UNCHANGED, Unchanged, given, model_create, model_update
 from customers.models import (
     Address,
     ContactMethod,
@@ -25,6 +25,7 @@ from customers.models import (
     Relationship,
     Tag,
 )
+from customers.normalize import normalize_contact
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -36,6 +37,10 @@ CUSTOMER_FIELDS = {
     and not field.many_to_many
     and field.name not in {"id", "created_at", "updated_at"}
 } | {"owner_id"}
+CONTACT_FIELDS = ["kind", "value", "value_normalized", "label", "is_primary", "is_verified"]
+ADDRESS_FIELDS = ["label", "country", "province", "city", "district", "street", "postal_code", "is_default"]
+PARTNER_CONTACT_FIELDS = ["name", "job_title", "phone", "email"]
+PARTNER_FIELDS = ["kind", "name", "owner", "website", "phone", "email", "city", "notes", "is_active"]
 
 
 def custom_attributes_clean(values: dict[str, Any], *, existing: dict | None = None) -> dict[str, Any]:
@@ -59,14 +64,6 @@ def custom_attributes_clean(values: dict[str, Any], *, existing: dict | None = N
     return result
 
 
-def _apply(customer: Customer, fields: dict[str, Any]) -> None:
-    unknown = set(fields) - CUSTOMER_FIELDS
-    if unknown:
-        raise TypeError(f"unknown customer fields: {', '.join(sorted(unknown))}")
-    for name, value in fields.items():
-        setattr(customer, name, value)
-
-
 @atomic
 def customer_create(
     *,
@@ -77,7 +74,11 @@ def customer_create(
     tags: Iterable[str] = (),
     **fields: Any,
 ) -> Customer:
-    """A new customer with optional contact methods, addresses and tag names; all or nothing."""
+    """A new customer with optional contact methods, addresses and tag names; all or nothing.
+
+    ``fields`` are any of ``customer_update``'s keywords (a key that is not a customer field is a
+    TypeError); the fields not given keep the model's defaults.
+    """
     return customer_save(
         customer=None,
         fields={"name": name, "owner": owner, **fields},
@@ -153,10 +154,7 @@ def customer_save(
     Each contact/address dict may carry ``id`` (update that row) and ``delete=True`` (remove it).
     """
     if customer is None:
-        customer = Customer()
-        _apply(customer, fields)
-        customer.full_clean()
-        customer.save()
+        customer = model_create(model=Customer, fields=sorted(CUSTOMER_FIELDS), data=fields)
     else:
         # The stored row, not the form's instance (form validation already set the new values on it).
         customer = customer_update(customer=Customer.objects.get(pk=customer.pk), **fields)
@@ -172,52 +170,120 @@ def customer_save(
 ChildT = TypeVar("ChildT", ContactMethod, Address)
 
 
-def _child(model: type[ChildT], customer: Customer, pk: Any) -> ChildT:
-    if pk:
-        try:
-            return model.objects.get(pk=pk, customer=customer)
-        except model.DoesNotExist:
-            raise ValidationError(_("That row does not belong to this customer.")) from None
-    return model(customer=customer)
+def _child(model: type[ChildT], customer: Customer, pk: Any) -> ChildT | None:
+    """The customer's stored row ``pk`` (ValidationError if it is another customer's); None for a new row."""
+    if not pk:
+        return None
+    try:
+        return model.objects.get(pk=pk, customer=customer)
+    except model.DoesNotExist:
+        raise ValidationError(_("That row does not belong to this customer.")) from None
+
+
+def _child_save(
+    model: type[ChildT],
+    *,
+    customer: Customer,
+    pk: Any,
+    delete: bool,
+    fields: list[str],
+    data: dict[str, Any],
+    derive: Callable[[ChildT | None, dict[str, Any]], None],
+) -> ChildT | None:
+    """Add, change or delete one of the customer's contact methods or addresses, then keep one flagged.
+
+    ``derive(row, data)`` adds what follows from the change to ``data`` (``row`` is None for a new one).
+    """
+    row = _child(model, customer, pk)
+    if delete:
+        if row is not None:
+            row.delete()
+        return None
+    derive(row, data)
+    if row is None:
+        row = model_create(model=model, fields=["customer", *fields], data={"customer": customer, **data})
+    else:
+        row, _has_updated = model_update(instance=row, fields=fields, data=data)
+    customer_defaults_enforce(customer=customer, winner=row)
+    return row
+
+
+def _contact_match_key(contact: ContactMethod | None, data: dict[str, Any]) -> None:
+    """The match key is saved with the value it derives from (an update writes only the changed fields)."""
+    if "kind" in data or "value" in data:
+        kind = data.get("kind", contact.kind if contact else "")
+        value = str(data.get("value", contact.value if contact else "") or "").strip()
+        data["value_normalized"] = normalize_contact(kind, value)
 
 
 @atomic
 def contact_method_save(
-    *, customer: Customer, id: Any = None, delete: bool = False, **data: Any
+    *,
+    customer: Customer,
+    id: Any = None,
+    delete: bool = False,
+    kind: str | Unchanged = UNCHANGED,
+    value: str | Unchanged = UNCHANGED,
+    label: str | Unchanged = UNCHANGED,
+    is_primary: bool | Unchanged = UNCHANGED,
+    is_verified: bool | Unchanged = UNCHANGED,
 ) -> ContactMethod | None:
-    """Add, change or (``delete=True``) remove one contact method; one primary per kind."""
-    contact = _child(ContactMethod, customer, id)
-    if delete:
-        if contact.pk:
-            contact.delete()
-        return None
-    for name, value in data.items():
-        setattr(contact, name, value)
-    contact.full_clean()
-    contact.save()
-    customer_defaults_enforce(customer=customer, winner=contact)
-    return contact
+    """Add (no ``id``), change or (``delete=True``) remove one contact method; one primary per kind."""
+    data = given(kind=kind, value=value, label=label, is_primary=is_primary, is_verified=is_verified)
+    return _child_save(
+        ContactMethod,
+        customer=customer,
+        pk=id,
+        delete=delete,
+        fields=CONTACT_FIELDS,
+        data=data,
+        derive=_contact_match_key,
+    )
 
 
 @atomic
-def address_save(*, customer: Customer, id: Any = None, delete: bool = False, **data: Any) -> Address | None:
+def address_save(
+    *,
+    customer: Customer,
+    id: Any = None,
+    delete: bool = False,
+    label: str | Unchanged = UNCHANGED,
+    country: str | Unchanged = UNCHANGED,
+    province: str | Unchanged = UNCHANGED,
+    city: str | Unchanged = UNCHANGED,
+    district: str | Unchanged = UNCHANGED,
+    street: str | Unchanged = UNCHANGED,
+    postal_code: str | Unchanged = UNCHANGED,
+    is_default: bool | Unchanged = UNCHANGED,
+) -> Address | None:
     """Add, change or remove one address; exactly one default address when any is marked default."""
-    address = _child(Address, customer, id)
-    if delete:
-        if address.pk:
-            address.delete()
-        return None
-    for name, value in data.items():
-        setattr(address, name, value)
-    if (
-        not address.is_default
-        and not Address.objects.filter(customer=customer).exclude(pk=address.pk).exists()
-    ):
-        address.is_default = True  # the only address is the default one
-    address.full_clean()
-    address.save()
-    customer_defaults_enforce(customer=customer, winner=address)
-    return address
+
+    def only_one_is_default(address: Address | None, data: dict[str, Any]) -> None:
+        others = Address.objects.filter(customer=customer)
+        if address is not None:
+            others = others.exclude(pk=address.pk)
+        if not data.get("is_default", address.is_default if address else False) and not others.exists():
+            data["is_default"] = True  # the only address is the default one
+
+    data = given(
+        label=label,
+        country=country,
+        province=province,
+        city=city,
+        district=district,
+        street=street,
+        postal_code=postal_code,
+        is_default=is_default,
+    )
+    return _child_save(
+        Address,
+        customer=customer,
+        pk=id,
+        delete=delete,
+        fields=ADDRESS_FIELDS,
+        data=data,
+        derive=only_one_is_default,
+    )
 
 
 def customer_defaults_enforce(*, customer: Customer, winner: Address | ContactMethod | None = None) -> None:
@@ -350,15 +416,42 @@ def relationship_create(
 
 
 @atomic
-def partner_save(*, partner: Partner | None = None, contacts: Iterable[dict] = (), **fields: Any) -> Partner:
-    """Create or change a partner and add its contacts."""
-    partner = partner or Partner()
-    for name, value in fields.items():
-        setattr(partner, name, value)
-    partner.full_clean()
-    partner.save()
-    for data in contacts:
-        contact = PartnerContact(partner=partner, **data)
-        contact.full_clean()
-        contact.save()
+def partner_save(
+    *,
+    partner: Partner | None = None,
+    contacts: Iterable[dict] = (),
+    kind: str | Unchanged = UNCHANGED,
+    name: str | Unchanged = UNCHANGED,
+    owner: User | None | Unchanged = UNCHANGED,
+    website: str | Unchanged = UNCHANGED,
+    phone: str | Unchanged = UNCHANGED,
+    email: str | Unchanged = UNCHANGED,
+    city: str | Unchanged = UNCHANGED,
+    notes: str | Unchanged = UNCHANGED,
+    is_active: bool | Unchanged = UNCHANGED,
+) -> Partner:
+    """Create (no ``partner``) or change a partner, and add its contacts."""
+    data = given(
+        kind=kind,
+        name=name,
+        owner=owner,
+        website=website,
+        phone=phone,
+        email=email,
+        city=city,
+        notes=notes,
+        is_active=is_active,
+    )
+    if partner is None:
+        partner = model_create(model=Partner, fields=PARTNER_FIELDS, data=data)
+    else:
+        # The stored row, not the form's instance (form validation already set the new values on it).
+        stored = Partner.objects.get(pk=partner.pk)
+        partner, _has_updated = model_update(instance=stored, fields=PARTNER_FIELDS, data=data)
+    for row in contacts:
+        model_create(
+            model=PartnerContact,
+            fields=["partner", *PARTNER_CONTACT_FIELDS],
+            data={"partner": partner, **row},
+        )
     return partner

@@ -1,6 +1,7 @@
 """customer_update writes only what it is given; one default address and one primary contact per kind."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from customers.models import Address, ContactMethod, Customer
@@ -82,3 +83,37 @@ def test_a_merge_keeps_the_survivors_oldest_default_address_and_primary_per_kind
         ContactMethod.objects.filter(customer=survivor, is_primary=True).values_list("pk", flat=True)
     )
     assert primaries == {kept_mobile.pk, loser_email.pk}
+
+
+def test_changing_a_contacts_value_saves_its_match_key_with_it(sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    contact = ContactMethodFactory(customer=customer, kind="mobile", value="13900000001")
+    contact_method_save(customer=customer, id=contact.pk, value="139-0000-0009")
+    stored = ContactMethod.objects.get(pk=contact.pk)
+    assert (stored.value, stored.value_normalized) == ("139-0000-0009", "13900000009")
+
+
+def test_a_contact_change_writes_only_the_given_fields(sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    contact = ContactMethodFactory(customer=customer, kind="email", value="a@example.com", label="")
+    ContactMethod.objects.filter(pk=contact.pk).update(is_verified=True)  # someone else's change meanwhile
+    contact_method_save(customer=customer, id=contact.pk, label="work")
+    stored = ContactMethod.objects.get(pk=contact.pk)
+    assert (stored.label, stored.is_verified) == ("work", True)
+
+
+def test_an_address_change_keeps_it_the_default_when_it_is_the_only_one(sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    only = address_save(customer=customer, city="上海市")
+    assert only.is_default
+    address_save(customer=customer, id=only.pk, city="杭州市", is_default=False)
+    stored = Address.objects.get(pk=only.pk)
+    assert (stored.city, stored.is_default) == ("杭州市", True)
+
+
+def test_another_customers_address_cannot_be_changed_through_this_one(sales_user):
+    customer, other = CustomerFactory(owner=sales_user), CustomerFactory(owner=sales_user)
+    theirs = AddressFactory(customer=other, city="北京市")
+    with pytest.raises(ValidationError):
+        address_save(customer=customer, id=theirs.pk, city="杭州市")
+    assert Address.objects.get(pk=theirs.pk).city == "北京市"
