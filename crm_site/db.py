@@ -113,3 +113,31 @@ def _postgres_loaders(connection: Any) -> Callable[[], None]:
                 raw.adapters.register_loader(oid, loader)
 
     return restore
+
+
+def substring_index_add(
+    schema_editor: Any, *, table: str, column: str, name: str, case_insensitive: bool = False
+) -> None:
+    """An index that serves substring lookups on ``table.column``; on PostgreSQL only (a migration step).
+
+    PostgreSQL: a pg_trgm GIN index (the extension is created when missing) on the column, or with
+    ``case_insensitive`` on ``UPPER(column::text)``, the expression Django compiles ``icontains`` and
+    ``istartswith`` to; ``contains`` and ``startswith`` use the plain one. Queries stay plain ORM lookups
+    on every backend; SQLite and MongoDB get no index (their tables in this product's deployments are the
+    embedded demo and the document store, where the lookup is a scan).
+    """
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    quote = schema_editor.quote_name
+    expression = f"UPPER(({quote(column)})::text)" if case_insensitive else f"({quote(column)})"
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {quote(table)} USING gin ({expression} gin_trgm_ops)"
+    )
+
+
+def substring_index_remove(schema_editor: Any, *, name: str) -> None:
+    """Undo ``substring_index_add`` (nothing to do off PostgreSQL)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
