@@ -47,8 +47,9 @@ def day_rows(
     """Sums of ``amount`` by (``group``,) currency and local day of ``day_of``, computed by the database.
 
     ``day_of=None`` groups by currency only (the day is then None: the caller's "today").
-    ``base_by_day=False`` leaves base-currency rows ungrouped by day (a second query; they need no rate,
-    and a report over years of history would otherwise fetch a row per day per group).
+    ``base_by_day=False`` leaves base-currency rows ungrouped by day (they need no rate, and a report over
+    years of history would otherwise fetch a row per day per group): one query by currency, then one by
+    day over the other currencies found, if any.
     """
     keys = [group] if group else []
     qs = queryset.order_by()
@@ -68,10 +69,18 @@ def day_rows(
     result: list[DayRow] = []
     foreign = qs
     if not base_by_day:
+        # One pass by currency; a second, by day, only over the currencies other than the base one that
+        # are there (none in a single-currency shop).
         base = base_currency()
-        for row in qs.filter(**{currency: base}).values(*keys).annotate(total=Sum(amount), n=Count("pk")):
-            result.append((row[group] if group else None, base, None, row["total"], row["n"]))
-        foreign = qs.exclude(**{currency: base})
+        others = set()
+        for row in qs.values(*keys, currency).annotate(total=Sum(amount), n=Count("pk")):
+            if row[currency] == base:
+                result.append((row[group] if group else None, base, None, row["total"], row["n"]))
+            else:
+                others.add(row[currency])
+        if not others:
+            return result
+        foreign = qs.filter(**{f"{currency}__in": sorted(others)})
     rows = (
         foreign.annotate(day=TruncDate(day_of, tzinfo=timezone.get_current_timezone()))
         .values(*keys, currency, "day")

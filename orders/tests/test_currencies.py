@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm_site.money import RateTable
 from orders.models import ExchangeRate, SalesOrder
 from orders.selectors import customer_orders_summary
-from orders.selectors.summaries import revenue_by_month
+from orders.selectors.summaries import revenue_by_category, revenue_by_month
 from orders.tests.factories import CustomerFactory, OpportunityFactory, OrderLineFactory, SalesOrderFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
@@ -96,6 +96,10 @@ def test_reports_convert_into_the_base_currency_or_show_one_currency_in_itself(c
 
     only_eur = client.get(reverse("orders:reports"), {"currency": "EUR"}).content.decode()
     assert "Revenue by month (EUR)" in only_eur and ">€130.00<" in only_eur and "457,706.95" not in only_eur
+
+    [category] = revenue_by_category(currency=None)  # the lines have no category: one "(none)" row
+    assert category["revenue"].amount == Decimal("457706.95") and set(category["revenue"].missing) == {"HKD"}
+    assert [row["revenue"].amount for row in revenue_by_category(currency="EUR")] == [Decimal("130.00")]
 
     rows = revenue_by_month(currency=None)
     assert rows[-1]["partial"] and not rows[-2]["partial"]
