@@ -293,3 +293,16 @@ def test_global_search_query_count_is_the_baseline_with_every_kind_found(
         name, lambda: client.get(reverse("global-search"), {"q": "kiwi"}), grow=grow, sizes=(3, 30)
     )
     assert pages[-1].content.decode().count('<section class="card mb-3"') == 5
+
+
+@pytest.mark.parametrize("query", ["amelia.hall1014", "DEMO-0001014", "2493", "Sons Trading"])
+def test_the_customer_list_matches_as_the_global_search_does(
+    client, sales_user, other_sales_user, amelia, query
+):
+    """One matching rule: the customers "more" link lists what the search found."""
+    theirs = CustomerFactory(owner=other_sales_user, name="Other Hall")
+    ContactMethodFactory(customer=theirs, kind="mobile", value="13812493000")
+    client.force_login(sales_user)
+    listing = client.get(reverse("customers:index"), {"q": query}).content.decode()
+    assert reverse("customers:customer-detail", args=[amelia.pk]) in listing
+    assert reverse("customers:customer-detail", args=[theirs.pk]) not in listing

@@ -72,6 +72,31 @@ def _phone_digits(text: str) -> str:
     return digits if len(digits) >= PHONE_DIGITS_MIN else ""
 
 
+def contact_match(text: str) -> Q:
+    """The contact methods ``text`` matches: a whole normalised value, an email start, 4+ phone digits.
+
+    One half of the customer matching rule (the other is ``customer_match``); the customer list's search
+    uses both too, so a "more" link from the global search lists what the search found.
+    """
+    contact = Q(value_normalized__in=search_candidates(text))
+    if digits := _phone_digits(text):
+        contact |= Q(kind__in=PHONE_KINDS, value_normalized__contains=digits)
+    if len(text) >= SUBSTRING_MIN_LENGTH and " " not in text:
+        contact |= Q(kind=ContactMethod.Kind.EMAIL, value_normalized__startswith=text.lower())
+    return contact
+
+
+def customer_match(text: str) -> Q:
+    """The customers ``text`` matches by their own fields: name or company containing it (starting with
+    it for 1-2 characters), external id starting with it."""
+    lookup = "icontains" if len(text) >= SUBSTRING_MIN_LENGTH else "istartswith"
+    return (
+        Q(**{f"name__{lookup}": text})
+        | Q(**{f"company_name__{lookup}": text})
+        | Q(external_id__istartswith=text)
+    )
+
+
 def _matches(visible: Any, text: str) -> tuple[dict[Any, str], set[Any]]:
     """(customer id -> name for every match, the ids that match exactly), two queries.
 
@@ -80,11 +105,7 @@ def _matches(visible: Any, text: str) -> tuple[dict[Any, str], set[Any]]:
     """
     folded = text.casefold()
     candidates = search_candidates(text)
-    contact = Q(value_normalized__in=candidates)
-    if digits := _phone_digits(text):
-        contact |= Q(kind__in=PHONE_KINDS, value_normalized__contains=digits)
-    if len(text) >= SUBSTRING_MIN_LENGTH and " " not in text:
-        contact |= Q(kind=ContactMethod.Kind.EMAIL, value_normalized__startswith=text.lower())
+    contact = contact_match(text)
     names: dict[Any, str] = {}
     exact: set[Any] = set()
     for customer_id, value, name in (
@@ -95,14 +116,8 @@ def _matches(visible: Any, text: str) -> tuple[dict[Any, str], set[Any]]:
         names[customer_id] = name
         if value in candidates:
             exact.add(customer_id)
-    lookup = "icontains" if len(text) >= SUBSTRING_MIN_LENGTH else "istartswith"
-    text_match = (
-        Q(**{f"name__{lookup}": text})
-        | Q(**{f"company_name__{lookup}": text})
-        | Q(external_id__istartswith=text)
-    )
     for pk, name, external_id in (
-        visible.filter(text_match).order_by().values_list("pk", "name", "external_id")[:MATCH_CAP]
+        visible.filter(customer_match(text)).order_by().values_list("pk", "name", "external_id")[:MATCH_CAP]
     ):
         names[pk] = name
         if external_id == text or name.casefold() == folded:

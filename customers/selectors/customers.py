@@ -54,9 +54,10 @@ SUBSTRING_MIN_LENGTH = 3
 
 
 def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
-    """Name/company substring (prefix for 1-2 characters, e.g. "张伟"), or an exact contact value.
+    """The customer matching rule of ``customer_choices`` (``choices.contact_match``/``customer_match``).
 
-    Contact values (phone, email, WeChat...) match exactly on their normalised form.
+    Name/company substring (prefix for 1-2 characters, e.g. "张伟"), the start of an external id; a
+    contact value whole (phone in any spelling, email, WeChat), the start of an email, 4+ phone digits.
 
     Done in two steps so that no plan has to walk the whole sorted table looking for a rare match:
     first the matching ids, unordered and capped (contact values through their exact-match index, names
@@ -64,17 +65,19 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     text matches more than ``SEARCH_ID_CAP`` rows it is a common word, and the plain ordered filter finds a
     page of matches within the first few thousand rows of the sort index.
     """
-    candidates = search_candidates(query)
-    if not candidates:
+    from customers.selectors.choices import contact_match, customer_match
+
+    text = query.strip()
+    if not text:
         return qs
+    # Taken among the customers qs may see, so that other users' customers with the same phone digits
+    # cannot crowd a sales user's own match out of the cap.
     contact_ids = list(
-        ContactMethod.objects.filter(value_normalized__in=candidates)
+        ContactMethod.objects.filter(contact_match(text), customer_id__in=qs.values("pk"))
         .order_by()
         .values_list("customer_id", flat=True)[:SEARCH_ID_CAP]
     )
-    text = query.strip()
-    lookup = "icontains" if len(text) >= SUBSTRING_MIN_LENGTH else "istartswith"
-    text_match = Q(**{f"name__{lookup}": text}) | Q(**{f"company_name__{lookup}": text})
+    text_match = customer_match(text)
     text_ids = list(qs.filter(text_match).order_by().values_list("pk", flat=True)[: SEARCH_ID_CAP + 1])
     if len(text_ids) > SEARCH_ID_CAP:
         return qs.filter(text_match | Q(pk__in=contact_ids))
