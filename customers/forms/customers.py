@@ -383,8 +383,13 @@ class MergeForm(forms.Form):
                 },
             )
         self.helper = FormHelper()
-        self.helper.add_input(Submit("preview", _("Preview"), css_class="btn-outline-secondary"))
-        self.helper.add_input(Submit("merge", _("Merge"), css_class="btn-danger"))
+        # "Preview" first: the button Enter submits merges nothing.
+        preview = Submit("preview", _("Preview"))
+        preview.field_classes = "btn btn-outline-secondary me-2"  # not btn-primary's colours underneath
+        merge = Submit("merge", _("Merge"))
+        merge.field_classes = "btn btn-danger"
+        self.helper.add_input(preview)
+        self.helper.add_input(merge)
 
     @staticmethod
     def _record_label(customer: Customer, history: dict[Any, dict[str, Any]]) -> str:
