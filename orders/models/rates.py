@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -48,3 +50,16 @@ class ExchangeRate(BaseModel):
                     % {"currency": self.currency}
                 }
             )
+
+
+@checks.register(checks.Tags.models)
+def base_currency_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """CRM_BASE_CURRENCY must be a currency orders can be in, or no total could be converted into it."""
+    if settings.CRM_BASE_CURRENCY in Currency.values:
+        return []
+    return [
+        checks.Error(
+            f"CRM_BASE_CURRENCY={settings.CRM_BASE_CURRENCY!r} is not one of {', '.join(Currency.values)}.",
+            id="orders.E001",
+        )
+    ]

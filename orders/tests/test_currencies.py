@@ -151,3 +151,12 @@ def test_an_exchange_rate_for_the_base_currency_is_refused_and_sales_only_read_r
     assert response.status_code == 302 and ExchangeRate.objects.get().rate_to_base == Decimal("7.9")
     assert sales_user.has_perm("orders.view_exchangerate")
     assert not sales_user.has_perm("orders.change_exchangerate")
+
+
+def test_a_base_currency_orders_cannot_be_in_stops_start_up(settings):
+    from orders.models.rates import base_currency_check
+
+    assert base_currency_check() == []
+    settings.CRM_BASE_CURRENCY = "JPY"
+    [error] = base_currency_check()
+    assert error.id == "orders.E001" and "JPY" in error.msg
