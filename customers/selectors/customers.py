@@ -22,6 +22,7 @@ from customers.models import (
     Address,
     ContactMethod,
     Customer,
+    CustomerMerge,
     CustomerTag,
     CustomFieldDefinition,
 )
@@ -198,12 +199,24 @@ def tags_for_customers(customer_ids: list[Any]) -> dict[Any, list[Any]]:
 
 
 def customer_ids_by_external_id(external_ids: Iterable[str]) -> dict[str, uuid.UUID]:
-    """external id -> customer pk for those that exist (looked up 1,000 at a time)."""
+    """external id -> customer pk for those that exist, or were merged into one (1,000 at a time)."""
     wanted = [str(value) for value in dict.fromkeys(external_ids) if value not in (None, "")]
     found: dict[str, uuid.UUID] = {}
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
         found.update(Customer.objects.filter(external_id__in=chunk).values_list("external_id", "pk"))
+    missing = [value for value in wanted if value not in found]
+    for start in range(0, len(missing), 1000):
+        # A merged-away customer's external id (in its audit snapshot) still names the survivor, so a
+        # shop that keeps sending it does not bring the duplicate back.
+        merged = (
+            CustomerMerge.objects.filter(
+                snapshot__external_id__in=missing[start : start + 1000], survivor__isnull=False
+            )
+            .order_by("created_at")
+            .values_list("snapshot__external_id", "survivor_id")
+        )
+        found.update((str(external_id), survivor_id) for external_id, survivor_id in merged)
     return found
 
 

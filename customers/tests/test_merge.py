@@ -330,3 +330,19 @@ def test_merge_audit_is_read_only_in_the_admin(client, manager_user, sales_user,
         assert "delete_selected" not in changelist.content.decode()
     merge.refresh_from_db()
     assert merge.survivor_name == survivor.name
+
+
+def test_a_merged_away_external_id_still_finds_the_survivor(sales_user):
+    from customers.selectors import customer_ids_by_external_id
+    from customers.services import customers_bulk_create_minimal
+
+    survivor = CustomerFactory(owner=sales_user, external_id="SHOP-1")
+    loser = CustomerFactory(owner=sales_user, external_id="SHOP-9")
+    customer_merge(survivor=survivor, loser=loser, by=sales_user)
+    assert customer_ids_by_external_id(["SHOP-1", "SHOP-9", "SHOP-404"]) == {
+        "SHOP-1": survivor.pk,
+        "SHOP-9": survivor.pk,
+    }
+    # An order import that meets the old id again does not bring the duplicate back.
+    ids = customers_bulk_create_minimal(rows=[{"external_id": "SHOP-9", "name": "Again"}], owner=sales_user)
+    assert ids == {"SHOP-9": survivor.pk} and not Customer.objects.filter(name="Again").exists()
