@@ -278,6 +278,7 @@ def test_create_warns_when_a_visible_customer_has_the_phone(client, sales_user):
     assert response.status_code == 200
     warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
     assert len(warnings) == 1 and "Old Liu" in warnings[0] and existing.get_absolute_url() in warnings[0]
+    assert f'<a href="{existing.get_absolute_url()}">Old Liu</a>' in response.content.decode()  # a link
     assert Customer.objects.filter(name="New person").exists()  # a warning, not a block
 
 
