@@ -206,3 +206,19 @@ def test_order_lists_link_the_customer(sales_client, own_customer):
     link = f'<a href="{own_customer.get_absolute_url()}">王芳 Wang Fang</a>'
     for url_name in ("salesorder-list", "serviceorder-list", "project-list", "opportunity-list"):
         assert link in sales_client.get(reverse(f"orders:{url_name}")).content.decode(), url_name
+
+
+def test_service_agent_picks_any_customer_for_a_ticket_from_the_customer_page(client, make_user, namesakes):
+    """Service reads every customer (the role matrix), so the picker offers every one of them to it."""
+    agent = make_user("agent", "Service")
+    client.force_login(agent)
+    _first, _second, theirs = namesakes
+    page = client.get(theirs.get_absolute_url()).content.decode()
+    new_ticket = f"{reverse('orders:serviceorder-create')}?customer={theirs.pk}"
+    assert new_ticket in page
+    form = client.get(new_ticket).content.decode()
+    assert 'value="陈静 Chen Jing-Private · CJ-THEIRS"' in _picker(form)
+    data = {**FORMS["orders:serviceorder-create"][1], "customer": "Chen Jing"}
+    assert len(_radios(client.post(reverse("orders:serviceorder-create"), data).content.decode())) == 3
+    response = client.post(reverse("orders:serviceorder-create"), {**data, "customer_pick": str(theirs.pk)})
+    assert response.status_code == 302 and ServiceOrder.objects.get().customer == theirs
