@@ -1,4 +1,4 @@
-"""Simplified Chinese: thousands grouped by three with a comma (Django's default groups by four, no separator)."""
+"""Simplified Chinese: thousands grouped by three with a comma (Django's own: by four, no separator)."""
 
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
