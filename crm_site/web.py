@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,6 +32,22 @@ from django.views import View
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+class StaffMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Logged-in staff holding the model permission (403 without it, the login page when logged out);
+    the object scoping lives in the selectors."""
+
+    # Set by View.setup(); the auth mixins do not declare it.
+    request: HttpRequest
+    raise_exception = False
+
+    def handle_no_permission(self) -> HttpResponseRedirect:
+        if self.request.user.is_authenticated:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        return super().handle_no_permission()
 
 
 def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str:
@@ -94,13 +111,17 @@ class ActionView(View):
     def perform(self, target: Any, data: dict[str, Any]) -> StrOrPromise | None:
         raise NotImplementedError
 
+    def get_form(self, target: Any) -> forms.BaseForm | None:
+        """The bound form (``form_class`` on the POST data); override to pass the form arguments."""
+        return self.form_class(self.request.POST) if self.form_class is not None else None
+
     def get_success_url(self, target: Any) -> str:
         return target.get_absolute_url()
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         target = self.get_target()
         data: dict[str, Any] = {}
-        form = self.form_class(request.POST) if self.form_class is not None else None
+        form = self.get_form(target)
         if form is not None and not form.is_valid():
             messages.error(request, form_errors_text(form))
         else:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import choices, customers, exports, imports, links, merge, partners
+from customers.views import choices, customers, exports, imports, links, merge, partners, timeline
 
 app_name = "customers"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("partners/<uuid:pk>/edit/", partners.PartnerFormView.as_view(), name="partner-update"),
     path("<uuid:pk>/", customers.CustomerDetailView.as_view(), name="customer-detail"),
     path("<uuid:pk>/edit/", customers.CustomerUpdateView.as_view(), name="customer-update"),
+    path("<uuid:pk>/timeline/", timeline.CustomerTimelineView.as_view(), name="customer-timeline"),
     path("<uuid:pk>/delete/", customers.CustomerDeleteView.as_view(), name="customer-delete"),
     path("<uuid:pk>/duplicates/", merge.CustomerDuplicatesView.as_view(), name="customer-duplicates"),
     path("<uuid:pk>/merge/<uuid:other>/", merge.CustomerMergeView.as_view(), name="customer-merge"),

@@ -16,7 +16,7 @@ def customer_panel_context(*, customer: Any, user: Any, **kwargs: Any) -> dict[s
     return customer_orders_summary(customer=customer, user=user)
 
 
-def dashboard_card_context(*, user: Any, **kwargs: Any) -> dict[str, Any]:
+def dashboard_card_context(*, user: Any, **kwargs: Any) -> dict[str, Any] | None:
     from orders.selectors import dashboard_summary
 
     return dashboard_summary(user=user)
@@ -34,8 +34,26 @@ def _service_order_history(customer_ids: list[Any]) -> dict[Any, tuple[int, Any]
     return service_order_history(customer_ids)
 
 
+def _timeline(name: str) -> Any:
+    def entries(**kwargs: Any) -> list[Any]:
+        from orders.selectors import timeline
+
+        return getattr(timeline, name)(**kwargs)
+
+    return entries
+
+
 def register() -> None:
-    """Register this module's customer panel, dashboard card and customer history sources."""
+    """Register this module's customer panel, dashboard card, customer history and timeline sources."""
+    from crm_site.timeline import TimelineSource, timeline_sources
+
+    for key, label, name, order in (
+        ("order", _("Orders"), "sales_order_timeline", 20),
+        ("ticket", _("Tickets"), "ticket_timeline", 30),
+        ("project", _("Projects"), "project_timeline", 40),
+        ("opportunity", _("Opportunities"), "opportunity_timeline", 50),
+    ):
+        timeline_sources.register(TimelineSource(key=key, label=label, entries=_timeline(name), order=order))
     customer_history.register("orders", label=_("Orders"), source=_sales_order_history, order=10)
     customer_history.register("tickets", label=_("Tickets"), source=_service_order_history, order=20)
     customer_panels.register(

@@ -121,6 +121,14 @@ def build_world(*, a: Any, b: Any, make_user: Any) -> World:
         )
     o["segment"] = segment_create(name="Walk buyers", rule=[{"field": "frequency", "op": "gte", "value": 1}])
     o["a_event"] = EventFactory(customer=o["a_customer"], idempotency_key="zz-alpha-event")
+    from sessions_log.models import FollowUp, Interaction
+
+    o["a_interaction"] = Interaction.objects.create(
+        customer=o["a_customer"], channel="call", staff=a, subject="Zz Alpha Call Secret", body="secret"
+    )
+    o["a_follow_up"] = FollowUp.objects.create(
+        customer=o["a_customer"], title="Zz Alpha Follow-up Secret", due_at=timezone.now(), assignee=a
+    )
     _token, w.objects["b_token"] = api_token_create(name="b-shop", user=b)
     # B's own customer import naming A's customer by external id (with and without an owner column),
     # checked as the dry run would: committing it must not touch A's customer.
@@ -337,6 +345,30 @@ TABLE: dict[str, Entry] = {
         },
     ),
     "orders:salesorder-detail": Entry(get=404, post=405, variants={"A's order": pk("a_order")}),
+    # --- sessions log: B's own pages list only B's; A's interaction, follow-up and customer are 404
+    "sessions_log:index": Entry(get=200, post=405),
+    "sessions_log:follow-up-list": Entry(get=200, post=405),
+    "sessions_log:interaction-detail": Entry(
+        get=404, post=405, variants={"A's interaction": pk("a_interaction")}
+    ),
+    "sessions_log:interaction-log": Entry(
+        get=405,
+        post=404,
+        variants={"A's customer": lambda w: {"customer_pk": w["a_customer"].pk, "channel": "call"}},
+        data=lambda w: {"log-call-direction": "outbound", "log-call-body": "B was here"},
+    ),
+    "sessions_log:follow-up-done": Entry(get=405, post=404, variants={"A's follow-up": pk("a_follow_up")}),
+    "sessions_log:follow-up-snooze": Entry(
+        get=405, post=404, variants={"A's follow-up": pk("a_follow_up")}, data=lambda w: {"hours": "2"}
+    ),
+    "sessions_log:follow-up-reschedule": Entry(
+        get=405,
+        post=404,
+        variants={"A's follow-up": pk("a_follow_up")},
+        data=lambda w: {"due_at": "2030-01-01T10:00", "priority": "high"},
+    ),
+    "sessions_log:follow-up-cancel": Entry(get=405, post=404, variants={"A's follow-up": pk("a_follow_up")}),
+    "customers:customer-timeline": Entry(get=404, post=405, variants=A_CUSTOMER),
     "orders:salesorder-edit": Entry(
         get=404,
         post=404,
@@ -453,6 +485,7 @@ TABLE: dict[str, Entry] = {
     "profiles:segment-create": Entry(get=403, post=403),
     "profiles:segment-detail": Entry(get=200, post=405, variants={"a segment": pk("segment")}),
     "profiles:segment-update": Entry(get=403, post=403, variants={"a segment": pk("segment")}),
+    "profiles:segment-delete": Entry(get=405, post=403, variants={"a segment": pk("segment")}),
     "profiles:segment-export": Entry(get=200, post=405, variants={"a segment": pk("segment")}),
     "profiles:run-create": Entry(get=403, post=403),
     "profiles:run-detail": Entry(get=403, post=403, variants={"a run": pk("run")}),

@@ -102,6 +102,7 @@ class Site:
             )
             OpportunityFactory(customer=customer if i % 2 else main, name=f"Deal QC-{i:04d}")
             EventFactory(customer=main)
+            self._interaction(main, i)
             self._profile(customer, i)
             o["customer_import"].errors.append({"row": i + 2, "field": "name", "message": "required"})
             o["order_import"].errors.append({"row": i + 2, "field": "sku", "message": "unknown"})
@@ -114,6 +115,23 @@ class Site:
             job.save(update_fields=["errors", "error_count"])
         segments_refresh(run=o["run"])
         o["segment"].refresh_from_db()
+
+    def _interaction(self, customer: Any, i: int) -> None:
+        """An interaction of the sales user with a follow-up due (half overdue, half upcoming)."""
+        from datetime import timedelta
+
+        from sessions_log.models import FollowUp, Interaction
+
+        interaction = Interaction.objects.create(
+            customer=customer, channel="call", staff=self.sales, subject=f"QC call {i}"
+        )
+        FollowUp.objects.create(
+            customer=customer,
+            interaction=interaction,
+            title=f"QC follow-up {i}",
+            assignee=self.sales,
+            due_at=timezone.now() + timedelta(days=(i % 2) * 2 - 1),
+        )
 
     def _profile(self, customer: Any, i: int) -> None:
         from profiles.models import CustomerProfile
@@ -166,6 +184,8 @@ def build_site(*, sales: Any, manager: Any) -> Site:
     o["ticket"] = ServiceOrderFactory(customer=o["customer"], number="SR-QC-MAIN")
     o["project"] = ProjectFactory(customer=o["customer"], name="Project QC-MAIN")
     o["opportunity"] = OpportunityFactory(customer=o["customer"], name="Deal QC-MAIN")
+    site._interaction(o["customer"], 0)
+    o["interaction"] = o["customer"].interactions.get()
     o["customer_import"] = site._customer_import("qc-main.csv")
     o["order_import"] = OrderImport.objects.create(
         owner=sales, file="order_imports/qc-main.csv", original_name="qc-main.csv", status="invalid"
@@ -222,6 +242,7 @@ PAGES: dict[str, Page] = {
     "customers:customer-choices": Page(query={"q": "QC"}),
     "customers:customer-detail": Page(pk("customer")),
     "customers:customer-update": Page(pk("customer")),
+    "customers:customer-timeline": Page(pk("customer")),
     "customers:customer-delete": Page(pk("customer"), managers_only=True),
     "customers:customer-duplicates": Page(pk("customer")),
     "customers:customer-merge": Page(lambda s: {"pk": s["customer"].pk, "other": s["twin"].pk}),
@@ -260,6 +281,10 @@ PAGES: dict[str, Page] = {
     "orders:import-create": Page(),
     "orders:import-detail": Page(pk("order_import")),
     "orders:reports": Page(managers_only=True),
+    # --- sessions log
+    "sessions_log:index": Page(),
+    "sessions_log:interaction-detail": Page(pk("interaction")),
+    "sessions_log:follow-up-list": Page(),
     # --- profiles
     "profiles:index": Page(),
     "profiles:profile-detail": Page(pk("customer", "customer_pk")),
@@ -275,6 +300,7 @@ PAGES: dict[str, Page] = {
 
 # URL names that are not pages (or not walked here), each with the reason.
 NOT_PAGES = {
+    "profiles:segment-delete": "POST only: deletes a manual segment (walked per role in test_roles.py)",
     "login": "public login form; no records",
     "logout": "ends the session; takes no object",
     "healthz": "health probe: database and broker state, no records",
@@ -291,6 +317,11 @@ NOT_PAGES = {
     "orders:milestone-create": "POST only",
     "orders:opportunity-move": "POST only",
     "profiles_api:event-create": "API, POST only",
+    "sessions_log:interaction-log": "POST only",
+    "sessions_log:follow-up-done": "POST only",
+    "sessions_log:follow-up-snooze": "POST only",
+    "sessions_log:follow-up-reschedule": "POST only",
+    "sessions_log:follow-up-cancel": "POST only",
 }
 
 

@@ -1,35 +1,19 @@
-"""Mixins shared by the orders views."""
+"""Mixins shared by the orders views (``StaffMixin`` itself lives in ``crm_site.web``, for every app)."""
 
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.views.generic.edit import ModelFormMixin
 
 from crm_site.listing import FilteredListMixin as BaseFilteredListMixin
-from crm_site.web import form_add_errors
+from crm_site.web import StaffMixin, form_add_errors
 
 _FormT = TypeVar("_FormT", bound=BaseForm)
-
-
-class StaffMixin(LoginRequiredMixin, PermissionRequiredMixin):
-    """Logged-in staff holding the model permission; the object scoping lives in the selectors."""
-
-    # Set by View.setup(); the auth mixins do not declare it.
-    request: HttpRequest
-    raise_exception = False
-
-    def handle_no_permission(self) -> HttpResponseRedirect:
-        if self.request.user.is_authenticated:
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied
-        return super().handle_no_permission()
 
 
 class FilteredListMixin(StaffMixin, BaseFilteredListMixin):

@@ -1,0 +1,132 @@
+"""Forms of the sessions log: one short quick-log form per channel, follow-up actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sessions_log.models import MAX_DURATION_SECONDS, FollowUp, Interaction
+from sessions_log.services import MAX_CHAIN_DAYS, MAX_SNOOZE_HOURS, FollowUpPlan
+
+Channel = Interaction.Channel
+
+# The fields each channel's quick form asks for (besides the follow-up): short, as a call is logged
+# while the phone is still warm. Every channel has subject and notes.
+CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
+    Channel.CALL: ("direction", "outcome", "duration_minutes", "subject", "body"),
+    Channel.VISIT: ("place", "outcome", "duration_minutes", "subject", "body"),
+    Channel.CHAT: ("direction", "outcome", "subject", "body"),
+    Channel.EMAIL: ("direction", "subject", "body"),
+    Channel.SMS: ("direction", "body"),
+    Channel.WECHAT: ("direction", "outcome", "body"),
+    Channel.MEETING: ("place", "duration_minutes", "subject", "body"),
+    Channel.NOTE: ("subject", "body"),
+}
+QUICK_CHANNELS = (Channel.CALL, Channel.VISIT, Channel.CHAT, Channel.EMAIL, Channel.NOTE)
+FOLLOW_UP_FIELDS = ("follow_up_title", "follow_up_due")
+
+
+class QuickLogForm(forms.Form):
+    """Log one interaction of ``channel``; fill "Next step" to schedule its follow-up in the same go."""
+
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=Interaction.Direction.choices, initial="outbound"
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Interaction.Outcome.choices, required=False)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), required=False, min_value=0, max_value=MAX_DURATION_SECONDS // 60
+    )
+    place = forms.CharField(label=_("Place"), required=False, max_length=200)
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=200)
+    body = forms.CharField(
+        label=_("Notes"), required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        help_text=_("Leave empty for now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    follow_up_title = forms.CharField(label=_("Next step"), required=False, max_length=200)
+    follow_up_due = forms.DateTimeField(
+        label=_("Next step due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args: Any, channel: str, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"log-{channel}")
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        keep = set(CHANNEL_FIELDS[channel]) | {"occurred_at", *FOLLOW_UP_FIELDS}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label)
+
+    def clean_occurred_at(self) -> Any:
+        when = self.cleaned_data.get("occurred_at")
+        if when is not None and when > timezone.now() + timedelta(days=1):
+            raise ValidationError(_("An interaction cannot be logged more than a day ahead."))
+        return when
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        title, due = cleaned.get("follow_up_title"), cleaned.get("follow_up_due")
+        if title and due is None and "follow_up_due" not in self.errors:
+            self.add_error("follow_up_due", _("Give the next step a due time."))
+        if due is not None and not title:
+            self.add_error("follow_up_title", _("Say what the next step is."))
+        if not (cleaned.get("subject") or cleaned.get("body")):
+            self.add_error("body" if "body" in self.fields else "subject", _("Write what was said or done."))
+        return cleaned
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """The cleaned values as ``interaction_log`` keywords."""
+        data = self.cleaned_data
+        kwargs: dict[str, Any] = {
+            "channel": self.channel,
+            "subject": data.get("subject", ""),
+            "body": data.get("body", ""),
+            "occurred_at": data.get("occurred_at"),
+        }
+        if "direction" in self.fields:
+            kwargs["direction"] = data["direction"]
+        elif self.channel == Channel.NOTE:
+            kwargs["direction"] = Interaction.Direction.INTERNAL
+        for name in ("outcome", "place"):
+            if name in self.fields:
+                kwargs[name] = data.get(name) or ""
+        if data.get("duration_minutes") is not None:
+            kwargs["duration_seconds"] = data["duration_minutes"] * 60
+        if data.get("follow_up_title") and data.get("follow_up_due"):
+            kwargs["follow_up"] = FollowUpPlan(title=data["follow_up_title"], due_at=data["follow_up_due"])
+        return kwargs
+
+
+def quick_log_forms() -> list[QuickLogForm]:
+    return [QuickLogForm(channel=channel) for channel in QUICK_CHANNELS]
+
+
+class FollowUpDoneForm(forms.Form):
+    next_in_days = forms.IntegerField(
+        label=_("Next one in (days)"), required=False, min_value=1, max_value=MAX_CHAIN_DAYS
+    )
+    next_title = forms.CharField(label=_("Next step"), required=False, max_length=200)
+
+
+class FollowUpSnoozeForm(forms.Form):
+    hours = forms.IntegerField(label=_("Snooze (hours)"), min_value=1, max_value=MAX_SNOOZE_HOURS)
+
+
+class FollowUpRescheduleForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label=_("New due time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    priority = forms.ChoiceField(label=_("Priority"), choices=FollowUp.Priority.choices)

@@ -1,0 +1,135 @@
+"""Reads of the sessions log, each narrowed to what the user may see (``visible_to``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from crm_site.timeline import Cursor, TimelineEntry, before_q
+from crm_site.visibility import VIEW, Action, visible_object_or_404
+from sessions_log.models import FollowUp, Interaction
+
+RECENT = 20
+
+
+def interaction_get(*, user: Any, pk: Any, action: Action = VIEW) -> Interaction:
+    return visible_object_or_404(
+        Interaction.objects.select_related("customer", "staff"), user, action=action, pk=pk
+    )
+
+
+def follow_up_get(*, user: Any, pk: Any, action: Action = VIEW) -> FollowUp:
+    return visible_object_or_404(FollowUp.objects.select_related("customer"), user, action=action, pk=pk)
+
+
+def interactions_recent(*, user: Any, limit: int = RECENT) -> list[Interaction]:
+    """The interactions the user logged, newest first."""
+    return list(
+        Interaction.objects.filter(staff=user)
+        .select_related("customer", "staff")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def customer_interactions(*, customer: Any, user: Any, limit: int = 5) -> list[Interaction]:
+    """The latest interactions of a checked customer (its panel)."""
+    return list(
+        Interaction.objects.visible_to(user, within=customer)
+        .select_related("staff")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def customer_open_follow_ups(*, customer: Any, user: Any, limit: int = 5) -> list[FollowUp]:
+    return list(
+        FollowUp.objects.visible_to(user, within=customer)
+        .open()
+        .select_related("assignee")
+        .order_by("due_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class FollowUpAgenda:
+    overdue: list[FollowUp]
+    today: list[FollowUp]
+    upcoming: list[FollowUp]
+
+
+AGENDA_LIMIT = 50
+
+
+def follow_up_agenda(*, user: Any, everyone: bool = False, now: datetime | None = None) -> FollowUpAgenda:
+    """The user's open follow-ups (``everyone``: all the user may see, a manager's team view) split into
+    overdue, today and upcoming.
+
+    Three bounded queries on the (assignee, status, due_at) index; the day is the server time zone's.
+    """
+    now = now or timezone.now()
+    start_of_tomorrow = timezone.make_aware(
+        datetime.combine(timezone.localdate(now) + timedelta(days=1), time.min)
+    )
+    base = FollowUp.objects.visible_to(user).open().select_related("customer", "assignee")
+    if not everyone:
+        base = base.filter(assignee=user)
+    return FollowUpAgenda(
+        overdue=list(base.filter(due_at__lt=now).order_by("due_at")[:AGENDA_LIMIT]),
+        today=list(
+            base.filter(due_at__gte=now, due_at__lt=start_of_tomorrow).order_by("due_at")[:AGENDA_LIMIT]
+        ),
+        upcoming=list(base.filter(due_at__gte=start_of_tomorrow).order_by("due_at")[:AGENDA_LIMIT]),
+    )
+
+
+def open_follow_up_count(*, user: Any) -> int:
+    return FollowUp.objects.filter(assignee=user).open().count()
+
+
+CHANNEL_ICONS: dict[str, str] = {
+    Interaction.Channel.CALL: "bi-telephone",
+    Interaction.Channel.EMAIL: "bi-envelope",
+    Interaction.Channel.CHAT: "bi-chat-dots",
+    Interaction.Channel.VISIT: "bi-geo-alt",
+    Interaction.Channel.SMS: "bi-phone",
+    Interaction.Channel.WECHAT: "bi-wechat",
+    Interaction.Channel.MEETING: "bi-people",
+    Interaction.Channel.NOTE: "bi-journal-text",
+}
+
+
+def interaction_timeline(
+    *, customer: Any, user: Any, cursor: Cursor | None, limit: int
+) -> list[TimelineEntry]:
+    """The timeline source of interactions: one keyset query on (customer, occurred_at, id)."""
+    rows: QuerySet[Interaction] = (
+        Interaction.objects.visible_to(user, within=customer)
+        .filter(before_q(cursor, kind="interaction", when_field="occurred_at"))
+        .select_related("staff")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    entries = []
+    for row in rows:
+        who = row.staff.get_full_name() or row.staff.get_username() if row.staff else ""
+        detail = " · ".join(
+            part
+            for part in (row.get_direction_display(), row.get_outcome_display() if row.outcome else "", who)
+            if part
+        )
+        entries.append(
+            TimelineEntry(
+                when=row.occurred_at,
+                kind="interaction",
+                key=str(row.pk),
+                title=f"{row.get_channel_display()}: {row.subject}"
+                if row.subject
+                else str(row.get_channel_display()),
+                detail=detail,
+                url=row.get_absolute_url(),
+                icon=CHANNEL_ICONS.get(row.channel, "bi-chat"),
+            )
+        )
+    return entries

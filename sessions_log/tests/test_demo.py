@@ -1,0 +1,30 @@
+"""The demo's interactions and follow-ups: written in bulk, by each customer's owner, visible to that owner."""
+
+import pytest
+
+from crm_site.demo import SeedContext
+from customers import demo as customers_demo
+from sessions_log import demo
+from sessions_log.models import FollowUp, Interaction
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_interactions_belong_to_the_owner_and_some_have_follow_ups(make_user):
+    users = {"sales1": make_user("sales1", "Sales"), "sales2": make_user("sales2", "Sales")}
+    ctx = SeedContext(customers=200, seed=7, users=users, batch_size=100, log=lambda _m: None)
+    customers_demo.seed(ctx)
+    demo.seed(ctx)
+    count = Interaction.objects.count()
+    assert 200 * demo.INTERACTIONS_PER_CUSTOMER * 0.8 < count < 200 * demo.INTERACTIONS_PER_CUSTOMER * 1.2
+    assert set(Interaction.objects.values_list("channel", flat=True)) >= {"call", "chat", "email"}
+    mismatched = [
+        i for i in Interaction.objects.select_related("customer") if i.staff_id != i.customer.owner_id
+    ]
+    assert not mismatched
+    assert FollowUp.objects.exists()
+    sales1 = users["sales1"]
+    assert (
+        Interaction.objects.visible_to(sales1).count()
+        == Interaction.objects.filter(customer__owner=sales1).count()
+    )

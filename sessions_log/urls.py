@@ -1,0 +1,20 @@
+from django.urls import path
+
+from sessions_log import views
+
+app_name = "sessions_log"
+
+urlpatterns = [
+    path("", views.InteractionIndexView.as_view(), name="index"),
+    path("<uuid:pk>/", views.InteractionDetailView.as_view(), name="interaction-detail"),
+    path("log/<uuid:customer_pk>/<str:channel>/", views.InteractionLogView.as_view(), name="interaction-log"),
+    path("follow-ups/", views.FollowUpListView.as_view(), name="follow-up-list"),
+    path("follow-ups/<uuid:pk>/done/", views.FollowUpDoneView.as_view(), name="follow-up-done"),
+    path("follow-ups/<uuid:pk>/snooze/", views.FollowUpSnoozeView.as_view(), name="follow-up-snooze"),
+    path(
+        "follow-ups/<uuid:pk>/reschedule/",
+        views.FollowUpRescheduleView.as_view(),
+        name="follow-up-reschedule",
+    ),
+    path("follow-ups/<uuid:pk>/cancel/", views.FollowUpCancelView.as_view(), name="follow-up-cancel"),
+]

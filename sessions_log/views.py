@@ -1,0 +1,146 @@
+"""Pages of the sessions log: the staff member's recent interactions and follow-ups, quick logging,
+an interaction's page, and the follow-up actions (done, snooze, reschedule, cancel)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import DetailView, TemplateView
+
+from crm_site.visibility import CHANGE, sees_everything
+from crm_site.web import ActionView, StaffMixin
+from customers.selectors import customer_get
+from sessions_log import selectors, services
+from sessions_log.forms import (
+    CHANNEL_FIELDS,
+    FollowUpDoneForm,
+    FollowUpRescheduleForm,
+    FollowUpSnoozeForm,
+    QuickLogForm,
+)
+from sessions_log.models import FollowUp, Interaction
+
+if TYPE_CHECKING:
+    from django.forms import BaseForm
+    from django_stubs_ext import StrOrPromise
+
+
+def agenda_sections(agenda: selectors.FollowUpAgenda) -> list[tuple[Any, list[FollowUp]]]:
+    return [(_("Overdue"), agenda.overdue), (_("Today"), agenda.today), (_("Upcoming"), agenda.upcoming)]
+
+
+class InteractionIndexView(StaffMixin, TemplateView):
+    """/interactions/: what I logged lately and what I have to do."""
+
+    permission_required = "sessions_log.view_interaction"
+    template_name = "sessions_log/index.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        return super().get_context_data(
+            interactions=selectors.interactions_recent(user=user),
+            agenda_sections=agenda_sections(selectors.follow_up_agenda(user=user)),
+            **kwargs,
+        )
+
+
+class InteractionDetailView(StaffMixin, DetailView):
+    permission_required = "sessions_log.view_interaction"
+    template_name = "sessions_log/interaction_detail.html"
+    context_object_name = "interaction"
+
+    def get_object(self, queryset: Any = None) -> Interaction:
+        return selectors.interaction_get(user=self.request.user, pk=self.kwargs["pk"])
+
+
+class InteractionLogView(StaffMixin, ActionView):
+    """POST from a customer page's quick-log form: one interaction, and its follow-up when given."""
+
+    permission_required = "sessions_log.add_interaction"
+    request: HttpRequest
+
+    def get_target(self) -> Any:
+        if self.kwargs["channel"] not in CHANNEL_FIELDS:
+            raise Http404
+        # Logging is reading plus writing an interaction: whoever sees the customer may log against it.
+        return customer_get(user=self.request.user, pk=self.kwargs["customer_pk"])
+
+    def get_form(self, target: Any) -> BaseForm:
+        self.form = QuickLogForm(self.request.POST, channel=self.kwargs["channel"])
+        return self.form
+
+    def perform(self, target: Any, data: dict[str, Any]) -> StrOrPromise:
+        _interaction, follow_up = services.interaction_log(
+            customer=target, staff=self.request.user, **self.form.service_kwargs()
+        )
+        if follow_up is not None:
+            return _("Logged, with a follow-up due %(due)s.") % {
+                "due": follow_up.due_at.strftime("%Y-%m-%d %H:%M")
+            }
+        return _("Logged.")
+
+    def get_success_url(self, target: Any) -> str:
+        return target.get_absolute_url() + "#interactions"
+
+
+class FollowUpListView(StaffMixin, TemplateView):
+    """My follow-ups: overdue, today, upcoming. Managers may switch to the whole team's."""
+
+    permission_required = "sessions_log.view_followup"
+    template_name = "sessions_log/follow_up_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        team = self.request.GET.get("who") == "team" and sees_everything(user)
+        agenda = selectors.follow_up_agenda(user=user, everyone=team)
+        return super().get_context_data(
+            agenda_sections=agenda_sections(agenda), team=team, can_see_team=sees_everything(user), **kwargs
+        )
+
+
+class FollowUpActionView(StaffMixin, ActionView):
+    permission_required = "sessions_log.change_followup"
+
+    def get_target(self) -> FollowUp:
+        return selectors.follow_up_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
+
+    def get_success_url(self, target: FollowUp) -> str:
+        return reverse("sessions_log:follow-up-list")
+
+
+class FollowUpDoneView(FollowUpActionView):
+    form_class = FollowUpDoneForm
+
+    def perform(self, target: FollowUp, data: dict[str, Any]) -> StrOrPromise:
+        following = services.follow_up_done(
+            follow_up=target, by=self.request.user, next_in_days=data.get("next_in_days"),
+            next_title=data.get("next_title") or "",
+        )  # fmt: skip
+        if following is not None:
+            return _("Done. Next one due %(due)s.") % {"due": following.due_at.strftime("%Y-%m-%d")}
+        return _("Done.")
+
+
+class FollowUpSnoozeView(FollowUpActionView):
+    form_class = FollowUpSnoozeForm
+
+    def perform(self, target: FollowUp, data: dict[str, Any]) -> StrOrPromise:
+        services.follow_up_snooze(follow_up=target, hours=data["hours"])
+        return _("Snoozed.")
+
+
+class FollowUpRescheduleView(FollowUpActionView):
+    form_class = FollowUpRescheduleForm
+
+    def perform(self, target: FollowUp, data: dict[str, Any]) -> StrOrPromise:
+        services.follow_up_update(follow_up=target, due_at=data["due_at"], priority=data["priority"])
+        return _("Rescheduled.")
+
+
+class FollowUpCancelView(FollowUpActionView):
+    def perform(self, target: FollowUp, data: dict[str, Any]) -> StrOrPromise:
+        services.follow_up_cancel(follow_up=target)
+        return _("Cancelled.")
