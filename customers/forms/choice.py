@@ -67,8 +67,8 @@ class CustomerChoiceField(forms.Field):
     default_error_messages = {
         "required": _("Enter a customer's name, phone, email or external id."),
         "no_match": _("No customer you can see matches “%(value)s”."),
-        "choose": _("Several customers match “%(value)s”: choose one below."),
-        "confirm": _("Is it this customer? Choose it below to confirm."),
+        "choose": _("Several customers match “%(value)s”: choose one of them."),
+        "confirm": _("Is it this customer? Choose it to confirm."),
         "invalid_choice": _("Choose one of the customers listed."),
     }
 

@@ -140,7 +140,7 @@ def test_relationship_form_lists_namesakes_to_choose_from(client, sales_user, ot
     client.force_login(sales_user)
     url = reverse("customers:relationship-create", args=[base.pk])
     html = client.post(url, {"kind": "household", "related": "Amelia Hall"}).content.decode()
-    assert "Several customers match “Amelia Hall”: choose one below." in html
+    assert "Several customers match “Amelia Hall”: choose one of them." in html
     assert "NOT-YOURS" not in html and html.count('name="related_pick"') == 2
     response = client.post(url, {"kind": "household", "related": "Amelia Hall", "related_pick": str(twin.pk)})
     assert response.status_code == 302

@@ -78,7 +78,7 @@ def test_typing_a_shared_name_lists_only_visible_customers_then_choosing_saves(
     response = sales_client.post(url, {"customer": "Chen Jing", **data})
     html = response.content.decode()
     assert response.status_code == 200 and not model.objects.exists()
-    assert "Several customers match “Chen Jing”: choose one below." in html
+    assert "Several customers match “Chen Jing”: choose one of them." in html
     assert sorted(_radios(html)) == sorted([str(first.pk), str(second.pk)])
     assert "Private" not in html and "CJ-THEIRS" not in html  # another user's namesake stays invisible
     assert "陈静 Chen Jing · 139 1234 5678 · CJ-1" in html  # what tells the two apart
@@ -104,7 +104,7 @@ def test_an_exact_external_id_phone_or_unique_name_is_taken_at_once(sales_client
 def test_a_partial_name_asks_to_confirm_the_one_match(sales_client, own_customer):
     url = reverse("orders:salesorder-create")
     html = sales_client.post(url, {"customer": "Wang", **ORDER}).content.decode()
-    assert "Is it this customer? Choose it below to confirm." in html
+    assert "Is it this customer? Choose it to confirm." in html
     assert _radios(html) == [str(own_customer.pk)]
     assert "checked" in html.split('name="customer_pick"')[1].split(">")[0]
 
