@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -20,9 +19,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench._sections import machine, section_read, section_write
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_customers"
-MARKER = "<!-- customers-bench -->"
 
 
 def _env(url: str) -> dict[str, str]:
@@ -112,36 +112,18 @@ def _create_database(url: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def _machine() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
-        load = Path("/proc/loadavg").read_text().split()[:3]
-    except OSError:
-        memory_kb, load = 0, ["?"]
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {memory_kb / 1024 / 1024:.0f} GB RAM, {platform.platform()}; "
-        f"load average at the end {' '.join(load)} (the machine is shared with other jobs)"
-    )
-
-
 def _record(pages: str, imports: str, seeding: str, customers: int) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
     previous_seeding = ""
-    if MARKER in text and not seeding:
+    if not seeding:
         # Pages re-measured on an already seeded database: keep the seeding figure from the run that seeded.
-        old = text[text.index(MARKER) : text.index(f"{MARKER}-end")]
         previous_seeding = next(
-            (line + "\n\n" for line in old.splitlines() if line.startswith("Seeding ")), ""
+            (line + "\n\n" for line in section_read("customers").splitlines() if line.startswith("Seeding ")),
+            "",
         )
-    section = (
-        f"{MARKER}\n## Customers list, search and detail ({customers:,} customers, PostgreSQL)\n\n"
-        f"Run {datetime.date.today().isoformat()} on {_machine()},\n"
+    body = (
+        f"## Customers list, search and detail ({customers:,} customers, PostgreSQL)\n\n"
+        f"Run {datetime.date.today().isoformat()} on {machine()} at the end "
+        "(the machine is shared with other jobs),\n"
         "with `make bench BENCH_ARGS='--only customers'`.\n\n"
         f"{seeding or previous_seeding}"
         "Server time per request (Django test client in-process, warm database cache), milliseconds; "
@@ -153,13 +135,5 @@ def _record(pages: str, imports: str, seeding: str, customers: int) -> None:
             if imports
             else ""
         )
-        + f"{MARKER}-end\n"
     )
-    if MARKER in text:
-        start = text.index(MARKER)
-        end = text.index(f"{MARKER}-end") + len(f"{MARKER}-end\n")
-        text = text[:start] + section + text[end:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
+    section_write("customers", body)

@@ -1,13 +1,18 @@
-"""Profiles benchmark: the full rebuild vs. reading the inputs + the bare pandas/scikit-learn computation.
+"""Profiles benchmark: what a deployment pays for the profile rebuild and for event ingestion.
 
 For each size (BENCH_PROFILES_SIZES, default "100000,1000000" customers; ~2 orders and 10 events each):
 seed once, then in fresh child processes measure
-  1. read: the time to read every input row from the database into frames (the rebuild's own readers),
-  2. bare: run_pipeline on those frames already in memory,
-  3. rebuild: the whole profile_rebuild_sync (read + fit + stage + write chunks + publish),
-with peak RSS of each child, and event ingestion through POST /api/events/ (batches of 1,000).
+  1. bare: reading every input row into frames (the rebuild's own readers), then run_pipeline on them,
+  2. rebuild: "Rebuild now" on a Celery worker (prefork, BENCH_WORKER_CONCURRENCY processes) until the
+     run is published, the segments recounted and the oldest retained run deleted. The table holds what
+     it holds in production before the clock starts: the active run plus the KEEP_RUNS runs kept after it
+     (step "retained", untimed, tops it up by copying the active run's rows),
+  3. ingest: event batches of 1,000 POSTed to gunicorn, each batch's profile refresh done by that worker;
+     timed until the last refresh has finished,
+with the peak memory of the whole worker (parent + pool processes, RSS and PSS sampled from /proc).
 Database: --database-url, else BENCH_PROFILES_DATABASE_URL, else postgres://.../crm_bench_profiles.
-Results are appended to docs/benchmarks.md.
+Redis: one database of the bench's own (bench/_broker.py; refused when it holds anyone else's keys).
+Results replace the profiles section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -15,17 +20,24 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench import _broker as broker
+from bench._profiles_ingest import ingest
+from bench._profiles_retained import retained
+from bench._sections import machine, section_write
+from bench._worker import WORKER_CONCURRENCY, celery_worker
 from bench.profiles_seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_profiles"
+# The steps that talk to the broker; the others run with none (tasks in-process, nothing queued).
+BROKER_STEPS = ("workers", "ingest")
+OWNER_ENV = "BENCH_BROKER_OWNER"
 
 
 def _child(step: str, size: int, env: dict[str, str]) -> dict:
@@ -48,58 +60,95 @@ def run(args) -> None:
         **os.environ,
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "crm_site.settings.local",
+        "DJANGO_DEBUG": "false",
         "DJANGO_MEDIA_ROOT": os.environ.get("BENCH_MEDIA_ROOT", "/tmp/crm-bench-profiles-media"),
     }
     subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--no-input", "-v0"], env=env, check=True
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--no-input", "-v0"],
+        env={**env, "CELERY_BROKER_URL": ""},
+        check=True,
     )
+    env[OWNER_ENV] = broker.claim()
     rows = []
-    for position, size in enumerate(sizes):
-        if not args.skip_seed:
-            seeded = _child("seed", size, env)
-            print(f"profiles bench: seeded {size} customers in {seeded['seconds']:.0f}s", flush=True)
-        bare = _child("bare", size, env)
-        # The rebuild as deployed: a Celery worker with one process per core (BENCH_WORKER_CONCURRENCY).
-        full = _child("workers", size, env)
-        steps = {"bare": bare, "rebuild": full}
-        if os.environ.get("BENCH_PROFILES_SYNC"):  # also the single-process `rebuild_profiles --sync`
-            steps["sync"] = _child("rebuild", size, env)
-        # Ingestion does not depend on the table size much: measured once, on the first size.
-        ingest = _child("ingest", size, env) if position == 0 else None
-        if ingest:
-            steps["ingest"] = ingest
-        rows.append((size, bare, full, ingest))
-        print(f"profiles bench {size}: {json.dumps(steps)}", flush=True)
+    try:
+        for position, size in enumerate(sizes):
+            if not args.skip_seed:
+                seeded = _child("seed", size, env)
+                print(f"profiles bench: seeded {size} customers in {seeded['seconds']:.0f}s", flush=True)
+            bare = _child("bare", size, env)
+            retained = _child("retained", size, env)
+            steps = {"bare": bare, "retained": retained}
+            if os.environ.get("BENCH_PROFILES_SYNC"):  # also the single-process `rebuild_profiles --sync`
+                steps["sync"] = _child("rebuild", size, env)
+            steps["rebuild"] = full = _child("workers", size, env)
+            # Ingestion does not depend on the table size much: measured once, on the first size.
+            ingest = _child("ingest", size, env) if position == 0 else None
+            if ingest:
+                steps["ingest"] = ingest
+            rows.append((size, steps))
+            print(f"profiles bench {size}: {json.dumps(steps)}", flush=True)
+            if full["status"] != "succeeded":
+                raise RuntimeError(f"the rebuild at {size} did not succeed: {full['error']}")
+    finally:
+        foreign = broker.release()
+        if foreign:
+            print(f"profiles bench: left foreign Redis keys alone: {foreign}", flush=True)
     _report(rows, url)
 
 
 def _report(rows: list, url: str) -> None:
+    keep = rows[0][1]["retained"]["keep"] if rows else "the"
     lines = [
+        f"## Profile rebuild and event ingestion ({datetime.date.today()}, {url.split(':')[0]})",
         "",
-        "<!-- profiles-bench -->",
-        f"## Profile rebuild ({datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs, "
-        f"{url.split(':')[0]})",
+        f"Machine: {machine()} (at the end of the run).",
         "",
-        "`make bench BENCH_ARGS='--only profiles'`. Each step in a fresh process; peak memory = max RSS (for",
-        "the rebuild: of the largest process of the Celery worker it runs on, one process per core).",
-        "Target: rebuild ≤ 2 × (read + bare), 1M customers < 10 min and < 4 GB; ingestion ≥ 5,000 events/s.",
+        "`make bench BENCH_ARGS='--only profiles'` (this section is rewritten by each run; notes follow it).",
+        "Each step in a fresh process. *read* + *bare* = the rebuild's own readers into frames, then",
+        '`run_pipeline` on them in memory. *rebuild* = "Rebuild now" on a Celery worker '
+        f"(`--pool prefork --concurrency {WORKER_CONCURRENCY}`)",
+        "until the run is published, the segments recounted and the oldest retained run deleted; before the",
+        f"clock starts the table holds the active run and the {keep} runs kept after it (`KEEP_RUNS`), as in",
+        "production (*of which prune* = deleting that oldest run). *worker peak* = the peak of the sum over",
+        "the worker's parent and pool processes, sampled every 0.5 s from /proc: RSS (counts pages shared",
+        "after fork once per process: an upper bound) and PSS (shared pages split: what the machine pays).",
+        "*ingest*: batches of 1,000 events POSTed to gunicorn (2 sync workers, DEBUG off, bearer token),",
+        "each batch's profile refresh queued to and done by the same Celery worker; *accepted* = answered",
+        "over HTTP, *refreshed* = until the worker had finished every batch's refresh.",
+        "Targets: rebuild ≤ 2 × (read + bare), 1M customers < 10 min and < 4 GB; ingestion ≥ 5,000 events/s.",
         "",
-        "| customers | events | order lines | read s | bare compute s | rebuild s | ratio | "
-        "rebuild peak MB | profiles written/s | ingest events/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| customers | events | order lines | read s | bare s | profiles in table | rebuild s | "
+        "of which prune s | ratio | worker peak RSS / PSS MB | profiles written/s | "
+        "ingest accepted / refreshed events/s | ingest worker peak RSS / PSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for size, bare, full, ingest in rows:
+    for size, steps in rows:
+        bare, full, ingest = steps["bare"], steps["rebuild"], steps.get("ingest")
         ratio = full["seconds"] / max(bare["read"] + bare["compute"], 1e-9)
-        cell = f"{ingest['events_per_s']:,.0f}" if ingest else "–"
+        rates = memory = "–"
+        if ingest:
+            rates = f"{ingest['accepted_per_s']:,.0f} / {ingest['events_per_s']:,.0f}"
+            memory = f"{ingest['peak_rss_mb']:,.0f} / {ingest['peak_pss_mb']:,.0f}"
         lines.append(
             f"| {size:,} | {bare['events']:,} | {bare['orders']:,} | {bare['read']:.1f} | "
-            f"{bare['compute']:.1f} | "
-            f"{full['seconds']:.1f} | {ratio:.2f} | {full['peak_mb']:.0f} | {full['rows_per_s']:,.0f} | "
-            f"{cell} |"
+            f"{bare['compute']:.1f} | {full['profiles_before']:,} | {full['seconds']:.1f} | "
+            f"{full['prune_seconds']:.1f} | {ratio:.2f} | "
+            f"{full['peak_rss_mb']:,.0f} / {full['peak_pss_mb']:,.0f} | {full['rows_per_s']:,.0f} | "
+            f"{rates} | {memory} |"
         )
-    lines += ["", "<!-- profiles-bench -->-end", ""]
-    with open(ROOT / "docs" / "benchmarks.md", "a", encoding="utf-8") as out:
-        out.write("\n".join(lines))
+    for size, steps in rows:
+        if "sync" in steps:
+            lines += ["", f"Single-process rebuild (`--sync`) at {size:,}: {steps['sync']['seconds']:.1f} s."]
+        if "ingest" in steps:
+            ingest = steps["ingest"]
+            lines += [
+                "",
+                f"Ingestion at {size:,}: {ingest['events']:,} events in {ingest['batches']} batches, "
+                f"accepted in {ingest['accepted_seconds']:.1f} s, every refresh done after "
+                f"{ingest['seconds']:.1f} s "
+                f"({ingest['refreshes']} refresh tasks, {ingest['failed']} failed).",
+            ]
+    section_write("profiles", "\n".join(lines))
 
 
 def _peak_mb() -> float:
@@ -160,50 +209,39 @@ def _rebuild() -> dict:
     }
 
 
-WORKER_BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
-WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
-
-
-def _flush_broker() -> None:
-    """Drop what the bench queued on its own Redis database (refresh tasks nobody consumes)."""
-    import redis
-
-    redis.Redis.from_url(WORKER_BROKER).flushdb()
-
-
 def _rebuild_workers() -> dict:
-    """The production path: "Rebuild now" queues the run; a Celery worker (prefork, one process per core)
-    fits it, fans the chunk writes out over its processes and publishes. Wall time until published;
-    peak memory = the largest worker process."""
-    from profiles.models import ProfileRun, RebuildLock
-    from profiles.services.rebuild import profile_rebuild_start
+    """The production path, timed: "Rebuild now" queues the run; the worker fits it, fans the chunk writes
+    out over its processes, publishes, recounts the segments and deletes the oldest retained run."""
+    from profiles.models import CustomerProfile, ProfileRun, RebuildLock
+    from profiles.services.rebuild import KEEP_RUNS, profile_rebuild_start
 
     RebuildLock.objects.all().delete()
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm_site", "worker", "--pool", "prefork",
-         "--concurrency", str(WORKER_CONCURRENCY), "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT, env=os.environ.copy(),
-    )  # fmt: skip
-    try:
-        time.sleep(5)  # let the worker connect before the clock starts
+    profiles_before = CustomerProfile.objects.count()
+    finished = ProfileRun.objects.filter(status__in=[ProfileRun.Status.SUCCEEDED, ProfileRun.Status.FAILED])
+    with celery_worker() as memory:
         started = time.perf_counter()
         run = profile_rebuild_start(trigger="command")
-        # Until published and the segments recounted (the lock is released after that).
+        # Until published and the segments recounted (the lock is released after that) ...
         while run.status != ProfileRun.Status.FAILED and (
             run.status != ProfileRun.Status.SUCCEEDED or RebuildLock.objects.filter(run=run).exists()
         ):
-            time.sleep(0.5)
+            time.sleep(0.2)
             run.refresh_from_db()
+        published = time.perf_counter() - started
+        # ... and the runs beyond KEEP_RUNS deleted (the same task prunes right after releasing the lock).
+        while run.status == ProfileRun.Status.SUCCEEDED and finished.count() > KEEP_RUNS + 1:
+            time.sleep(0.2)
         seconds = time.perf_counter() - started
-    finally:
-        worker.terminate()
-        worker.wait(timeout=120)
+        peak = memory.stop()
     written = run.counts.get("profiles", 0)
     write_seconds = (run.finished_at - run.fitted_at).total_seconds() if run.fitted_at else seconds
     return {
         "seconds": seconds,
-        "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "published_seconds": published,
+        "prune_seconds": seconds - published,
+        **peak,
+        "profiles_before": profiles_before,
+        "profiles_after": CustomerProfile.objects.count(),
         "profiles": written,
         "rows_per_s": written / max(write_seconds, 1e-9),
         "status": run.status,
@@ -213,116 +251,42 @@ def _rebuild_workers() -> dict:
     }
 
 
-INGEST_PORT = int(os.environ.get("BENCH_INGEST_PORT", "8106"))
-INGEST_BATCHES = int(os.environ.get("BENCH_INGEST_BATCHES", "60"))
-
-
-def _ingest(size: int) -> dict:
-    """POST INGEST_BATCHES batches of 1,000 new events over HTTP to a gunicorn server (token auth).
-
-    Server: `gunicorn crm_site.wsgi` with 2 sync workers (one per core) and DEBUG off, on 127.0.0.1;
-    the client keeps 2 requests in flight (one per worker) from threads with keep-alive connections.
-    """
-    import http.client
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from crm_site.api import api_token_create
-    from customers.models import Customer
-
-    user, _created = get_user_model().objects.get_or_create(
-        username="bench-api", defaults={"is_superuser": True}
-    )
-    user.is_superuser = True
-    user.save()
-    _token, key = api_token_create(name="bench", user=user)
-    ids = [str(pk) for pk in Customer.objects.order_by("pk").values_list("pk", flat=True)[:5000]]
-    # As deployed: with a broker, each stored batch queues its customers' profile refresh for the workers
-    # (none listen on the bench's Redis database; without a broker the refresh would run in the request).
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CELERY_BROKER_URL": WORKER_BROKER,
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "crm_site.wsgi", "-w", "2", "-b", f"127.0.0.1:{INGEST_PORT}",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        stamp = time.time_ns()
-        moment = timezone.now().isoformat()
-        bodies = [
-            json.dumps(
-                [
-                    {
-                        "customer_id": ids[(batch * 1000 + i) % len(ids)],
-                        "event_type": ("page_view", "search")[i % 2],
-                        "occurred_at": moment,
-                        "channel": "web",
-                        "properties": {"query": "手机"} if i % 2 else {},
-                        "idempotency_key": f"ingest-{stamp}-{batch}-{i}",
-                    }
-                    for i in range(1000)
-                ]
-            )
-            for batch in range(INGEST_BATCHES + 2)
-        ]
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-
-        def post(body: str, conns: dict = {}) -> int:  # noqa: B006 - one connection per thread
-            import threading
-
-            conn = conns.setdefault(
-                threading.get_ident(), http.client.HTTPConnection("127.0.0.1", INGEST_PORT, timeout=120)
-            )
-            conn.request("POST", "/api/events/", body=body.encode(), headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            if response.status != 200:
-                raise RuntimeError(f"ingest answered {response.status}: {payload[:300]!r}")
-            return json.loads(payload)["stored"]
-
-        for _attempt in range(100):  # wait for the server
-            try:
-                post(bodies[0])
-                break
-            except OSError:
-                time.sleep(0.2)
-        post(bodies[1])  # warm the second worker's caches too
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            total = sum(pool.map(post, bodies[2:]))
-        seconds = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        _flush_broker()
-    return {"events": total, "seconds": seconds, "events_per_s": total / seconds}
+def _broker_environ(step: str) -> None:
+    """The broker steps use the bench's Redis database for the queue, results and cache; the others none."""
+    if step in BROKER_STEPS:
+        for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL"):
+            os.environ[name] = broker.BROKER_URL
+    else:
+        os.environ["CELERY_BROKER_URL"] = ""
+        for name in ("CELERY_RESULT_BACKEND", "CACHE_URL"):
+            os.environ.pop(name, None)
 
 
 if __name__ == "__main__":
     import django
 
-    # The refresh signal would queue a re-score per batch; the bench measures ingestion alone. Only the
-    # "workers" step talks to a broker (its own Redis database, so no other worker takes its tasks).
-    if sys.argv[1] == "workers":
-        os.environ["CELERY_BROKER_URL"] = WORKER_BROKER
-    else:
-        os.environ.setdefault("CELERY_BROKER_URL", "")
-    django.setup()
-    from crm_site.signals import customer_activity
-
-    customer_activity.receivers = []
     step, size = sys.argv[1], int(sys.argv[2])
-    result = {
-        "seed": lambda: seed(size),
-        "bare": _bare,
-        "rebuild": _rebuild,
-        "workers": _rebuild_workers,
-        "ingest": lambda: _ingest(size),
-    }[step]()
+    _broker_environ(step)
+    # A step run alone (`python -m bench.profiles ingest N`) claims the Redis database itself.
+    claimed = step in BROKER_STEPS and not broker.owned(os.environ.get(OWNER_ENV))
+    if claimed:
+        broker.claim()
+    django.setup()
+    if step not in BROKER_STEPS:
+        # Seeding and the in-process rebuilds queue nothing: no refresh signal outside the broker steps.
+        from crm_site.signals import customer_activity
+
+        customer_activity.receivers = []
+    try:
+        result = {
+            "seed": lambda: seed(size),
+            "bare": _bare,
+            "retained": retained,
+            "rebuild": _rebuild,
+            "workers": _rebuild_workers,
+            "ingest": lambda: ingest(size),
+        }[step]()
+    finally:
+        if claimed:
+            broker.release()
     print(json.dumps(result, default=str))
