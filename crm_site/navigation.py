@@ -1,4 +1,8 @@
-"""The modules in the navigation bar; a module appears as a link once its app serves ``<app>:index``."""
+"""The modules in the navigation bar; a module appears as a link once its app serves ``<app>:index``.
+
+A module whose index page the user's role may not open (its ``permission``, see docs/roles.md) is left
+out, so no bar link leads to a 403.
+"""
 
 from __future__ import annotations
 
@@ -15,22 +19,26 @@ class NavItem:
     app: str
     label: str | Promise
     icon: str
+    # The permission ``<app>:index`` requires (None: every signed-in user).
+    permission: str | None = None
 
 
 MODULES = [
-    NavItem("customers", _("Customers"), "people"),
-    NavItem("sessions_log", _("Interactions"), "chat-dots"),
-    NavItem("orders", _("Orders"), "receipt"),
-    NavItem("profiles", _("Profiles"), "person-bounding-box"),
+    NavItem("customers", _("Customers"), "people", "customers.view_customer"),
+    NavItem("sessions_log", _("Interactions"), "chat-dots", "sessions_log.view_interaction"),
+    NavItem("orders", _("Orders"), "receipt", "orders.view_salesorder"),
+    NavItem("profiles", _("Profiles"), "person-bounding-box", "profiles.view_customerprofile"),
     NavItem("marketing", _("Marketing"), "megaphone"),
     NavItem("knowledge", _("Knowledge"), "book"),
 ]
 
 
-def module_links() -> list[dict[str, Any]]:
-    """Each module with its URL, or ``url=None`` while the module has no pages yet."""
+def module_links(user: Any = None) -> list[dict[str, Any]]:
+    """Each module ``user`` may open with its URL, or ``url=None`` while the module has no pages yet."""
     links = []
     for item in MODULES:
+        if user is not None and item.permission and not user.has_perm(item.permission):
+            continue
         try:
             url: str | None = reverse(f"{item.app}:index")
         except NoReverseMatch:

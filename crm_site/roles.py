@@ -136,7 +136,13 @@ def sync_roles() -> dict[str, int]:
 
 
 def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
-    """post_migrate hook: runs once, after the last app, when every Permission row exists."""
-    if sender.label != "crm_site":
+    """post_migrate hook: runs once, after the last installed app, when every Permission row exists.
+
+    post_migrate is sent per app in INSTALLED_APPS order, and each app's Permission rows are created on
+    its own turn: syncing on crm_site's turn (it comes before the project apps) missed every permission of
+    a newly added app until the next sync.
+    """
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender.label != with_models[-1].label:  # post_migrate skips apps without models
         return
     sync_roles()

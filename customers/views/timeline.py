@@ -20,7 +20,11 @@ from customers.selectors import customer_get
 
 
 class TimelineFilterForm(ListFilterForm):
-    kind = forms.MultipleChoiceField(label=_("Show"), required=False, widget=forms.CheckboxSelectMultiple)
+    kind = forms.MultipleChoiceField(
+        label=_("Show"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
     date = forms.DateField(
         label=_("Jump to a date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
