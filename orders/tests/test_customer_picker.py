@@ -51,7 +51,7 @@ def sales_client(client, sales_user):
 
 def _picker(html: str) -> str:
     """The customer field's own markup (the page elsewhere repeats the query string, e.g. language links)."""
-    return html.split('<div class="customer-picker"')[1].split("<script")[0]
+    return html.split('<div class="customer-picker')[1].split("<script")[0]
 
 
 def _radios(html: str) -> list[str]:

@@ -82,6 +82,7 @@ def test_submitting_a_shared_name_asks_to_choose_among_namesakes(browser, live_s
         page.locator("main form [type=submit]").evaluate("b => HTMLFormElement.prototype.submit.call(b.form)")
     radios = page.get_by_role("radio")
     assert radios.count() == 2 and "Private" not in page.content()
+    assert page.locator("#id_customer_error").is_visible()  # "Several customers match ...", under the radios
     if javascript:
         violations = _violations(page)
         assert not violations, _describe(violations)
