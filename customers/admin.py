@@ -30,7 +30,7 @@ from customers.services import customer_assign_owner, customer_set_consent
 class ContactMethodInline(admin.TabularInline):
     model = ContactMethod
     extra = 0
-    fields = ["kind", "value", "is_primary", "is_verified"]
+    fields = ["kind", "value", "is_primary", "is_verified", "do_not_contact"]
 
 
 class AddressInline(admin.TabularInline):
@@ -78,8 +78,8 @@ class CustomerAdmin(VisibleAdminMixin, admin.ModelAdmin):
 
 @admin.register(ContactMethod)
 class ContactMethodAdmin(admin.ModelAdmin):
-    list_display = ["value", "kind", "customer", "is_primary", "is_verified"]
-    list_filter = ["kind", "is_primary", "is_verified"]
+    list_display = ["value", "kind", "customer", "is_primary", "is_verified", "do_not_contact"]
+    list_filter = ["kind", "is_primary", "is_verified", "do_not_contact"]
     search_fields = ["=value_normalized", "value"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]

@@ -217,7 +217,7 @@ ContactMethodFormSet: type[
     Customer,
     ContactMethod,
     formset=LabelledRowsFormSet,
-    fields=["kind", "value", "label", "is_primary", "is_verified"],
+    fields=["kind", "value", "label", "is_primary", "is_verified", "do_not_contact"],
     extra=1,
     can_delete=True,
 )

@@ -34,6 +34,10 @@ class ContactMethod(BaseModel):
     label = models.CharField(_("label"), max_length=60, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
     is_verified = models.BooleanField(_("verified"), default=False)
+    # The customer asked not to be contacted at this address/number: the CRM sends nothing to it.
+    do_not_contact = models.BooleanField(
+        _("do not contact"), default=False, help_text=_("The customer asked not to be contacted here.")
+    )
 
     class Meta:
         ordering = ["-is_primary", "kind", "value"]

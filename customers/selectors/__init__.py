@@ -19,6 +19,7 @@ from customers.selectors.customers import (
 )
 from customers.selectors.detail import (
     customer_custom_values,
+    customer_email_addresses,
     customer_detail_data,
     customer_merges,
     relationship_get,
@@ -62,6 +63,7 @@ __all__ = [
     "customer_choices",
     "customer_by_reference",
     "customer_custom_values",
+    "customer_email_addresses",
     "customer_detail_data",
     "customer_duplicates_data",
     "customer_merges",

@@ -11,7 +11,7 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from customers.models import Customer, CustomerMerge, CustomFieldDefinition, Relationship
+from customers.models import ContactMethod, Customer, CustomerMerge, CustomFieldDefinition, Relationship
 from customers.selectors.customers import custom_field_definitions, customer_relationships, customer_shares
 
 
@@ -25,6 +25,11 @@ def customer_custom_values(*, customer: Customer) -> list[tuple[CustomFieldDefin
         for definition in custom_field_definitions()
         if definition.key in attributes
     ]
+
+
+def customer_email_addresses(*, customer: Customer) -> list[ContactMethod]:
+    """The customer's email addresses, primary first (``do_not_contact`` marks the ones not to write to)."""
+    return list(customer.contact_methods.filter(kind=ContactMethod.Kind.EMAIL))
 
 
 def customer_merges(*, customer: Customer, limit: int = 10) -> list[CustomerMerge]:

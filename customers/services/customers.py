@@ -37,7 +37,9 @@ CUSTOMER_FIELDS = {
     and not field.many_to_many
     and field.name not in {"id", "created_at", "updated_at"}
 } | {"owner_id"}
-CONTACT_FIELDS = ["kind", "value", "value_normalized", "label", "is_primary", "is_verified"]
+CONTACT_FIELDS = [
+    "kind", "value", "value_normalized", "label", "is_primary", "is_verified", "do_not_contact"
+]
 ADDRESS_FIELDS = ["label", "country", "province", "city", "district", "street", "postal_code", "is_default"]
 PARTNER_CONTACT_FIELDS = ["name", "job_title", "phone", "email"]
 PARTNER_FIELDS = ["kind", "name", "owner", "website", "phone", "email", "city", "notes", "is_active"]
@@ -227,9 +229,17 @@ def contact_method_save(
     label: str | Unchanged = UNCHANGED,
     is_primary: bool | Unchanged = UNCHANGED,
     is_verified: bool | Unchanged = UNCHANGED,
+    do_not_contact: bool | Unchanged = UNCHANGED,
 ) -> ContactMethod | None:
     """Add (no ``id``), change or (``delete=True``) remove one contact method; one primary per kind."""
-    data = given(kind=kind, value=value, label=label, is_primary=is_primary, is_verified=is_verified)
+    data = given(
+        kind=kind,
+        value=value,
+        label=label,
+        is_primary=is_primary,
+        is_verified=is_verified,
+        do_not_contact=do_not_contact,
+    )
     return _child_save(
         ContactMethod,
         customer=customer,
