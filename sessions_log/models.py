@@ -26,6 +26,16 @@ class InteractionQuerySet(VisibleQuerySet):
     visibility_owners = ("staff",)
 
 
+class DeliveryStatus(models.TextChoices):
+    """An outgoing email's state: queued in the request, then sent or failed by ``tasks.email_send``."""
+
+    NONE = "", _("—")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
 class Interaction(BaseModel):
     """One contact with a customer: a call, an email, a chat, a visit, a note..."""
 
@@ -94,6 +104,14 @@ class Interaction(BaseModel):
         "orders.Project", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("project"),
     )  # fmt: skip
+    # Email sent from the CRM (sessions_log.mail): where to, the Message-ID it carries (replies thread on
+    # it), and whether the mail server took it.
+    email_to = models.EmailField(_("sent to"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    delivery_status = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryStatus.choices, blank=True
+    )
+    delivery_error = models.CharField(_("delivery error"), max_length=500, blank=True)
 
     objects = InteractionQuerySet.as_manager()
 
@@ -205,3 +223,35 @@ class FollowUp(BaseModel):
     @property
     def is_overdue(self) -> bool:
         return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+
+class CannedReply(BaseModel):
+    """A reusable email text (subject and body) with placeholders such as ``{customer_name}``."""
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ZH_HANS = "zh-hans", "简体中文"
+
+    name = models.CharField(_("name"), max_length=100)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.EN)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(
+        _("body"),
+        max_length=20_000,
+        help_text=_(
+            "Placeholders: {customer_name}, {staff_name}, {staff_email}, {today}. "
+            "Anything else in braces is left as it is."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["language", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="canned_reply_name_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_language_display()})"
