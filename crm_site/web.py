@@ -26,7 +26,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
@@ -118,12 +118,17 @@ class ActionView(View):
     def get_success_url(self, target: Any) -> str:
         return target.get_absolute_url()
 
+    def json_extra(self, target: Any) -> dict[str, Any]:
+        """More keys of the JSON answer (``wants_json``), e.g. the fragment a script swaps in."""
+        return {}
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         target = self.get_target()
         data: dict[str, Any] = {}
         form = self.get_form(target)
+        ok, text = False, ""
         if form is not None and not form.is_valid():
-            messages.error(request, form_errors_text(form))
+            text = form_errors_text(form)
         else:
             data = dict(form.cleaned_data) if form is not None else {}
             try:
@@ -131,10 +136,23 @@ class ActionView(View):
             except ValidationError as error:
                 if form is not None:
                     form_add_errors(form, error)
-                    messages.error(request, form_errors_text(form))
+                    text = form_errors_text(form)
                 else:
-                    messages.error(request, error_text(error))
+                    text = error_text(error)
             else:
-                if message:
-                    messages.success(request, message)
+                ok, text = True, str(message or "")
+        if wants_json(request):
+            # A script sent the form (it updates the page in place); the same checks, no redirect.
+            errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()} if form else {}
+            answer = {"ok": ok, "message": text, "errors": errors}
+            if ok:
+                answer |= self.json_extra(target)
+            return JsonResponse(answer, status=200 if ok else 400)
+        if text:
+            (messages.success if ok else messages.error)(request, text)
         return HttpResponseRedirect(safe_next(request, self.get_success_url(target)))
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the request came from a page script asking for JSON (``Accept: application/json``)."""
+    return request.headers.get("Accept", "").split(",")[0].strip() == "application/json"

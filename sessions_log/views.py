@@ -5,23 +5,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.http import Http404, HttpRequest
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import DetailView, FormView, TemplateView
 
 from crm_site.visibility import CHANGE, sees_everything
-from crm_site.web import ActionView, StaffMixin
-from customers.selectors import customer_get
-from sessions_log import selectors, services
+from crm_site.web import ActionView, StaffMixin, form_add_errors
+from customers.selectors import customer_email_addresses, customer_get
+from sessions_log import mail, selectors, services
 from sessions_log.forms import (
     CHANNEL_FIELDS,
+    CannedReplyPickForm,
+    EmailComposeForm,
     FollowUpDoneForm,
     FollowUpRescheduleForm,
     FollowUpSnoozeForm,
     QuickLogForm,
 )
-from sessions_log.models import FollowUp, Interaction
+from sessions_log.models import DeliveryStatus, FollowUp, Interaction
 
 if TYPE_CHECKING:
     from django.forms import BaseForm
@@ -85,6 +92,19 @@ class InteractionLogView(StaffMixin, ActionView):
     def get_success_url(self, target: Any) -> str:
         return target.get_absolute_url() + "#interactions"
 
+    def json_extra(self, target: Any) -> dict[str, Any]:
+        """The panel's latest interactions and open follow-ups, for the script to swap in."""
+        user = self.request.user
+        html = render_to_string(
+            "sessions_log/includes/_latest.html",
+            {
+                "interactions": selectors.customer_interactions(customer=target, user=user),
+                "follow_ups": selectors.customer_open_follow_ups(customer=target, user=user),
+            },
+            request=self.request,
+        )
+        return {"html": html}
+
 
 class FollowUpListView(StaffMixin, TemplateView):
     """My follow-ups: overdue, today, upcoming. Managers may switch to the whole team's."""
@@ -144,3 +164,81 @@ class FollowUpCancelView(FollowUpActionView):
     def perform(self, target: FollowUp, data: dict[str, Any]) -> StrOrPromise:
         services.follow_up_cancel(follow_up=target)
         return _("Cancelled.")
+
+
+class EmailComposeView(StaffMixin, FormView):
+    """/interactions/email/<customer>/: write an email to one of the customer's addresses, optionally from
+    a canned reply (``?canned=<id>`` fills subject and message, placeholders rendered); sending logs it
+    as an outbound email interaction and delivers it after commit."""
+
+    permission_required = "sessions_log.add_interaction"
+    template_name = "sessions_log/email_compose.html"
+    form_class = EmailComposeForm
+
+    @cached_property
+    def customer(self) -> Any:
+        # Writing to a customer is reading it plus logging an interaction: whoever sees it may write.
+        return customer_get(user=self.request.user, pk=self.kwargs["customer_pk"])
+
+    @cached_property
+    def contacts(self) -> list[Any]:
+        return customer_email_addresses(customer=self.customer)
+
+    @cached_property
+    def pick_form(self) -> CannedReplyPickForm:
+        replies = selectors.canned_replies(language=get_language() or "")
+        return CannedReplyPickForm(self.request.GET or None, replies=replies)
+
+    @cached_property
+    def rendered(self) -> mail.Rendered | None:
+        reply = self.pick_form.reply() if self.request.method == "GET" else None
+        if reply is None:
+            return None
+        return mail.canned_reply_render(reply=reply, customer=self.customer, staff=self.request.user)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "contacts": self.contacts}
+
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = {}
+        writable = [contact for contact in self.contacts if not contact.do_not_contact]
+        if writable:
+            initial["to"] = str(writable[0].pk)
+        if self.rendered is not None:
+            initial.update(subject=self.rendered.subject, body=self.rendered.body)
+        return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            customer=self.customer,
+            pick_form=self.pick_form,
+            unknown_placeholders=self.rendered.unknown if self.rendered else (),
+            placeholders=mail.PLACEHOLDERS,
+            **kwargs,
+        )
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            interaction = mail.email_compose(
+                customer=self.customer, staff=self.request.user, contact=data["to"],
+                subject=data["subject"], body=data["body"],
+            )  # fmt: skip
+        except ValidationError as error:
+            form_add_errors(form, error)
+            return self.form_invalid(form)
+        # Without a broker the send ran at commit, in this request: say how it went.
+        interaction.refresh_from_db(fields=["delivery_status", "delivery_error"])
+        if interaction.delivery_status == DeliveryStatus.SENT:
+            messages.success(self.request, _("Email sent to %(to)s.") % {"to": interaction.email_to})
+        elif interaction.delivery_status == DeliveryStatus.FAILED:
+            messages.error(
+                self.request,
+                _("The mail server did not take the email to %(to)s: %(reason)s. It is logged as failed.")
+                % {"to": interaction.email_to, "reason": interaction.delivery_error},
+            )
+        else:
+            messages.info(
+                self.request, _("Email to %(to)s queued for sending.") % {"to": interaction.email_to}
+            )
+        return HttpResponseRedirect(interaction.get_absolute_url())

@@ -1,4 +1,4 @@
-"""The demo's interactions and follow-ups: written in bulk, by each customer's owner, visible to that owner."""
+"""Demo interactions and follow-ups: written in bulk, by each customer's owner, visible to that owner."""
 
 import pytest
 

@@ -190,3 +190,20 @@ def test_the_customer_page_shows_the_quick_log_and_the_latest(client, sales_user
     page = client.get(customer.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Showroom visit" in page
     assert _log_url(customer, "call") in page
+
+
+def test_a_script_posting_for_json_gets_the_outcome_and_the_fresh_list(client, sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    client.force_login(sales_user)
+    url = _log_url(customer, "call")
+    bad = client.post(url, {"log-call-direction": "outbound"}, HTTP_ACCEPT="application/json")
+    assert bad.status_code == 400 and bad.json()["ok"] is False and "body" in bad.json()["errors"]
+    good = client.post(
+        url,
+        {"log-call-direction": "outbound", "log-call-subject": "Price check"},
+        HTTP_ACCEPT="application/json",
+    )
+    answer = good.json()
+    assert good.status_code == 200 and answer["ok"] is True
+    assert "Price check" in answer["html"]
+    assert Interaction.objects.filter(customer=customer).count() == 1
