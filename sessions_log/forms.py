@@ -130,3 +130,47 @@ class FollowUpRescheduleForm(forms.Form):
         label=_("New due time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     priority = forms.ChoiceField(label=_("Priority"), choices=FollowUp.Priority.choices)
+
+
+class EmailComposeForm(forms.Form):
+    """An email to one of the customer's addresses (``contacts``: its email contact methods)."""
+
+    to = forms.ChoiceField(label=_("To"))
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Message"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 12}))
+
+    def __init__(self, *args: Any, contacts: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.contacts = {str(contact.pk): contact for contact in contacts}
+        self.fields["to"].choices = [
+            (
+                str(contact.pk),
+                _("%(address)s (do not contact)") % {"address": contact.value}
+                if contact.do_not_contact
+                else contact.value,
+            )
+            for contact in contacts
+        ]
+
+    def clean_to(self) -> Any:
+        # The choices are this customer's addresses: a forged id is "not one of the available choices".
+        return self.contacts[self.cleaned_data["to"]]
+
+
+class CannedReplyPickForm(forms.Form):
+    """GET form of the compose page: fill subject and message from a canned reply (works without JS)."""
+
+    canned = forms.ChoiceField(label=_("Canned reply"), required=False)
+
+    def __init__(self, *args: Any, replies: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replies = {str(reply.pk): reply for reply in replies}
+        self.fields["canned"].choices = [("", _("— choose —"))] + [
+            (str(reply.pk), str(reply)) for reply in replies
+        ]
+
+    def reply(self) -> Any:
+        """The chosen canned reply, or None (nothing chosen, or an id that is not an active reply)."""
+        if not self.is_valid():
+            return None
+        return self.replies.get(self.cleaned_data.get("canned") or "")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm_site.timeline import Cursor, TimelineEntry, before_q
 from crm_site.visibility import VIEW, Action, visible_object_or_404
-from sessions_log.models import FollowUp, Interaction
+from sessions_log.models import CannedReply, FollowUp, Interaction
 
 RECENT = 20
 
@@ -133,3 +133,9 @@ def interaction_timeline(
             )
         )
     return entries
+
+
+def canned_replies(*, language: str = "") -> list[CannedReply]:
+    """The active canned replies, those in ``language`` (the page's) first."""
+    replies = list(CannedReply.objects.filter(is_active=True).order_by("language", "name"))
+    return sorted(replies, key=lambda reply: reply.language != language)

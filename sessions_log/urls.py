@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.InteractionIndexView.as_view(), name="index"),
     path("<uuid:pk>/", views.InteractionDetailView.as_view(), name="interaction-detail"),
     path("log/<uuid:customer_pk>/<str:channel>/", views.InteractionLogView.as_view(), name="interaction-log"),
+    path("email/<uuid:customer_pk>/", views.EmailComposeView.as_view(), name="email-compose"),
     path("follow-ups/", views.FollowUpListView.as_view(), name="follow-up-list"),
     path("follow-ups/<uuid:pk>/done/", views.FollowUpDoneView.as_view(), name="follow-up-done"),
     path("follow-ups/<uuid:pk>/snooze/", views.FollowUpSnoozeView.as_view(), name="follow-up-snooze"),

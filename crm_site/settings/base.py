@@ -138,6 +138,24 @@ if PROFILES_HISTORY_START:
 # Celery: with no broker configured, tasks run in-process so the app needs nothing else to run.
 # CELERY_BROKER_URL=filesystem:// (what `make run` sets) is the embedded mode: kombu's filesystem
 # transport keeps the queue as files under CELERY_EMBEDDED_DIR (default .run/celery/), results go to
+# Email out (sessions_log.mail): SMTP when EMAIL_HOST is set, else the console (mail is printed, not
+# sent). DJANGO_EMAIL_BACKEND names another backend outright. EMAIL_TIMEOUT bounds a stuck server.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+EMAIL_BACKEND = env(
+    "DJANGO_EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
 # files beside it and the cache to a folder there, so a worker and beat on the same machine (`manage.py
 # run_demo`) need no Redis. For one machine only; production settings refuse it.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

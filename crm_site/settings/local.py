@@ -9,7 +9,6 @@ from crm_site.settings.base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Serve static files from the app folders without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -353,6 +353,16 @@ TABLE: dict[str, Entry] = {
         variants={"A's customer": lambda w: {"customer_pk": w["a_customer"].pk, "channel": "call"}},
         data=lambda w: {"log-call-direction": "outbound", "log-call-body": "B was here"},
     ),
+    "sessions_log:email-compose": Entry(
+        get=404,
+        post=404,
+        variants={"A's customer": pk("a_customer", "customer_pk")},
+        data=lambda w: {
+            "to": str(w["a_customer"].contact_methods.get(kind="email").pk),
+            "subject": "B was here",
+            "body": "B was here",
+        },
+    ),
     "sessions_log:follow-up-done": Entry(get=405, post=404, variants={"A's follow-up": pk("a_follow_up")}),
     "sessions_log:follow-up-snooze": Entry(
         get=405, post=404, variants={"A's follow-up": pk("a_follow_up")}, data=lambda w: {"hours": "2"}

@@ -175,6 +175,7 @@ def build_site(*, sales: Any, manager: Any) -> Site:
     o["mobile"] = "+86 138 0013 8000"
     o["customer"] = CustomerFactory(owner=sales, name="QC Main Customer", external_id="QC-MAIN")
     ContactMethodFactory(customer=o["customer"], value=o["mobile"])
+    ContactMethodFactory(customer=o["customer"], kind="email", value="qc.main@example.com")
     o["twin"] = CustomerFactory(owner=sales, name="QC Main Twin")
     ContactMethodFactory(customer=o["twin"], value=o["mobile"])
     o["partner"] = PartnerFactory(name="QC Partner", owner=sales)
@@ -185,6 +186,12 @@ def build_site(*, sales: Any, manager: Any) -> Site:
     o["project"] = ProjectFactory(customer=o["customer"], name="Project QC-MAIN")
     o["opportunity"] = OpportunityFactory(customer=o["customer"], name="Deal QC-MAIN")
     site._interaction(o["customer"], 0)
+    from sessions_log.models import CannedReply
+
+    for language in ("en", "zh-hans"):
+        CannedReply.objects.create(
+            name="QC reply", language=language, subject="Hi", body="Dear {customer_name}"
+        )
     o["interaction"] = o["customer"].interactions.get()
     o["customer_import"] = site._customer_import("qc-main.csv")
     o["order_import"] = OrderImport.objects.create(
@@ -285,6 +292,7 @@ PAGES: dict[str, Page] = {
     "sessions_log:index": Page(),
     "sessions_log:interaction-detail": Page(pk("interaction")),
     "sessions_log:follow-up-list": Page(),
+    "sessions_log:email-compose": Page(pk("customer", "customer_pk")),
     # --- profiles
     "profiles:index": Page(),
     "profiles:profile-detail": Page(pk("customer", "customer_pk")),
