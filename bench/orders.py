@@ -3,19 +3,20 @@
 Runs in a child process against its own database (default: a fresh SQLite file; set
 BENCH_ORDERS_DATABASE_URL for PostgreSQL). BENCH_ORDER_LINES sets the file size (default 500,000 lines).
 The file has unknown customers (created on the fly), 1-4 lines per order, SKUs and categories.
-Results are appended to docs/benchmarks.md.
+Results replace the orders section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench._sections import machine, section_write
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,11 +42,12 @@ def run(args) -> None:
     )
     line = result.stdout.strip().splitlines()[-1]
     print(line)
-    with open(ROOT / "docs" / "benchmarks.md", "a", encoding="utf-8") as out:
-        out.write(
-            f"\n## Orders import ({datetime.date.today()}, {platform.node()}, {url.split(':')[0]})"
-            f"\n\n{line}\n"
-        )
+    section_write(
+        "orders",
+        f"## Orders import: the latest run ({datetime.date.today()}, {url.split(':')[0]})\n\n"
+        f"`make bench BENCH_ARGS='--only orders'` (this section is rewritten by each run; notes follow it) "
+        f"on {machine()} at the end.\n\n{line}",
+    )
 
 
 def _measure() -> None:
