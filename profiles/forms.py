@@ -112,7 +112,9 @@ class MemberFilterForm(ListFilterForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         segments = field_choices("rfm_segment") or {}
-        self.fields["rfm_segment"].choices = [("", _("Any"))] + [(k, v) for k, v in segments.items()]
+        field = self.fields["rfm_segment"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Any"))] + [(k, v) for k, v in segments.items()]
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "row row-cols-lg-auto g-2 align-items-end"
