@@ -227,3 +227,28 @@ def test_the_customer_panel_links_to_the_compose_page_and_the_contact_form_has_t
     assert _compose_url(customer) in page
     form_page = client.get(reverse("customers:customer-update", args=[customer.pk])).content.decode()
     assert "do_not_contact" in form_page
+
+
+def test_the_contact_form_saves_do_not_contact_and_the_compose_page_then_refuses_the_address(
+    client, sales_user, smtp_server
+):
+    from customers.models import Customer
+    from customers.tests.test_views import _formset_management
+
+    client.force_login(sales_user)
+    data = {
+        "kind": "person", "name": "No Mail Please", "gender": "unknown", "lifecycle_stage": "lead",
+        "source": "web",
+        **_formset_management("contacts", 1), "contacts-0-kind": "email",
+        "contacts-0-value": "no.mail@example.com", "contacts-0-do_not_contact": "on",
+        **_formset_management("addresses", 0),
+    }  # fmt: skip
+    response = client.post(reverse("customers:customer-create"), data)
+    assert response.status_code == 302
+    customer = Customer.objects.get(name="No Mail Please")
+    email = customer.contact_methods.get()
+    assert email.do_not_contact is True
+
+    response = client.post(_compose_url(customer), {"to": str(email.pk), "subject": "Hi", "body": "Text"})
+    assert "to" in response.context["form"].errors
+    assert not Interaction.objects.exists() and smtp_server.messages == []
