@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -142,7 +142,7 @@ class EmailComposeForm(forms.Form):
     def __init__(self, *args: Any, contacts: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.contacts = {str(contact.pk): contact for contact in contacts}
-        self.fields["to"].choices = [
+        cast(forms.ChoiceField, self.fields["to"]).choices = [
             (
                 str(contact.pk),
                 _("%(address)s (do not contact)") % {"address": contact.value}
@@ -165,7 +165,7 @@ class CannedReplyPickForm(forms.Form):
     def __init__(self, *args: Any, replies: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.replies = {str(reply.pk): reply for reply in replies}
-        self.fields["canned"].choices = [("", _("— choose —"))] + [
+        cast(forms.ChoiceField, self.fields["canned"]).choices = [("", _("— choose —"))] + [
             (str(reply.pk), str(reply)) for reply in replies
         ]
 

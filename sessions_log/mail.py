@@ -164,13 +164,13 @@ def email_deliver(*, interaction_id: Any) -> str:
 def _smtp_reason(error: BaseException) -> str:
     """The mail server's answer in words a user can pass on ("550 mailbox unavailable")."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        parts = []
-        for address, (code, text) in error.recipients.items():
-            decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-            parts.append(f"{address}: {code} {decoded}")
-        return "; ".join(parts)
+        return "; ".join(
+            f"{address}: {code} {_text(answer)}" for address, (code, answer) in error.recipients.items()
+        )
     if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error
-        decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-        return f"{error.smtp_code} {decoded}"
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
     return f"{type(error).__name__}: {error}"
+
+
+def _text(answer: bytes | str) -> str:
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
