@@ -34,26 +34,30 @@ QUERIES = [
 ]  # fmt: skip
 
 
-def _orders_of(customer_ids: list[Any]) -> dict[str, list[tuple[Any, str, str]]]:
+def _orders_of(customer_ids: list[Any] | None) -> dict[str, list[tuple[Any, str, str]]]:
     """customer id -> its orders with lines (ordered_at, channel, a line's top-level category), newest first.
 
-    Through the same orders selectors the profile pipeline reads.
+    Through the same orders selectors the profile pipeline reads; ``None`` for everyone's (two plain
+    passes, no id lists: one chunk of customers is the whole seed).
     """
     try:
         from orders.selectors import purchased_lines, purchased_orders
     except ImportError:
         return {}
-    category: dict[str, str] = {}
-    for chunk in purchased_lines(customer_ids=customer_ids, chunk_size=50_000):
-        for _pk, order_id, line_category, *_rest in chunk:
-            category.setdefault(order_id, line_category)
     found: dict[str, list[tuple[Any, str, str]]] = defaultdict(list)
+    orders: dict[str, tuple[str, Any, str]] = {}
     for orders_chunk in purchased_orders(customer_ids=customer_ids, chunk_size=50_000):
         for order_id, customer_id, ordered_at, channel, *_currency in orders_chunk:
-            if order_id in category:
-                found[customer_id].append((ordered_at, channel, category[order_id]))
-    for orders in found.values():
-        orders.sort(key=lambda order: order[0], reverse=True)
+            orders[order_id] = (customer_id, ordered_at, channel)
+    category: dict[str, str] = {}
+    for chunk in purchased_lines(customer_ids=customer_ids, chunk_size=50_000, orders=orders):
+        for _pk, order_id, line_category, *_rest in chunk:
+            category.setdefault(order_id, line_category)
+    for order_id, (customer_id, ordered_at, channel) in orders.items():
+        if order_id in category:
+            found[customer_id].append((ordered_at, channel, category[order_id]))
+    for rows in found.values():
+        rows.sort(key=lambda order: order[0], reverse=True)
     return found
 
 
@@ -67,9 +71,9 @@ def _build(defaults: dict[str, Any], columns: dict[str, list[Any]]) -> list[Even
     return build_instances(Event, defaults, rows)
 
 
-def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any) -> list[Event]:
+def _events_for_chunk(ctx: SeedContext, customer_ids: list[Any], now: Any, *, everyone: bool) -> list[Event]:
     rng = ctx.numpy_rng
-    orders = _orders_of(customer_ids)
+    orders = _orders_of(None if everyone else customer_ids)
     browse_counts = rng.poisson(7, size=len(customer_ids))
     total = int(browse_counts.sum())
     types = rng.choice(BROWSE_TYPES, size=total, p=BROWSE_WEIGHTS)
@@ -133,7 +137,8 @@ def seed(ctx: SeedContext) -> None:
     now = timezone.now()
     written = 0
     for start in range(0, len(customer_ids), CUSTOMER_CHUNK):
-        events = _events_for_chunk(ctx, customer_ids[start : start + CUSTOMER_CHUNK], now)
+        chunk = customer_ids[start : start + CUSTOMER_CHUNK]
+        events = _events_for_chunk(ctx, chunk, now, everyone=len(chunk) == len(customer_ids))
         Event.objects.bulk_create(events, batch_size=ctx.batch_size)
         written += len(events)
         ctx.log(f"profiles: {written} events for {min(start + CUSTOMER_CHUNK, len(customer_ids))} customers")
