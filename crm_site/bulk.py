@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Model
@@ -31,3 +32,27 @@ def build_instances(
 
 def field_defaults(model: type[Model]) -> dict[str, Any]:
     return {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
+
+
+@contextmanager
+def given_timestamps(model: type[Model]) -> Iterator[None]:
+    """Inside the block, saves of ``model`` write the instances' own ``auto_now``/``auto_now_add`` values.
+
+    For generated data that carries its own times (demo customers created over two years): written with
+    the insert instead of a ``bulk_update`` after it, whose per-row ``CASE`` is a ``$switch`` over the
+    whole batch for every document on MongoDB. The fields' flags are switched off for the block, so use
+    it only in a single-purpose process (a seeding command), never in a request.
+    """
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    flags = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
+    try:
+        for field in fields:
+            field.auto_now = field.auto_now_add = False  # type: ignore[attr-defined]
+        yield
+    finally:
+        for field, auto_now, auto_now_add in flags:
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]

@@ -4,8 +4,8 @@ Fast enough for 1,000,000 customers: each chunk of ``ctx.batch_size`` customers 
 column with numpy (no Faker, no ``full_clean``, no per-row query), then written in one transaction per
 chunk. On PostgreSQL the chunk goes in through COPY (demo seeding only: ~10x faster than INSERT, and it
 keeps the generated ``created_at`` that ``auto_now_add`` would overwrite); everywhere else through
-``bulk_create`` plus one ``bulk_update`` of the timestamps. Everything derives from ``ctx.numpy_rng`` and
-``ctx.rng``, so the same seed gives the same data on every backend.
+``bulk_create`` with the generated timestamps (``crm_site.bulk.given_timestamps``). Everything derives
+from ``ctx.numpy_rng`` and ``ctx.rng``, so the same seed gives the same data on every backend.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from django.db import connection
 
+from crm_site.bulk import given_timestamps
 from crm_site.db import atomic
 from crm_site.demo import SeedContext
 from customers import demo_copy
@@ -317,7 +318,7 @@ def _aware(values: np.ndarray) -> list[datetime.datetime]:
 
 
 def _write_orm(chunk: Chunk, batch_size: int) -> None:
-    """The portable path (SQLite, MongoDB): bulk_create, then set the generated timestamps in bulk."""
+    """The portable path (SQLite, MongoDB): bulk_create with the generated timestamps."""
     pks = as_uuids(chunk.ids)
     births = chunk.birth_date.astype(object)
     created, updated = _aware(chunk.created_at), _aware(chunk.updated_at)
@@ -335,14 +336,13 @@ def _write_orm(chunk: Chunk, batch_size: int) -> None:
             owner_id=chunk.owner_ids[i],
             external_id=f"DEMO-{serial:07d}",
             marketing_consent=chunk.consent[i],
+            created_at=created[i],
+            updated_at=updated[i],
         )
         for i, serial in enumerate(chunk.serials)
     ]
-    Customer.objects.bulk_create(customers, batch_size=batch_size)
-    # auto_now_add/auto_now replaced the generated times on insert; bulk_update does not call pre_save.
-    for customer, made, touched in zip(customers, created, updated, strict=True):
-        customer.created_at, customer.updated_at = made, touched
-    Customer.objects.bulk_update(customers, ["created_at", "updated_at"], batch_size=min(batch_size, 1000))
+    with given_timestamps(Customer):
+        Customer.objects.bulk_create(customers, batch_size=batch_size)
     child = {name: as_uuids(raw) for name, raw in chunk.child_ids.items()}
     ContactMethod.objects.bulk_create(
         [
