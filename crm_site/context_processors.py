@@ -14,7 +14,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     resolver = getattr(request, "resolver_match", None)
     return {
-        "nav_modules": module_links(),
+        "nav_modules": module_links(user),
         "nav_current_app": resolver.app_name if resolver else "",
         "nav_is_manager": sees_everything(user),
     }

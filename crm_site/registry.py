@@ -19,7 +19,7 @@ class Panel:
 
     key: str
     template: str
-    context: Callable[..., dict[str, Any]]
+    context: Callable[..., dict[str, Any] | None]
     order: int = 100
 
 
@@ -36,8 +36,13 @@ class PanelRegistry:
         return sorted(self._panels.values(), key=lambda panel: (panel.order, panel.key))
 
     def render_contexts(self, **kwargs: Any) -> list[tuple[Panel, dict[str, Any]]]:
-        """Each panel with its context computed from ``kwargs`` (e.g. customer=..., user=...)."""
-        return [(panel, panel.context(**kwargs)) for panel in self.panels()]
+        """Each panel with its context computed from ``kwargs`` (e.g. customer=..., user=...).
+
+        A panel whose context is None has nothing for this user (e.g. a dashboard card of a module the
+        user's role does not use) and is left out.
+        """
+        found = ((panel, panel.context(**kwargs)) for panel in self.panels())
+        return [(panel, context) for panel, context in found if context is not None]
 
 
 customer_panels = PanelRegistry()

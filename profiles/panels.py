@@ -15,6 +15,13 @@ def customer_profile_card(*, customer: Any, user: Any, **kwargs: Any) -> dict[st
     return {"profile": profile, "run": run, "customer": customer}
 
 
-def dashboard_card(*, user: Any, **kwargs: Any) -> dict[str, Any]:
+def dashboard_card(*, user: Any, **kwargs: Any) -> dict[str, Any] | None:
+    """The profiles card: the active run's portraits; the segments for those who read them (marketing)."""
+    if not user.has_perm("profiles.view_customerprofile"):
+        return None
     run = selectors.active_run()
-    return {"run": run, "can_rebuild": sees_everything(user)}
+    card: dict[str, Any] = {"run": run, "can_rebuild": sees_everything(user)}
+    if user.has_perm("profiles.view_segment"):
+        counts = selectors.segment_counts()
+        card.update(segment_total=sum(counts.values()), segment_manual=counts.get("manual", 0))
+    return card

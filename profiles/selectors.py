@@ -84,6 +84,12 @@ def segment_list() -> QuerySet[Segment]:
     return Segment.objects.select_related("run").order_by("kind", "-member_count", "name")
 
 
+def segment_counts() -> dict[str, int]:
+    """How many segments of each kind ({"manual": n, "rfm": n, ...}), one grouped query."""
+    rows = Segment.objects.order_by().values("kind").annotate(n=Count("pk"))
+    return {row["kind"]: row["n"] for row in rows}
+
+
 def segment_get(*, pk: Any) -> Segment:
     segment = Segment.objects.select_related("run").filter(pk=pk).first()
     if segment is None:

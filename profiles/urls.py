@@ -11,6 +11,7 @@ urlpatterns = [
     path("segments/new/", views.SegmentCreateView.as_view(), name="segment-create"),
     path("segments/<uuid:pk>/", views.SegmentDetailView.as_view(), name="segment-detail"),
     path("segments/<uuid:pk>/edit/", views.SegmentUpdateView.as_view(), name="segment-update"),
+    path("segments/<uuid:pk>/delete/", views.SegmentDeleteView.as_view(), name="segment-delete"),
     path("segments/<uuid:pk>/export.csv", views.SegmentExportView.as_view(), name="segment-export"),
     path("runs/new/", views.RebuildView.as_view(), name="run-create"),
     path("runs/<uuid:pk>/", views.RunDetailView.as_view(), name="run-detail"),

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin, UserPassesTestMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -23,12 +23,13 @@ from crm_site.listing import bind, errors_text, list_filters, page_query
 from crm_site.paging import CountFreePaginator
 from crm_site.uploads import DEFAULT_ENCODING
 from crm_site.visibility import sees_everything
+from crm_site.web import ActionView
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
 from profiles.rules import describe_rule
 from profiles.services.events import events_import_csv
 from profiles.services.rebuild import RebuildInProgress, end_of_day, profile_rebuild_start
-from profiles.services.segments import segment_create, segment_update
+from profiles.services.segments import segment_create, segment_delete, segment_update
 
 PAGE_SIZE = 25
 
@@ -42,7 +43,14 @@ class ManagerRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
         return sees_everything(self.request.user)
 
 
-class DashboardView(LoginRequiredMixin, TemplateView):
+class RoleRequiredMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """The model permission of the role (docs/roles.md); a signed-in user without it gets 403."""
+
+    raise_exception = True
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    permission_required = "profiles.view_customerprofile"
     template_name = "profiles/dashboard.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -54,8 +62,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class ProfileDetailView(LoginRequiredMixin, TemplateView):
+class ProfileDetailView(RoleRequiredMixin, TemplateView):
     """One customer's full portrait (404 for customers the user may not see)."""
+
+    permission_required = "profiles.view_customerprofile"
 
     template_name = "profiles/profile_detail.html"
 
@@ -80,7 +90,8 @@ class ProfileDetailView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class SegmentListView(LoginRequiredMixin, TemplateView):
+class SegmentListView(RoleRequiredMixin, TemplateView):
+    permission_required = "profiles.view_segment"
     template_name = "profiles/segment_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -91,7 +102,8 @@ class SegmentListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class SegmentDetailView(LoginRequiredMixin, TemplateView):
+class SegmentDetailView(RoleRequiredMixin, TemplateView):
+    permission_required = "profiles.view_segment"
     template_name = "profiles/segment_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -120,8 +132,10 @@ class SegmentDetailView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class SegmentExportView(LoginRequiredMixin, View):
+class SegmentExportView(RoleRequiredMixin, View):
     """The (filtered) members the user may see, streamed as CSV."""
+
+    permission_required = "profiles.view_segment"
 
     def get(self, request: HttpRequest, pk: Any) -> StreamingHttpResponse:
         segment = selectors.segment_get(pk=pk)
@@ -149,7 +163,10 @@ class SegmentExportView(LoginRequiredMixin, View):
         return csv_response(csv_lines(header, rows), filename=f"segment-{segment.pk}-{stamp}.csv")
 
 
-class SegmentCreateView(ManagerRequiredMixin, FormView):
+class SegmentCreateView(RoleRequiredMixin, FormView):
+    """Managers and marketing write the manual segments (``profiles.add_segment``)."""
+
+    permission_required = "profiles.add_segment"
     template_name = "profiles/segment_form.html"
     form_class = SegmentForm
 
@@ -169,7 +186,8 @@ class SegmentCreateView(ManagerRequiredMixin, FormView):
         return redirect("profiles:segment-detail", pk=segment.pk)
 
 
-class SegmentUpdateView(ManagerRequiredMixin, FormView):
+class SegmentUpdateView(RoleRequiredMixin, FormView):
+    permission_required = "profiles.change_segment"
     template_name = "profiles/segment_form.html"
     form_class = SegmentForm
 
@@ -200,6 +218,27 @@ class SegmentUpdateView(ManagerRequiredMixin, FormView):
             return redirect("profiles:segment-detail", pk=self.segment.pk)
         messages.success(self.request, _("Segment saved: %(n)s members.") % {"n": self.segment.member_count})
         return redirect("profiles:segment-detail", pk=self.segment.pk)
+
+
+class SegmentDeleteView(RoleRequiredMixin, ActionView):
+    """POST only: delete a manual segment (its members are customers; none of them is touched)."""
+
+    permission_required = "profiles.delete_segment"
+    deleted = False
+
+    def get_target(self) -> Any:
+        return selectors.segment_get(pk=self.kwargs["pk"])
+
+    def perform(self, target: Any, data: dict[str, Any]) -> str:
+        name = target.name
+        segment_delete(segment=target)
+        self.deleted = True
+        return _("Segment %(name)s deleted.") % {"name": name}
+
+    def get_success_url(self, target: Any) -> str:
+        if self.deleted:
+            return reverse("profiles:segment-list")
+        return reverse("profiles:segment-detail", args=[target.pk])
 
 
 class RebuildView(ManagerRequiredMixin, FormView):

@@ -23,8 +23,11 @@ def customer_panel_context(*, customer: Any, user: Any, **kwargs: Any) -> dict[s
     }
 
 
-def dashboard_card_context(*, user: Any, **kwargs: Any) -> dict[str, Any]:
+def dashboard_card_context(*, user: Any, **kwargs: Any) -> dict[str, Any] | None:
     from sessions_log.selectors import follow_up_agenda
+
+    if not user.has_perm("sessions_log.view_followup"):
+        return None  # a role without follow-ups (knowledge editors) gets no card (docs/roles.md)
 
     agenda = follow_up_agenda(user=user)
     return {

@@ -491,7 +491,7 @@ TABLE: dict[str, Entry] = {
     "profiles:segment-create": Entry(get=403, post=403),
     "profiles:segment-detail": Entry(get=200, post=405, variants={"a segment": pk("segment")}),
     "profiles:segment-update": Entry(get=403, post=403, variants={"a segment": pk("segment")}),
-    "profiles:segment-delete": Entry(get=405, post=403, variants={"a segment": pk("segment")}),
+    "profiles:segment-delete": Entry(get=403, post=403, variants={"a segment": pk("segment")}),
     "profiles:segment-export": Entry(get=200, post=405, variants={"a segment": pk("segment")}),
     "profiles:run-create": Entry(get=403, post=403),
     "profiles:run-detail": Entry(get=403, post=403, variants={"a run": pk("run")}),

@@ -43,8 +43,11 @@ from customers.services import customer_delete, customer_save, sharing_allowed
 LIST_COUNT_LIMIT = 1000
 
 
-class CustomerListView(LoginRequiredMixin, TemplateView):
+class CustomerListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     """Search, filter, sort and page through the customers the user may see."""
+
+    permission_required = "customers.view_customer"
+    raise_exception = True
 
     template_name = "customers/customer_list.html"
     page_size = 25
@@ -81,7 +84,9 @@ class CustomerListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class CustomerDetailView(LoginRequiredMixin, DetailView):
+class CustomerDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+    permission_required = "customers.view_customer"
+    raise_exception = True
     template_name = "customers/customer_detail.html"
     context_object_name = "customer"
 

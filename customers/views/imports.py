@@ -26,7 +26,10 @@ from customers.services.imports import (
 )
 
 
-class ImportListView(LoginRequiredMixin, ListView):
+class ImportListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """The user's own import jobs (all for managers): for the roles that create customers."""
+
+    permission_required = "customers.add_customer"
     template_name = "customers/import_list.html"
     context_object_name = "imports"
     paginate_by = 20

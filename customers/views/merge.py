@@ -26,8 +26,10 @@ from customers.services import customer_merge
 from customers.services.merge import merge_preview
 
 
-class DuplicateListView(LoginRequiredMixin, TemplateView):
+class DuplicateListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     """Groups of visible customers sharing a phone/email/WeChat value, with what tells them apart."""
+
+    permission_required = "customers.view_customer"
 
     template_name = "customers/duplicate_list.html"
 
@@ -37,7 +39,8 @@ class DuplicateListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class CustomerDuplicatesView(LoginRequiredMixin, TemplateView):
+class CustomerDuplicatesView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    permission_required = "customers.view_customer"
     template_name = "customers/customer_duplicates.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

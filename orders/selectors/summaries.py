@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from crm_site.money import MoneyTotal, RateTable
-from crm_site.visibility import sees_everything
+from crm_site.visibility import CHANGE, sees_all, sees_everything
 from orders.models import Opportunity, OrderLine, ProductCategory, Project, SalesOrder, ServiceOrder
 from orders.selectors.rates import day_rows, rate_table, total_in_base, totals_by
 
@@ -52,18 +52,49 @@ def customer_orders_summary(*, customer: Any, user: Any, limit: int = 5) -> dict
     }
 
 
-def dashboard_summary(*, user: Any) -> dict[str, Any]:
-    """The dashboard card: my open tickets (and breaches), my open pipeline."""
-    mine = ServiceOrder.objects.open().filter(assignee=user)
-    open_pipeline = Opportunity.objects.filter(owner=user).exclude(stage__in=Opportunity.CLOSED_STAGES)
-    pipeline = total_in_base(open_pipeline, amount="amount", day_of=None, rates=rate_table())
-    return {
-        "open_tickets": mine.count(),
-        "breached_tickets": mine.filter(sla_breached=True).count(),
-        "pipeline_count": pipeline.count,
-        "pipeline_total": pipeline,
-        "is_manager": sees_everything(user),
+# A ticket whose SLA ends within this time is "due soon" on the dashboard.
+SLA_DUE_SOON = timedelta(hours=24)
+
+
+def dashboard_summary(*, user: Any) -> dict[str, Any] | None:
+    """The dashboard's orders card: the tickets and pipeline the user works on (None: nothing for them).
+
+    ``scope`` says whose: "team" for a manager (every open ticket, the whole open pipeline), "queue" for
+    a service agent (every open ticket they may work: unassigned, due soon, past SLA, and theirs), "mine"
+    for sales (the tickets assigned to them, the opportunities they own). A fixed number of counts and
+    one pipeline aggregate, whatever the data size.
+    """
+    show_tickets = user.has_perm("orders.view_serviceorder")
+    show_pipeline = user.has_perm("orders.view_opportunity")
+    if not (show_tickets or show_pipeline):
+        return None
+    is_manager = sees_everything(user)
+    scope = "team" if is_manager else "queue" if sees_all(user, ServiceOrder, CHANGE) else "mine"
+    summary: dict[str, Any] = {
+        "scope": scope,
+        "show_tickets": show_tickets,
+        "show_pipeline": show_pipeline,
+        "is_manager": is_manager,
     }
+    if show_tickets:
+        open_tickets = ServiceOrder.objects.visible_to(user).open()
+        if scope == "mine":
+            open_tickets = open_tickets.filter(assignee=user)
+        summary["open_tickets"] = open_tickets.count()
+        summary["breached_tickets"] = open_tickets.filter(sla_breached=True).count()
+        if scope != "mine":
+            soon = timezone.now() + SLA_DUE_SOON
+            summary["due_soon"] = open_tickets.filter(sla_breached=False, sla_due_at__lte=soon).count()
+            summary["unassigned"] = open_tickets.filter(assignee__isnull=True).count()
+        if scope == "queue":
+            summary["mine"] = open_tickets.filter(assignee=user).count()
+    if show_pipeline:
+        opportunities = Opportunity.objects.visible_to(user).exclude(stage__in=Opportunity.CLOSED_STAGES)
+        if scope == "mine":
+            opportunities = opportunities.filter(owner=user)
+        pipeline = total_in_base(opportunities, amount="amount", day_of=None, rates=rate_table())
+        summary.update(pipeline_count=pipeline.count, pipeline_total=pipeline)
+    return summary
 
 
 def _months_back(now: datetime, months: int) -> datetime:

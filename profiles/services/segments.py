@@ -57,6 +57,11 @@ def segment_update(
 
 
 def segment_delete(*, segment: Segment) -> None:
+    """Delete a manual segment; automatic segments belong to the runs (a run would bring them back)."""
+    if segment.kind != Segment.Kind.MANUAL:
+        raise ValidationError(
+            _("Automatic segments are recomputed by every run and cannot be deleted."), code="automatic"
+        )
     segment.delete()
 
 
