@@ -93,7 +93,10 @@ def customer_match(text: str) -> Q:
     return (
         Q(**{f"name__{lookup}": text})
         | Q(**{f"company_name__{lookup}": text})
-        | Q(external_id__istartswith=text)
+        # Any case, through the unique index's pattern twin (not UPPER(...), which no btree serves).
+        | Q(external_id__startswith=text)
+        | Q(external_id__startswith=text.upper())
+        | Q(external_id__startswith=text.lower())
     )
 
 
