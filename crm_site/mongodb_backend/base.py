@@ -1,4 +1,5 @@
-"""The MongoDB database wrapper: django-mongodb-backend's, with decimals at their scale and commit hooks.
+"""The MongoDB database wrapper: django-mongodb-backend's, with decimals at their scale, commit hooks, and
+plain (usable) indexes on primary keys (``crm_site.mongodb_backend.schema``).
 
 django-mongodb-backend stores a ``DecimalField`` value as ``Decimal128(value)`` exactly as given, so a
 ``Decimal("65000")`` (an amount computed from integers) is stored and read back without its decimal
@@ -17,6 +18,8 @@ from django.db.backends.utils import format_number
 from django.db.models.expressions import Col
 from django_mongodb_backend.base import DatabaseWrapper as MongoDatabaseWrapper
 from django_mongodb_backend.operations import DatabaseOperations as MongoDatabaseOperations
+
+from crm_site.mongodb_backend.schema import DatabaseSchemaEditor
 
 
 class DatabaseOperations(MongoDatabaseOperations):
@@ -43,6 +46,7 @@ class DatabaseOperations(MongoDatabaseOperations):
 
 class DatabaseWrapper(MongoDatabaseWrapper):
     ops_class = DatabaseOperations
+    SchemaEditorClass = DatabaseSchemaEditor
 
     def run_and_clear_commit_hooks(self) -> None:
         """Run the hooks of a committed MongoDB transaction, even inside Django's own ``atomic`` block.

@@ -90,6 +90,9 @@ TEMPLATES = [
     },
 ]
 
+if IS_MONGODB:
+    # Django's ModelBackend, reading permissions without a join (crm_site/auth.py).
+    AUTHENTICATION_BACKENDS = ["crm_site.auth.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -135,9 +138,6 @@ PROFILES_HISTORY_START = env("PROFILES_HISTORY_START", default="").strip() or No
 if PROFILES_HISTORY_START:
     date.fromisoformat(PROFILES_HISTORY_START)
 
-# Celery: with no broker configured, tasks run in-process so the app needs nothing else to run.
-# CELERY_BROKER_URL=filesystem:// (what `make run` sets) is the embedded mode: kombu's filesystem
-# transport keeps the queue as files under CELERY_EMBEDDED_DIR (default .run/celery/), results go to
 # Email out (sessions_log.mail): SMTP when EMAIL_HOST is set, else the console (mail is printed, not
 # sent). DJANGO_EMAIL_BACKEND names another backend outright. EMAIL_TIMEOUT bounds a stuck server.
 EMAIL_HOST = env("EMAIL_HOST", default="")
@@ -156,6 +156,9 @@ EMAIL_BACKEND = env(
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# Celery: with no broker configured, tasks run in-process so the app needs nothing else to run.
+# CELERY_BROKER_URL=filesystem:// (what `make run` sets) is the embedded mode: kombu's filesystem
+# transport keeps the queue as files under CELERY_EMBEDDED_DIR (default .run/celery/), results go to
 # files beside it and the cache to a folder there, so a worker and beat on the same machine (`manage.py
 # run_demo`) need no Redis. For one machine only; production settings refuse it.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
