@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from customers.models import ContactMethod, Customer
 from customers.normalize import PHONE_KINDS, normalize_phone, search_candidates
+from customers.selectors.visibility import visible_customer_filter
 
 # Each way of matching contributes at most this many ids before visibility and ordering.
 MATCH_CAP = 200
@@ -100,7 +101,7 @@ def customer_match(text: str) -> Q:
     )
 
 
-def _matches(visible: Any, text: str) -> tuple[dict[Any, str], set[Any]]:
+def _matches(visible: Any, text: str, *, user: Any) -> tuple[dict[Any, str], set[Any]]:
     """(customer id -> name for every match, the ids that match exactly), two queries.
 
     One query over contact values (whole normalised value, email prefix, phone digits), one over the
@@ -112,7 +113,7 @@ def _matches(visible: Any, text: str) -> tuple[dict[Any, str], set[Any]]:
     names: dict[Any, str] = {}
     exact: set[Any] = set()
     for customer_id, value, name in (
-        ContactMethod.objects.filter(contact, customer_id__in=visible.values("pk"))
+        ContactMethod.objects.filter(contact, visible_customer_filter(user=user))
         .order_by()
         .values_list("customer_id", "value_normalized", "customer__name")[:MATCH_CAP]
     ):
@@ -172,7 +173,7 @@ def customer_choices(*, user: Any, query: str, limit: int = 10) -> list[Customer
     if not text or limit <= 0:
         return []
     visible = Customer.objects.visible_to(user)
-    names, exact = _matches(visible, text)
+    names, exact = _matches(visible, text, user=user)
     best = sorted(names, key=lambda pk: (pk not in exact, names[pk].casefold(), str(pk)))[:limit]
     if not best:
         return []

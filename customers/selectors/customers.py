@@ -27,6 +27,7 @@ from customers.models import (
     CustomFieldDefinition,
 )
 from customers.normalize import search_candidates
+from customers.selectors.visibility import visible_customer_filter
 
 # sort key -> (model field, descending)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -71,13 +72,16 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     text = query.strip()
     if not text:
         return qs
-    # Taken among the customers qs may see, so that other users' customers with the same phone digits
-    # cannot crowd a sales user's own match out of the cap.
-    contact_ids = list(
-        ContactMethod.objects.filter(contact_match(text), customer_id__in=qs.values("pk"))
-        .order_by()
-        .values_list("customer_id", flat=True)[:SEARCH_ID_CAP]
+    # The contact values' own index first (no join into customers: on MongoDB an IN-subquery is a
+    # $lookup for every contact method); qs applies visibility to these ids below. When the cap is
+    # full, other users' customers with the same phone digits may crowd a sales user's own match out
+    # of it: then the matches are taken among the customers qs may see.
+    contacts = (
+        ContactMethod.objects.filter(contact_match(text)).order_by().values_list("customer_id", flat=True)
     )
+    contact_ids = list(contacts[:SEARCH_ID_CAP])
+    if len(contact_ids) == SEARCH_ID_CAP:
+        contact_ids = list(contacts.filter(customer_id__in=qs.values("pk"))[:SEARCH_ID_CAP])
     text_match = customer_match(text)
     text_ids = list(qs.filter(text_match).order_by().values_list("pk", flat=True)[: SEARCH_ID_CAP + 1])
     if len(text_ids) > SEARCH_ID_CAP:
@@ -314,15 +318,14 @@ def customer_relationships(*, user: Any, customer: Customer) -> tuple[list[Any],
     """
     from customers.models import Relationship
 
-    visible = Customer.objects.visible_to(user).values("pk")
-    own = list(
-        Relationship.objects.filter(customer=customer)
-        .filter(Q(related_customer__isnull=True) | Q(related_customer__in=visible))
-        .select_related("related_customer", "partner")
-    )
+    own = Relationship.objects.filter(customer=customer)
+    if related := visible_customer_filter(user=user, field="related_customer"):
+        # Empty for a user who sees every customer: every link (an empty Q would cancel the OR).
+        own = own.filter(Q(related_customer__isnull=True) | related)
+    own_links = list(own.select_related("related_customer", "partner"))
     inverse = list(
-        Relationship.objects.filter(related_customer=customer, customer__in=visible).select_related(
-            "customer"
-        )
+        Relationship.objects.filter(
+            visible_customer_filter(user=user), related_customer=customer
+        ).select_related("customer")
     )
-    return own, inverse
+    return own_links, inverse

@@ -16,6 +16,7 @@ from crm_site.registry import customer_history
 from customers.merge_rules import contact_key
 from customers.models import ContactMethod, Customer, CustomerMerge
 from customers.normalize import PHONE_KINDS
+from customers.selectors.visibility import visible_customer_filter
 
 NAME_SIMILARITY = 0.85
 
@@ -32,7 +33,7 @@ def duplicate_candidates(*, user: Any, customer: Customer, limit: int = 20) -> l
     if values:
         for pk, value in (
             # Only visible customers' values: another user's private customer must not fill the list.
-            ContactMethod.objects.filter(value_normalized__in=values, customer_id__in=visible.values("pk"))
+            ContactMethod.objects.filter(visible_customer_filter(user=user), value_normalized__in=values)
             .exclude(customer_id=customer.pk)
             .values_list("customer_id", "value")[: limit * 5]
         ):
@@ -55,9 +56,9 @@ def duplicate_candidates(*, user: Any, customer: Customer, limit: int = 20) -> l
 
 def duplicate_groups(*, user: Any, limit: int = 50) -> list[dict[str, Any]]:
     """Contact values shared by more than one visible customer, with those customers."""
-    visible_pks = Customer.objects.visible_to(user).values("pk")
+    visible = visible_customer_filter(user=user)
     shared = (
-        ContactMethod.objects.filter(customer_id__in=visible_pks)
+        ContactMethod.objects.filter(visible)
         .values("value_normalized")
         .annotate(n=Count("customer_id", distinct=True))
         .filter(n__gt=1)
@@ -66,9 +67,9 @@ def duplicate_groups(*, user: Any, limit: int = 50) -> list[dict[str, Any]]:
     values = [row["value_normalized"] for row in shared]
     members: dict[str, list[Customer]] = {value: [] for value in values}
     if values:
-        links = ContactMethod.objects.filter(
-            value_normalized__in=values, customer_id__in=visible_pks
-        ).values_list("value_normalized", "customer_id")
+        links = ContactMethod.objects.filter(visible, value_normalized__in=values).values_list(
+            "value_normalized", "customer_id"
+        )
         pairs = list(links)
         customers = {
             c.pk: c for c in Customer.objects.filter(pk__in={pk for _v, pk in pairs}).select_related("owner")
@@ -206,11 +207,11 @@ def contact_owners(*, user: Any, customer: Customer, limit: int = 5) -> list[dic
     values = list(customer.contact_methods.filter(kind__in=kinds).values_list("value_normalized", flat=True))
     if not values:
         return []
-    visible = Customer.objects.visible_to(user).exclude(pk=customer.pk)
     hits = list(
         ContactMethod.objects.filter(
-            value_normalized__in=values, kind__in=kinds, customer_id__in=visible.values("pk")
+            visible_customer_filter(user=user), value_normalized__in=values, kind__in=kinds
         )
+        .exclude(customer_id=customer.pk)
         .order_by("value_normalized", "customer_id")
         .values_list("customer_id", "value")[: limit * 3]
     )

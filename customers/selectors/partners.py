@@ -17,7 +17,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from crm_site.visibility import sees_everything
-from customers.models import Customer, Partner, Relationship
+from customers.models import Partner, Relationship
+from customers.selectors.visibility import visible_customer_filter
 
 
 def partner_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Partner]:
@@ -57,9 +58,8 @@ def partner_contacts(*, partner: Partner) -> list[Any]:
 
 def partner_customers(*, user: Any, partner: Partner, limit: int = 50) -> list[Relationship]:
     """The partner's links to customers ``user`` may see (at most ``limit``), customers joined."""
-    visible = Customer.objects.visible_to(user).values("pk")
     return list(
-        Relationship.objects.filter(partner=partner, customer__in=visible)
+        Relationship.objects.filter(visible_customer_filter(user=user), partner=partner)
         .select_related("customer")
         .order_by("customer__name", "pk")[:limit]
     )
