@@ -1,4 +1,4 @@
-"""Start the secantusdb MongoDB-wire test server with two fixes for gaps in its emulation.
+"""Start the secantusdb MongoDB-wire test server with fixes for gaps in its emulation.
 
 MongoDB reads a nested document in ``$project`` as a nested projection (``{"ct": {"app_label": 1}}``
 means ``{"ct.app_label": 1}``), and a nested document in ``$addFields`` as fields merged into the
@@ -6,14 +6,21 @@ existing embedded document. secantusdb 0.7.0b3 evaluates both as literal documen
 django-mongodb-backend reads across a relation comes back as ``1`` (``values("content_type__app_label")``,
 and so Django's permission checks) and ``select_related`` loses the related object's key. This launcher
 flattens such specs into dotted paths before secantusdb sees them, then runs its normal CLI.
+
+Third, a planning gap: MongoDB moves a ``$match`` that does not read a ``$lookup``'s output ahead of
+that ``$lookup`` (SERVER-21612), so the filter is an index scan and only the matching documents are
+joined. django-mongodb-backend writes ``select_related`` joins before the filter; secantusdb ran them
+in that order, joining every document of the collection first (seconds for a list page of 25 rows) and
+using an index only for a leading ``$match``. The launcher moves such a ``$match`` to the front.
 It is a test tool only and is never imported by the product.
 """
 
+import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
-from secantus import aggregate
+from secantus import aggregate, commands
 from secantus.cli import main
 
 
@@ -46,8 +53,54 @@ def add_fields_one(doc: dict[str, Any], spec: Mapping[str, Any], vars: dict[str,
     return _add_fields_one(doc, flatten_projection(spec), vars)
 
 
+# Stages that only add the output of a join: a $match that reads none of their fields moves past them.
+_JOIN_STAGES = ("$lookup", "$set", "$addFields", "$unwind")
+
+
+def _join_outputs(stage: Mapping[str, Any]) -> set[str] | None:
+    """The top-level fields a join stage writes, or None when it is another kind of stage."""
+    if len(stage) != 1:
+        return None
+    name, spec = next(iter(stage.items()))
+    if name not in _JOIN_STAGES:
+        return None
+    if name == "$lookup":
+        return {str(spec.get("as", ""))} if isinstance(spec, Mapping) else None
+    if name == "$unwind":
+        path = spec.get("path") if isinstance(spec, Mapping) else spec
+        return {str(path).lstrip("$").split(".")[0]} if isinstance(path, str) else None
+    return {str(key).split(".")[0] for key in spec} if isinstance(spec, Mapping) else None
+
+
+def match_first(pipeline: list[Any]) -> list[Any]:
+    """Move a ``$match`` that follows only join stages, and reads none of their outputs, to the front."""
+    written: set[str] = set()
+    for i, stage in enumerate(pipeline):
+        if not isinstance(stage, Mapping):
+            return pipeline
+        if i and list(stage) == ["$match"] and written:
+            text = json.dumps(stage["$match"], default=str)
+            if any(f'"{field}' in text or f'"${field}' in text for field in written):
+                return pipeline
+            return [stage, *pipeline[:i], *pipeline[i + 1 :]]
+        outputs = _join_outputs(stage)
+        if outputs is None:
+            return pipeline
+        written |= outputs
+    return pipeline
+
+
+_resolve_view = commands._resolve_view
+
+
+def resolve_view(ctx: Any, coll: str, pipeline: list[Any]) -> tuple[str, list[Any]]:
+    base, resolved = _resolve_view(ctx, coll, pipeline)
+    return base, match_first(list(resolved))
+
+
 aggregate._project_one = project_one
 aggregate._add_fields_one = add_fields_one
+commands._resolve_view = resolve_view
 
 if __name__ == "__main__":
     sys.exit(main())
