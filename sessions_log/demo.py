@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from crm_site.demo import SeedContext
-from sessions_log.models import FollowUp, Interaction
+from sessions_log.models import CannedReply, FollowUp, Interaction
 
 INTERACTIONS_PER_CUSTOMER = 4
 FOLLOW_UP_ONE_IN = 8
@@ -37,7 +37,34 @@ SUBJECTS = {
 }
 
 
+# Canned replies for email out, one set per language (placeholders: sessions_log.mail.PLACEHOLDERS).
+CANNED_REPLIES = (
+    ("Quote", "en", "Your quote", "Dear {customer_name},\n\nplease find your quote below.\n\n{staff_name}"),
+    ("报价", "zh-hans", "您的报价", "{customer_name}您好：\n\n您的报价如下。\n\n此致\n{staff_name}"),
+    (
+        "Follow-up",
+        "en",
+        "Following up",
+        "Dear {customer_name},\n\nhow are you getting on? Reply to this email or call me.\n\n{staff_name}",
+    ),
+    (
+        "回访",
+        "zh-hans",
+        "回访",
+        "{customer_name}您好：\n\n请问使用是否满意？欢迎回复本邮件。\n\n{staff_name}",
+    ),
+)
+
+
+def seed_canned_replies() -> None:
+    for name, language, subject, body in CANNED_REPLIES:
+        CannedReply.objects.get_or_create(
+            name=name, language=language, defaults={"subject": subject, "body": body}
+        )
+
+
 def seed(ctx: SeedContext) -> None:
+    seed_canned_replies()
     customer_ids: list[Any] = ctx.shared.get("customer_ids", [])
     owner_ids: list[Any] = ctx.shared.get("customer_owner_ids", [])
     if not customer_ids:

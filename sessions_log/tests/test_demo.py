@@ -28,3 +28,12 @@ def test_demo_interactions_belong_to_the_owner_and_some_have_follow_ups(make_use
         Interaction.objects.visible_to(sales1).count()
         == Interaction.objects.filter(customer__owner=sales1).count()
     )
+
+
+def test_demo_canned_replies_are_bilingual_and_seeded_once():
+    from sessions_log.models import CannedReply
+
+    demo.seed_canned_replies()
+    demo.seed_canned_replies()
+    assert CannedReply.objects.count() == len(demo.CANNED_REPLIES)
+    assert set(CannedReply.objects.values_list("language", flat=True)) == {"en", "zh-hans"}
