@@ -97,6 +97,9 @@ def email_compose(*, customer: Any, staff: Any, contact: Any, subject: str, body
     subject, body = subject.strip(), body.strip()
     if not subject:
         raise ValidationError({"subject": _("Give the email a subject.")})
+    if "\n" in subject or "\r" in subject:
+        # A line break in a header would start another header (header injection); Django refuses it late.
+        raise ValidationError({"subject": _("Write the subject on one line.")})
     if not body:
         raise ValidationError({"body": _("Write the email.")})
     interaction = Interaction(
@@ -146,8 +149,9 @@ def email_deliver(*, interaction_id: Any) -> str:
     )
     try:
         message.send(fail_silently=False)
-    except (smtplib.SMTPException, OSError) as error:
-        # OSError: the server is down or unreachable (connection refused, timeout, TLS failure).
+    except (smtplib.SMTPException, OSError, ValueError) as error:
+        # OSError: the server is down or unreachable (connection refused, timeout, TLS failure);
+        # ValueError: a header or address Django will not put in a message (BadHeaderError).
         reason = _smtp_reason(error)
         Interaction.objects.filter(pk=interaction_id).update(
             delivery_status=DeliveryStatus.FAILED,

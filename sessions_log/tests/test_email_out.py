@@ -137,6 +137,7 @@ def test_an_address_marked_do_not_contact_is_refused_nothing_sent_nothing_logged
     [
         ("subject", {"subject": "", "body": "Text"}),
         ("body", {"subject": "Hi", "body": "  "}),
+        ("subject", {"subject": "Hi\r\nBcc: everyone@example.com", "body": "Text"}),
         ("to", {"subject": "Hi", "body": "Text", "to": "forged"}),
     ],
 )
@@ -255,3 +256,18 @@ def test_the_contact_form_saves_do_not_contact_and_the_compose_page_then_refuses
     response = client.post(_compose_url(customer), {"to": str(email.pk), "subject": "Hi", "body": "Text"})
     assert "to" in response.context["form"].errors
     assert not Interaction.objects.exists() and smtp_server.messages == []
+
+
+def test_a_message_django_will_not_build_fails_the_email_not_the_task(sales_user, smtp_server):
+    customer, _email = _customer_with_email(sales_user)
+    interaction = Interaction.objects.create(
+        customer=customer, channel="email", staff=sales_user, subject="Hi\nBcc: x@example.com", body="B",
+        email_to="li.wei@example.com", message_id="<x@example.test>", delivery_status=DeliveryStatus.QUEUED,
+    )  # fmt: skip
+
+    assert email_deliver(interaction_id=interaction.pk) == "failed"
+
+    interaction.refresh_from_db()
+    assert interaction.delivery_status == DeliveryStatus.FAILED
+    assert "BadHeaderError" in interaction.delivery_error
+    assert smtp_server.messages == []
