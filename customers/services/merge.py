@@ -110,18 +110,19 @@ def _dedupe_contact_methods(survivor: Customer, loser: Customer) -> int:
     """Drop contact values that repeat another on their normalised form; returns how many went.
 
     The survivor's rows come first (its primaries first), so the survivor's spelling is the one kept; a
-    verified duplicate marks the kept row verified.
+    verified duplicate marks the kept row verified, and a do-not-contact one marks it do-not-contact (a
+    merge never lifts the customer's request not to be contacted at an address).
     """
     rows = []
     for customer in (survivor, loser):
         rows += list(
             ContactMethod.objects.filter(customer=customer)
             .order_by("-is_primary", "created_at", "pk")
-            .values_list("pk", "kind", "value_normalized", "is_verified")
+            .values_list("pk", "kind", "value_normalized", "is_verified", "do_not_contact")
         )
     kept: dict[tuple[str, str], Any] = {}
-    drop, verify = [], set()
-    for pk, kind, normalized, verified in rows:
+    drop, verify, blocked = [], set(), set()
+    for pk, kind, normalized, verified, do_not_contact in rows:
         if not normalized:
             continue
         key = contact_key(kind, normalized)
@@ -131,8 +132,12 @@ def _dedupe_contact_methods(survivor: Customer, loser: Customer) -> int:
         drop.append(pk)
         if verified:
             verify.add(kept[key])
+        if do_not_contact:
+            blocked.add(kept[key])
     if verify:
         ContactMethod.objects.filter(pk__in=list(verify)).update(is_verified=True)
+    if blocked:
+        ContactMethod.objects.filter(pk__in=list(blocked)).update(do_not_contact=True)
     if drop:
         ContactMethod.objects.filter(pk__in=drop).delete()
     return len(drop)
