@@ -1,9 +1,18 @@
-"""Project-level forms: the global search box."""
+"""Project-level forms: the global search box, and the date bounds every form with dates applies."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+# Dates every form accepts: the same range on create and edit, on every backend (a year-1 datetime
+# overflows when converted to UTC; a year-9999 one when converted back; outside these it is a typo).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
 
 # Longer text is no search anyone types: refuse it before any source runs a query.
 SEARCH_MAX_LENGTH = 100
@@ -28,3 +37,25 @@ class GlobalSearchForm(forms.Form):
                 _("Type at least one letter or digit to search for."), code="no_letters"
             )
         return text
+
+
+class DateBoundsMixin:
+    """Every date and date-time field of the form must lie between EARLIEST_DATE and LATEST_DATE."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # type: ignore[misc]
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            value = cleaned.get(name)
+            if not isinstance(field, (forms.DateField, forms.DateTimeField)) or value is None:
+                continue
+            day = value.date() if isinstance(value, datetime) else value
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                self.add_error(  # type: ignore[attr-defined]
+                    name,
+                    ValidationError(
+                        _("Enter a date between %(earliest)s and %(latest)s."),
+                        code="date_out_of_range",
+                        params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+                    ),
+                )
+        return cleaned

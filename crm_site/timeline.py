@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -26,6 +27,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 PAGE_SIZE = 25
+CURSOR_EARLIEST = datetime(1800, 1, 1)
+CURSOR_LATEST = datetime(9000, 1, 1)
 # Sorts after every kind and every key at one instant: a cursor "at the end of that moment".
 AFTER_ALL = "\uffff"
 
@@ -45,13 +48,19 @@ class Cursor:
     @classmethod
     def decode(cls, token: str) -> Cursor | None:
         """The cursor in a page link, or None when the token was tampered with (the page starts over)."""
+        known = {source.key for source in timeline_sources.sources()} | {AFTER_ALL}
         try:
             text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             when_text, kind, key = text.split("|")
-        except (ValueError, UnicodeDecodeError, binascii.Error):
-            return None
-        when = parse_datetime(when_text)
-        if when is None or timezone.is_naive(when) or len(kind) > 40 or len(key) > 64:
+            when = parse_datetime(when_text)
+            if when is None or timezone.is_naive(when) or kind not in known:
+                return None
+            if key != AFTER_ALL:
+                key = str(uuid.UUID(key))  # every source's rows have UUID keys (crm_site.models.BaseModel)
+            # Far from the ends of datetime's range, where converting to UTC (or back) overflows.
+            if not CURSOR_EARLIEST < when.astimezone(UTC).replace(tzinfo=None) < CURSOR_LATEST:
+                return None
+        except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):
             return None
         return cls(when=when, kind=kind, key=key)
 

@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views import View
 
 if TYPE_CHECKING:
@@ -44,10 +46,16 @@ class StaffMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
     def handle_no_permission(self) -> HttpResponseRedirect:
         if self.request.user.is_authenticated:
-            from django.core.exceptions import PermissionDenied
-
+            if wants_json(self.request):
+                return refusal_json(missing=False)  # type: ignore[return-value]  # a JSON 403, not a redirect
             raise PermissionDenied
         return super().handle_no_permission()
+
+
+def refusal_json(*, missing: bool) -> JsonResponse:
+    """A page script's answer for a refusal: the same neutral words whatever the reason."""
+    text = _("Not found.") if missing else _("You do not have permission to do this.")
+    return JsonResponse({"ok": False, "message": str(text), "errors": {}}, status=404 if missing else 403)
 
 
 def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str:
@@ -121,6 +129,19 @@ class ActionView(View):
     def json_extra(self, target: Any) -> dict[str, Any]:
         """More keys of the JSON answer (``wants_json``), e.g. the fragment a script swaps in."""
         return {}
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A script asking for JSON gets JSON for a refusal too (404, 403), with the same neutral text."""
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except (Http404, PermissionDenied) as refusal:
+            if not wants_json(request):
+                raise
+            missing = isinstance(refusal, Http404)
+            text = _("Not found.") if missing else _("You do not have permission to do this.")
+            return JsonResponse(
+                {"ok": False, "message": str(text), "errors": {}}, status=404 if missing else 403
+            )
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         target = self.get_target()

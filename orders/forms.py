@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
@@ -12,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.forms import DateBoundsMixin
 from crm_site.listing import ListFilterForm
 from crm_site.uploads import encoding_field
 from customers.forms import CustomerChoiceField
@@ -25,34 +25,6 @@ def _helper(label: Any = None) -> FormHelper:
     helper = FormHelper()
     helper.add_input(Submit("submit", label or _("Save")))
     return helper
-
-
-# Dates the order forms accept: the same range on create and edit, on every backend (a year-1 datetime
-# overflows when converted to UTC; a year-9999 one when converted back).
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
-
-
-class DateBoundsMixin:
-    """Every date and date-time field of the form must lie between EARLIEST_DATE and LATEST_DATE."""
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()  # type: ignore[misc]
-        for name, field in self.fields.items():  # type: ignore[attr-defined]
-            value = cleaned.get(name)
-            if not isinstance(field, (forms.DateField, forms.DateTimeField)) or value is None:
-                continue
-            day = value.date() if isinstance(value, datetime) else value
-            if not EARLIEST_DATE <= day <= LATEST_DATE:
-                self.add_error(  # type: ignore[attr-defined]
-                    name,
-                    ValidationError(
-                        _("Enter a date between %(earliest)s and %(latest)s."),
-                        code="date_out_of_range",
-                        params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
-                    ),
-                )
-        return cleaned
 
 
 class UserFormMixin(DateBoundsMixin):

@@ -6,6 +6,7 @@ lookups; every condition becomes a plain, portable ORM filter.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -148,7 +149,8 @@ def _number(value: Any, where: str) -> float:
         raise ValidationError(
             _("%(where)s: “%(value)s” is not a number."), params={"where": where, "value": value}
         ) from None
-    if not number.is_finite():
+    # A Decimal like 1e309 is finite but no float is: the profile columns hold floats.
+    if not number.is_finite() or not math.isfinite(float(number)):
         raise ValidationError(_("%(where)s: the number must be finite."), params={"where": where})
     return float(number)
 

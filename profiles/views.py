@@ -23,7 +23,7 @@ from crm_site.listing import bind, errors_text, list_filters, page_query
 from crm_site.paging import CountFreePaginator
 from crm_site.uploads import DEFAULT_ENCODING
 from crm_site.visibility import sees_everything
-from crm_site.web import ActionView
+from crm_site.web import ActionView, form_add_errors
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
 from profiles.rules import describe_rule
@@ -180,7 +180,7 @@ class SegmentCreateView(RoleRequiredMixin, FormView):
                 created_by=self.request.user,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form_add_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Segment saved: %(n)s members.") % {"n": segment.member_count})
         return redirect("profiles:segment-detail", pk=segment.pk)
@@ -212,7 +212,7 @@ class SegmentUpdateView(RoleRequiredMixin, FormView):
             )
         except ValidationError as error:
             if error.code != "automatic":
-                form.add_error(None, error)
+                form_add_errors(form, error)
                 return self.form_invalid(form)
             messages.error(self.request, " ".join(error.messages))
             return redirect("profiles:segment-detail", pk=self.segment.pk)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.forms import DateBoundsMixin
 from sessions_log.models import MAX_DURATION_SECONDS, FollowUp, Interaction
 from sessions_log.services import MAX_CHAIN_DAYS, MAX_SNOOZE_HOURS, FollowUpPlan
 
@@ -31,7 +32,7 @@ QUICK_CHANNELS = (Channel.CALL, Channel.VISIT, Channel.CHAT, Channel.EMAIL, Chan
 FOLLOW_UP_FIELDS = ("follow_up_title", "follow_up_due")
 
 
-class QuickLogForm(forms.Form):
+class QuickLogForm(DateBoundsMixin, forms.Form):
     """Log one interaction of ``channel``; fill "Next step" to schedule its follow-up in the same go."""
 
     direction = forms.ChoiceField(
@@ -125,7 +126,7 @@ class FollowUpSnoozeForm(forms.Form):
     hours = forms.IntegerField(label=_("Snooze (hours)"), min_value=1, max_value=MAX_SNOOZE_HOURS)
 
 
-class FollowUpRescheduleForm(forms.Form):
+class FollowUpRescheduleForm(DateBoundsMixin, forms.Form):
     due_at = forms.DateTimeField(
         label=_("New due time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )

@@ -21,9 +21,10 @@ MAX_DURATION_SECONDS = 12 * 3600
 
 
 class InteractionQuerySet(VisibleQuerySet):
-    # Visible with the customer (the customer rule), and to the staff member who logged it.
+    # Visible with the customer only (the customer rule): who logged it, or is assigned a follow-up, sees
+    # it while they see the customer; after a reassignment, an unshare or a merge into a customer they
+    # cannot see, the row would otherwise name that customer and stay writable.
     visibility_via = ("customer",)
-    visibility_owners = ("staff",)
 
 
 class DeliveryStatus(models.TextChoices):
@@ -143,8 +144,7 @@ class Interaction(BaseModel):
 
 
 class FollowUpQuerySet(VisibleQuerySet):
-    visibility_via = ("customer",)
-    visibility_owners = ("assignee",)
+    visibility_via = ("customer",)  # as interactions: with the customer only
 
     def open(self) -> FollowUpQuerySet:
         return self.filter(status=FollowUp.Status.OPEN)

@@ -27,9 +27,10 @@ def follow_up_get(*, user: Any, pk: Any, action: Action = VIEW) -> FollowUp:
 
 
 def interactions_recent(*, user: Any, limit: int = RECENT) -> list[Interaction]:
-    """The interactions the user logged, newest first."""
+    """The interactions the user logged of customers they (still) see, newest first."""
     return list(
-        Interaction.objects.filter(staff=user)
+        Interaction.objects.visible_to(user)
+        .filter(staff=user)
         .select_related("customer", "staff")
         .order_by("-occurred_at", "-id")[:limit]
     )

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.forms.models import model_to_dict
@@ -35,6 +35,14 @@ from customers.merge_rules import (
 )
 from customers.models import ContactMethod, Customer, CustomerMerge, Relationship
 from customers.services.customers import customer_defaults_enforce
+from customers.services.links import sharing_allowed
+
+
+def merge_allowed(*, user: Any, customers: list[Customer]) -> bool:
+    """Only a manager, or the owner of every record, merges: a merge deletes one record, decides what the
+    other keeps and who sees it (the merged record's shares move to the kept one: the page says so),
+    which a share (read and edit) never grants."""
+    return all(sharing_allowed(user=user, customer=customer) for customer in customers)
 
 # Fields a merge screen may take from either record (the rest follow from both: FIXED_REASONS).
 MERGEABLE_FIELDS = [rule.field for rule in MERGE_RULES]
@@ -200,6 +208,8 @@ def customer_merge(
     """
     if survivor.pk == loser.pk:
         raise ValidationError(_("Choose two different customers to merge."))
+    if by is not None and not merge_allowed(user=by, customers=[survivor, loser]):
+        raise PermissionDenied(_("Only a manager or the owner of both customers can merge them."))
     sides = _resolve_sides(survivor, loser, choices)
     snapshot = _snapshot(loser)
     taken = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -347,3 +347,17 @@ def test_a_merged_away_external_id_still_finds_the_survivor(sales_user):
     # An order import that meets the old id again does not bring the duplicate back.
     ids = customers_bulk_create_minimal(rows=[{"external_id": "SHOP-9", "name": "Again"}], owner=sales_user)
     assert ids == {"SHOP-9": survivor.pk} and not Customer.objects.filter(name="Again").exists()
+
+
+def test_a_user_the_customers_are_only_shared_with_cannot_merge_them(client, sales_user, other_sales_user):
+    """A share lets a colleague read and edit; deleting the owner's record or taking it over is not in it."""
+    shared = CustomerFactory(owner=sales_user, name="Shared One")
+    own = CustomerFactory(owner=other_sales_user, name="Their Own")
+    CustomerShare.objects.create(customer=shared, user=other_sales_user)
+    client.force_login(other_sales_user)
+    url = reverse("customers:customer-merge", args=[shared.pk, own.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"merge": "1"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        customer_merge(survivor=own, loser=shared, by=other_sales_user)
+    assert Customer.objects.filter(pk=shared.pk, owner=sales_user).exists()

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from customers.selectors import (
     preferred_survivor,
 )
 from customers.services import customer_merge
-from customers.services.merge import merge_preview
+from customers.services.merge import merge_allowed, merge_preview
 
 
 class DuplicateListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
@@ -63,6 +63,8 @@ class CustomerMergeView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
         if request.user.is_authenticated:
             self.first = customer_get(user=request.user, pk=kwargs["pk"], action=CHANGE)
             self.second = customer_get(user=request.user, pk=kwargs["other"], action=CHANGE)
+            if not merge_allowed(user=request.user, customers=[self.first, self.second]):
+                raise PermissionDenied(_("Only a manager or the owner of both customers can merge them."))
             self.history = history_of([self.first, self.second])
         return super().dispatch(request, *args, **kwargs)
 

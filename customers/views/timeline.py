@@ -14,12 +14,13 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from crm_site.forms import DateBoundsMixin
 from crm_site.listing import ListFilterForm, bind, list_filters
 from crm_site.timeline import Cursor, timeline_page, timeline_sources
 from customers.selectors import customer_get
 
 
-class TimelineFilterForm(ListFilterForm):
+class TimelineFilterForm(DateBoundsMixin, ListFilterForm):
     kind = forms.MultipleChoiceField(
         label=_("Show"),
         required=False,

@@ -101,3 +101,16 @@ def test_the_segment_page_shows_the_rule_in_words(client, manager_user):
     assert segment.rule == [{"field": "churn_risk", "op": "gte", "value": 0.7}]
     page = client.get(reverse("profiles:segment-detail", args=[segment.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert "Churn risk at least 70%" in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["1e309", "-1e309"])
+def test_a_number_too_big_for_a_float_is_a_form_error(client, manager_user, value):
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("profiles:segment-create"),
+        {"name": "Huge", "field_1": "monetary", "op_1": "gte", "value_1": value},
+    )
+    assert response.status_code == 200
+    assert "finite" in " ".join(response.context["form"].non_field_errors())
+    assert not Segment.objects.filter(name="Huge").exists()

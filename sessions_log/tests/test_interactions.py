@@ -207,3 +207,47 @@ def test_a_script_posting_for_json_gets_the_outcome_and_the_fresh_list(client, s
     assert good.status_code == 200 and answer["ok"] is True
     assert "Price check" in answer["html"]
     assert Interaction.objects.filter(customer=customer).count() == 1
+
+
+def test_rows_of_a_customer_no_longer_visible_are_neither_shown_nor_writable(
+    client, sales_user, other_sales_user
+):
+    """Logged by sales_user, then the customer went to another owner: the rows go with the customer."""
+    customer = CustomerFactory(owner=sales_user, name="Moved Away 搬走")
+    interaction, follow_up = interaction_log(
+        customer=customer, channel="call", staff=sales_user, subject="Before the move",
+        follow_up=FollowUpPlan(title="Ring again", due_at=timezone.now()),
+    )  # fmt: skip
+    customer.owner = other_sales_user
+    customer.save()
+    client.force_login(sales_user)
+    assert client.get(reverse("sessions_log:interaction-detail", args=[interaction.pk])).status_code == 404
+    for page in ("sessions_log:index", "sessions_log:follow-up-list"):
+        assert "Moved Away" not in client.get(reverse(page)).content.decode()
+    done = client.post(reverse("sessions_log:follow-up-done", args=[follow_up.pk]), {"next_in_days": "5"})
+    assert done.status_code == 404
+    assert FollowUp.objects.filter(customer=customer).count() == 1
+
+
+def test_reschedule_to_year_one_is_a_message_not_a_500(client, sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    follow_up = FollowUp.objects.create(
+        customer=customer, title="Ring", due_at=timezone.now(), assignee=sales_user
+    )
+    client.force_login(sales_user)
+    url = reverse("sessions_log:follow-up-reschedule", args=[follow_up.pk])
+    response = client.post(url, {"due_at": "0001-01-01T00:00", "priority": "normal"}, follow=True)
+    assert response.status_code == 200
+    assert "between" in " ".join(str(m) for m in response.context["messages"])
+
+
+def test_a_script_refused_gets_json_not_a_page(client, sales_user, other_sales_user, make_user):
+    theirs = CustomerFactory(owner=other_sales_user)
+    client.force_login(sales_user)
+    missing = client.post(_log_url(theirs, "call"), {}, HTTP_ACCEPT="application/json")
+    assert missing.status_code == 404 and missing.json()["ok"] is False
+    marketer = make_user("mia", "Marketing")
+    client.force_login(marketer)
+    mine = CustomerFactory(owner=sales_user)
+    refused = client.post(_log_url(mine, "call"), {}, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 403 and refused.json()["ok"] is False

@@ -63,7 +63,29 @@ def test_kind_filter_and_jump_to_a_date(client, sales_user):
     assert "Old visit" in jumped and "New call" not in jumped
 
 
-@pytest.mark.parametrize("query", [{"cursor": "garbage!"}, {"kind": "nope"}, {"date": "2024-13-45"}])
+def _token(text):
+    import base64
+
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"cursor": "garbage!"},
+        {"kind": "nope"},
+        {"date": "2024-13-45"},
+        {"date": "9999-12-31"},
+        {"date": "0001-01-01"},
+        {"cursor": _token("2026-01-01T00:00:00+00:00|interaction|zzz")},
+        {"cursor": _token("2026-01-01T00:00:00+00:00|order|")},
+        {"cursor": _token("2026-01-01T00:00:00+00:00|order|\x00")},
+        {"cursor": _token("0001-01-01T00:00:00+14:00|order|\uffff")},
+        {"cursor": _token("9999-12-31T23:59:59-14:00|order|\uffff")},
+        {"cursor": _token("2026-01-01T00:00:00+99:00|order|\uffff")},
+        {"cursor": _token("2026-01-01T00:00:00+00:00|unknown-kind|\uffff")},
+    ],
+)
 def test_bad_query_shows_an_error_never_a_500(client, sales_user, query):
     customer = CustomerFactory(owner=sales_user)
     client.force_login(sales_user)
