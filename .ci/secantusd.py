@@ -11,7 +11,11 @@ Third, a planning gap: MongoDB moves a ``$match`` that does not read a ``$lookup
 that ``$lookup`` (SERVER-21612), so the filter is an index scan and only the matching documents are
 joined. django-mongodb-backend writes ``select_related`` joins before the filter; secantusdb ran them
 in that order, joining every document of the collection first (seconds for a list page of 25 rows) and
-using an index only for a leading ``$match``. The launcher moves such a ``$match`` to the front.
+using an index only for a leading ``$match``, and only for its top-level fields (django-mongodb-backend
+writes several conditions as one ``$and``). The launcher moves such a ``$match`` to the front and
+writes a leading ``$and`` of plain conditions as one filter document, which MongoDB reads identically.
+And an ``$in`` over a long list of strings is a set look-up (secantusdb compared every candidate for
+every document, seconds for 1,000 ids; MongoDB builds index bounds).
 It is a test tool only and is never imported by the product.
 """
 
@@ -20,7 +24,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from secantus import aggregate, commands
+from secantus import aggregate, commands, query
 from secantus.cli import main
 
 
@@ -90,15 +94,61 @@ def match_first(pipeline: list[Any]) -> list[Any]:
     return pipeline
 
 
+def flat_and(query: Any) -> Any:
+    """``{"$and": [{"a": 1}, {"b": {"$in": [...]}}]}`` -> ``{"a": 1, "b": {"$in": [...]}}`` (nested too).
+
+    The same filter to MongoDB; secantusdb's planner used an index only for a filter's top-level fields,
+    so every multi-condition filter django-mongodb-backend writes scanned the collection. A key that
+    repeats stays in an ``$and`` of what is left.
+    """
+    if not isinstance(query, Mapping) or list(query) != ["$and"] or not isinstance(query["$and"], list):
+        return query
+    merged: dict[str, Any] = {}
+    rest: list[Any] = []
+    for part in query["$and"]:
+        part = flat_and(part)
+        if not isinstance(part, Mapping) or any(key in merged for key in part):
+            rest.append(part)
+            continue
+        merged.update(part)
+    if rest:
+        merged["$and"] = [*merged.pop("$and", []), *rest]
+    return merged
+
+
 _resolve_view = commands._resolve_view
 
 
 def resolve_view(ctx: Any, coll: str, pipeline: list[Any]) -> tuple[str, list[Any]]:
     base, resolved = _resolve_view(ctx, coll, pipeline)
-    return base, match_first(list(resolved))
+    planned = match_first(list(resolved))
+    if planned and isinstance(planned[0], Mapping) and list(planned[0]) == ["$match"]:
+        planned[0] = {"$match": flat_and(planned[0]["$match"])}
+    return base, planned
+
+
+_op_matches = query._op_matches
+_IN_SETS: dict[int, tuple[list[Any], frozenset[str]]] = {}
+
+
+def op_matches(values: list[Any], op: str, arg: Any, collation: Any = None, **kwargs: Any) -> bool:
+    """``$in`` over a long list of strings by set membership (secantusdb compared each candidate in turn,
+    for every document: a list of 1,000 ids cost seconds). Anything else, secantusdb's own."""
+    if op == "$in" and collation is None and isinstance(arg, list) and len(arg) > 16:
+        cached = _IN_SETS.get(id(arg))
+        if cached is None or cached[0] is not arg:
+            strings = all(type(v) is str for v in arg)
+            cached = (arg, frozenset(arg) if strings else frozenset())
+            if len(_IN_SETS) > 256:
+                _IN_SETS.clear()
+            _IN_SETS[id(arg)] = cached
+        if cached[1] and values and all(type(v) is str for v in values):
+            return any(v in cached[1] for v in values)
+    return _op_matches(values, op, arg, collation, **kwargs)
 
 
 aggregate._project_one = project_one
+query._op_matches = op_matches
 aggregate._add_fields_one = add_fields_one
 commands._resolve_view = resolve_view
 
