@@ -380,3 +380,39 @@ def _query_count_failure(name: str, measured: list[tuple[int, list[str]]]) -> st
             f"Observed queries:\n{listing}"
         )
     return ""
+
+
+# --- Browser tests: logging in and axe-core (WCAG 2.x A/AA) -------------------------------------------------
+
+AXE = BASE_DIR / "static" / "vendor" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+BLOCKING_IMPACTS = frozenset({"critical", "serious"})
+
+
+def browser_login(page: Any, base_url: str, username: str, language: str = "en") -> None:
+    """Log ``username`` (password ``pw-<username>``, as ``create_user`` sets) in, in ``language``."""
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"pw-{username}")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG A/AA violations on the page's current document that are critical or serious."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: tags})", WCAG_TAGS)
+    return [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """axe violations as readable lines: rule, impact, help, and the first few nodes' failure summaries."""
+    lines = []
+    for violation in violations:
+        count = len(violation["nodes"])
+        lines.append(f"  {violation['id']} ({violation['impact']}, {count} nodes): {violation['help']}")
+        for node in violation["nodes"][:5]:
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {node['target']}: {summary[:300]}")
+    return "\n".join(lines)

@@ -1,9 +1,9 @@
 """WCAG 2.2 AA in a real browser: axe-core on every main page, in English and Chinese, for sales and manager.
 
-axe-core (vendored under static/vendor/axe-core/, used only here) runs the WCAG 2.0/2.1/2.2 A and AA
-rules; a page passes with no critical and no serious violation. The keyboard tests check what axe
-cannot: a skip link first, the focus after a failed submit, the opportunity board's tab stops and the
-focus ring's contrast.
+axe-core (vendored under static/vendor/axe-core/; its helpers live in crm_site.testing, shared with the
+role journeys in test_journeys.py) runs the WCAG 2.0/2.1/2.2 A and AA rules; a page passes with no
+critical and no serious violation. The keyboard tests check what axe cannot: a skip link first, the focus
+after a failed submit, the opportunity board's tab stops and the focus ring's contrast.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from crm_site.testing import BASE_DIR
+from crm_site.testing import axe_violations, browser_login, describe_violations
 from customers.tests.factories import AddressFactory, ContactMethodFactory, CustomerFactory, PartnerFactory
 from orders.models import Opportunity
 from orders.tests.factories import (
@@ -28,37 +28,6 @@ from orders.tests.factories import (
 from profiles.tests.factories import ProfileRunFactory, SegmentFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-AXE = BASE_DIR / "static" / "vendor" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-BLOCKING = {"critical", "serious"}
-
-
-def _login(page: Any, base_url: str, username: str, language: str) -> None:
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"pw-{username}")
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def _violations(page: Any) -> list[dict[str, Any]]:
-    """axe's WCAG A/AA violations on the current page that are critical or serious."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run(document, {runOnly: tags})", WCAG_TAGS)
-    return [v for v in result["violations"] if v["impact"] in BLOCKING]
-
-
-def _describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        count = len(violation["nodes"])
-        lines.append(f"  {violation['id']} ({violation['impact']}, {count} nodes): {violation['help']}")
-        for node in violation["nodes"][:5]:
-            summary = (node.get("failureSummary") or "").replace("\n", " ")
-            lines.append(f"    {node['target']}: {summary[:300]}")
-    return "\n".join(lines)
 
 
 def _site(sales: Any) -> dict[str, str]:
@@ -132,18 +101,18 @@ def _site(sales: Any) -> dict[str, str]:
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 @pytest.mark.parametrize("role", ["sales", "manager"])
-def test_main_pages_have_no_serious_wcag_violations(browser, live_server, make_user, role, language):
+def test_main_pages_have_no_serious_wcagaxe_violations(browser, live_server, make_user, role, language):
     sales = make_user("sales_a", "Sales")
     make_user("boss", "Manager")
     pages = _site(sales)
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     page.goto(f"{live_server.url}/accounts/login/")
-    failures = {"login": _violations(page)}
-    _login(page, live_server.url, {"sales": "sales_a", "manager": "boss"}[role], language)
+    failures = {"login": axe_violations(page)}
+    browser_login(page, live_server.url, {"sales": "sales_a", "manager": "boss"}[role], language)
     for name, url in pages.items():
         page.goto(f"{live_server.url}{url}")
-        failures[name] = _violations(page)
+        failures[name] = axe_violations(page)
     # A failed (empty) submit shows the errors, and the error summary, on the form.
     for name in ("customer create", "opportunity new", "segment new", "password change"):
         page.goto(f"{live_server.url}{pages[name]}")
@@ -151,9 +120,9 @@ def test_main_pages_have_no_serious_wcag_violations(browser, live_server, make_u
         if submit.count():
             with page.expect_navigation():  # form.submit(): past the browser's own checks of required fields
                 submit.last.evaluate("b => HTMLFormElement.prototype.submit.call(b.form)")
-            failures[f"{name}, failed"] = _violations(page)
+            failures[f"{name}, failed"] = axe_violations(page)
     failing = {name: found for name, found in failures.items() if found}
-    report = "\n".join(f"{name}:\n{_describe(found)}" for name, found in failing.items())
+    report = "\n".join(f"{name}:\n{describe_violations(found)}" for name, found in failing.items())
     assert not failing, (
         f"{len(failing)} page(s) with critical/serious WCAG violations ({role}, {language}):\n{report}"
     )
@@ -181,7 +150,7 @@ FOCUS_STYLE = """() => {
 
 def test_skip_link_is_the_first_tab_stop_and_moves_to_the_content(browser, live_server, sales_user):
     page = browser.new_page(viewport={"width": 1366, "height": 900})
-    _login(page, live_server.url, "sales_a", "en")
+    browser_login(page, live_server.url, "sales_a", "en")
     page.keyboard.press("Tab")
     first = page.evaluate(FOCUS_STYLE)
     assert (first["tag"], first["text"]) == ("A", "Skip to content")
@@ -194,7 +163,7 @@ def test_skip_link_is_the_first_tab_stop_and_moves_to_the_content(browser, live_
 
 def test_focus_rings_contrast_three_to_one_on_the_dark_navbar_and_on_inputs(browser, live_server, sales_user):
     page = browser.new_page(viewport={"width": 1366, "height": 900})
-    _login(page, live_server.url, "sales_a", "en")
+    browser_login(page, live_server.url, "sales_a", "en")
     navbar = page.evaluate("getComputedStyle(document.querySelector('nav.navbar')).backgroundColor")
     for _ in range(3):  # to the brand link, first in the dark navigation bar (after the skip link)
         page.keyboard.press("Tab")
@@ -219,7 +188,7 @@ def test_failed_submit_shows_an_error_summary_that_takes_the_focus(
 ):
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
-    _login(page, live_server.url, "sales_a", "en")
+    browser_login(page, live_server.url, "sales_a", "en")
     page.goto(f"{live_server.url}/customers/new/")
     page.fill("input[name=contacts-0-value]", "13912345678")
     with page.expect_navigation():
@@ -262,7 +231,7 @@ def test_board_has_two_tab_stops_a_card_and_moves_without_javascript(browser, li
     ]
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    _login(page, live_server.url, "sales_a", "en")
+    browser_login(page, live_server.url, "sales_a", "en")
     page.goto(f"{live_server.url}/orders/opportunities/board/")
     assert page.locator(".kanban-card").count() == len(deals)
     assert _tab_stops_in(page, ".kanban") == 2 * len(deals), "each card: its link and its Move toggle"
