@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from crm_site.tests.test_accessibility import _describe, _login, _violations
+from crm_site.testing import axe_violations as _violations
+from crm_site.testing import browser_login as _login
+from crm_site.testing import describe_violations as _describe
 from customers.tests.factories import ContactMethodFactory, CustomerFactory
 from orders.models import ServiceOrder
 

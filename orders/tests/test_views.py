@@ -302,7 +302,11 @@ def test_customer_panel_and_dashboard_card_render(sales_client, sales_user):
         grow=grow,
         sizes=(0, 10),
     )
-    html = render_to_string("orders/includes/_customer_panel.html", {"ctx": context})
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = sales_user  # the panel shows what the role's permissions open (the perms context)
+    html = render_to_string("orders/includes/_customer_panel.html", {"ctx": context}, request=request)
     assert context["order_count"] == 4 and context["pipeline_total"].amount == Decimal("100.10")
     assert "100.10" in html
     from orders.panels import dashboard_card_context
