@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from crm_site.db import related_rows
 from crm_site.visibility import VIEW, Action, visible_object_or_404
 from orders.models import Opportunity, OrderImport, Product, Project, SalesOrder, ServiceOrder
 
@@ -18,7 +19,7 @@ def _text(filters: Mapping[str, Any] | None, key: str) -> str:
 
 def sales_order_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[SalesOrder]:
     """Orders the user may see, newest first, filtered by text, status, channel or customer."""
-    qs = SalesOrder.objects.visible_to(user).select_related("customer", "owner")
+    qs = related_rows(SalesOrder.objects.visible_to(user), "customer", "owner")
     if query := _text(filters, "q"):
         qs = qs.filter(Q(number__icontains=query) | Q(customer__name__icontains=query))
     if status := _text(filters, "status"):
