@@ -47,6 +47,14 @@ def run(args) -> None:
     else:
         subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=ROOT)
     sizes = _sizes(url)
+    table = measured_over_http(env=env, port=port, measure="bench._search_measure", repeat=args.repeat)
+    print(table)
+    _record(table, seeding, sizes)
+
+
+def measured_over_http(*, env: dict[str, str], port: int, measure: str, repeat: int) -> str:
+    """Serve the site with gunicorn (one sync worker) on ``port``, run ``<measure>.main()`` in a child
+    process (argv: port, repeat) against it, stop the server; the child's output (a Markdown table)."""
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "crm_site.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning"],
@@ -54,17 +62,14 @@ def run(args) -> None:
     )  # fmt: skip
     try:
         _wait_for(port)
-        code = "from bench._search_measure import main; main()"
         output = subprocess.run(
-            [sys.executable, "-c", code, str(port), str(args.repeat)],
+            [sys.executable, "-c", f"from {measure} import main; main()", str(port), str(repeat)],
             env=env, check=True, cwd=ROOT, capture_output=True, text=True,
         )  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
-    table = output.stdout.strip()
-    print(table)
-    _record(table, seeding, sizes)
+    return output.stdout.strip()
 
 
 def _env(url: str) -> dict[str, str]:

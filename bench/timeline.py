@@ -21,7 +21,7 @@ import sys
 import time
 
 from bench._sections import section_write
-from bench.search import ROOT, _create_database, _env, _machine, _wait_for
+from bench.search import ROOT, _create_database, _env, _machine, measured_over_http
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_timeline"
 
@@ -54,22 +54,7 @@ def run(args) -> None:
             f"Seeded {args.customers:,} customers (`seed_demo --only customers`) and one customer's "
             f"{entries:,} interactions with its orders and tickets in {took:.0f} s.\n\n"
         )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "crm_site.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        _wait_for(port)
-        code = "from bench._timeline_measure import main; main()"
-        output = subprocess.run(
-            [sys.executable, "-c", code, str(port), str(args.repeat)],
-            env=env, check=True, cwd=ROOT, capture_output=True, text=True,
-        )  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    table = output.stdout.strip()
+    table = measured_over_http(env=env, port=port, measure="bench._timeline_measure", repeat=args.repeat)
     print(table)
     section_write(
         "timeline",

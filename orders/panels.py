@@ -34,11 +34,11 @@ def _service_order_history(customer_ids: list[Any]) -> dict[Any, tuple[int, Any]
     return service_order_history(customer_ids)
 
 
-def _timeline(name: str) -> Any:
+def _timeline(kind: str) -> Any:
     def entries(**kwargs: Any) -> list[Any]:
-        from orders.selectors import timeline
+        from orders.selectors.timeline import timeline_entries
 
-        return getattr(timeline, name)(**kwargs)
+        return timeline_entries(kind, **kwargs)
 
     return entries
 
@@ -47,13 +47,13 @@ def register() -> None:
     """Register this module's customer panel, dashboard card, customer history and timeline sources."""
     from crm_site.timeline import TimelineSource, timeline_sources
 
-    for key, label, name, order in (
-        ("order", _("Orders"), "sales_order_timeline", 20),
-        ("ticket", _("Tickets"), "ticket_timeline", 30),
-        ("project", _("Projects"), "project_timeline", 40),
-        ("opportunity", _("Opportunities"), "opportunity_timeline", 50),
+    for key, label, order in (
+        ("order", _("Orders"), 20),
+        ("ticket", _("Tickets"), 30),
+        ("project", _("Projects"), 40),
+        ("opportunity", _("Opportunities"), 50),
     ):
-        timeline_sources.register(TimelineSource(key=key, label=label, entries=_timeline(name), order=order))
+        timeline_sources.register(TimelineSource(key=key, label=label, entries=_timeline(key), order=order))
     customer_history.register("orders", label=_("Orders"), source=_sales_order_history, order=10)
     customer_history.register("tickets", label=_("Tickets"), source=_service_order_history, order=20)
     customer_panels.register(

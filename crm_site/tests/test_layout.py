@@ -6,19 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from crm_site.testing import browser_login as _login
 from customers.tests.factories import CustomerFactory
 from orders.models import Opportunity
 from orders.tests.factories import OpportunityFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"pw-{username}")
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -34,8 +27,7 @@ def test_every_board_column_won_and_lost_included_fits_1366_pixels(browser, live
             amount=Decimal("123456789.00"),
         )
     page = browser.new_page(viewport={"width": 1366, "height": 800})
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    _login(page, live_server.url, "eve")
+    _login(page, live_server.url, "eve", language)
     page.goto(f"{live_server.url}/orders/opportunities/board/")
     columns = page.locator(".kanban-column")
     assert columns.count() == len(Opportunity.Stage.values)
@@ -53,8 +45,7 @@ def test_the_customer_list_is_a_card_list_on_a_phone(browser, live_server, make_
     eve = make_user("eve", "Sales")
     CustomerFactory(owner=eve, name="欧阳娜娜 Nana Ouyang", company_name="Blue River Trading Company Limited")
     page = browser.new_page(viewport={"width": 390, "height": 800})
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    _login(page, live_server.url, "eve")
+    _login(page, live_server.url, "eve", language)
     page.goto(f"{live_server.url}/customers/")
     table = page.locator("table.table-cards")
     # Nothing scrolls sideways, neither the page nor the table inside its wrapper.

@@ -2,18 +2,11 @@
 
 import pytest
 
+from crm_site.testing import browser_login as _login
 from customers.tests.factories import ContactMethodFactory, CustomerFactory
 from sessions_log.models import FollowUp, Interaction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"pw-{username}")
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 @pytest.mark.parametrize("width", [1366, 390])
