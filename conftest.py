@@ -14,10 +14,17 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
     if config.getoption("--update-query-counts", default=False):
         from crm_site.testing import set_query_count_update_mode
 
         set_query_count_update_mode(True)
+    if settings.IS_MONGODB:
+        # Before the first MongoDB client exists: the per-test flush empties what the test wrote.
+        from crm_site.testing import register_mongo_listener
+
+        register_mongo_listener()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -60,21 +67,9 @@ def roles(db):
 @pytest.fixture
 def make_user(db, roles):
     """Create a staff user with the given roles: make_user("bob", "Sales")."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
+    from crm_site.testing import create_user
 
-    def make(username: str, *role_names: str, **fields):
-        is_manager = "Manager" in role_names
-        user = get_user_model().objects.create_user(
-            username=username,
-            password="pw-" + username,
-            is_staff=fields.pop("is_staff", is_manager),
-            **fields,
-        )
-        user.groups.set(Group.objects.filter(name__in=role_names))
-        return user
-
-    return make
+    return create_user
 
 
 @pytest.fixture
@@ -120,48 +115,32 @@ def browser():
             chromium.close()
 
 
-# Tables whose rows migrate creates once and every test relies on; the MongoDB teardown keeps them.
-STATIC_TABLES = {"django_content_type", "auth_permission", "auth_group", "auth_group_permissions"}
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _fast_mongodb_teardown(django_db_setup, django_db_blocker):
-    """On MongoDB every test ends in a flush (no transactions to roll back).
+    """On MongoDB every test ends in a flush (no transactions to roll back): of what it wrote.
 
-    Django's flush also re-creates content types and permissions through post_migrate, which costs
-    seconds a test on a MongoDB-wire emulator. Here the flush empties every other collection and
-    leaves those static rows (made once by the test database's migrate) in place; of the groups, only
-    the role groups stay.
+    Django's flush empties every collection and re-creates content types and permissions through
+    post_migrate, which costs seconds a test on a MongoDB-wire emulator. Here the flush empties only the
+    collections the test wrote to (``crm_site.testing.mongo_flush``; every collection after a test using
+    ``transactional_db``, whose writes may come from a worker process) and leaves content types,
+    permissions and the role groups (made once by the test database's migrate) in place.
     """
     from django.db import connection
-    from django.test import TransactionTestCase
+    from django.test import TestCase, TransactionTestCase
+
+    from crm_site.testing import MONGO_WRITES, mongo_flush
 
     if connection.vendor != "mongodb":
         yield
         return
 
-    def flush_keeping_static_tables(self):
-        from django.core.management.color import no_style
-        from django.db import connections
-
+    def flush_what_the_test_wrote(self):
         for alias in self._databases_names(include_mirrors=False):
-            conn = connections[alias]
-            tables = [
-                name
-                for name in conn.introspection.django_table_names(only_existing=True, include_views=False)
-                if name not in STATIC_TABLES
-            ]
-            conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), tables))
-            # Groups a test made (teams) go; the role groups stay. Otherwise the next test that
-            # creates a team of the same name fails on the unique name.
-            from django.contrib.auth.models import Group
+            mongo_flush(everything=not isinstance(self, TestCase), alias=alias)
 
-            from crm_site.roles import ROLE_PERMISSIONS
-
-            Group.objects.using(alias).exclude(name__in=list(ROLE_PERMISSIONS)).delete()
-
+    MONGO_WRITES.reset()
     original = TransactionTestCase._fixture_teardown
-    TransactionTestCase._fixture_teardown = flush_keeping_static_tables
+    TransactionTestCase._fixture_teardown = flush_what_the_test_wrote
     try:
         yield
     finally:

@@ -70,6 +70,23 @@ def test_database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def create_user(username: str, *role_names: str, **fields: Any) -> Any:
+    """A user with the given role groups (``create_user("bob", "Sales")``), password ``pw-<username>``;
+    staff when a manager. The role groups must exist (``crm_site.roles.sync_roles``)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    is_manager = "Manager" in role_names
+    user = get_user_model().objects.create_user(
+        username=username,
+        password="pw-" + username,
+        is_staff=fields.pop("is_staff", is_manager),
+        **fields,
+    )
+    user.groups.set(Group.objects.filter(name__in=role_names))
+    return user
+
+
 def _forget_connections(app) -> None:
     """Drop the app's cached broker pools and result backend so changed settings take effect."""
     from kombu import pools
@@ -380,6 +397,190 @@ def _query_count_failure(name: str, measured: list[tuple[int, list[str]]]) -> st
             f"Observed queries:\n{listing}"
         )
     return ""
+
+
+# --- The test database on MongoDB: flush only what a test wrote; data shared by a module's tests ----------
+#
+# MongoDB has no transactions to roll a test back, so every test there ends in a flush. Emptying every
+# collection costs two round trips each (about 60 collections) on the MongoDB-wire emulator, seconds a
+# test. A command listener (registered by conftest.py before the first client exists) records the
+# collections this process writes to, and the flush empties only those. A test whose writes may come from
+# another process (a Celery worker, ``manage.py run_demo``: the tests using ``transactional_db``) and any
+# command the listener does not know empty everything, as before.
+
+# Tables whose rows migrate creates once and every test relies on; the MongoDB flush keeps them.
+STATIC_TABLES = frozenset({"django_content_type", "auth_permission", "auth_group", "auth_group_permissions"})
+# Commands that change no document (everything else, unless it is a known write, empties every collection).
+_MONGO_READ_COMMANDS = frozenset(
+    {
+        "find",
+        "getMore",
+        "killCursors",
+        "count",
+        "distinct",
+        "listCollections",
+        "listIndexes",
+        "listDatabases",
+        "ping",
+        "hello",
+        "isMaster",
+        "ismaster",
+        "buildInfo",
+        "endSessions",
+        "commitTransaction",
+        "abortTransaction",
+        "dbStats",
+        "collStats",
+        "explain",
+        "serverStatus",
+        "connectionStatus",
+        "getParameter",
+    }
+)
+_MONGO_WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify"})
+
+
+class MongoWrites:
+    """The collections this process wrote to since ``reset`` (a pymongo ``CommandListener``)."""
+
+    def __init__(self) -> None:
+        self.collections: set[str] = set()
+        self.unknown = False  # a command that may have written anywhere
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.collections = set()
+            self.unknown = False
+
+    def started(self, event: Any) -> None:
+        name = event.command_name
+        with self._lock:
+            if name in _MONGO_WRITE_COMMANDS:
+                self.collections.add(str(event.command[name]))
+            elif name == "aggregate":
+                stages = event.command.get("pipeline") or []
+                if any("$out" in stage or "$merge" in stage for stage in stages):
+                    self.unknown = True
+            elif name not in _MONGO_READ_COMMANDS:
+                self.unknown = True
+
+    def succeeded(self, event: Any) -> None:
+        pass
+
+    def failed(self, event: Any) -> None:
+        pass
+
+
+MONGO_WRITES = MongoWrites()
+
+
+def register_mongo_listener() -> None:
+    """Record this process's MongoDB writes (before the first client is made: pymongo reads it then)."""
+    from pymongo import monitoring
+
+    class Listener(monitoring.CommandListener):
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            MONGO_WRITES.started(event)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            pass
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None:
+            pass
+
+    monitoring.register(Listener())
+
+
+class _SharedDocuments:
+    """Documents that a module's tests share (``shared_test_data``), restored after each of them."""
+
+    documents: dict[str, list[dict[str, Any]]] | None = None
+
+
+def mongo_flush(*, everything: bool, alias: str = "default") -> None:
+    """Empty what the tests wrote (``everything``: every collection) and put back the shared documents.
+
+    Content types, permissions and groups stay (made once by the test database's migrate); of the groups,
+    only the role groups: otherwise the next test that creates a team of the same name fails on the
+    unique name.
+    """
+    from django.contrib.auth.models import Group
+    from django.db import connections
+
+    from crm_site.roles import ROLE_PERMISSIONS
+
+    connection = connections[alias]
+    existing = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    written = MONGO_WRITES.collections
+    everything = everything or MONGO_WRITES.unknown
+    database = connection.database  # type: ignore[attr-defined]
+    shared = _SharedDocuments.documents or {}
+    for name in existing:
+        if name in STATIC_TABLES or not (everything or name in written):
+            continue
+        database[name].delete_many({})
+        if shared.get(name):
+            database[name].insert_many(shared[name])
+    if everything or "auth_group" in written:
+        Group.objects.using(alias).exclude(name__in=list(ROLE_PERMISSIONS)).delete()
+    MONGO_WRITES.reset()
+
+
+@contextmanager
+def shared_test_data(django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
+    """Build data once for a module's tests that each start from it (Django's ``setUpTestData``).
+
+    For a module-scoped fixture: ``with shared_test_data(django_db_blocker, build) as data: yield data``.
+    On SQLite and PostgreSQL the data is made inside a transaction that stays open while the tests run
+    (each test's own transaction is a savepoint in it) and is rolled back at the end. On MongoDB (no
+    transactions) the data is written for real; after each test the collections it wrote to are emptied
+    and refilled with the shared documents, and at the end every collection is emptied.
+    """
+    from django.db import connection, transaction
+
+    if connection.vendor != "mongodb":
+        with django_db_blocker.unblock():
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                data = build()
+            except BaseException:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                raise
+        try:
+            yield data
+        finally:
+            with django_db_blocker.unblock():
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+        return
+
+    with django_db_blocker.unblock():
+        MONGO_WRITES.reset()
+        try:
+            data = build()
+            if MONGO_WRITES.unknown:
+                raise RuntimeError("shared_test_data: the build ran a command that is not a known write")
+            database = connection.database  # type: ignore[attr-defined]
+            if MONGO_WRITES.collections & STATIC_TABLES:
+                raise RuntimeError("shared_test_data: the build wrote content types, permissions or groups")
+            _SharedDocuments.documents = {
+                name: list(database[name].find())
+                for name in MONGO_WRITES.collections
+                if name not in STATIC_TABLES
+            }
+            MONGO_WRITES.reset()
+        except BaseException:
+            mongo_flush(everything=True)
+            raise
+    try:
+        yield data
+    finally:
+        _SharedDocuments.documents = None
+        with django_db_blocker.unblock():
+            mongo_flush(everything=True)
 
 
 # --- Browser tests: logging in and axe-core (WCAG 2.x A/AA) -------------------------------------------------

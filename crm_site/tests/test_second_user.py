@@ -9,13 +9,16 @@ no row of A's changed and no new row points at one of A's records.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from crm_site.testing import create_user, shared_test_data
 from crm_site.tests.second_user_table import SKIPPED, SKIPPED_PREFIXES, TABLE, Entry, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -117,10 +120,26 @@ def body_of(response: Any) -> str:
     return text
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
+    """The world, built once for the module; every case starts from it as built (a rolled-back
+    savepoint on SQL, the written collections restored on MongoDB: ``shared_test_data``)."""
+
+    def build() -> World:
+        from crm_site.roles import sync_roles
+
+        sync_roles()
+        a, b = create_user("sales_a", "Sales"), create_user("sales_b", "Sales")
+        return build_world(a=a, b=b, make_user=create_user)
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        with shared_test_data(django_db_blocker, build) as world:
+            yield world
+
+
 @pytest.fixture
-def world(sales_user, other_sales_user, make_user, settings, tmp_path) -> World:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return build_world(a=sales_user, b=other_sales_user, make_user=make_user)
+def world(shared_world, db) -> World:
+    return shared_world
 
 
 def _request(client: Any, entry: Entry, world: World, url: str, method: str) -> Any:
