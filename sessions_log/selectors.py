@@ -27,10 +27,15 @@ def follow_up_get(*, user: Any, pk: Any, action: Action = VIEW) -> FollowUp:
 
 
 def interactions_recent(*, user: Any, limit: int = RECENT) -> list[Interaction]:
-    """The interactions the user logged of customers they (still) see, newest first."""
+    """The interactions the user logged of customers they (still) see, newest first.
+
+    The user's own newest rows first (the (staff, occurred_at) index), then the visibility rule on
+    just those candidates (``visible_among``): the plain rule would scan every customer the user may see.
+    """
+    mine = Interaction.objects.filter(staff=user).order_by("-occurred_at", "-id")
+    candidates = list(mine.values_list("pk", flat=True)[: limit * 2])
     return list(
-        Interaction.objects.visible_to(user)
-        .filter(staff=user)
+        Interaction.objects.visible_among(user, candidates)
         .select_related("customer", "staff")
         .order_by("-occurred_at", "-id")[:limit]
     )
@@ -68,21 +73,38 @@ def follow_up_agenda(*, user: Any, everyone: bool = False, now: datetime | None 
     """The user's open follow-ups (``everyone``: all the user may see, a manager's team view) split into
     overdue, today and upcoming.
 
-    Three bounded queries on the (assignee, status, due_at) index; the day is the server time zone's.
+    Per part, the user's candidates through the (assignee, status, due_at) index and the rule on those;
+    the day is the server time zone's.
     """
     now = now or timezone.now()
     start_of_tomorrow = timezone.make_aware(
         datetime.combine(timezone.localdate(now) + timedelta(days=1), time.min)
     )
-    base = FollowUp.objects.visible_to(user).open().select_related("customer", "assignee")
-    if not everyone:
-        base = base.filter(assignee=user)
+    if everyone:
+        every = FollowUp.objects.visible_to(user).open()
+
+        def bucket(**when: Any) -> list[FollowUp]:
+            rows = every.filter(**when).select_related("customer", "assignee")
+            return list(rows.order_by("due_at")[:AGENDA_LIMIT])
+
+    else:
+        # The user's own open rows through the (assignee, status, due_at) index, then the visibility rule
+        # on just those candidates (the plain rule would scan every customer the user may see).
+        mine = FollowUp.objects.filter(assignee=user).open()
+
+        def bucket(**when: Any) -> list[FollowUp]:
+            candidates = list(
+                mine.filter(**when).order_by("due_at").values_list("pk", flat=True)[: AGENDA_LIMIT * 2]
+            )
+            if not candidates:
+                return []
+            rows = FollowUp.objects.visible_among(user, candidates).select_related("customer", "assignee")
+            return list(rows.order_by("due_at")[:AGENDA_LIMIT])
+
     return FollowUpAgenda(
-        overdue=list(base.filter(due_at__lt=now).order_by("due_at")[:AGENDA_LIMIT]),
-        today=list(
-            base.filter(due_at__gte=now, due_at__lt=start_of_tomorrow).order_by("due_at")[:AGENDA_LIMIT]
-        ),
-        upcoming=list(base.filter(due_at__gte=start_of_tomorrow).order_by("due_at")[:AGENDA_LIMIT]),
+        overdue=bucket(due_at__lt=now),
+        today=bucket(due_at__gte=now, due_at__lt=start_of_tomorrow),
+        upcoming=bucket(due_at__gte=start_of_tomorrow),
     )
 
 
