@@ -23,7 +23,6 @@ def _role_state() -> dict[str, tuple[object, set[str]]]:
     }
 
 
-@pytest.mark.mongo
 def test_migrate_creates_every_role_group_through_post_migrate_alone():
     from django.core.management import call_command
 
@@ -63,7 +62,6 @@ def test_sync_roles_a_second_run_changes_nothing_and_repairs_what_was_changed():
     assert "auth.delete_user" not in manager
 
 
-@pytest.mark.mongo
 def test_login_page_logs_in_and_lands_on_the_dashboard(client, sales_user):
     response = client.post("/accounts/login/", {"username": "sales_a", "password": "pw-sales_a"}, follow=True)
     assert response.redirect_chain[-1][0] == "/"
@@ -136,7 +134,6 @@ def test_demo_users_get_their_roles_and_working_passwords():
     assert users["manager"].groups.count() == 1
 
 
-@pytest.mark.mongo
 def test_role_permissions_reach_the_user_through_the_group(make_user):
     """Django reads permissions across relations (group -> permission -> content type)."""
     sales = make_user("perm_sales", "Sales")

@@ -13,7 +13,6 @@ def test_without_a_broker_a_task_runs_in_process():
 
 
 @pytest.mark.worker
-@pytest.mark.mongo
 def test_a_real_worker_process_executes_a_task_sent_through_redis(celery_worker):
     result = ping_task.delay("from the test process")
     payload = result.get(timeout=60)

@@ -38,7 +38,6 @@ def test_bulk_reads_gives_the_same_aware_values_and_restores_the_loader(sales_us
     assert list(Customer.objects.order_by("pk").values_list("pk", "created_at")) == plain  # UUIDs again
 
 
-@pytest.mark.mongo
 def test_bulk_reads_gives_text_keys_and_foreign_keys_on_every_backend_until_the_last_block_ends(sales_user):
     import uuid
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from orders.models import Opportunity, Project
 from orders.tests.factories import OpportunityFactory, ProjectFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_an_amount_computed_from_integers_is_read_back_with_its_two_decimal_places(sales_user):

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from crm_site.db import atomic, on_commit
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_a_transaction_inside_djangos_atomic_block_runs_its_commit_hooks(django_capture_on_commit_callbacks):

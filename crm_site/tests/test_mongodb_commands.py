@@ -31,7 +31,7 @@ from pymongo import monitoring
 from crm_site.db import is_mongodb
 from crm_site.tests.test_query_counts import MANAGER, PAGES, SALES, build_site
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 class _Recorder(monitoring.CommandListener):

@@ -7,7 +7,6 @@ from django.utils import translation
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.mongo
 def test_dashboard_shows_the_navigation_for_the_six_modules(client, sales_user):
     client.force_login(sales_user)
     html = client.get("/").content.decode()

@@ -15,7 +15,6 @@ from crm_site.visibility import sees_everything
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.mongo
 def test_managers_and_superusers_see_everything_sales_staff_do_not(sales_user, manager_user, make_user):
     superuser = make_user("root", is_superuser=True)
     assert sees_everything(manager_user)
@@ -24,7 +23,6 @@ def test_managers_and_superusers_see_everything_sales_staff_do_not(sales_user, m
     assert not sees_everything(AnonymousUser())
 
 
-@pytest.mark.mongo
 def test_atomic_rolls_back_every_write_when_the_block_fails(sales_user):
     with pytest.raises(RuntimeError), atomic():
         api_token_create(name="half", user=sales_user)
@@ -66,7 +64,6 @@ def test_the_uuid_check_flags_a_model_with_an_integer_key(settings):
         apps.clear_cache()
 
 
-@pytest.mark.mongo
 def test_api_token_authenticates_by_its_key_only_until_revoked(sales_user):
     token, key = api_token_create(name="shop", user=sales_user)
     assert key not in token.key_hash

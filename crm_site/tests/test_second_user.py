@@ -56,12 +56,7 @@ def _cases() -> list[Any]:
     for name, entry in TABLE.items():
         for variant in entry.variants:
             for method in ("GET", "POST"):
-                # On MongoDB (seconds a case on the emulator, too slow for CI's budget in full) every
-                # page and variant runs as a GET: reads go through the same visibility lookups as writes.
-                marks = [pytest.mark.mongo] if method == "GET" else []
-                cases.append(
-                    pytest.param(name, variant, method, id=f"{method} {name} [{variant}]", marks=marks)
-                )
+                cases.append(pytest.param(name, variant, method, id=f"{method} {name} [{variant}]"))
     return cases
 
 

@@ -12,7 +12,7 @@ from customers.tests.factories import CustomerFactory
 from orders.models import Opportunity, Product
 from orders.tests.factories import OpportunityFactory, ProductFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_given_drops_the_arguments_left_unchanged():

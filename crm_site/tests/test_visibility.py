@@ -25,7 +25,6 @@ def _sql_of(queryset):
     return " ".join(query["sql"] for query in queries.captured_queries)
 
 
-@pytest.mark.mongo
 def test_the_customer_rule_is_owner_direct_share_and_team_share(sales_user, other_sales_user, make_user):
     from customers.models import CustomerShare
 
@@ -46,7 +45,6 @@ def test_the_customer_rule_is_owner_direct_share_and_team_share(sales_user, othe
     }
 
 
-@pytest.mark.mongo
 def test_objects_from_visible_to_are_checked_for_that_user_only(sales_user, other_sales_user):
     customer = CustomerFactory(owner=sales_user)
     found = customer_get(user=sales_user, pk=customer.pk)
@@ -57,7 +55,6 @@ def test_objects_from_visible_to_are_checked_for_that_user_only(sales_user, othe
     assert not checked(found, sales_user)
 
 
-@pytest.mark.mongo
 def test_a_query_that_can_widen_the_result_forgets_the_check(sales_user, other_sales_user):
     CustomerFactory(owner=sales_user)
     CustomerFactory(owner=other_sales_user)
@@ -66,7 +63,6 @@ def test_a_query_that_can_widen_the_result_forgets_the_check(sales_user, other_s
     assert not any(checked(customer, sales_user) for customer in widened)
 
 
-@pytest.mark.mongo
 def test_rows_within_an_unchecked_customer_still_get_the_full_rule(sales_user, other_sales_user):
     theirs = CustomerFactory(owner=other_sales_user)
     SalesOrderFactory(customer=theirs, owner=other_sales_user)
@@ -94,7 +90,6 @@ def test_rows_within_a_checked_customer_are_one_plain_lookup(sales_user, other_s
     assert "customers_customerteamshare" in sql
 
 
-@pytest.mark.mongo
 def test_on_mongodb_rows_reach_the_customer_rule_through_an_id_list(sales_user, other_sales_user):
     if not is_mongodb():
         pytest.skip("SQL databases answer the IN-subquery with an index; MongoDB would $lookup every row")
@@ -144,7 +139,6 @@ def test_customer_page_panels_filter_by_the_checked_customer_only(client, sales_
     assert orders_panel["order_count"] == 1
 
 
-@pytest.mark.mongo
 def test_the_profile_card_of_an_unchecked_customer_goes_through_the_rule(sales_user, other_sales_user):
     from profiles.models import CustomerProfile
     from profiles.selectors import customer_profile_for_card
@@ -159,13 +153,11 @@ def test_the_profile_card_of_an_unchecked_customer_goes_through_the_rule(sales_u
     assert customer_profile_for_card(user=other_sales_user, customer=page_customer, run=run) == profile
 
 
-@pytest.mark.mongo
 def test_within_refuses_an_object_the_model_is_not_visible_through(sales_user):
     with pytest.raises(TypeError):
         SalesOrder.objects.visible_to(sales_user, within=Tag.objects.create(name="VIP"))
 
 
-@pytest.mark.mongo
 def test_a_model_without_a_visibility_declaration_never_means_everything(sales_user, manager_user):
     Tag.objects.create(name="VIP")
     with pytest.raises(ImproperlyConfigured):
@@ -173,7 +165,6 @@ def test_a_model_without_a_visibility_declaration_never_means_everything(sales_u
     assert len(VisibleQuerySet(model=Tag).visible_to(manager_user)) == 1
 
 
-@pytest.mark.mongo
 def test_imports_are_visible_to_their_uploader_and_managers(sales_user, other_sales_user, manager_user):
     from customers.selectors import customer_import_list
 
@@ -183,7 +174,6 @@ def test_imports_are_visible_to_their_uploader_and_managers(sales_user, other_sa
     assert list(customer_import_list(user=manager_user)) == [job]
 
 
-@pytest.mark.mongo
 def test_other_apps_find_a_customer_by_key_among_visible_ones_only(sales_user, other_sales_user):
     mine = CustomerFactory(owner=sales_user, external_id="C-1")
     theirs = CustomerFactory(owner=other_sales_user, external_id="C-2")
@@ -194,7 +184,6 @@ def test_other_apps_find_a_customer_by_key_among_visible_ones_only(sales_user, o
     assert visible_customer_by_key(user=sales_user, key="not-a-uuid") is None
 
 
-@pytest.mark.mongo
 def test_admin_querysets_go_through_visible_to(sales_user, manager_user):
     from django.contrib import admin
 
@@ -217,7 +206,6 @@ def test_admin_querysets_go_through_visible_to(sales_user, manager_user):
 # --- actions: "view" vs "change" (issue 11: every role has work to do)
 
 
-@pytest.mark.mongo
 def test_service_and_marketing_read_every_customer_but_change_none(make_user, sales_user):
     from crm_site.visibility import CHANGE, allowed, sees_all
 
@@ -233,7 +221,6 @@ def test_service_and_marketing_read_every_customer_but_change_none(make_user, sa
     assert list(Customer.objects.visible_to(sales_user, action=CHANGE)) == [theirs]
 
 
-@pytest.mark.mongo
 def test_a_sales_users_view_check_covers_change_without_a_query(sales_user, django_assert_num_queries):
     from crm_site.visibility import CHANGE, allowed
 
@@ -243,7 +230,6 @@ def test_a_sales_users_view_check_covers_change_without_a_query(sales_user, djan
         assert allowed(sales_user, found, CHANGE)
 
 
-@pytest.mark.mongo
 def test_service_works_every_ticket_and_reads_but_never_changes_orders(make_user, sales_user):
     from crm_site.visibility import CHANGE
 
@@ -260,7 +246,6 @@ def test_service_works_every_ticket_and_reads_but_never_changes_orders(make_user
     assert not SalesOrder.objects.visible_to(service, action=CHANGE, within=found).exists()
 
 
-@pytest.mark.mongo
 def test_change_on_a_record_the_user_only_reads_is_403_and_on_one_unseen_404(
     make_user, sales_user, other_sales_user
 ):

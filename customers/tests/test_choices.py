@@ -52,7 +52,6 @@ def test_customer_choice_label_shows_phone_and_external_id_never_the_id(sales_us
     assert choice.as_json()["url"] == amelia.get_absolute_url()
 
 
-@pytest.mark.mongo  # also on MongoDB: the contact subquery and the customer join
 def test_customer_choices_never_return_another_sales_users_customer(sales_user, other_sales_user, amelia):
     theirs = CustomerFactory(name="Amelia Other", owner=other_sales_user, external_id="THEIRS-1")
     ContactMethodFactory(customer=theirs, kind="mobile", value="13924930000")
@@ -113,7 +112,6 @@ def test_choices_endpoint_answers_visible_matches_as_labels(client, sales_user, 
     assert result["url"] == amelia.get_absolute_url()
 
 
-@pytest.mark.mongo  # also on MongoDB: the contact subquery and the customer join
 def test_choices_endpoint_never_lists_another_sales_users_customer(client, other_sales_user, amelia):
     client.force_login(other_sales_user)
     for query in ("Amelia", "DEMO-0001014", "2493", "amelia.hall1014@example.com", str(amelia.pk)):

@@ -15,7 +15,6 @@ def _context(users, customers=120, batch_size=50):
 
 
 @pytest.mark.django_db
-@pytest.mark.mongo
 def test_demo_seed_is_deterministic_and_shares_ids(make_user):
     users = {"sales1": make_user("sales1", "Sales"), "sales2": make_user("sales2", "Sales")}
     ctx = _context(users)

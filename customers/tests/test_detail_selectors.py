@@ -6,7 +6,7 @@ from customers.models import CustomFieldDefinition
 from customers.selectors import customer_custom_values, customer_detail_data
 from customers.tests.factories import ContactMethodFactory, CustomerFactory, RelationshipFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_custom_values_list_only_active_definitions_the_customer_has_a_value_for(sales_user):

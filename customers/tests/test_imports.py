@@ -15,8 +15,6 @@ from customers.services.imports import (
 )
 from customers.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
-
 HEADER = "external_id,name,birth_date,email,mobile,owner,lifecycle_stage,city,tags\n"
 
 
@@ -32,7 +30,6 @@ def _job(user, content, name="customers.csv", encoding="utf-8-sig"):
     return customer_import_validate(job=customer_import_set_mapping(job=job, mapping=mapping))
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_import_creates_then_reimport_updates_by_external_id(sales_user):
     content = HEADER + (
@@ -54,7 +51,6 @@ def test_import_creates_then_reimport_updates_by_external_id(sales_user):
     assert Customer.objects.get(external_id="C1").contact_methods.count() == 2
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_dry_run_lists_every_bad_row_with_field_and_reason_and_writes_nothing(sales_user):
     CustomerFactory(owner=sales_user, external_id="KEEP", name="Untouched")
@@ -268,7 +264,6 @@ def _media_files(settings):
     return [os.path.join(d, f) for d, _dirs, files in os.walk(root) for f in files]
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_import_cannot_take_over_a_customer_the_importer_cannot_see(sales_user, other_sales_user):
     private = CustomerFactory(owner=other_sales_user, external_id="PRIV", name="Secret Customer")
@@ -384,7 +379,6 @@ def test_manager_may_name_any_active_owner_but_not_unknown_or_inactive(
     assert Customer.objects.get(external_id="M1").owner == manager_user
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_values_longer_than_the_model_field_are_row_errors(sales_user):
     from customers.models import Address, Tag

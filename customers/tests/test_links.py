@@ -8,10 +8,7 @@ from customers.selectors import customer_list
 from customers.services import customer_share_with, customer_unshare_with, relationship_create
 from customers.tests.factories import ContactMethodFactory, CustomerFactory, PartnerFactory
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
 
-
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_owner_shares_with_a_user_and_a_team_then_unshares(
     sales_user, other_sales_user, make_user, own_customer
@@ -40,7 +37,6 @@ def test_only_owner_or_manager_may_share(sales_user, other_sales_user, manager_u
         customer_share_with(customer=own_customer, by=manager_user, user=sales_user)  # already the owner
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_sharing_page_adds_and_removes_a_share(client, sales_user, other_sales_user, own_customer):
     client.force_login(sales_user)
@@ -71,7 +67,6 @@ def test_shared_user_sees_the_customer_but_cannot_change_sharing(
     assert client.get(reverse("customers:customer-sharing", args=[own_customer.pk])).status_code == 403
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["customer-sharing", "relationship-create"])
 def test_link_pages_of_another_users_customer_answer_404(client, sales_user, others_customer, name):

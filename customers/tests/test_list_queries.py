@@ -10,8 +10,6 @@ from django.urls import reverse
 from customers.models import CustomFieldDefinition
 from customers.tests.factories import CustomerFactory, TagFactory
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
-
 Type = CustomFieldDefinition.FieldType
 
 
@@ -24,7 +22,6 @@ def _names(response):
     return {customer.name for customer, _tags in response.context["rows"]}
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "query",

@@ -16,7 +16,7 @@ from customers.tests.factories import ContactMethodFactory, CustomerFactory
 from orders.models import SalesOrder
 from orders.tests.factories import SalesOrderFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]  # the whole module also runs on MongoDB
+pytestmark = pytest.mark.django_db
 
 
 def _at(year: int, month: int = 1, day: int = 1) -> datetime.datetime:

@@ -11,8 +11,6 @@ from customers.tests.factories import (
     RelationshipFactory,
 )
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
-
 
 @pytest.fixture
 def shared_with_both(sales_user, other_sales_user):
@@ -22,7 +20,6 @@ def shared_with_both(sales_user, other_sales_user):
     return customer
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_inverse_relationship_from_a_private_customer_is_not_listed(
     client, sales_user, other_sales_user, shared_with_both
@@ -40,7 +37,6 @@ def test_inverse_relationship_from_a_private_customer_is_not_listed(
     assert "Secret Private Customer" in body
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_forward_relationship_to_an_invisible_customer_is_not_listed(
     client, sales_user, other_sales_user, shared_with_both
@@ -108,7 +104,6 @@ def test_partner_page_lists_only_visible_customers(client, sales_user, other_sal
     assert "B Private Buyer" not in body
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "url",

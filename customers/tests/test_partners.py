@@ -6,8 +6,6 @@ from django.urls import reverse
 from customers.models import Partner
 from customers.tests.factories import PartnerFactory
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
-
 
 def _partner_data(**overrides):
     data = {"kind": "reseller", "name": "Acme Reseller", "website": "", "phone": "", "email": "", "city": ""}
@@ -21,7 +19,6 @@ def others_partner(other_sales_user):
     return PartnerFactory(name="B's Reseller", owner=other_sales_user, city="Hangzhou")
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_partner_list_and_detail_open_for_sales(client, sales_user, others_partner):
     client.force_login(sales_user)
@@ -42,7 +39,6 @@ def test_partner_pages_need_the_view_permission(client, make_user, others_partne
     assert client.get(reverse("customers:partner-detail", args=[others_partner.pk])).status_code == 403
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_create_partner_is_owned_by_its_creator(client, sales_user):
     client.force_login(sales_user)
@@ -62,7 +58,6 @@ def test_create_partner_with_bad_email_names_the_field_and_writes_nothing(client
     assert not Partner.objects.exists()
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_sales_user_cannot_edit_another_users_partner(client, sales_user, others_partner):
     client.force_login(sales_user)

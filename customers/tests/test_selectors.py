@@ -15,7 +15,6 @@ from customers.selectors import (
 from customers.tests.factories import AddressFactory, CustomerFactory, TagFactory
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_sales_user_sees_only_own_and_shared_customers(
     sales_user, other_sales_user, own_customer, others_customer
@@ -26,7 +25,6 @@ def test_sales_user_sees_only_own_and_shared_customers(
     assert visible == {own_customer.pk, shared.pk}
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_team_share_makes_customer_visible_to_group_members(sales_user, other_sales_user, others_customer):
     from django.contrib.auth.models import Group
@@ -37,13 +35,11 @@ def test_team_share_makes_customer_visible_to_group_members(sales_user, other_sa
     assert customer_get(user=sales_user, pk=others_customer.pk) == others_customer
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_manager_sees_every_customer(manager_user, own_customer, others_customer):
     assert customer_list(user=manager_user).count() == 2
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_customer_get_of_someone_elses_customer_is_404(sales_user, others_customer):
     with pytest.raises(Http404):
@@ -52,7 +48,6 @@ def test_customer_get_of_someone_elses_customer_is_404(sales_user, others_custom
         customer_get(user=sales_user, pk="not-a-uuid")
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "query", ["13800138000", "+86 138 0013 8000", "zhang.wei@example.com", "zhangwei_88", "zhang"]
@@ -113,7 +108,6 @@ def test_filters_by_stage_tag_and_custom_field(sales_user):
     assert list(customer_list(user=sales_user, filters=filters)) == [match]
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_keyset_pages_walk_forward_and_back_without_gaps(sales_user):
     made = [CustomerFactory(owner=sales_user, name=f"C{i:03d}") for i in range(23)]
@@ -149,7 +143,6 @@ def test_bounded_count_stops_at_the_limit(sales_user):
     assert bounded_count(customer_list(user=sales_user), limit=10) == (6, False)
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_customers_for_profiles_yields_plain_dicts_with_default_address(sales_user):
     a = CustomerFactory(owner=sales_user, gender="female", birth_date=datetime.date(1990, 5, 1))

@@ -13,10 +13,7 @@ from customers.services import (
 )
 from customers.tests.factories import AddressFactory, ContactMethodFactory, CustomerFactory
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
 
-
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_customer_create_with_contacts_and_addresses(sales_user):
     customer = customer_create(
@@ -68,7 +65,6 @@ def test_customer_set_consent_records_when_and_how(own_customer):
         customer_set_consent(customer=own_customer, consent=False, channel="")
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_customers_bulk_create_minimal_creates_only_unknown(sales_user):
     existing = CustomerFactory(owner=sales_user, external_id="E1")
@@ -85,7 +81,6 @@ def test_customers_bulk_create_minimal_creates_only_unknown(sales_user):
     assert Customer.objects.count() == 2
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_customer_merge_moves_everything_and_keeps_audit(sales_user, other_sales_user):
     survivor = CustomerFactory(owner=sales_user, name="Zhang Wei", notes="first")

@@ -8,7 +8,7 @@ from customers.models import Address, ContactMethod, Customer
 from customers.services import address_save, contact_method_save, customer_merge, customer_update
 from customers.tests.factories import AddressFactory, ContactMethodFactory, CustomerFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_customer_update_keeps_a_field_changed_meanwhile_by_someone_else(sales_user):

@@ -55,7 +55,6 @@ def filter_cache_kept(settings):
     cache.clear()
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_customer_list_query_count_is_the_baseline_at_two_sizes(client, sales_user, filter_cache_kept):
     client.force_login(sales_user)
@@ -77,7 +76,6 @@ def test_customer_list_query_count_is_the_baseline_at_two_sizes(client, sales_us
     assert rows == [25, 25]
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_customer_list_filter_cache_lifetime_is_the_setting(client, sales_user, settings):
     from django.core.cache import cache
@@ -145,7 +143,6 @@ def test_customer_detail_query_count_is_the_baseline_with_few_and_many_related_r
     assert [response.status_code for response in responses] == [200, 200]
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "post_status"),

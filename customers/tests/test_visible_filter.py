@@ -7,7 +7,7 @@ from customers.selectors import customer_relationships
 from customers.selectors.visibility import visible_customer_filter
 from customers.tests.factories import ContactMethodFactory, CustomerFactory, RelationshipFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_visible_customer_filter_keeps_the_rows_of_the_customers_a_sales_user_sees(

@@ -15,7 +15,7 @@ from orders.selectors import customer_orders_summary
 from orders.selectors.summaries import revenue_by_category, revenue_by_month
 from orders.tests.factories import CustomerFactory, OpportunityFactory, OrderLineFactory, SalesOrderFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def _noon(day: date) -> datetime:

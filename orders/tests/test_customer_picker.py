@@ -89,7 +89,6 @@ def test_typing_a_shared_name_lists_only_visible_customers_then_choosing_saves(
     assert model.objects.get().customer == second
 
 
-@pytest.mark.mongo  # also on MongoDB: the contact subquery and the customer join
 def test_an_exact_external_id_phone_or_unique_name_is_taken_at_once(sales_client, namesakes):
     first, _second, _theirs = namesakes
     url = reverse("orders:salesorder-create")
@@ -109,7 +108,6 @@ def test_a_partial_name_asks_to_confirm_the_one_match(sales_client, own_customer
     assert "checked" in html.split('name="customer_pick"')[1].split(">")[0]
 
 
-@pytest.mark.mongo  # also on MongoDB: the contact subquery and the customer join
 def test_another_users_customer_is_neither_listed_nor_accepted(sales_client, others_customer):
     url = reverse("orders:salesorder-create")
     for typed in ("Li Na", "C-OTHER", str(others_customer.pk)):

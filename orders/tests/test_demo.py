@@ -9,7 +9,7 @@ from orders import demo, demo_purchases
 from orders.models import OrderLine, SalesOrder
 from orders.tests.factories import CustomerFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def _seed(manager_user, sales_user, seed=3):

@@ -67,7 +67,6 @@ def _opportunity(**overrides):
 OUT_OF_RANGE_DATES = ["0001-01-01", "1899-12-31", "9999-12-31"]
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 @pytest.mark.parametrize("day", OUT_OF_RANGE_DATES)
 def test_sales_order_create_refuses_out_of_range_dates(client, sales_user, own_customer, day):

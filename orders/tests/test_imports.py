@@ -36,7 +36,6 @@ GOOD = HEADER + (
 )
 
 
-@pytest.mark.mongo
 def test_import_writes_orders_and_lines_with_exact_amounts(own_customer, sales_user, phone, case):
     result = orders_import(rows=_rows(GOOD), user=sales_user, dry_run=False)
     assert result.error_count == 0 and result.written
@@ -58,7 +57,6 @@ def test_dry_run_writes_nothing(own_customer, sales_user, phone, case):
     assert not SalesOrder.objects.exists()
 
 
-@pytest.mark.mongo
 def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(own_customer, sales_user, phone):
     SalesOrderFactory(customer=own_customer, number="TAKEN")
     text = HEADER + (
@@ -250,7 +248,6 @@ def test_unknown_and_invisible_customers_read_the_same_when_create_is_off(
     assert "sales_b" not in first
 
 
-@pytest.mark.mongo
 def test_create_customers_never_reuses_an_invisible_customer(sales_user, other_sales_user, phone):
     theirs = CustomerFactory(owner=other_sales_user, external_id="C-X", name="Theirs")
     text = (

@@ -14,14 +14,11 @@ from orders.tests.factories import (
     ServiceOrderFactory,
 )
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
-
 
 def _get(client, name, query=""):
     return client.get(reverse(f"orders:{name}") + ("?" + query if query else ""))
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_sales_order_filters_narrow(client, sales_user, own_customer):
     other = CustomerFactory(name="Second Buyer", owner=sales_user)
@@ -102,7 +99,6 @@ def test_product_filters_narrow(client, sales_user):
         assert {p.sku for p in response.context["products"]} == expected, query
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "query"),

@@ -9,8 +9,6 @@ from django.urls import reverse
 from orders.models import Product
 from orders.tests.factories import ProductFactory, SalesOrderFactory
 
-pytestmark = pytest.mark.mongo  # the whole module also runs on MongoDB
-
 
 def _product_data(**overrides):
     data = {
@@ -43,7 +41,6 @@ def test_only_managers_hold_the_catalogue_permissions(roles, role, writes):
     assert {"add_product", "change_product", "delete_product"} <= manager
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_sales_user_cannot_set_a_products_price(client, sales_user, phone):
     client.force_login(sales_user)
@@ -86,7 +83,6 @@ def test_sales_user_still_adds_catalogue_products_to_orders(client, sales_user, 
     assert order.lines.get().unit_price == Decimal("1999.00")
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_manager_creates_and_edits_products(client, manager_user, phones):
     client.force_login(manager_user)

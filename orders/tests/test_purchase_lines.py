@@ -12,7 +12,6 @@ from orders.tests.factories import OrderLineFactory, ProductCategoryFactory, Pro
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.mongo
 def test_purchased_lines_only_purchased_orders_with_top_level_category(own_customer):
     top = ProductCategoryFactory(name="Baby 母婴")
     child = ProductCategoryFactory(name="Diapers", parent=top)
@@ -47,7 +46,6 @@ def test_purchased_lines_come_in_chunks_and_filter(own_customer, others_customer
     assert all(row[2] == "" for c in purchased_lines(customer_ids=[own_customer.pk]) for row in c)
 
 
-@pytest.mark.mongo
 def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer, others_customer):
     top = ProductCategoryFactory(name="Sports 运动")
     product = ProductFactory(
@@ -74,7 +72,6 @@ def test_purchased_orders_and_lines_stream_tuples_of_purchases_only(own_customer
     ]
 
 
-@pytest.mark.mongo
 def test_purchased_lines_of_known_orders_are_read_without_a_join(own_customer):
     paid = SalesOrderFactory(customer=own_customer, status="paid")
     line = OrderLineFactory(order=paid, product=None, category=None)

@@ -17,7 +17,7 @@ from orders.services.sales import (
     sales_order_update,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_line_total_is_exact_decimal_cents():
@@ -30,7 +30,6 @@ def test_money_refuses_floats():
         money(0.1)
 
 
-@pytest.mark.mongo
 def test_order_totals_sum_lines_minus_discounts(own_customer, sales_user, phone, case):
     order = sales_order_create(
         customer=own_customer,
@@ -82,7 +81,6 @@ def test_inactive_product_is_refused(own_customer, sales_user, case):
     assert "product" in error.value.message_dict
 
 
-@pytest.mark.mongo
 def test_order_walks_the_happy_path(own_customer, sales_user, phone):
     order = sales_order_create(customer=own_customer, owner=sales_user, lines=[{"product": phone}])
     for status in ("confirmed", "paid", "shipped", "completed", "refunded"):
@@ -91,7 +89,6 @@ def test_order_walks_the_happy_path(own_customer, sales_user, phone):
     assert order.status == SalesOrder.Status.REFUNDED
 
 
-@pytest.mark.mongo
 def test_illegal_transition_is_refused_with_a_clear_message(own_customer, sales_user, phone):
     order = sales_order_create(customer=own_customer, owner=sales_user, lines=[{"product": phone}])
     with pytest.raises(ValidationError) as error:

@@ -18,7 +18,7 @@ from orders.services.tickets import (
     sla_due_at,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 OPENED = timezone.make_aware(datetime(2026, 3, 2, 9, 0))
 
@@ -28,7 +28,6 @@ def test_sla_due_time_follows_priority(priority, hours):
     assert sla_due_at(priority=priority, opened_at=OPENED) == OPENED + timedelta(hours=hours)
 
 
-@pytest.mark.mongo
 def test_ticket_resolved_late_is_flagged_breached(own_customer, sales_user):
     ticket = service_order_create(
         customer=own_customer,
@@ -110,7 +109,6 @@ def test_project_dates_and_milestones(own_customer, sales_user, other_sales_user
     assert project.milestones.count() == 1
 
 
-@pytest.mark.mongo
 def test_board_move_sets_probability_and_lost_needs_reason(own_customer, sales_user):
     deal = opportunity_create(
         customer=own_customer, owner=sales_user, name="50 phones", amount=Decimal("99950")
@@ -142,7 +140,6 @@ def test_breach_check_is_on_the_beat_schedule_once(db):
     assert task.task == service_orders_flag_breaches_task.name
 
 
-@pytest.mark.mongo
 def test_moving_a_category_moves_its_subtree_to_the_new_top_level(db):
     from orders.models import ProductCategory
     from orders.services.catalog import product_category_create, product_category_update

@@ -20,7 +20,7 @@ from orders.tests.factories import (
     ServiceOrderFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_service_order_update_moves_the_sla_with_the_priority_and_assigns_a_new_ticket(

@@ -38,8 +38,6 @@ def _others_objects(other_sales_user):
     }
 
 
-# On MongoDB too: permission checks (PermissionRequiredMixin) read permissions through a join.
-@pytest.mark.mongo
 def test_others_object_urls_answer_404(sales_client, other_sales_user):
     objects = _others_objects(other_sales_user)
     urls = []
@@ -163,7 +161,6 @@ def test_board_move_to_lost_without_reason_is_refused(sales_client, sales_user):
     assert "Say why the opportunity was lost." in response.content.decode()
 
 
-@pytest.mark.mongo
 def test_create_order_page_then_add_line(sales_client, sales_user, phone):
     customer = CustomerFactory(owner=sales_user, external_id="C-77")
     response = sales_client.post(
@@ -219,7 +216,6 @@ def _chart_data(html):
     return json.loads(found.group(1))
 
 
-@pytest.mark.mongo
 def test_reports_are_for_managers_only_and_chart_the_right_numbers(client, sales_user, manager_user):
     from django.utils import timezone
 
@@ -317,7 +313,6 @@ def test_customer_panel_and_dashboard_card_render(sales_client, sales_user):
     assert "100" in card
 
 
-@pytest.mark.mongo
 def test_selectors_hide_others_objects(sales_user, other_sales_user, manager_user):
     from django.http import Http404
 

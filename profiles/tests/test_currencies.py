@@ -27,7 +27,6 @@ def _order(customer, *, currency: str, amount: str, days_ago: int):
     return order
 
 
-@pytest.mark.mongo
 def test_order_lines_carry_the_rate_of_their_orders_day(own_customer):
     today = timezone.localdate()
     ExchangeRate.objects.create(

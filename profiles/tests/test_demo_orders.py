@@ -9,7 +9,7 @@ from customers.tests.factories import CustomerFactory
 from orders.tests.factories import OrderLineFactory, ProductCategoryFactory, ProductFactory, SalesOrderFactory
 from profiles.demo import _orders_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_demo_reads_each_customers_purchased_orders_newest_first_with_their_category(sales_user):

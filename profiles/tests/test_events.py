@@ -25,13 +25,11 @@ def _post(client, body):
     return client.post("/api/events/", data=json.dumps(body), content_type="application/json")
 
 
-@pytest.mark.mongo
 def test_event_api_requires_a_token(client, db):
     response = _post(client, [])
     assert response.status_code == 401
 
 
-@pytest.mark.mongo
 def test_event_api_stores_valid_events_and_reports_invalid_ones_by_index(api_client, own_customer):
     body = [
         _event(own_customer, idempotency_key="a"),
@@ -51,7 +49,6 @@ def test_event_api_stores_valid_events_and_reports_invalid_ones_by_index(api_cli
     assert Event.objects.filter(customer=own_customer).count() == 2
 
 
-@pytest.mark.mongo
 def test_event_api_stores_a_repeated_idempotency_key_once(api_client, own_customer):
     body = [_event(own_customer, idempotency_key="same"), _event(own_customer, idempotency_key="same")]
     assert _post(api_client, body).json() == {"stored": 1, "duplicates": 1, "errors": []}
@@ -107,7 +104,6 @@ def _csv(rows):
     return io.BytesIO((header + "\n".join(rows)).encode())
 
 
-@pytest.mark.mongo
 def test_event_csv_import_writes_all_rows(manager_user, own_customer):
     result = events_import_csv(
         file=_csv(

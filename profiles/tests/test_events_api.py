@@ -37,7 +37,6 @@ def _post(client, body, content_type="application/json"):
 # --- idempotency keys are the sender's own namespace ---------------------------------------------
 
 
-@pytest.mark.mongo
 def test_another_users_idempotency_key_does_not_drop_my_event(
     sales_user, other_sales_user, own_customer, others_customer
 ):
@@ -49,7 +48,6 @@ def test_another_users_idempotency_key_does_not_drop_my_event(
     assert Event.objects.get(customer=others_customer).sent_by == other_sales_user
 
 
-@pytest.mark.mongo
 def test_a_key_stays_unique_for_its_own_sender_across_tokens(sales_user, own_customer):
     assert _post(_client(sales_user), [_event(own_customer, idempotency_key="k")]).json()["stored"] == 1
     # A second token of the same user (a rotated key) is the same sender: a retry stays a retry.
@@ -58,7 +56,6 @@ def test_a_key_stays_unique_for_its_own_sender_across_tokens(sales_user, own_cus
     assert Event.objects.count() == 1
 
 
-@pytest.mark.mongo
 def test_keyless_events_of_a_shared_customer_are_not_suppressed_by_another_sender(
     sales_user, manager_user, own_customer
 ):
@@ -123,7 +120,6 @@ def test_invisible_and_unknown_customers_get_the_same_error(sales_user, others_c
         ({"event_type": "purchase", "properties": {"amount": "lots"}}, "properties"),
     ],
 )
-@pytest.mark.mongo
 def test_event_api_refuses_a_bad_field_by_name_and_stores_nothing(sales_user, own_customer, extra, field):
     response = _post(_client(sales_user), [_event(own_customer, **extra)])
     assert response.status_code == 200
@@ -133,7 +129,6 @@ def test_event_api_refuses_a_bad_field_by_name_and_stores_nothing(sales_user, ow
     assert not Event.objects.exists()
 
 
-@pytest.mark.mongo
 def test_event_api_accepts_the_edges_of_the_allowed_range(sales_user, own_customer):
     body = [
         _event(own_customer, occurred_at="1900-01-01T00:00:00Z", idempotency_key="oldest"),
@@ -233,7 +228,6 @@ def test_get_is_not_allowed(sales_user):
     assert _client(sales_user).get("/api/events/").status_code == 405
 
 
-@pytest.mark.mongo
 def test_factory_events_without_a_sender_do_not_collide_with_api_keys(sales_user, own_customer):
     EventFactory(customer=CustomerFactory(owner=sales_user), idempotency_key="legacy")
     result = _post(_client(sales_user), [_event(own_customer, idempotency_key="legacy")]).json()

@@ -14,7 +14,7 @@ from orders.tests.factories import OrderLineFactory, ProductCategoryFactory, Pro
 from profiles.inputs import read_input
 from profiles.tests.factories import EventFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 def test_events_are_read_with_properties_only_where_there_are_some(own_customer, others_customer):

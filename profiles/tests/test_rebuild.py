@@ -10,7 +10,6 @@ from profiles.services.lock import lock_holder
 from profiles.tests.factories import EventFactory
 
 
-@pytest.mark.mongo
 def test_rebuild_writes_one_profile_per_customer_and_activates_the_run(
     history, manager_user, django_capture_on_commit_callbacks
 ):
@@ -33,7 +32,6 @@ def test_rebuild_writes_one_profile_per_customer_and_activates_the_run(
     assert AssociationRule.objects.filter(run=run).count() == run.counts["rules"]
 
 
-@pytest.mark.mongo
 def test_second_rebuild_is_refused_while_one_holds_the_lock(history):
     first = rebuild.profile_rebuild_start(dispatch=False)
     with pytest.raises(rebuild.RebuildInProgress):
@@ -149,7 +147,6 @@ def test_a_failing_chunk_marks_the_run_failed_and_resume_finishes_it(old_run, mo
     assert selectors.active_run().pk == run.pk
 
 
-@pytest.mark.mongo
 def test_the_plan_follows_the_run_compute_then_every_chunk_then_publish(history):
     from profiles.services.rebuild import RebuildStep, StepKind
 
@@ -170,7 +167,6 @@ def test_the_plan_follows_the_run_compute_then_every_chunk_then_publish(history)
     assert rebuild.rebuild_steps_left(run_id=run.pk) == []
 
 
-@pytest.mark.mongo
 def test_a_fitted_run_whose_staged_chunks_are_gone_is_refitted(history):
     from profiles.services import storage
     from profiles.services.rebuild import RebuildStep, StepKind

@@ -25,7 +25,6 @@ def _store_bad_rows(customer):
     OrderLineFactory(order=SalesOrderFactory(customer=customer, ordered_at=ancient))
 
 
-@pytest.mark.mongo
 def test_rows_the_pipeline_cannot_use_are_dropped_and_counted_and_everyone_gets_a_profile(history):
     bad = history[0]
     _store_bad_rows(bad)

@@ -14,7 +14,6 @@ from profiles.services import rebuild
 from profiles.services.refresh import profile_refresh_customers
 
 
-@pytest.mark.mongo
 def test_a_refresh_overwrites_the_stored_row_and_adds_a_missing_one(history):
     run = rebuild.profile_rebuild_sync()
     buyer, missing = history[0], history[1]

@@ -9,7 +9,7 @@ from profiles.models import Segment
 from profiles.services.segments import segment_create, segment_update
 from profiles.tests.test_views import _published
 
-pytestmark = [pytest.mark.django_db, pytest.mark.mongo]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ def test_segment_rule_types_values():
     assert rule == [{"field": "r_score", "op": "in", "value": [4.0, 5.0]}]
 
 
-@pytest.mark.mongo
 def test_segment_membership_follows_the_rule(old_run, history):
     CustomerProfile.objects.filter(customer=history[0]).update(clv_12m=900, offers_text="|图书 Books|")
     rich = segment_create(name="Rich", rule=[{"field": "clv_12m", "op": "gte", "value": 500}])

@@ -111,7 +111,6 @@ def _within_two_standard_errors(fit: dict, truth: dict[str, float]) -> dict[str,
     return {name: (fit["params"][name] - true) / errors[name] for name, true in truth.items()}
 
 
-# Not in the MongoDB subset: the same path passes there too, but importing 10,000 orders takes minutes.
 @pytest.mark.django_db
 def test_simulated_bgnbd_gamma_gamma_history_imported_and_rebuilt_recovers_the_truth(
     settings, manager_user, tmp_path, client
@@ -188,7 +187,6 @@ def test_simulated_bgnbd_gamma_gamma_history_imported_and_rebuilt_recovers_the_t
     assert f'data-horizon="{HOLDOUT_DAYS}"' in card
 
 
-@pytest.mark.mongo
 @pytest.mark.django_db
 def test_the_run_page_admin_and_profile_card_show_fits_horizons_and_model_inputs(
     client, manager_user

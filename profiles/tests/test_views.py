@@ -46,7 +46,6 @@ def published(sales_user, other_sales_user):
     return _published(mine + theirs), mine, theirs
 
 
-@pytest.mark.mongo
 def test_profile_page_of_another_users_customer_is_404(client, sales_user, published):
     _run, mine, theirs = published
     client.force_login(sales_user)
@@ -77,7 +76,6 @@ def test_sales_users_cannot_start_a_rebuild_or_edit_segments(client, sales_user,
     assert client.get(reverse("profiles:segment-create")).status_code == 403
 
 
-@pytest.mark.mongo
 def test_manager_creates_a_rule_segment_through_the_form(client, manager_user, published):
     client.force_login(manager_user)
     response = client.post(
