@@ -27,8 +27,8 @@ def test_sales_user_finds_a_customer_by_phone_opens_it_and_creates_one(browser, 
     page.fill("nav input[name=q]", "139 1234 5678")
     with page.expect_navigation():
         page.press("nav input[name=q]", "Enter")
-    assert "/customers/" in page.url
-    rows = page.locator("table tbody tr")
+    assert "/search/" in page.url  # the global search: customers grouped with the other kinds
+    rows = page.locator("section[aria-labelledby=search-kind-customers] li")
     assert rows.count() == 1
     with page.expect_navigation():
         rows.get_by_role("link", name="陈静 Chen Jing").click()
