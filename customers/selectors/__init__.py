@@ -19,8 +19,8 @@ from customers.selectors.customers import (
 )
 from customers.selectors.detail import (
     customer_custom_values,
-    customer_email_addresses,
     customer_detail_data,
+    customer_email_addresses,
     customer_merges,
     relationship_get,
     share_target_get,

@@ -37,9 +37,7 @@ CUSTOMER_FIELDS = {
     and not field.many_to_many
     and field.name not in {"id", "created_at", "updated_at"}
 } | {"owner_id"}
-CONTACT_FIELDS = [
-    "kind", "value", "value_normalized", "label", "is_primary", "is_verified", "do_not_contact"
-]
+CONTACT_FIELDS = ["kind", "value", "value_normalized", "label", "is_primary", "is_verified", "do_not_contact"]
 ADDRESS_FIELDS = ["label", "country", "province", "city", "district", "street", "postal_code", "is_default"]
 PARTNER_CONTACT_FIELDS = ["name", "job_title", "phone", "email"]
 PARTNER_FIELDS = ["kind", "name", "owner", "website", "phone", "email", "city", "notes", "is_active"]

@@ -44,6 +44,7 @@ def merge_allowed(*, user: Any, customers: list[Customer]) -> bool:
     which a share (read and edit) never grants."""
     return all(sharing_allowed(user=user, customer=customer) for customer in customers)
 
+
 # Fields a merge screen may take from either record (the rest follow from both: FIXED_REASONS).
 MERGEABLE_FIELDS = [rule.field for rule in MERGE_RULES]
 
