@@ -80,31 +80,33 @@ def follow_up_agenda(*, user: Any, everyone: bool = False, now: datetime | None 
     start_of_tomorrow = timezone.make_aware(
         datetime.combine(timezone.localdate(now) + timedelta(days=1), time.min)
     )
+    parts = {
+        "overdue": {"due_at__lt": now},
+        "today": {"due_at__gte": now, "due_at__lt": start_of_tomorrow},
+        "upcoming": {"due_at__gte": start_of_tomorrow},
+    }
     if everyone:
-        every = FollowUp.objects.visible_to(user).open()
-
-        def bucket(**when: Any) -> list[FollowUp]:
-            rows = every.filter(**when).select_related("customer", "assignee")
-            return list(rows.order_by("due_at")[:AGENDA_LIMIT])
-
-    else:
-        # The user's own open rows through the (assignee, status, due_at) index, then the visibility rule
-        # on just those candidates (the plain rule would scan every customer the user may see).
-        mine = FollowUp.objects.filter(assignee=user).open()
-
-        def bucket(**when: Any) -> list[FollowUp]:
-            candidates = list(
-                mine.filter(**when).order_by("due_at").values_list("pk", flat=True)[: AGENDA_LIMIT * 2]
-            )
-            if not candidates:
-                return []
-            rows = FollowUp.objects.visible_among(user, candidates).select_related("customer", "assignee")
-            return list(rows.order_by("due_at")[:AGENDA_LIMIT])
-
+        every = FollowUp.objects.visible_to(user).open().select_related("customer", "assignee")
+        found = {
+            name: list(every.filter(**when).order_by("due_at")[:AGENDA_LIMIT]) for name, when in parts.items()
+        }
+        return FollowUpAgenda(**found)
+    # The user's own open rows of each part through the (assignee, status, due_at) index, then the
+    # visibility rule once on all those candidates (the plain rule would scan every customer the user
+    # may see): a fixed number of queries whichever parts are empty.
+    mine = FollowUp.objects.filter(assignee=user).open()
+    candidates: list[Any] = []
+    for when in parts.values():
+        candidates += mine.filter(**when).order_by("due_at").values_list("pk", flat=True)[: AGENDA_LIMIT * 2]
+    rows = list(
+        FollowUp.objects.visible_among(user, candidates)
+        .select_related("customer", "assignee")
+        .order_by("due_at")
+    )
     return FollowUpAgenda(
-        overdue=bucket(due_at__lt=now),
-        today=bucket(due_at__gte=now, due_at__lt=start_of_tomorrow),
-        upcoming=bucket(due_at__gte=start_of_tomorrow),
+        overdue=[row for row in rows if row.due_at < now][:AGENDA_LIMIT],
+        today=[row for row in rows if now <= row.due_at < start_of_tomorrow][:AGENDA_LIMIT],
+        upcoming=[row for row in rows if row.due_at >= start_of_tomorrow][:AGENDA_LIMIT],
     )
 
 

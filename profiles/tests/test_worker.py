@@ -83,8 +83,11 @@ def test_worker_runs_the_nightly_beat_entry_end_to_end(transactional_db, history
     from django_celery_beat.models import PeriodicTask
 
     from crm_site.celery import app
-    from profiles.services.schedule import SCHEDULE_NAME
+    from profiles.services.schedule import SCHEDULE_NAME, ensure_profile_schedule
 
+    # The entry migrate creates (idempotent): made again here, as on MongoDB the flush after an earlier
+    # transactional test empties every collection, the beat schedule's included.
+    ensure_profile_schedule()
     entry = PeriodicTask.objects.get(name=SCHEDULE_NAME, enabled=True)
     assert entry.crontab is not None and (entry.crontab.hour, entry.crontab.minute) == ("2", "0")
     with _worker(media_root):
