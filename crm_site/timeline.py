@@ -41,6 +41,11 @@ class Cursor:
     kind: str = AFTER_ALL
     key: str = AFTER_ALL
 
+    @property
+    def sort_key(self) -> tuple[datetime, str, str]:
+        """Where the cursor sits in the order entries are merged by (``TimelineEntry.sort_key``)."""
+        return (self.when, self.kind, self.key)
+
     def encode(self) -> str:
         text = f"{self.when.isoformat()}|{self.kind}|{self.key}"
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -144,14 +149,10 @@ def timeline_page(
         if wanted is not None and source.key not in wanted:
             continue
         rows = source.entries(customer=customer, user=user, cursor=cursor, limit=limit + 1)
-        streams.append([row for row in rows if cursor is None or row.sort_key < _sort_key(cursor)])
+        streams.append([row for row in rows if cursor is None or row.sort_key < cursor.sort_key])
     merged = list(heapq.merge(*streams, key=lambda entry: entry.sort_key, reverse=True))
     entries = merged[:limit]
     more = len(merged) > limit
     last = entries[-1] if entries else None
     next_cursor = Cursor(when=last.when, kind=last.kind, key=last.key) if more and last else None
     return TimelinePage(entries=entries, next_cursor=next_cursor)
-
-
-def _sort_key(cursor: Cursor) -> tuple[datetime, str, str]:
-    return (cursor.when, cursor.kind, cursor.key)

@@ -110,10 +110,6 @@ def follow_up_agenda(*, user: Any, everyone: bool = False, now: datetime | None 
     )
 
 
-def open_follow_up_count(*, user: Any) -> int:
-    return FollowUp.objects.filter(assignee=user).open().count()
-
-
 CHANNEL_ICONS: dict[str, str] = {
     Interaction.Channel.CALL: "bi-telephone",
     Interaction.Channel.EMAIL: "bi-envelope",

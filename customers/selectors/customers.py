@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -26,7 +26,6 @@ from customers.models import (
     CustomerTag,
     CustomFieldDefinition,
 )
-from customers.normalize import search_candidates
 from customers.selectors.visibility import visible_customer_filter
 
 # sort key -> (model field, descending)
@@ -274,27 +273,6 @@ def _with_places(rows: list[dict], places: dict[Any, tuple[str, str]]) -> list[d
         row["province"], row["city"] = places.get(row["id"], ("", ""))
         row["id"] = str(row["id"])
     return rows
-
-
-def customer_by_reference(*, user: Any, reference: str) -> Customer | Literal["ambiguous"] | None:
-    """The one visible customer with this external id, contact value or exact name.
-
-    Returns None when nothing matches and "ambiguous" when several customers do.
-    """
-    visible = Customer.objects.visible_to(user)
-    by_id = list(visible.filter(external_id=reference)[:1])
-    if by_id:
-        return by_id[0]
-    candidates = search_candidates(reference)
-    contact_ids = list(
-        ContactMethod.objects.filter(value_normalized__in=candidates).values_list("customer_id", flat=True)[
-            :50
-        ]
-    )
-    found = list(visible.filter(pk__in=contact_ids)[:2]) or list(visible.filter(name=reference)[:2])
-    if len(found) > 1:
-        return "ambiguous"
-    return found[0] if found else None
 
 
 def customer_shares(*, customer: Customer) -> tuple[list[Any], list[Any]]:
