@@ -24,6 +24,15 @@ READ_EVERY = ("view", "view_all")
 # only to change: other roles that write orders read them.
 CATALOGUE_READ = {"orders.product": READ, "orders.productcategory": READ, "orders.exchangerate": READ}
 
+# Mailboxes (their passwords' variable names), fetch runs, the digest log and API id receipts are the
+# managers' to configure and read: the other roles that log interactions have no business there.
+MAIL_SETUP_NONE = {
+    "sessions_log.mailaccount": (),
+    "sessions_log.mailfetchrun": (),
+    "sessions_log.digestsent": (),
+    "sessions_log.externalreference": (),
+}
+
 # role -> {app_label or "app_label.model": actions}; ALL as the app label means every project app. A
 # "app_label.model" entry overrides its app's entry for that one model. docs/roles.md is the matrix these
 # entries and the record rule (customers/selectors/visibility.py) make; crm_site/tests/test_roles.py walks it.
@@ -33,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "customers": WRITE,
         "customers.customer": (*WRITE, "export"),
         "sessions_log": WRITE,
+        **MAIL_SETUP_NONE,
         "orders": WRITE,
         **CATALOGUE_READ,
         "profiles": READ,
@@ -46,6 +56,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "customers": READ,
         "customers.customer": READ_EVERY,
         "sessions_log": READ,
+        **MAIL_SETUP_NONE,
+        "sessions_log.unmatcheditem": (),
     },
     # Finds any customer, opens and works tickets for any of them; reads orders and projects to answer.
     "Service": {
@@ -54,6 +66,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "orders.opportunity": (),
         "orders.orderimport": (),
         "sessions_log": WRITE,
+        **MAIL_SETUP_NONE,
+        # Works the unmatched inbox: attaches any unknown sender's mail, call or chat to its customer.
+        "sessions_log.unmatcheditem": ("change", "view", "view_all", "change_all"),
         "customers": READ,
         "customers.customer": READ_EVERY,
         "customers.customerimport": (),

@@ -1,6 +1,7 @@
 """The sessions log: every conversation with a customer (calls, email, chats, visits...) and follow-ups."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,5 +12,9 @@ class SessionsLogConfig(AppConfig):
 
     def ready(self) -> None:
         from sessions_log import panels
+        from sessions_log.schedule import ensure_sessions_log_schedules_after_migrate
 
         panels.register()
+        post_migrate.connect(
+            ensure_sessions_log_schedules_after_migrate, dispatch_uid="sessions_log.schedules"
+        )
