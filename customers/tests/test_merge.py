@@ -361,3 +361,25 @@ def test_a_user_the_customers_are_only_shared_with_cannot_merge_them(client, sal
     with pytest.raises(PermissionDenied):
         customer_merge(survivor=own, loser=shared, by=other_sales_user)
     assert Customer.objects.filter(pk=shared.pk, owner=sales_user).exists()
+
+
+def test_the_merge_link_is_shown_only_to_whom_the_merge_page_lets_in(
+    client, sales_user, other_sales_user, make_user
+):
+    shared = CustomerFactory(owner=sales_user, name="Shared One")
+    own = CustomerFactory(owner=other_sales_user, name="Their Own")
+    CustomerShare.objects.create(customer=shared, user=other_sales_user)
+    for customer in (shared, own):
+        ContactMethodFactory(customer=customer, kind="email", value="same@example.com")
+    merge_url = reverse("customers:customer-merge", args=[own.pk, shared.pk])
+    pages = [reverse("customers:duplicate-list"), reverse("customers:customer-duplicates", args=[own.pk])]
+    client.force_login(other_sales_user)  # sees both (one shared), owns only one: the merge page says 403
+    for page in pages:
+        body = client.get(page).content.decode()
+        assert "Shared One" in body and merge_url not in body and "Compare and merge" not in body
+    client.force_login(make_user("service_sue", "Service"))  # reads every customer, changes none
+    body = client.get(reverse("customers:customer-duplicates", args=[own.pk])).content.decode()
+    assert "Shared One" in body and "Compare and merge" not in body
+    client.force_login(make_user("boss", "Manager"))
+    for page in pages:
+        assert "Compare and merge" in client.get(page).content.decode()

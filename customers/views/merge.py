@@ -26,6 +26,15 @@ from customers.services import customer_merge
 from customers.services.merge import merge_allowed, merge_preview
 
 
+def mark_mergeable(*, user: Any, rows: list[dict[str, Any]], anchor: Any) -> list[dict[str, Any]]:
+    """Set each row's ``can_merge``: the merge link is shown only to whom the merge page would let in."""
+    for row in rows:
+        row["can_merge"] = user.has_perm("customers.change_customer") and merge_allowed(
+            user=user, customers=[anchor, row["customer"]]
+        )
+    return rows
+
+
 class DuplicateListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     """Groups of visible customers sharing a phone/email/WeChat value, with what tells them apart."""
 
@@ -35,7 +44,9 @@ class DuplicateListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVie
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["groups"] = duplicate_groups(user=self.request.user)
+        context["groups"] = groups = duplicate_groups(user=self.request.user)
+        for group in groups:
+            mark_mergeable(user=self.request.user, rows=group["rows"], anchor=group["rows"][0]["customer"])
         return context
 
 
@@ -46,9 +57,9 @@ class CustomerDuplicatesView(LoginRequiredMixin, PermissionRequiredMixin, Templa
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         customer = customer_get(user=self.request.user, pk=self.kwargs["pk"])
-        context.update(
-            customer=customer, **customer_duplicates_data(user=self.request.user, customer=customer)
-        )
+        data = customer_duplicates_data(user=self.request.user, customer=customer)
+        mark_mergeable(user=self.request.user, rows=data["rows"], anchor=customer)
+        context.update(customer=customer, **data)
         return context
 
 
