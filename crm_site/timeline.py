@@ -88,6 +88,8 @@ class TimelineEntry:
     url: str = ""
     icon: str = "bi-dot"
     badge: str = ""
+    # Files shown under the entry (objects with name, size, content_type, get_absolute_url).
+    attachments: tuple[Any, ...] = ()
 
     @property
     def sort_key(self) -> tuple[datetime, str, str]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.forms import DateBoundsMixin
+from sessions_log.attachments import MAX_PER_INTERACTION, accept_attribute, uploads_check
 from sessions_log.models import MAX_DURATION_SECONDS, FollowUp, Interaction
 from sessions_log.services import MAX_CHAIN_DAYS, MAX_SNOOZE_HOURS, FollowUpPlan
 
@@ -30,6 +31,37 @@ CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
 }
 QUICK_CHANNELS = (Channel.CALL, Channel.VISIT, Channel.CHAT, Channel.EMAIL, Channel.NOTE)
 FOLLOW_UP_FIELDS = ("follow_up_title", "follow_up_due")
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Up to MAX_PER_INTERACTION files in one input (Django's multiple-file pattern): a list, each file
+    checked by ``sessions_log.attachments`` (every bad file named in one error). ``already`` is how many
+    the interaction has."""
+
+    def __init__(self, *args: Any, already: int = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept_attribute()}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.already = already
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
+        if not uploads and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        uploads_check(uploads, already=self.already)
+        return uploads
+
+
+def attachments_field(**kwargs: Any) -> AttachmentsField:
+    return AttachmentsField(
+        label=_("Files"),
+        help_text=_("Up to %(max)s files: documents, images, text, archives.") % {"max": MAX_PER_INTERACTION},
+        **kwargs,
+    )
 
 
 class QuickLogForm(DateBoundsMixin, forms.Form):
@@ -58,11 +90,13 @@ class QuickLogForm(DateBoundsMixin, forms.Form):
         label=_("Next step due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
+    files = attachments_field()
+
     def __init__(self, *args: Any, channel: str, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"log-{channel}")
         super().__init__(*args, **kwargs)
         self.channel = channel
-        keep = set(CHANNEL_FIELDS[channel]) | {"occurred_at", *FOLLOW_UP_FIELDS}
+        keep = set(CHANNEL_FIELDS[channel]) | {"occurred_at", *FOLLOW_UP_FIELDS, "files"}
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -109,6 +143,14 @@ class QuickLogForm(DateBoundsMixin, forms.Form):
         if data.get("follow_up_title") and data.get("follow_up_due"):
             kwargs["follow_up"] = FollowUpPlan(title=data["follow_up_title"], due_at=data["follow_up_due"])
         return kwargs
+
+
+class AttachmentAddForm(forms.Form):
+    """More files on an existing interaction (``already``: the files it has; at most MAX_PER_INTERACTION)."""
+
+    def __init__(self, *args: Any, already: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["files"] = attachments_field(already=already, required=True)
 
 
 def quick_log_forms() -> list[QuickLogForm]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import reduce
+from operator import or_
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm_site.models import BaseModel
-from crm_site.visibility import VisibleQuerySet
+from crm_site.visibility import VIEW, Action, VisibleQuerySet
 
 # A call or visit longer than a working day is a typo, not a conversation.
 MAX_DURATION_SECONDS = 12 * 3600
@@ -387,6 +390,20 @@ class AttachmentQuerySet(VisibleQuerySet):
     # With what it is attached to: the interaction (so its customer) or the unmatched item.
     visibility_via = ("interaction", "unmatched")
 
+    def visibility_condition(
+        self, user: Any, *, action: Action = VIEW, among: list[Any] | None = None
+    ) -> models.Q | None:
+        # Both keys are nullable: whoever may see every unmatched item (Service) sees the files of
+        # unmatched items, not every file (the shared rule opens every row when one side is open in full).
+        conditions = []
+        for name in self.visibility_via:
+            one_side = self.all()
+            one_side.visibility_via = (name,)
+            condition = VisibleQuerySet.visibility_condition(one_side, user, action=action, among=among)
+            # None: every row pointed at is open to the user, so every row that points at one.
+            conditions.append(condition if condition is not None else models.Q(**{f"{name}__isnull": False}))
+        return reduce(or_, conditions)
+
 
 class Attachment(BaseModel):
     """A file on an interaction (or on an unmatched mail until it is attached), kept in Django's storage."""
@@ -446,6 +463,10 @@ class MailAccount(BaseModel):
     uid_validity = models.PositiveBigIntegerField(_("UIDVALIDITY"), default=0, editable=False)
     last_fetched_at = models.DateTimeField(_("last read"), null=True, blank=True, editable=False)
     last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
+    # The read in progress (sessions_log.mail_in.account_lock): taken by a compare-and-set update, so two
+    # runs never read the same mailbox at once; a worker that died leaves a lock that expires by itself.
+    lock_token = models.CharField(_("being read by"), max_length=36, blank=True, editable=False)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("mailbox")

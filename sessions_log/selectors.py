@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from itertools import islice
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from crm_site.db import bulk_reads, related_rows
+from crm_site.paging import KeysetPage, keyset_page
 from crm_site.timeline import Cursor, TimelineEntry, before_q
-from crm_site.visibility import VIEW, Action, visible_object_or_404
-from sessions_log.models import CannedReply, FollowUp, Interaction
+from crm_site.visibility import VIEW, Action, sees_everything, user_groups, visible_object_or_404
+from sessions_log.models import Attachment, CannedReply, FollowUp, Interaction
 
 RECENT = 20
 
@@ -20,6 +24,18 @@ def interaction_get(*, user: Any, pk: Any, action: Action = VIEW) -> Interaction
     return visible_object_or_404(
         Interaction.objects.select_related("customer", "staff"), user, action=action, pk=pk
     )
+
+
+def attachment_get(*, user: Any, pk: Any, action: Action = VIEW) -> Attachment:
+    """A file the user may see (with its interaction, or unmatched item), else Http404."""
+    return visible_object_or_404(
+        Attachment.objects.select_related("interaction__customer"), user, action=action, pk=pk
+    )
+
+
+def interaction_attachments(*, interaction: Interaction, user: Any) -> list[Attachment]:
+    """The files of a checked interaction, oldest first."""
+    return list(Attachment.objects.visible_to(user, within=interaction).order_by("created_at", "id"))
 
 
 def follow_up_get(*, user: Any, pk: Any, action: Action = VIEW) -> FollowUp:
@@ -37,6 +53,7 @@ def interactions_recent(*, user: Any, limit: int = RECENT) -> list[Interaction]:
     return list(
         Interaction.objects.visible_among(user, candidates)
         .select_related("customer", "staff")
+        .prefetch_related("attachments")  # a reverse foreign key: one query for the page's rows
         .order_by("-occurred_at", "-id")[:limit]
     )
 
@@ -46,6 +63,7 @@ def customer_interactions(*, customer: Any, user: Any, limit: int = 5) -> list[I
     return list(
         Interaction.objects.visible_to(user, within=customer)
         .select_related("staff")
+        .prefetch_related("attachments")
         .order_by("-occurred_at", "-id")[:limit]
     )
 
@@ -69,12 +87,32 @@ class FollowUpAgenda:
 AGENDA_LIMIT = 50
 
 
-def follow_up_agenda(*, user: Any, everyone: bool = False, now: datetime | None = None) -> FollowUpAgenda:
-    """The user's open follow-ups (``everyone``: all the user may see, a manager's team view) split into
-    overdue, today and upcoming.
+def team_member_ids(*, manager: Any) -> list[Any] | None:
+    """The staff of the manager's teams, the manager left out (None: the whole staff's).
 
-    Per part, the user's candidates through the (assignee, status, due_at) index and the rule on those;
-    the day is the server time zone's.
+    A team is a plain auth group that is not a role (``crm_site.roles``); a manager in no team oversees
+    everyone, as the dashboard's "team" does. Members who left (inactive) stay in: their open follow-ups
+    are the ones a manager has to hand on.
+    """
+    from django.contrib.auth import get_user_model
+
+    from crm_site.roles import ROLE_PERMISSIONS
+
+    teams = [pk for pk, name in user_groups(manager) if name not in ROLE_PERMISSIONS]
+    if not teams:
+        return None
+    members = get_user_model().objects.filter(groups__in=teams).exclude(pk=manager.pk)
+    return list(dict.fromkeys(members.values_list("pk", flat=True)))
+
+
+def follow_up_agenda(*, user: Any, team: bool = False, now: datetime | None = None) -> FollowUpAgenda:
+    """The user's open follow-ups split into overdue, today and upcoming; the day is the server time
+    zone's.
+
+    ``team``: a manager's team view, the open follow-ups of the others on their teams
+    (``team_member_ids``; a manager in no team: everyone else's and the unassigned ones). Empty for a
+    user who is not a manager, whatever they ask for.
+    Per part, the user's candidates through the (assignee, status, due_at) index and the rule on those.
     """
     now = now or timezone.now()
     start_of_tomorrow = timezone.make_aware(
@@ -85,11 +123,15 @@ def follow_up_agenda(*, user: Any, everyone: bool = False, now: datetime | None 
         "today": {"due_at__gte": now, "due_at__lt": start_of_tomorrow},
         "upcoming": {"due_at__gte": start_of_tomorrow},
     }
-    if everyone:
-        every = FollowUp.objects.visible_to(user).open().select_related("customer", "assignee")
-        found = {
-            name: list(every.filter(**when).order_by("due_at")[:AGENDA_LIMIT]) for name, when in parts.items()
-        }
+    if team:
+        if not sees_everything(user):
+            return FollowUpAgenda(overdue=[], today=[], upcoming=[])
+        theirs = FollowUp.objects.visible_to(user).open().exclude(assignee=user)
+        members = team_member_ids(manager=user)
+        if members is not None:
+            theirs = theirs.filter(assignee__in=members)
+        theirs = theirs.select_related("customer", "assignee").order_by("due_at")
+        found = {name: list(theirs.filter(**when)[:AGENDA_LIMIT]) for name, when in parts.items()}
         return FollowUpAgenda(**found)
     # The user's own open rows of each part through the (assignee, status, due_at) index, then the
     # visibility rule once on all those candidates (the plain rule would scan every customer the user
@@ -130,6 +172,7 @@ def interaction_timeline(
         Interaction.objects.visible_to(user, within=customer)
         .filter(before_q(cursor, kind="interaction", when_field="occurred_at"))
         .select_related("staff")
+        .prefetch_related("attachments")
         .order_by("-occurred_at", "-id")[:limit]
     )
     entries = []
@@ -151,6 +194,7 @@ def interaction_timeline(
                 detail=detail,
                 url=row.get_absolute_url(),
                 icon=CHANNEL_ICONS.get(row.channel, "bi-chat"),
+                attachments=tuple(row.attachments.all()),
             )
         )
     return entries
@@ -160,3 +204,41 @@ def canned_replies(*, language: str = "") -> list[CannedReply]:
     """The active canned replies, those in ``language`` (the page's) first."""
     replies = list(CannedReply.objects.filter(is_active=True).order_by("language", "name"))
     return sorted(replies, key=lambda reply: reply.language != language)
+
+
+FEATURE_ROW_FIELDS = ("customer_id", "channel", "direction", "outcome", "occurred_at")
+
+
+def interaction_feature_rows(
+    *, as_of: datetime | None = None, customer_ids: list[str] | None = None, chunk_size: int = 50_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Every interaction before ``as_of`` (exclusive) as chunks of (customer_id, channel, direction,
+    outcome, occurred_at) tuples, customer ids as text: the profile pipeline's contact features.
+
+    For everyone, not per user (a batch job's read; nothing here is shown to anyone). Row by row rather
+    than totals per customer: the churn model needs the same features as of several past cutoffs, which
+    one read of the rows serves and a GROUP BY per cutoff would not. One streamed query of five narrow
+    columns (``bulk_reads``: ids as text, timestamps parsed by the driver) on every backend.
+    """
+    rows = Interaction.objects.all()
+    if as_of is not None:
+        rows = rows.filter(occurred_at__lt=as_of)
+    if customer_ids is not None:
+        rows = rows.filter(customer_id__in=customer_ids)
+    with bulk_reads():
+        stream = rows.order_by().values_list(*FEATURE_ROW_FIELDS).iterator(chunk_size=chunk_size)
+        while chunk := list(islice(stream, chunk_size)):
+            yield chunk
+
+
+def interactions_page(
+    *, user: Any, customer: Any = None, since: datetime | None = None, cursor: str | None = None, limit: int = 50
+) -> KeysetPage:
+    """The interactions ``user`` may see (of a checked ``customer`` only, if given), newest first, keyset
+    paged on (occurred_at, id): the API's list. ``since``: those that happened at or after it."""
+    rows = Interaction.objects.visible_to(user, within=customer) if customer else Interaction.objects.visible_to(user)
+    if since is not None:
+        rows = rows.filter(occurred_at__gte=since)
+    return keyset_page(
+        related_rows(rows, "staff"), field="occurred_at", descending=True, kind="datetime", cursor=cursor, size=limit
+    )

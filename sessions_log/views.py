@@ -7,20 +7,25 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, TemplateView
 
 from crm_site.visibility import CHANGE, sees_everything
-from crm_site.web import ActionView, StaffMixin, form_add_errors
+from crm_site.web import ActionView, StaffMixin, form_add_errors, safe_next
 from customers.selectors import customer_email_addresses, customer_get
-from sessions_log import mail, selectors, services
+from sessions_log import attachments, mail, selectors, services
 from sessions_log.forms import (
     CHANNEL_FIELDS,
+    AttachmentAddForm,
     CannedReplyPickForm,
     EmailComposeForm,
     FollowUpDoneForm,
@@ -28,7 +33,7 @@ from sessions_log.forms import (
     FollowUpSnoozeForm,
     QuickLogForm,
 )
-from sessions_log.models import DeliveryStatus, FollowUp, Interaction
+from sessions_log.models import Attachment, DeliveryStatus, FollowUp, Interaction
 
 if TYPE_CHECKING:
     from django.forms import BaseForm
@@ -62,9 +67,36 @@ class InteractionDetailView(StaffMixin, DetailView):
     def get_object(self, queryset: Any = None) -> Interaction:
         return selectors.interaction_get(user=self.request.user, pk=self.kwargs["pk"])
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        files = selectors.interaction_attachments(interaction=self.object, user=user)
+        return super().get_context_data(
+            attachments=files,
+            attachment_form=AttachmentAddForm(already=len(files)),
+            attachments_full=len(files) >= attachments.MAX_PER_INTERACTION,
+            can_add_files=user.has_perm("sessions_log.add_attachment"),
+            can_remove_files=user.has_perm("sessions_log.change_attachment"),
+            **kwargs,
+        )
 
-class InteractionLogView(StaffMixin, ActionView):
-    """POST from a customer page's quick-log form: one interaction, and its follow-up when given."""
+
+class FileUploadMixin:
+    """POST views that take files: the attachment upload handler goes first (a too-big file is a form
+    error, its bytes past the limit never kept). Handlers can only change before the body is read, and
+    the CSRF check reads it, so the view is CSRF-exempt and checks CSRF itself after (Django's pattern
+    for per-view upload handlers); subclasses carry ``@method_decorator(csrf_exempt, name="dispatch")``."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.upload_handlers.insert(0, attachments.AttachmentUploadHandler(request))
+        parent = super().post  # type: ignore[misc]
+        return csrf_protect(lambda request, *args, **kwargs: parent(request, *args, **kwargs))(
+            request, *args, **kwargs
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class InteractionLogView(FileUploadMixin, StaffMixin, ActionView):
+    """POST from a customer page's quick-log form: one interaction, its follow-up and files when given."""
 
     permission_required = "sessions_log.add_interaction"
     request: HttpRequest
@@ -76,12 +108,15 @@ class InteractionLogView(StaffMixin, ActionView):
         return customer_get(user=self.request.user, pk=self.kwargs["customer_pk"])
 
     def get_form(self, target: Any) -> BaseForm:
-        self.form = QuickLogForm(self.request.POST, channel=self.kwargs["channel"])
+        self.form = QuickLogForm(self.request.POST, self.request.FILES, channel=self.kwargs["channel"])
         return self.form
 
     def perform(self, target: Any, data: dict[str, Any]) -> StrOrPromise:
-        _interaction, follow_up = services.interaction_log(
-            customer=target, staff=self.request.user, **self.form.service_kwargs()
+        _interaction, follow_up = attachments.interaction_log_with_files(
+            uploads=data.get("files") or [],
+            customer=target,
+            staff=self.request.user,
+            **self.form.service_kwargs(),
         )
         if follow_up is not None:
             return _("Logged, with a follow-up due %(due)s.") % {
@@ -106,19 +141,87 @@ class InteractionLogView(StaffMixin, ActionView):
         return {"html": html}
 
 
+@method_decorator(csrf_exempt, name="dispatch")
+class AttachmentAddView(FileUploadMixin, StaffMixin, ActionView):
+    """POST from an interaction's page: more files on it (whoever may change its customer)."""
+
+    permission_required = "sessions_log.add_attachment"
+
+    def get_target(self) -> Interaction:
+        return selectors.interaction_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
+
+    def get_form(self, target: Interaction) -> BaseForm:
+        return AttachmentAddForm(self.request.POST, self.request.FILES, already=target.attachments.count())
+
+    def perform(self, target: Interaction, data: dict[str, Any]) -> StrOrPromise:
+        added = attachments.attachments_add(interaction=target, uploads=data["files"], user=self.request.user)
+        return ngettext("%(count)s file added.", "%(count)s files added.", len(added)) % {"count": len(added)}
+
+
+class AttachmentDeleteView(StaffMixin, ActionView):
+    """POST: remove a file (``attachments.attachment_may_delete``: the uploader, owner or a manager)."""
+
+    permission_required = "sessions_log.change_attachment"
+
+    def get_target(self) -> Attachment:
+        return selectors.attachment_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
+
+    def perform(self, target: Attachment, data: dict[str, Any]) -> StrOrPromise:
+        attachments.attachment_delete(attachment=target, user=self.request.user)
+        return _("“%(name)s” removed.") % {"name": target.name}
+
+    def get_success_url(self, target: Attachment) -> str:
+        if target.interaction is not None:
+            return target.interaction.get_absolute_url()
+        return reverse("sessions_log:index")
+
+
+class AttachmentDownloadView(StaffMixin, View):
+    """GET: the file, to whoever may see what it is attached to (404 for anyone else, as for a missing
+    one). Always a download, never shown inline: the browser must not sniff or run it."""
+
+    permission_required = "sessions_log.view_attachment"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> FileResponse:
+        attachment = selectors.attachment_get(user=request.user, pk=kwargs["pk"])
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        patch_cache_control(response, private=True, max_age=300)
+        return response
+
+
 class FollowUpListView(StaffMixin, TemplateView):
-    """My follow-ups: overdue, today, upcoming. Managers may switch to the whole team's."""
+    """My follow-ups: overdue, today, upcoming. Managers have a second tab, their team's."""
 
     permission_required = "sessions_log.view_followup"
     template_name = "sessions_log/follow_up_list.html"
+    team = False
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
-        team = self.request.GET.get("who") == "team" and sees_everything(user)
-        agenda = selectors.follow_up_agenda(user=user, everyone=team)
+        agenda = selectors.follow_up_agenda(user=user, team=self.team)
         return super().get_context_data(
-            agenda_sections=agenda_sections(agenda), team=team, can_see_team=sees_everything(user), **kwargs
+            agenda_sections=agenda_sections(agenda),
+            team=self.team,
+            can_see_team=sees_everything(user),
+            **kwargs,
         )
+
+
+class FollowUpTeamView(FollowUpListView):
+    """The Team tab: the open follow-ups of the manager's team, with who has each (others get 403)."""
+
+    team = True
+
+    def has_permission(self) -> bool:
+        return super().has_permission() and sees_everything(self.request.user)
 
 
 class FollowUpActionView(StaffMixin, ActionView):
@@ -128,7 +231,7 @@ class FollowUpActionView(StaffMixin, ActionView):
         return selectors.follow_up_get(user=self.request.user, pk=self.kwargs["pk"], action=CHANGE)
 
     def get_success_url(self, target: FollowUp) -> str:
-        return reverse("sessions_log:follow-up-list")
+        return safe_next(self.request, reverse("sessions_log:follow-up-list"))  # the Team tab sends it
 
 
 class FollowUpDoneView(FollowUpActionView):

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     BEAT_APP,
     "crm_site.apps.CRMSiteConfig",
     *PROJECT_APPS,
@@ -67,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle (30 min) and absolute (12 h) session timeouts; then the second-factor gate (crm_site/security).
+    "crm_site.security.middleware.SessionTimeoutMiddleware",
+    "crm_site.security.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -90,9 +96,12 @@ TEMPLATES = [
     },
 ]
 
-if IS_MONGODB:
-    # Django's ModelBackend, reading permissions without a join (crm_site/auth.py).
-    AUTHENTICATION_BACKENDS = ["crm_site.auth.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # Refuses every password check for a locked-out username or address (crm_site/security/lockout.py).
+    "crm_site.security.lockout.LockoutBackend",
+    # On MongoDB, Django's ModelBackend reading permissions without a join (crm_site/auth.py).
+    "crm_site.auth.ModelBackend" if IS_MONGODB else "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -102,6 +111,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# Logins (crm_site/security, docs/security.md "Logins"). Lockout: CRM_LOGIN_FAILURE_LIMIT failures for a
+# username or from an address lock both out for CRM_LOGIN_LOCKOUT_SECONDS; counters are in the cache
+# (Redis in production, shared by every process). CRM_TRUSTED_PROXY_COUNT: how many proxies of ours sit in
+# front of Django and append to X-Forwarded-For (0: the header is ignored, REMOTE_ADDR is the client).
+CRM_LOGIN_FAILURE_LIMIT = env.int("CRM_LOGIN_FAILURE_LIMIT", default=5)
+CRM_LOGIN_LOCKOUT_SECONDS = env.int("CRM_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+CRM_TRUSTED_PROXY_COUNT = env.int("CRM_TRUSTED_PROXY_COUNT", default=0)
+CRM_LOCKOUT_CACHE = "default"
+# A session ends after 30 minutes without a request or 12 hours after its login, whichever comes first.
+CRM_SESSION_IDLE_SECONDS = env.int("CRM_SESSION_IDLE_SECONDS", default=30 * 60)
+CRM_SESSION_ABSOLUTE_SECONDS = env.int("CRM_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+SESSION_COOKIE_AGE = CRM_SESSION_ABSOLUTE_SECONDS
+# TOTP second factor, compulsory for managers and superusers while on. CRM_TWO_FACTOR_KEYS: Fernet keys
+# (comma-separated; the first encrypts, all decrypt) for the TOTP secrets; unset: derived from SECRET_KEY.
+CRM_REQUIRE_2FA = env.bool("CRM_REQUIRE_2FA", default=True)
+CRM_TWO_FACTOR_KEYS = env.list("CRM_TWO_FACTOR_KEYS", default=[])
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -126,7 +152,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Counts a request's fields, not its files (Django leaves file parts out): a too-big file is the form's
+# error (sessions_log.attachments), never this limit's 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Files on interactions (sessions_log.attachments): at most this many bytes each (10 MB); past it the
+# upload's bytes are not kept and the form names the file.
+CRM_ATTACHMENT_MAX_BYTES = env.int("CRM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -147,6 +178,12 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Email in (sessions_log.mail_in): the address replies come back to, one of the mailboxes the CRM reads.
+# Outgoing mail carries it with plus addressing and a signed thread code (crm+<code>.<sig>@example.com)
+# as Reply-To, so a reply threads even when a provider rewrites Message-ID; empty: Reply-To is the staff
+# member. A message bigger than CRM_MAIL_MAX_MESSAGE_BYTES is logged on the fetch run and not read.
+CRM_REPLY_ADDRESS = env("CRM_REPLY_ADDRESS", default="")
+CRM_MAIL_MAX_MESSAGE_BYTES = env.int("CRM_MAIL_MAX_MESSAGE_BYTES", default=40 * 1024 * 1024)
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND",
     default="django.core.mail.backends.smtp.EmailBackend"
@@ -155,6 +192,9 @@ EMAIL_BACKEND = env(
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The site's address as staff open it, for links in mail sent by background jobs (the follow-up digest),
+# which have no request to take the host from.
+CRM_SITE_URL = env("CRM_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Celery: with no broker configured, tasks run in-process so the app needs nothing else to run.
 # CELERY_BROKER_URL=filesystem:// (what `make run` sets) is the embedded mode: kombu's filesystem
@@ -233,6 +273,47 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# The REST API under /api/v1/ (crm_site/rest.py, docs/api.md): bearer tokens with scopes only (no session,
+# so no CSRF), JSON only, one error shape, requests per token limited to API_TOKEN_THROTTLE_RATE.
+API_TOKEN_THROTTLE_RATE = env("API_TOKEN_THROTTLE_RATE", default="1200/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["crm_site.rest.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["crm_site.rest.TokenScopePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["crm_site.rest.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["crm_site.rest.CrmJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "crm_site.rest_schema.CrmAutoSchema",
+    "EXCEPTION_HANDLER": "crm_site.rest.api_exception_handler",
+    "NON_FIELD_ERRORS_KEY": "non_field_errors",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": "Call records, chat transcripts, interactions and behaviour events. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Staff read the schema and its docs page logged in; other systems with any live token.
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "crm_site.rest.ApiTokenAuthentication",
+    ],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from drf-spectacular-sidecar, served from our own static files (no CDN: works offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No online validator badge: the page would fetch it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share a field name (a call's two directions, an interaction's three...).
+    "ENUM_NAME_OVERRIDES": {
+        "CallDirectionEnum": "sessions_log.api.serializers.DIRECTIONS",
+        "InteractionDirectionEnum": "sessions_log.models.Interaction.Direction",
+        "OutcomeEnum": "sessions_log.api.serializers.OUTCOMES",
+        "InteractionOutcomeEnum": "sessions_log.models.Interaction.Outcome",
+    },
 }
 
 # Production settings set this; demo commands (seed_demo, bootstrap_demo_users) refuse to run there.
