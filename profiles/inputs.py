@@ -1,9 +1,9 @@
 """Where the pipeline's inputs come from: a small registry of chunked readers.
 
-Lower apps (customers, orders) are read through their selectors here; apps that do not exist yet
-(sessions_log's interactions, marketing's campaign responses) register a reader from their own
-AppConfig.ready() with ``input_readers.register("interactions", reader)`` so profiles never imports them.
-Until one is registered, that input is an empty frame.
+Lower apps (customers, orders, sessions_log) are read through their selectors here; apps that do not
+exist yet (marketing's campaign responses) register a reader from their own AppConfig.ready() with
+``input_readers.register("campaign_responses", reader)`` so profiles never imports them. Until one is
+registered, that input is an empty frame.
 """
 
 from __future__ import annotations
@@ -148,9 +148,30 @@ def _events(
     yield from events_for_profiles(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size)
 
 
+def _interactions(
+    *, as_of: datetime | None, customer_ids: list[str] | None, chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """The sessions log's interactions for the contact features: its channel is the pipeline's ``kind``
+    (``channel`` there is a sales channel); repeated labels as categoricals."""
+    from sessions_log.selectors import interaction_feature_rows
+
+    for chunk in interaction_feature_rows(as_of=as_of, customer_ids=customer_ids, chunk_size=chunk_size):
+        customer, kind, direction, outcome, occurred_at = zip(*chunk, strict=True)
+        yield pd.DataFrame(
+            {
+                "customer_id": pd.Categorical(customer),
+                "kind": pd.Categorical(kind),
+                "direction": pd.Categorical(direction),
+                "outcome": pd.Categorical(outcome),
+                "occurred_at": to_utc(pd.Series(occurred_at, dtype=object)),
+            }
+        )
+
+
 input_readers.register("customers", _customers)
 input_readers.register("orders", _orders)
 input_readers.register("events", _events)
+input_readers.register("interactions", _interactions)
 
 
 def read_input(

@@ -20,7 +20,8 @@ Input column conventions (`frames.py` holds the schemas; optional columns may be
                       quantity, channel
   events              customer_id, event_type, occurred_at; optional properties (dict or None; a
                       `search` event's query in properties["query"]), channel, idempotency_key
-  interactions        customer_id, occurred_at; optional kind (call, email, visit, ...), channel
+  interactions        customer_id, occurred_at; optional kind (call, email, visit, ...), channel,
+                      direction (inbound, outbound, internal), outcome (complaint, ...)
   campaign_responses  customer_id, responded (bool); optional campaign_id, sent_at
 
 An input that is None or a bare `pd.DataFrame()` counts as empty. Steps may hand customer_id back

@@ -7,6 +7,11 @@ what the model will face in production: predicting a period it has not seen. The
 then refitted on every snapshot so it knows the latest behaviour.
 Only customers who had bought before the cutoff are in the population: churn presumes a purchase.
 
+Two yardsticks are measured on the same held-out snapshot and recorded beside the model's AUC: the
+purchase-history model without the contact features of the sessions log (what they add), and a naive
+baseline that needs no model at all: the days since the last purchase as the score (recency only). A
+model that does not beat it is not worth showing anyone.
+
 The gradient-boosting model runs single-threaded: its OpenMP threads fight the web and Celery
 processes for the same cores, and on a loaded 2-core machine that made a 1,500-row fit 25x slower.
 """
@@ -25,11 +30,15 @@ from threadpoolctl import threadpool_limits
 
 from .features import PURCHASE_FEATURES, customer_features, model_matrix
 from .frames import as_utc_timestamp, conform
+from .interactions import INTERACTION_FEATURES
 
-# Purchase history only. Behaviour-event counts drift between a snapshot months ago and today (event
-# tracking starts later than order history, and event volume grows), so a model trained on old
-# snapshots learned "has events -> churned" and scored today's active champions at 99% risk.
-CHURN_FEATURES = PURCHASE_FEATURES
+# Purchase history and the contact features, no behaviour events. Event counts drift between a snapshot
+# months ago and today (event tracking starts later than order history, and event volume grows), so a
+# model trained on old snapshots learned "has events -> churned" and scored today's active champions at
+# 99% risk. Contacts can drift the same way (a sessions log started last month), so they are rates and
+# recencies rather than totals, and the served model keeps them only when they do not lower the held-out
+# AUC (see train_churn_model).
+CHURN_FEATURES = (*PURCHASE_FEATURES, *INTERACTION_FEATURES)
 # Domain knowledge the trees must respect, so small samples cannot invert it: a longer time since the
 # last purchase never lowers the risk, more orders (ever, or lately) never raise it.
 MONOTONIC = {"recency_days": 1, "frequency": -1, "orders_90d": -1}
@@ -116,26 +125,35 @@ def churn_horizon(orders: pd.DataFrame, *, minimum_days: int, maximum_days: int 
     return int(min(max(minimum_days, 30 * np.ceil(typical / 30)), max(maximum_days, minimum_days)))
 
 
-def _fit(rows: pd.DataFrame, horizon_days: int, random_state: int, max_rows: int) -> ChurnModel:
+def _fit(
+    rows: pd.DataFrame,
+    horizon_days: int,
+    random_state: int,
+    max_rows: int,
+    names: tuple[str, ...] = CHURN_FEATURES,
+) -> ChurnModel:
     if len(rows) > max_rows:
         # Past a few hundred thousand snapshots more rows barely move the model but cost minutes.
         rows = rows.sample(n=max_rows, random_state=random_state)
     labels = rows["churned"].to_numpy(dtype=bool)
     if len(np.unique(labels)) < 2:
         return ChurnModel(
-            estimator=None, constant=float(labels.mean()) if len(labels) else 0.5, horizon_days=horizon_days
+            estimator=None,
+            constant=float(labels.mean()) if len(labels) else 0.5,
+            horizon_days=horizon_days,
+            feature_names=names,
         )
     estimator = HistGradientBoostingClassifier(
         max_iter=200,
         learning_rate=0.1,
         # The stratified validation split needs both classes several times over.
         early_stopping=len(rows) >= 1_000,
-        monotonic_cst=[MONOTONIC.get(name, 0) for name in CHURN_FEATURES],
+        monotonic_cst=[MONOTONIC.get(name, 0) for name in names],
         random_state=random_state,
     )
     with threadpool_limits(limits=1):
-        estimator.fit(_matrix(rows, CHURN_FEATURES), labels)
-    return ChurnModel(estimator=estimator, constant=None, horizon_days=horizon_days)
+        estimator.fit(_matrix(rows, names), labels)
+    return ChurnModel(estimator=estimator, constant=None, horizon_days=horizon_days, feature_names=names)
 
 
 def _probabilities(model: ChurnModel, features: pd.DataFrame) -> np.ndarray:
@@ -147,21 +165,44 @@ def _probabilities(model: ChurnModel, features: pd.DataFrame) -> np.ndarray:
         return model.estimator.predict_proba(matrix)[:, classes.index(True)]
 
 
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    return float(roc_auc_score(labels, scores))
+
+
+def _has_contacts(rows: pd.DataFrame) -> bool:
+    return "contacts_per_month" in rows.columns and bool(rows["contacts_per_month"].fillna(0).gt(0).any())
+
+
 def train_churn_model(
     frame: pd.DataFrame, *, horizon_days: int | None = None, random_state: int = 0, max_rows: int = 200_000
 ) -> tuple[ChurnModel, dict[str, Any]]:
     """Fit on all but the latest cutoff, report ROC AUC on the latest, then refit on everything.
 
     `horizon_days` defaults to the one churn_training_frame recorded in `frame.attrs`. Each fit uses at
-    most `max_rows` randomly chosen snapshots.
+    most `max_rows` randomly chosen snapshots. The served model uses CHURN_FEATURES, or the purchase
+    history alone when the contact features lowered the held-out AUC (or there are no contacts at all):
+    a drifting sessions log must not make the risks shown to staff worse than they were without it.
 
-    metrics: roc_auc (None when it cannot be measured, with auc_reason saying why), n_train, n_test,
-    churn_rate_train, churn_rate_test, test_cutoff.
+    metrics: roc_auc (the served feature set's held-out AUC; None when it cannot be measured, with
+    auc_reason saying why), roc_auc_with_interactions and roc_auc_without_interactions (purchase history
+    only; None without contacts), roc_auc_recency_baseline (days since the last purchase as the score),
+    features ("purchases+interactions" or "purchases"), n_train, n_test, churn_rate_train,
+    churn_rate_test, test_cutoff.
     """
     if horizon_days is None:
         horizon_days = int(frame.attrs.get("horizon_days", 0))
     cutoffs = sorted(frame["cutoff"].unique()) if len(frame) else []
-    metrics: dict[str, Any] = {"roc_auc": None, "auc_reason": None, "n_train": len(frame), "n_test": 0}
+    contacts = _has_contacts(frame)
+    names = CHURN_FEATURES if contacts else PURCHASE_FEATURES
+    metrics: dict[str, Any] = {
+        "roc_auc": None,
+        "auc_reason": None,
+        "roc_auc_with_interactions": None,
+        "roc_auc_without_interactions": None,
+        "roc_auc_recency_baseline": None,
+        "n_train": len(frame),
+        "n_test": 0,
+    }
     if len(cutoffs) < 2:
         metrics["auc_reason"] = "one snapshot only: no later period to hold out"
     else:
@@ -173,17 +214,29 @@ def train_churn_model(
         )
         metrics["churn_rate_train"] = float(train["churned"].mean()) if len(train) else None
         metrics["churn_rate_test"] = float(test["churned"].mean()) if len(test) else None
-        held_out_model = _fit(train, horizon_days, random_state, max_rows)
         if train["churned"].nunique() < 2:
             metrics["auc_reason"] = "training period has a single class"
         elif test["churned"].nunique() < 2:
             metrics["auc_reason"] = "held-out period has a single class"
         else:
-            scores = _probabilities(held_out_model, test)
-            metrics["roc_auc"] = float(roc_auc_score(test["churned"].to_numpy(dtype=bool), scores))
+            labels = test["churned"].to_numpy(dtype=bool)
+            # Longer since the last purchase = more likely gone; the model matrix's recency (no gaps).
+            recency = model_matrix(test)["recency_days"].to_numpy()
+            metrics["roc_auc_recency_baseline"] = _auc(labels, recency)
+            without = _fit(train, horizon_days, random_state, max_rows, PURCHASE_FEATURES)
+            metrics["roc_auc_without_interactions"] = _auc(labels, _probabilities(without, test))
+            metrics["roc_auc"] = metrics["roc_auc_without_interactions"]
+            if contacts:
+                held_out_model = _fit(train, horizon_days, random_state, max_rows, CHURN_FEATURES)
+                metrics["roc_auc_with_interactions"] = _auc(labels, _probabilities(held_out_model, test))
+                if metrics["roc_auc_with_interactions"] < metrics["roc_auc_without_interactions"]:
+                    names = PURCHASE_FEATURES
+                else:
+                    metrics["roc_auc"] = metrics["roc_auc_with_interactions"]
     if not len(frame):
         metrics["auc_reason"] = "no customers with purchases before the cutoff"
-    return _fit(frame, horizon_days, random_state, max_rows), metrics
+    metrics["features"] = "purchases+interactions" if names == CHURN_FEATURES else "purchases"
+    return _fit(frame, horizon_days, random_state, max_rows, names), metrics
 
 
 def predict_churn(model: ChurnModel, features: pd.DataFrame) -> pd.Series:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .frames import as_of_cutoff, as_of_day, conform, id_categories, id_codes, local_days, share_customer_ids
+from .interactions import INTERACTION_COLUMNS, INTERACTION_FEATURES, NEUTRAL_VALUES, interaction_columns
 
 EVENT_TYPES = ("page_view", "app_open", "search", "add_to_cart", "coupon_use")
 RECENT_DAYS = 90
@@ -31,7 +32,7 @@ PURCHASE_FEATURES = (
 EVENT_FEATURES = (*(f"events_{name}" for name in EVENT_TYPES), "events_total", "interaction_count")
 
 # Numeric columns the models (churn, clusters) consume; datetimes and ids stay out.
-MODEL_FEATURES = (*PURCHASE_FEATURES, *EVENT_FEATURES, "campaign_response_rate")
+MODEL_FEATURES = (*PURCHASE_FEATURES, *EVENT_FEATURES, "campaign_response_rate", *INTERACTION_FEATURES)
 
 FEATURE_COLUMNS = [
     "first_purchase_at",
@@ -40,6 +41,7 @@ FEATURE_COLUMNS = [
     *EVENT_FEATURES,
     "campaigns_sent",
     "campaign_response_rate",
+    *INTERACTION_COLUMNS,
 ]
 
 
@@ -100,7 +102,8 @@ def customer_features(
     (per order), tenure_days (whole days since the day of the earliest of sign-up and any activity),
     orders_90d and spend_90d (the 90 days ending with D), distinct_categories, events_<type> for
     EVENT_TYPES, events_total, interaction_count, campaigns_sent, campaign_response_rate (NaN when
-    never targeted).
+    never targeted), and the contact features of `interactions.INTERACTION_COLUMNS` (NaN where
+    undefined for a customer never contacted; see that module).
     """
     cutoff = as_of_cutoff(as_of, timezone=timezone)
     today = as_of_day(cutoff, timezone)
@@ -152,6 +155,7 @@ def customer_features(
     columns["campaigns_sent"] = sent
     responded = agg.total(r, responses["responded"].to_numpy(dtype=np.float64))
     columns["campaign_response_rate"] = np.divide(responded, sent, out=np.full(agg.n, np.nan), where=sent > 0)
+    columns.update(interaction_columns(interactions, i, agg.n, cutoff=cutoff, timezone=timezone))
 
     index = pd.Index(categories[present], dtype="str", name="customer_id")
     result = pd.DataFrame(
@@ -171,8 +175,12 @@ def model_matrix(features: pd.DataFrame) -> pd.DataFrame:
     """MODEL_FEATURES as a float matrix without gaps, for estimators that cannot take NaN.
 
     A customer who never bought is treated as having last bought when they first appeared (recency =
-    tenure), and a customer never targeted as having the response rate of nobody (0).
+    tenure), a customer never targeted as having the response rate of nobody (0), and a customer never
+    contacted as last contacted when they first appeared, with the contact features'
+    `interactions.NEUTRAL_VALUES`.
     """
     matrix = features.reindex(columns=list(MODEL_FEATURES)).astype("float64")
     matrix["recency_days"] = matrix["recency_days"].fillna(matrix["tenure_days"])
+    matrix["days_since_contact"] = matrix["days_since_contact"].fillna(matrix["tenure_days"])
+    matrix = matrix.fillna(NEUTRAL_VALUES)
     return matrix.fillna(0.0).replace([np.inf, -np.inf], 0.0)

@@ -49,9 +49,12 @@ EVENT_COLUMNS: dict[str, str] = {
 }
 INTERACTION_COLUMNS: dict[str, str] = {
     "customer_id": "str",
+    # The sessions log's channel (call, email, chat, visit, ...); `channel` is a sales channel (web, app).
     "kind": "str",
     "occurred_at": "datetime",
     "channel": "str",
+    "direction": "str",  # inbound, outbound, internal
+    "outcome": "str",  # reached, no_answer, complaint, ...
 }
 CAMPAIGN_RESPONSE_COLUMNS: dict[str, str] = {
     "customer_id": "str",

@@ -96,10 +96,16 @@ def top_search_terms(events: pd.DataFrame, *, n: int = 5) -> pd.DataFrame:
 def preferred_channel(
     events: pd.DataFrame, interactions: pd.DataFrame, orders: pd.DataFrame | None = None
 ) -> pd.Series:
-    """The channel a customer used most across events, interactions (kind when no channel) and orders."""
+    """The channel a customer used most across events, interactions (kind when no channel) and orders.
+
+    Only interactions the customer started (inbound, or of unknown direction) count: an outbound call or
+    a note says how staff reach the customer, not which channel the customer prefers.
+    """
     events, interactions, orders = share_customer_ids(
         conform(events, "events"), conform(interactions, "interactions"), conform(orders, "orders")
     )
+    staff_started = interactions["direction"].isin(["outbound", "internal"]).to_numpy(dtype=bool)
+    interactions = interactions[~staff_started]
     used = pd.concat(
         [
             events[["customer_id", "channel"]],

@@ -86,6 +86,41 @@ def _forecasts(frame: pd.DataFrame) -> list[dict[str, dict[str, float | None]]]:
     ]
 
 
+# The contact features shown on a profile (interests["contact"]), rounded as shown; None where undefined.
+CONTACT_KEYS = {
+    "contacts_90d": 0,
+    "contacts_per_month": 2,
+    "days_since_contact": 0,
+    "complaint_rate": 3,
+    "complaints_90d": 0,
+    "inbound_share": 3,
+    "inbound_outbound_ratio": 2,
+}
+
+
+def _contacts(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per row {"contacts_90d": 2, ..., "channels": {"call": 0.5, ...}} (channels with a share only)."""
+    from profiles.pipeline.interactions import MAIN_CHANNELS
+
+    keys = list(CONTACT_KEYS)
+    values = [
+        _python_values(pd.to_numeric(_column(frame, key), errors="coerce").round(digits))
+        for key, digits in CONTACT_KEYS.items()
+    ]
+    shares = [
+        _python_values(pd.to_numeric(_column(frame, f"share_{channel}"), errors="coerce").round(3))
+        for channel in MAIN_CHANNELS
+    ]
+    rows = []
+    for row in range(len(frame)):
+        contact = {key: column[row] for key, column in zip(keys, values, strict=True)}
+        contact["channels"] = {
+            channel: column[row] for channel, column in zip(MAIN_CHANNELS, shares, strict=True) if column[row]
+        }
+        rows.append(contact)
+    return rows
+
+
 def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
     """The pipeline's profile columns renamed and typed for CustomerProfile; index dropped."""
     frame = profiles.reset_index() if "customer_id" not in profiles.columns else profiles.copy()
@@ -127,7 +162,11 @@ def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
     )
     terms = _column(frame, "top_search_terms").map(lambda v: list(v) if isinstance(v, list | tuple) else [])
     offers = _column(frame, "next_best_offers").map(lambda v: list(v) if isinstance(v, list | tuple) else [])
-    out["interests"] = [{"categories": c, "search_terms": t} for c, t in zip(categories, terms, strict=True)]
+    # The contact features ride in the interests JSON (no column of their own: no migration needed).
+    out["interests"] = [
+        {"categories": c, "search_terms": t, "contact": contact}
+        for c, t, contact in zip(categories, terms, _contacts(frame), strict=True)
+    ]
     out["interests_text"] = _bars(categories)
     out["next_best_offers"] = offers
     out["offers_text"] = _bars(offers)
