@@ -14,7 +14,8 @@ from bench._search_measure import _p95
 
 
 def seed_history() -> None:
-    """One customer of sales1 gets N interactions and 2% as many orders and tickets, over five years."""
+    """One customer of sales1 gets N interactions and 2% as many orders, tickets and profile changes
+    (segment moves, churn rises, value tier changes), over five years."""
     import django
 
     django.setup()
@@ -25,6 +26,7 @@ def seed_history() -> None:
 
     from customers.models import Customer
     from orders.models import SalesOrder, ServiceOrder
+    from profiles.models import ProfileChange
     from sessions_log.models import Interaction
 
     entries = int(sys.argv[1])
@@ -60,6 +62,21 @@ def seed_history() -> None:
         ],
         batch_size=5000,
     )  # fmt: skip
+    kinds = [choice for choice, _label in ProfileChange.Kind.choices]
+    segments = ["champions", "loyal", "potential_loyalists", "at_risk", "hibernating", "lost"]
+    changes = []
+    for _i in range(side):
+        kind = rng.choice(kinds)
+        before, after = rng.sample(segments, 2) if kind == "segment_moved" else ("", "")
+        changes.append(
+            ProfileChange(
+                customer=customer, source="rebuild", kind=kind, before=before, after=after,
+                before_value=rng.uniform(0.1, 0.59) if kind == "churn_risk_up" else None,
+                after_value=rng.uniform(0.6, 0.95) if kind == "churn_risk_up" else None,
+                occurred_at=now - timedelta(seconds=rng.randrange(span)),
+            )
+        )  # fmt: skip
+    ProfileChange.objects.bulk_create(changes, batch_size=5000)
     # Fresh planner statistics, as autovacuum's analyze gives a live table: without them PostgreSQL
     # guesses a handful of rows for this customer and sorts all 50,000 instead of reading the
     # (customer, occurred_at, id) index backwards (160 ms instead of 0.2 ms).
@@ -105,6 +122,7 @@ def main() -> None:
         ("newest page", {}),
         ("1,000 entries deep (cursor)", {"cursor": deep_cursor}),
         ("one kind (tickets)", {"kind": "ticket"}),
+        ("one kind (profile changes)", {"kind": "profile_change"}),
         (
             "jump to a date 3 years back",
             {"date": (timezone.localdate() - timedelta(days=3 * 365)).isoformat()},

@@ -1,12 +1,13 @@
 """Customer timeline benchmark: one customer with 50,000 entries among N customers, pages timed over HTTP.
 
 Seeds N customers (``seed_demo --only customers``) into its own PostgreSQL database, then gives one
-customer of ``sales1`` ``BENCH_TIMELINE_ENTRIES`` interactions (default 50,000) plus 2% as many sales orders
-and tickets, bulk-written, spread over five years. The server is gunicorn (one sync worker, DEBUG off);
-the client times ``GET /customers/<id>/timeline/`` for: the newest page, a page 1,000 entries deep (its
-cursor), a page filtered to one kind, and "jump to a date" three years back, as ``sales1`` (the owner)
-and ``manager``. The page's cost must not grow with the history: each source answers one keyset query on
-its (customer, time) index. Results replace the timeline section of docs/benchmarks.md.
+customer of ``sales1`` ``BENCH_TIMELINE_ENTRIES`` interactions (default 50,000) plus 2% as many sales
+orders, tickets and profile changes, bulk-written, spread over five years. The server is gunicorn (one
+sync worker, DEBUG off); the client times ``GET /customers/<id>/timeline/`` for: the newest page, a page
+1,000 entries deep (its cursor), a page filtered to one kind (tickets; profile changes), and "jump to a
+date" three years back, as ``sales1`` (the owner) and ``manager``. The page's cost must not grow with the
+history: each source answers one keyset query on its (customer, time) index. Results replace the timeline
+section of docs/benchmarks.md.
 
 ``make bench BENCH_ARGS='--only timeline --customers 200000'``; environment: BENCH_TIMELINE_DATABASE_URL,
 BENCH_TIMELINE_PORT (8766), BENCH_TIMELINE_ENTRIES.
@@ -52,7 +53,7 @@ def run(args) -> None:
         took = time.perf_counter() - started
         seeding = (
             f"Seeded {args.customers:,} customers (`seed_demo --only customers`) and one customer's "
-            f"{entries:,} interactions with its orders and tickets in {took:.0f} s.\n\n"
+            f"{entries:,} interactions with its orders, tickets and profile changes in {took:.0f} s.\n\n"
         )
     table = measured_over_http(env=env, port=port, measure="bench._timeline_measure", repeat=args.repeat)
     print(table)

@@ -10,7 +10,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
-from profiles.models import AssociationRule, CustomerProfile, Event, ProfileRun, RebuildLock, Segment
+from profiles.labels import percent
+from profiles.models import (
+    AssociationRule,
+    CustomerProfile,
+    Event,
+    ProfileChange,
+    ProfileRun,
+    RebuildLock,
+    Segment,
+)
 from profiles.services import rebuild
 from profiles.services.segments import segment_count, segment_create, segment_update
 
@@ -27,13 +36,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
-
-
-def percent(value: float | None, decimals: int = 0) -> str:
-    """A 0..1 share as the pages show it: "75%" (in the reader's number format), "–" when unknown."""
-    if value is None:
-        return "–"
-    return number_format(round(value * 100, decimals), decimal_pos=decimals) + "%"
 
 
 class ChurnBandFilter(admin.SimpleListFilter):
@@ -189,6 +191,22 @@ class CustomerProfileAdmin(VisibleAdminMixin, ReadOnlyAdmin):
         from profiles.labels import cluster_label
 
         return cluster_label(obj.cluster_name) if obj.cluster_name else "–"
+
+
+@admin.register(ProfileChange)
+class ProfileChangeAdmin(VisibleAdminMixin, ReadOnlyAdmin):
+    list_display = ("customer", "occurred_at", "kind", "change_shown", "source")
+    list_filter = ("kind", "source")
+    list_select_related = ("customer",)
+    search_fields = ("customer__name", "customer__external_id")
+    autocomplete_fields = ("customer",)
+    show_full_result_count = False
+
+    @admin.display(description=_("change"))
+    def change_shown(self, obj: ProfileChange) -> str:
+        from profiles.labels import profile_change_text
+
+        return profile_change_text(obj)
 
 
 @admin.register(Segment)

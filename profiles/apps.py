@@ -33,5 +33,6 @@ class ProfilesConfig(AppConfig):
                 order=30,
             )
         )
+        panels.register_timeline()
         customer_activity.connect(schedule_refresh, dispatch_uid="profiles.schedule_refresh")
         post_migrate.connect(ensure_profile_schedule_after_migrate, dispatch_uid="profiles.schedule")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -80,3 +81,52 @@ def segment_label(segment: Any) -> str:
             return cluster_label(segment.name)
         return f"{number} {cluster_label(rest)}".strip()
     return str(segment.name)
+
+
+def percent(value: float | None, decimals: int = 0) -> str:
+    """A 0..1 share as the pages show it: "75%" (in the reader's number format), "–" when unknown."""
+    if value is None:
+        return "–"
+    return number_format(round(value * 100, decimals), decimal_pos=decimals) + "%"
+
+
+def clv_band_label(band: Any) -> str:
+    """A CLV band (``CustomerProfile.clv_bucket``) as the range it holds, grouped per the reader's
+    language: "500–1,000", "10,000+"; as stored when it is not a band number."""
+    from profiles.services.rows import CLV_EDGES
+
+    try:
+        index = int(band)
+    except (TypeError, ValueError):
+        return str(band)
+    if not 0 <= index < len(CLV_EDGES):
+        return str(band)
+    edges = [number_format(edge, use_l10n=True, force_grouping=True) for edge in CLV_EDGES]
+    return f"{edges[index]}–{edges[index + 1]}" if index + 1 < len(edges) else f"{edges[index]}+"
+
+
+def profile_change_text(change: Any) -> str:
+    """A ProfileChange as the timeline says it: "Segment: Loyal → At risk", "Churn risk rose 21% → 64%",
+    "Value tier rose: 100–200 → 500–1,000" (labels, percents and amounts in the reader's language)."""
+    from profiles.models import ProfileChange
+
+    if change.kind == ProfileChange.Kind.SEGMENT_MOVED:
+        return _("Segment: %(before)s → %(after)s") % {
+            "before": RFM_SEGMENT_LABELS.get(change.before, change.before),
+            "after": RFM_SEGMENT_LABELS.get(change.after, change.after),
+        }
+    if change.kind == ProfileChange.Kind.CHURN_RISK_UP:
+        return _("Churn risk rose %(before)s → %(after)s") % {
+            "before": percent(change.before_value),
+            "after": percent(change.after_value),
+        }
+    if change.kind == ProfileChange.Kind.VALUE_TIER_CHANGED:
+        values = {"before": clv_band_label(change.before), "after": clv_band_label(change.after)}
+        try:
+            rose = int(change.after) > int(change.before)
+        except (TypeError, ValueError):
+            return _("Value tier: %(before)s → %(after)s") % values
+        if rose:
+            return _("Value tier rose: %(before)s → %(after)s") % values
+        return _("Value tier fell: %(before)s → %(after)s") % values
+    return str(change.get_kind_display())

@@ -286,6 +286,56 @@ class CustomerProfile(BaseModel):
         return sorted(rows, key=lambda row: row["days"])
 
 
+class ProfileChangeQuerySet(VisibleQuerySet):
+    """A profile change is visible to whoever may see its customer."""
+
+    visibility_via = ("customer",)
+
+
+class ProfileChange(BaseModel):
+    """A move in a customer's portrait worth telling its owner (segment, churn risk, value tier)."""
+
+    class Kind(models.TextChoices):
+        SEGMENT_MOVED = "segment_moved", _("Segment moved")
+        CHURN_RISK_UP = "churn_risk_up", _("Churn risk up")
+        VALUE_TIER_CHANGED = "value_tier_changed", _("Value tier changed")
+
+    class Source(models.TextChoices):
+        REBUILD = "rebuild", _("Profile rebuild")
+        REFRESH = "refresh", _("Refresh after new activity")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="profile_changes",
+        verbose_name=_("customer"),
+    )
+    # Runs are pruned (KEEP_RUNS); the customer's history stays.
+    run = models.ForeignKey(
+        ProfileRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    source = models.CharField(_("found by"), max_length=10, choices=Source.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The segment key or value band before and after; the churn risk or CLV as numbers.
+    before = models.CharField(_("before"), max_length=40, blank=True)
+    after = models.CharField(_("after"), max_length=40, blank=True)
+    before_value = models.FloatField(_("value before"), null=True, blank=True)
+    after_value = models.FloatField(_("value after"), null=True, blank=True)
+
+    objects = ProfileChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("profile change")
+        verbose_name_plural = _("profile changes")
+        ordering = ["-occurred_at"]
+        # The customer timeline's keyset stream (newest first, id breaks ties).
+        indexes = [models.Index(fields=["customer", "occurred_at", "id"], name="profiles_change_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} · {self.get_kind_display()}"
+
+
 class Segment(BaseModel):
     """A set of customers: a manager's rule over profile fields, or an automatic RFM/cluster group."""
 

@@ -25,3 +25,20 @@ def dashboard_card(*, user: Any, **kwargs: Any) -> dict[str, Any] | None:
         counts = selectors.segment_counts()
         card.update(segment_total=sum(counts.values()), segment_manual=counts.get("manual", 0))
     return card
+
+
+def _profile_change_entries(**kwargs: Any) -> list[Any]:
+    return selectors.profile_change_timeline(**kwargs)
+
+
+def register_timeline() -> None:
+    """The customer timeline's "Profile changes" source (crm_site never imports this app)."""
+    from django.utils.translation import gettext_lazy as _
+
+    from crm_site.timeline import TimelineSource, timeline_sources
+
+    timeline_sources.register(
+        TimelineSource(
+            key="profile_change", label=_("Profile changes"), entries=_profile_change_entries, order=60
+        )
+    )

@@ -227,3 +227,38 @@ def dashboard_data(*, user: User) -> dict[str, Any]:
         "churn_histogram": [(f"{i * 10}–{i * 10 + 10}%", churn.get(i, 0)) for i in range(10)],
         "total": sum(count for _name, count in segments),
     }
+
+
+def profile_change_timeline(*, customer: Any, user: User, cursor: Any, limit: int) -> list[Any]:
+    """The timeline source of profile changes: one keyset query on (customer, occurred_at, id).
+
+    Entries carry no link: the profile page needs a permission many readers of the timeline lack, and
+    asking costs the page two permission queries; the customer page's profile card shows the portrait.
+    """
+    from crm_site.timeline import TimelineEntry, before_q
+    from profiles.labels import profile_change_text
+    from profiles.models import ProfileChange
+
+    rows = (
+        ProfileChange.objects.visible_to(user, within=customer)
+        .filter(before_q(cursor, kind="profile_change", when_field="occurred_at"))
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(
+            when=row.occurred_at,
+            kind="profile_change",
+            key=str(row.pk),
+            title=profile_change_text(row),
+            detail=str(row.get_source_display()),
+            icon=PROFILE_CHANGE_ICONS.get(row.kind, "bi-person-lines-fill"),
+        )
+        for row in rows
+    ]
+
+
+PROFILE_CHANGE_ICONS = {
+    "segment_moved": "bi-diagram-3",
+    "churn_risk_up": "bi-graph-up-arrow",
+    "value_tier_changed": "bi-gem",
+}

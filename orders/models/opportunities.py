@@ -64,6 +64,8 @@ class Opportunity(BaseModel):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         ordering = ["expected_close_date", "-amount"]
+        # The customer timeline's keyset stream (orders/selectors/timeline.py): newest first, id breaks ties.
+        indexes = [models.Index(fields=["customer", "created_at", "id"], name="orders_deal_timeline")]
 
     def __str__(self) -> str:
         return self.name

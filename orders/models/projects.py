@@ -53,6 +53,8 @@ class Project(BaseModel):
         verbose_name = _("project")
         verbose_name_plural = _("projects")
         ordering = ["-created_at"]
+        # The customer timeline's keyset stream (orders/selectors/timeline.py): newest first, id breaks ties.
+        indexes = [models.Index(fields=["customer", "created_at", "id"], name="orders_project_timeline")]
 
     def __str__(self) -> str:
         return self.name

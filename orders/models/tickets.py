@@ -99,6 +99,8 @@ class ServiceOrder(BaseModel):
         verbose_name = _("service order")
         verbose_name_plural = _("service orders")
         ordering = ["-opened_at"]
+        # The customer timeline's keyset stream (orders/selectors/timeline.py): newest first, id breaks ties.
+        indexes = [models.Index(fields=["customer", "opened_at", "id"], name="orders_ticket_timeline")]
         # Lifts the visibility rule for working tickets (crm_site.visibility.sees_all): Service.
         permissions = [("change_all_serviceorder", _("Can change every service order"))]
 

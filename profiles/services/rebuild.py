@@ -422,6 +422,7 @@ def missing_chunks(*, run_id: Any) -> list[int]:
 
 def profile_publish(*, run_id: Any) -> bool:
     """Flip the active run to this one if every chunk is written; False when chunks are missing."""
+    from profiles.services.changes import profile_changes_record_run
     from profiles.services.segments import segments_refresh
 
     run = ProfileRun.objects.get(pk=run_id)
@@ -429,12 +430,19 @@ def profile_publish(*, run_id: Any) -> bool:
         return True
     if run.fitted_at is None or missing_chunks(run_id=run.pk):
         return False
+    previous = ProfileRun.objects.filter(is_active=True).exclude(pk=run.pk).order_by("-finished_at").first()
     with atomic():
-        # The flip: every other run off, this one on, in one transaction; readers see old or new.
-        ProfileRun.objects.filter(is_active=True).exclude(pk=run.pk).update(is_active=False)
-        ProfileRun.objects.filter(pk=run.pk).update(
-            is_active=True, status=ProfileRun.Status.SUCCEEDED, finished_at=timezone.now(), error=""
+        # The flip: this one on, every other run off, in one transaction; readers see old or new. A
+        # second publisher's conditional update waits for the first's and then flips nothing, so what
+        # moved since the replaced run (for the customer timeline) is recorded once, with the flip.
+        flipped = (
+            ProfileRun.objects.filter(pk=run.pk)
+            .exclude(status=ProfileRun.Status.SUCCEEDED)
+            .update(is_active=True, status=ProfileRun.Status.SUCCEEDED, finished_at=timezone.now(), error="")
         )
+        if flipped:
+            ProfileRun.objects.filter(is_active=True).exclude(pk=run.pk).update(is_active=False)
+            profile_changes_record_run(run=run, previous=previous)
     run.refresh_from_db()
     segments_refresh(run=run)
     lock_release(run_id=run.pk)

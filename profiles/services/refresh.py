@@ -11,6 +11,7 @@ from django.utils import timezone
 from crm_site.db import atomic
 from profiles.models import CustomerProfile
 from profiles.services import storage
+from profiles.services.changes import profile_changes_record_refresh
 from profiles.services.rows import profile_objects, profile_update_fields, staged_frame
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def profile_refresh_customers(*, customer_ids: list[Any]) -> int:
     for profile in fresh.values():
         profile.refreshed_at = now
     with atomic():
+        profile_changes_record_refresh(run=run, profiles=list(fresh.values()), occurred_at=now)
         _profiles_write(run, list(fresh.values()))
     return len(fresh)
 

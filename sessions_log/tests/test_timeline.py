@@ -98,3 +98,121 @@ def test_another_users_customer_timeline_is_404(client, sales_user, other_sales_
     theirs = CustomerFactory(owner=other_sales_user)
     client.force_login(sales_user)
     assert client.get(reverse("customers:customer-timeline", args=[theirs.pk])).status_code == 404
+
+
+ALL_KINDS = ["interaction", "order", "ticket", "project", "opportunity", "profile_change"]
+
+
+def _every_source(customer, user, *, instants):
+    """One row of every source at each instant (ties across six sources); the expected merge order."""
+    from orders.models import Opportunity, Project
+    from orders.tests.factories import OpportunityFactory, ProjectFactory
+    from profiles.models import ProfileChange
+
+    expected = []
+    for n, when in enumerate(instants):
+        rows = {
+            "interaction": Interaction.objects.create(
+                customer=customer, channel="call", staff=user, occurred_at=when, subject=f"Call {n}"
+            ),
+            "order": SalesOrderFactory(customer=customer, ordered_at=when),
+            "ticket": ServiceOrderFactory(customer=customer, opened_at=when),
+            "project": ProjectFactory(customer=customer, name=f"Project {n}"),
+            "opportunity": OpportunityFactory(customer=customer, name=f"Deal {n}"),
+            "profile_change": ProfileChange.objects.create(
+                customer=customer,
+                source="rebuild",
+                kind="segment_moved",
+                before="loyal",
+                after="at_risk",
+                occurred_at=when,
+            ),
+        }
+        # created_at is set on insert; the timeline sorts projects and deals by it.
+        Project.objects.filter(pk=rows["project"].pk).update(created_at=when)
+        Opportunity.objects.filter(pk=rows["opportunity"].pk).update(created_at=when)
+        expected += [(when, kind, str(row.pk)) for kind, row in rows.items()]
+    return sorted(expected, reverse=True)
+
+
+def test_six_sources_merge_newest_first_with_ties_broken_by_kind_then_id(sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    base = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    expected = _every_source(customer, sales_user, instants=[base, base, base - timedelta(hours=1)])
+
+    page = timeline_page(customer=customer, user=sales_user, limit=len(expected) + 5)
+
+    assert [entry.sort_key for entry in page.entries] == expected
+    assert {entry.kind for entry in page.entries} == set(ALL_KINDS)
+    assert page.next_cursor is None
+
+
+@pytest.mark.parametrize("limit", [1, 4, 7])
+def test_keyset_pages_across_six_sources_have_no_gaps_or_repeats(sales_user, limit):
+    customer = CustomerFactory(owner=sales_user)
+    base = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    instants = [base - timedelta(minutes=m) for m in (0, 0, 5, 5, 5, 9)]
+    expected = _every_source(customer, sales_user, instants=instants)
+    seen, cursor = [], None
+    while True:
+        page = timeline_page(customer=customer, user=sales_user, cursor=cursor, limit=limit)
+        assert len(page.entries) <= limit
+        seen += [entry.sort_key for entry in page.entries]
+        if page.next_cursor is None:
+            break
+        cursor = Cursor.decode(page.next_cursor.encode())
+    assert seen == expected
+    assert len(set(seen)) == len(seen) == 6 * len(instants)
+
+
+def test_jump_to_a_date_works_across_every_source(client, sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    now = timezone.now().replace(microsecond=0)
+    _every_source(customer, sales_user, instants=[now - timedelta(days=400), now - timedelta(hours=1)])
+    client.force_login(sales_user)
+    url = reverse("customers:customer-timeline", args=[customer.pk])
+
+    page = client.get(url, {"date": (timezone.localdate() - timedelta(days=200)).isoformat()}).context["page"]
+
+    assert {entry.kind for entry in page.entries} == set(ALL_KINDS)
+    assert all(entry.when < now - timedelta(days=300) for entry in page.entries)
+    assert len(page.entries) == len(ALL_KINDS)
+
+
+def test_the_kind_filter_offers_profile_changes(client, sales_user):
+    customer = CustomerFactory(owner=sales_user)
+    client.force_login(sales_user)
+    form = client.get(reverse("customers:customer-timeline", args=[customer.pk])).context["form"]
+    choices = dict(form.fields["kind"].choices)
+    assert list(choices) == ALL_KINDS
+    assert str(choices["profile_change"]) == "Profile changes"
+
+
+def test_another_users_customer_timeline_is_404_on_every_page_and_filter(
+    client, sales_user, other_sales_user
+):
+    theirs = CustomerFactory(owner=other_sales_user)
+    _every_source(theirs, other_sales_user, instants=[timezone.now() - timedelta(days=1)])
+    client.force_login(sales_user)
+    url = reverse("customers:customer-timeline", args=[theirs.pk])
+    cursor = Cursor(when=timezone.now()).encode()
+    for query in ({}, {"kind": "profile_change"}, {"cursor": cursor}, {"date": "2025-01-01"}):
+        assert client.get(url, query).status_code == 404
+
+
+def test_the_page_costs_the_same_queries_at_any_history_length(client, sales_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    short, long = CustomerFactory(owner=sales_user), CustomerFactory(owner=sales_user)
+    base = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    _every_source(short, sales_user, instants=[base])
+    _every_source(long, sales_user, instants=[base - timedelta(minutes=m) for m in range(12)])
+    client.force_login(sales_user)
+    counts = []
+    for customer in (short, long, long):
+        url = reverse("customers:customer-timeline", args=[customer.pk])
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1] == counts[2]
