@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,13 @@ class BaseModel(models.Model):
 class ApiToken(BaseModel):
     """A bearer token with which another system (web shop, app) pushes data; only its hash is stored."""
 
+    class Scope(models.TextChoices):
+        EVENTS_WRITE = "events:write", _("Send behaviour events")
+        CALLS_WRITE = "calls:write", _("Send call records")
+        CHATS_WRITE = "chats:write", _("Send chat transcripts")
+        INTERACTIONS_READ = "interactions:read", _("Read interactions")
+        INTERACTIONS_WRITE = "interactions:write", _("Log interactions")
+
     name = models.CharField(_("name"), max_length=100)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -32,6 +40,8 @@ class ApiToken(BaseModel):
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # What the token may do: values of Scope, as a list (portable to MongoDB).
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -40,3 +50,18 @@ class ApiToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def clean(self) -> None:
+        known = self.Scope.values
+        if not isinstance(self.scopes, list) or any(scope not in known for scope in self.scopes):
+            raise ValidationError(
+                {"scopes": _("Choose scopes among: %(scopes)s.") % {"scopes": ", ".join(known)}}
+            )
+        self.scopes = sorted(set(self.scopes))
+
+    def has_scope(self, scope: str) -> bool:
+        return isinstance(self.scopes, list) and scope in self.scopes
+
+
+# The second factor's models live beside its code (crm_site/security); imported so Django registers them.
+from crm_site.security.models import RecoveryCode, TwoFactorDevice  # noqa: E402, F401

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from itertools import islice
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crm_site.db import bulk_reads, related_rows
@@ -242,3 +242,23 @@ def interactions_page(
     return keyset_page(
         related_rows(rows, "staff"), field="occurred_at", descending=True, kind="datetime", cursor=cursor, size=limit
     )
+
+
+THREAD_LIMIT = 200
+
+
+def interaction_thread(*, interaction: Interaction, user: Any) -> list[Interaction]:
+    """The mails of an email's thread that ``user`` may see, oldest first; [] when it has no other mail.
+
+    One query (none for other channels): the root and every reply pointing at it.
+    """
+    if interaction.channel != Interaction.Channel.EMAIL:
+        return []
+    root_id = interaction.thread_id or interaction.pk
+    rows = list(
+        Interaction.objects.visible_to(user)
+        .filter(Q(pk=root_id) | Q(thread_id=root_id))
+        .select_related("staff")
+        .order_by("occurred_at", "id")[:THREAD_LIMIT]
+    )
+    return rows if len(rows) > 1 else []

@@ -1,6 +1,8 @@
 """Reads of customer data, scoped per user. Other apps import from here, never from models directly."""
 
 from customers.selectors.choices import CustomerChoice, customer_choice_get, customer_choices
+from customers.selectors.contact_lookup import customer_ids_by_contact
+from customers.selectors.contacts import ContactOwner, contact_owners_by_value, customer_has_contact
 from customers.selectors.customers import (
     SORTS,
     KeysetPage,
@@ -51,6 +53,9 @@ from customers.selectors.visibility import (
 )
 
 __all__ = [
+    "ContactOwner",
+    "contact_owners_by_value",
+    "customer_has_contact",
     "SORTS",
     "CustomerChoice",
     "KeysetPage",
@@ -69,6 +74,7 @@ __all__ = [
     "customer_get",
     "customer_import_get",
     "customer_import_list",
+    "customer_ids_by_contact",
     "customer_ids_by_external_id",
     "customer_list",
     "customer_page",
