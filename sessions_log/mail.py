@@ -4,7 +4,8 @@
 Message-ID it will carry) and, once the transaction commits, hands it to ``tasks.email_send``; the task
 sends it through Django's email backend (console by default, SMTP when ``EMAIL_HOST`` is set) and marks
 it sent, or failed with the server's reason. Nothing is recorded or sent for an address marked
-do-not-contact.
+do-not-contact. Every mail carries its thread's code in the subject and (with ``CRM_REPLY_ADDRESS``) in
+a signed Reply-To address, so the customer's answer threads when read back (``sessions_log.mail_in``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from crm_site.db import atomic, on_commit
 from sessions_log.models import CannedReply, DeliveryStatus, Interaction
+from sessions_log.threads import reply_address, subject_with_token, thread_token_new
 
 # A placeholder is "{name}"; anything in braces is scanned so that "{customer.__class__}" or "{x:>999}"
 # is reported as unknown and left as typed, never evaluated (no attribute access, no format spec).
@@ -79,12 +81,19 @@ def _message_id_domain() -> str:
 
 
 @atomic
-def email_compose(*, customer: Any, staff: Any, contact: Any, subject: str, body: str) -> Interaction:
+def email_compose(
+    *, customer: Any, staff: Any, contact: Any, subject: str, body: str, reply_to: Interaction | None = None
+) -> Interaction:
     """Log an outbound email to one of a (checked) customer's addresses and send it after commit.
 
     Refused with the field named: an address of another customer or not an email, an address marked
-    do-not-contact (nothing is logged or sent), an empty subject or body.
+    do-not-contact (nothing is logged or sent), an empty subject or body. ``reply_to`` (an email of the
+    same customer) makes it a reply in that thread: In-Reply-To and References name it, and it carries
+    the thread's code; otherwise it starts a thread with a new code. The code travels in the subject
+    ("[CRM-<code>]") and in the signed Reply-To address (``sessions_log.threads``), so the answer threads.
     """
+    if reply_to is not None and (reply_to.customer_id != customer.pk or reply_to.channel != "email"):
+        raise ValidationError(_("The email replied to is not one of this customer's."))
     if contact.customer_id != customer.pk or contact.kind != "email":
         raise ValidationError({"to": _("Choose one of this customer's email addresses.")})
     if contact.do_not_contact:
@@ -113,6 +122,17 @@ def email_compose(*, customer: Any, staff: Any, contact: Any, subject: str, body
         message_id=make_msgid(domain=_message_id_domain()),
         delivery_status=DeliveryStatus.QUEUED,
     )
+    if reply_to is not None:
+        root = reply_to if reply_to.thread_id is None else reply_to.thread
+        if not root.thread_token:
+            root.thread_token = thread_token_new()
+            Interaction.objects.filter(pk=root.pk).update(thread_token=root.thread_token)
+        interaction.thread = root
+        interaction.thread_token = root.thread_token
+        interaction.in_reply_to = reply_to.message_id
+        interaction.references = " ".join([*reply_to.references.split(), reply_to.message_id])[-20_000:]
+    else:
+        interaction.thread_token = thread_token_new()
     interaction.full_clean()
     interaction.save()
     pk = str(interaction.pk)
@@ -138,14 +158,21 @@ def email_deliver(*, interaction_id: Any) -> str:
     if not claimed:
         return "skipped"
     interaction = Interaction.objects.select_related("staff").get(pk=interaction_id)
-    reply_to = [interaction.staff.email] if interaction.staff and interaction.staff.email else []
+    # Replies come back to the CRM's mailbox through the signed address when one is configured.
+    signed = reply_address(interaction.thread_token)
+    staff_email = interaction.staff.email if interaction.staff and interaction.staff.email else ""
+    reply_to = [signed] if signed else [staff_email] if staff_email else []
+    headers = {"Message-ID": interaction.message_id}
+    if interaction.in_reply_to:
+        headers["In-Reply-To"] = interaction.in_reply_to
+        headers["References"] = interaction.references or interaction.in_reply_to
     message = EmailMessage(
-        subject=interaction.subject,
+        subject=subject_with_token(interaction.subject, interaction.thread_token),
         body=interaction.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[interaction.email_to],
         reply_to=reply_to,
-        headers={"Message-ID": interaction.message_id},
+        headers=headers,
     )
     try:
         message.send(fail_silently=False)

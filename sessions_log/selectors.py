@@ -232,15 +232,29 @@ def interaction_feature_rows(
 
 
 def interactions_page(
-    *, user: Any, customer: Any = None, since: datetime | None = None, cursor: str | None = None, limit: int = 50
+    *,
+    user: Any,
+    customer: Any = None,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> KeysetPage:
     """The interactions ``user`` may see (of a checked ``customer`` only, if given), newest first, keyset
     paged on (occurred_at, id): the API's list. ``since``: those that happened at or after it."""
-    rows = Interaction.objects.visible_to(user, within=customer) if customer else Interaction.objects.visible_to(user)
+    rows = (
+        Interaction.objects.visible_to(user, within=customer)
+        if customer
+        else Interaction.objects.visible_to(user)
+    )
     if since is not None:
         rows = rows.filter(occurred_at__gte=since)
     return keyset_page(
-        related_rows(rows, "staff"), field="occurred_at", descending=True, kind="datetime", cursor=cursor, size=limit
+        related_rows(rows, "staff"),
+        field="occurred_at",
+        descending=True,
+        kind="datetime",
+        cursor=cursor,
+        size=limit,
     )
 
 

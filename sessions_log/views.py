@@ -71,6 +71,7 @@ class InteractionDetailView(StaffMixin, DetailView):
         user = self.request.user
         files = selectors.interaction_attachments(interaction=self.object, user=user)
         return super().get_context_data(
+            thread=selectors.interaction_thread(interaction=self.object, user=user),
             attachments=files,
             attachment_form=AttachmentAddForm(already=len(files)),
             attachments_full=len(files) >= attachments.MAX_PER_INTERACTION,

@@ -1,4 +1,5 @@
-"""A real SMTP server on 127.0.0.1 for the email-out tests (aiosmtpd), with Django's SMTP backend on it."""
+"""Real mail servers on 127.0.0.1: SMTP for the email-out tests (aiosmtpd, Django's SMTP backend on it) and
+IMAP for the email-in tests (Debian's Dovecot, ``sessions_log/tests/dovecot.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from crm_site.testing import need_service
+from sessions_log.tests.dovecot import Dovecot, ImapLogin, dovecot_available, dovecot_start
 
 # Mail to these local parts is refused at RCPT, as a real server refuses an unknown mailbox.
 REFUSED_LOCAL_PART = "refused"
@@ -70,3 +74,22 @@ def smtp_server(settings):
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Any:
+    """One Dovecot for the session (skipped without it unless REQUIRE_SERVICES is set), stopped at the end."""
+    need_service("dovecot (Debian's dovecot-imapd)", dovecot_available())
+    server: Dovecot = dovecot_start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def imap_mailbox(dovecot_server, monkeypatch) -> ImapLogin:
+    """A new, empty mailbox on the test Dovecot; its password in ``CRM_TEST_IMAP_PASSWORD``."""
+    login = dovecot_server.mailbox()
+    monkeypatch.setenv("CRM_TEST_IMAP_PASSWORD", login.password)
+    return login

@@ -31,6 +31,6 @@ def test_sales_user_sends_a_canned_email_and_finds_it_on_the_timeline(
     interaction = Interaction.objects.get(customer=customer, channel="email")
     [received] = smtp_server.messages
     assert received.message["Message-ID"] == interaction.message_id
-    assert received.message["Subject"] == "Our catalogue"
+    assert received.message["Subject"].startswith("Our catalogue [CRM-")
     page.goto(f"{live_server.url}/customers/{customer.pk}/timeline/")
     assert "Email: Our catalogue" in page.locator("main").inner_text()

@@ -57,7 +57,8 @@ def test_an_email_arrives_at_the_smtp_server_and_is_logged_with_its_message_id(
     message = received.message
     assert message["Message-ID"] == interaction.message_id
     assert message["To"] == "li.wei@example.com"
-    assert message["Subject"] == "Your quote 报价"
+    # The thread's code rides in the subject, so an answer threads even without its headers.
+    assert message["Subject"] == f"Your quote 报价 [CRM-{interaction.thread_token}]"
     assert message["Reply-To"] == "anna@example.test"
     assert message.get_content().replace("\r\n", "\n") == "Hello Li Wei,\nthe quote is attached.\n"
 
