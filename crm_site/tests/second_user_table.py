@@ -344,6 +344,7 @@ TABLE: dict[str, Entry] = {
     # --- sessions log: B's own pages list only B's; A's interaction, follow-up and customer are 404
     "sessions_log:index": Entry(get=200, post=405),
     "sessions_log:follow-up-list": Entry(get=200, post=405),
+    "sessions_log:follow-up-team": Entry(get=403, post=403),  # managers' Team tab
     "sessions_log:interaction-detail": Entry(
         get=404, post=405, variants={"A's interaction": pk("a_interaction")}
     ),

@@ -292,6 +292,7 @@ PAGES: dict[str, Page] = {
     "sessions_log:index": Page(),
     "sessions_log:interaction-detail": Page(pk("interaction")),
     "sessions_log:follow-up-list": Page(),
+    "sessions_log:follow-up-team": Page(managers_only=True),
     "sessions_log:email-compose": Page(pk("customer", "customer_pk")),
     # --- profiles
     "profiles:index": Page(),
