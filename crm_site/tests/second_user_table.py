@@ -54,6 +54,7 @@ class World:
 def build_world(*, a: Any, b: Any, make_user: Any) -> World:
     """A's private customer with everything hanging off it, plus B's own customer and order."""
     from crm_site.api import api_token_create
+    from crm_site.models import ApiToken
     from customers.models import CustomerImport, CustomerShare
     from customers.tests.factories import (
         AddressFactory,
@@ -129,7 +130,22 @@ def build_world(*, a: Any, b: Any, make_user: Any) -> World:
     o["a_follow_up"] = FollowUp.objects.create(
         customer=o["a_customer"], title="Zz Alpha Follow-up Secret", due_at=timezone.now(), assignee=a
     )
-    _token, w.objects["b_token"] = api_token_create(name="b-shop", user=b)
+    from sessions_log.models import Attachment, UnmatchedItem
+
+    # Files: one on A's interaction, one on a mail A received from an unknown sender (rows only: B never
+    # reaches the storage).
+    o["a_attachment"] = Attachment.objects.create(
+        interaction=o["a_interaction"], file="attachments/zz.pdf", name="zz-alpha-secret-offer.pdf",
+        content_type="application/pdf", size=10, uploaded_by=a,
+    )  # fmt: skip
+    o["a_mail_for_file"] = UnmatchedItem.objects.create(
+        channel="email", counterpart="zz.alpha.sender@example.com", subject="Zz Alpha Mail", received_by=a
+    )
+    o["a_mail_attachment"] = Attachment.objects.create(
+        unmatched=o["a_mail_for_file"], file="attachments/zz-mail.pdf", name="zz-alpha-secret-mail.pdf",
+        content_type="application/pdf", size=10,
+    )  # fmt: skip
+    _token, w.objects["b_token"] = api_token_create(name="b-shop", user=b, scopes=ApiToken.Scope.values)
     # B's own customer import naming A's customer by external id (with and without an owner column),
     # checked as the dry run would: committing it must not touch A's customer.
     o["b_import"] = _b_import_of_a_customer(b)
@@ -183,6 +199,12 @@ def _order_file(w: World) -> dict[str, Any]:
     }
 
 
+def _planted_file(w: World) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"files": SimpleUploadedFile("planted.pdf", b"%PDF-1.4\n", "application/pdf")}
+
+
 Kwargs = Callable[[World], dict[str, Any]]
 NO_KWARGS: dict[str, Kwargs] = {"-": lambda w: {}}
 
@@ -225,6 +247,11 @@ TABLE: dict[str, Entry] = {
     "global-search": Entry(get=200, post=405, query=lambda w: {"q": "EXT-ALPHA"}),
     "password_change": Entry(get=200, post=200),
     "password_change_done": Entry(get=200, post=405),
+    # The second factor: B's session passed it (or needs none), so the verify step sends B on; B may set
+    # up an authenticator of B's own; without one B has no recovery codes (sent to the setup).
+    "two-factor-verify": Entry(get=302, post=302, redirect=lambda w: "/"),
+    "two-factor-setup": Entry(get=200, post=200, data=lambda w: {"code": "000000"}),
+    "two-factor-recovery-codes": Entry(get=302, post=302, redirect=lambda w: "/accounts/two-factor/setup/"),
     # --- customers
     "customers:index": Entry(get=200, post=405, query=lambda w: {"q": "EXT-ALPHA"}),
     "customers:customer-create": Entry(get=200, post=200, data=lambda w: {"name": ""}),
@@ -375,6 +402,28 @@ TABLE: dict[str, Entry] = {
         data=lambda w: {"due_at": "2030-01-01T10:00", "priority": "high"},
     ),
     "sessions_log:follow-up-cancel": Entry(get=405, post=404, variants={"A's follow-up": pk("a_follow_up")}),
+    "sessions_log:attachment-download": Entry(
+        get=404,
+        post=405,
+        variants={
+            "A's interaction's file": pk("a_attachment"),
+            "a file of a mail A received": pk("a_mail_attachment"),
+        },
+    ),
+    "sessions_log:attachment-delete": Entry(
+        get=405,
+        post=404,
+        variants={
+            "A's interaction's file": pk("a_attachment"),
+            "a file of a mail A received": pk("a_mail_attachment"),
+        },
+    ),
+    "sessions_log:attachment-add": Entry(
+        get=405,
+        post=404,
+        variants={"A's interaction": pk("a_interaction")},
+        data=_planted_file,
+    ),
     "customers:customer-timeline": Entry(get=404, post=405, variants=A_CUSTOMER),
     "orders:salesorder-edit": Entry(
         get=404,
@@ -520,4 +569,54 @@ TABLE: dict[str, Entry] = {
             ]
         },
     ),
+    "profiles_api_v1:event-create": Entry(
+        get=405,
+        post=200,
+        api=True,
+        data=lambda w: [
+            {
+                "customer_external_id": "EXT-ALPHA",
+                "event_type": "page_view",
+                "occurred_at": timezone.now().isoformat(),
+                "idempotency_key": "zz-alpha-event-v1",
+            },
+            {
+                "customer_id": str(w["a_customer"].pk),
+                "event_type": "page_view",
+                "occurred_at": timezone.now().isoformat(),
+                "idempotency_key": "b-key-v1",
+            },
+        ],
+    ),
+    # A's number, address and external id from B's token: parked in B's unmatched inbox, A not named.
+    "sessions_log_api:call-create": Entry(
+        get=405,
+        post=201,
+        api=True,
+        data=lambda w: {
+            "number": "+86 139 7654 3210",
+            "direction": "inbound",
+            "started_at": timezone.now().isoformat(),
+            "external_id": "b-call-1",
+        },
+    ),
+    "sessions_log_api:chat-create": Entry(
+        get=405,
+        post=201,
+        api=True,
+        data=lambda w: {
+            "customer_external_id": "EXT-ALPHA",
+            "email": "zz.alpha.secret@example.com",
+            "messages": [{"at": timezone.now().isoformat(), "speaker": "customer", "text": "hello"}],
+        },
+    ),
+    # B's list holds none of A's interactions; logging one on A's customer is refused as unknown.
+    "sessions_log_api:interaction-list": Entry(
+        get=200,
+        post=400,
+        api=True,
+        data=lambda w: {"customer": str(w["a_customer"].pk), "channel": "note", "body": "zz"},
+    ),
+    "api-v1-schema": Entry(get=200, post=405),
+    "api-v1-docs": Entry(get=200, post=405),
 }

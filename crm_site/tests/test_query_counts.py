@@ -103,6 +103,7 @@ class Site:
             OpportunityFactory(customer=customer if i % 2 else main, name=f"Deal QC-{i:04d}")
             EventFactory(customer=main)
             self._interaction(main, i)
+            self._unmatched(i)
             self._profile(customer, i)
             o["customer_import"].errors.append({"row": i + 2, "field": "name", "message": "required"})
             o["order_import"].errors.append({"row": i + 2, "field": "sku", "message": "unknown"})
@@ -117,10 +118,11 @@ class Site:
         o["segment"].refresh_from_db()
 
     def _interaction(self, customer: Any, i: int) -> None:
-        """An interaction of the sales user with a follow-up due (half overdue, half upcoming)."""
+        """An interaction of the sales user with a follow-up due (half overdue, half upcoming) and a file;
+        the main interaction (its page) gains a file too."""
         from datetime import timedelta
 
-        from sessions_log.models import FollowUp, Interaction
+        from sessions_log.models import Attachment, FollowUp, Interaction
 
         interaction = Interaction.objects.create(
             customer=customer, channel="call", staff=self.sales, subject=f"QC call {i}"
@@ -132,6 +134,24 @@ class Site:
             assignee=self.sales,
             due_at=timezone.now() + timedelta(days=(i % 2) * 2 - 1),
         )
+        for target in {interaction, self.objects.get("interaction", interaction)}:
+            Attachment.objects.create(
+                interaction=target, file=f"attachments/qc-{i}.pdf", name=f"qc-{i}.pdf",
+                content_type="application/pdf", size=1000 + i, uploaded_by=self.sales,
+            )  # fmt: skip
+
+    def _unmatched(self, i: int) -> None:
+        """A mail from an unknown sender in the sales user's inbox; the main item gains a file."""
+        from sessions_log.models import Attachment, UnmatchedItem
+
+        UnmatchedItem.objects.create(
+            channel="email", counterpart=f"qc-unknown-{i}@example.com", subject=f"QC unmatched {i}",
+            received_by=self.sales,
+        )  # fmt: skip
+        Attachment.objects.create(
+            unmatched=self.objects["unmatched"], file=f"attachments/qc-in-{i}.pdf", name=f"qc-in-{i}.pdf",
+            content_type="application/pdf", size=1000 + i,
+        )  # fmt: skip
 
     def _profile(self, customer: Any, i: int) -> None:
         from profiles.models import CustomerProfile
@@ -193,6 +213,11 @@ def build_site(*, sales: Any, manager: Any) -> Site:
             name="QC reply", language=language, subject="Hi", body="Dear {customer_name}"
         )
     o["interaction"] = o["customer"].interactions.get()
+    from sessions_log.models import UnmatchedItem
+
+    o["unmatched"] = UnmatchedItem.objects.create(
+        channel="email", counterpart="qc.unknown@example.com", subject="QC unmatched", received_by=sales
+    )
     o["customer_import"] = site._customer_import("qc-main.csv")
     o["order_import"] = OrderImport.objects.create(
         owner=sales, file="order_imports/qc-main.csv", original_name="qc-main.csv", status="invalid"
@@ -240,9 +265,13 @@ SIZES = (30, 60)
 PAGES: dict[str, Page] = {
     # --- project pages: the dashboard pulls a card from every app
     "dashboard": Page(),
+    "api-v1-docs": Page(),
+    "api-v1-schema": Page(),
     "global-search": Page(query={"q": "QC"}),
     "password_change": Page(),
     "password_change_done": Page(),
+    # A user without an authenticator (every user here) may set one up: the QR code and the key.
+    "two-factor-setup": Page(),
     # --- customers
     "customers:index": Page(),
     "customers:customer-create": Page(),
@@ -294,6 +323,8 @@ PAGES: dict[str, Page] = {
     "sessions_log:follow-up-list": Page(),
     "sessions_log:follow-up-team": Page(managers_only=True),
     "sessions_log:email-compose": Page(pk("customer", "customer_pk")),
+    "sessions_log:unmatched-list": Page(),
+    "sessions_log:unmatched-detail": Page(pk("unmatched")),
     # --- profiles
     "profiles:index": Page(),
     "profiles:profile-detail": Page(pk("customer", "customer_pk")),
@@ -314,6 +345,8 @@ NOT_PAGES = {
     "logout": "ends the session; takes no object",
     "healthz": "health probe: database and broker state, no records",
     "favicon": "a redirect to the static icon; no database",
+    "two-factor-verify": "a redirect once the session passed its second factor (these sessions have)",
+    "two-factor-recovery-codes": "a redirect to the setup for a user without an authenticator (these users)",
     "customers:customer-export": "file download (streamed export)",
     "profiles:segment-export": "file download (streamed export)",
     "customers:import-commit": "POST only (queues the import)",
@@ -326,8 +359,17 @@ NOT_PAGES = {
     "orders:milestone-create": "POST only",
     "orders:opportunity-move": "POST only",
     "profiles_api:event-create": "API, POST only",
+    "profiles_api_v1:event-create": "API, POST only",
+    "sessions_log_api:call-create": "API, POST only",
+    "sessions_log_api:chat-create": "API, POST only",
+    "sessions_log_api:interaction-list": "API (bearer token, JSON): its constant query count is in sessions_log/tests/test_api.py",
     "sessions_log:interaction-log": "POST only",
+    "sessions_log:attachment-download": "file download (streamed; the rule is walked in test_attachments.py)",
+    "sessions_log:attachment-add": "POST only",
+    "sessions_log:attachment-delete": "POST only",
     "sessions_log:follow-up-done": "POST only",
+    "sessions_log:unmatched-attach": "POST only",
+    "sessions_log:unmatched-dismiss": "POST only",
     "sessions_log:follow-up-snooze": "POST only",
     "sessions_log:follow-up-reschedule": "POST only",
     "sessions_log:follow-up-cancel": "POST only",
