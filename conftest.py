@@ -20,6 +20,9 @@ def pytest_configure(config):
         from crm_site.testing import set_query_count_update_mode
 
         set_query_count_update_mode(True)
+    from crm_site.testing import force_login_passes_second_factor
+
+    force_login_passes_second_factor()
     if settings.IS_MONGODB:
         # Before the first MongoDB client exists: the per-test flush empties what the test wrote.
         from crm_site.testing import register_mongo_listener
@@ -45,6 +48,15 @@ def pytest_collection_modifyitems(config, items):
         if not reason:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.nomongo needs a reason")
         item.add_marker(pytest.mark.skip(reason=f"not on MongoDB: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def _login_lockout_forgotten():
+    """Every test starts with no login failures counted (settings.test: the lockout's own cache)."""
+    yield
+    from django.core.cache import caches
+
+    caches["lockout"].clear()
 
 
 @pytest.fixture

@@ -1,4 +1,10 @@
-"""Staff accounts: the demo logins that ``make run`` prints."""
+"""Staff accounts: the demo logins that ``make run`` prints.
+
+The demo admin and manager need a second factor (``CRM_REQUIRE_2FA``): they get a device with a fixed,
+published key (a demo, like their passwords), which ``bootstrap_demo_users`` prints for an authenticator
+app; ``manage.py demo_totp_code manager`` prints the current code for whoever has no app at hand.
+Both commands refuse to run under production settings.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from django.contrib.auth.models import Group
 
 from crm_site.db import atomic
 from crm_site.roles import sync_roles
+from crm_site.security.two_factor import demo_device_set
 
 
 @dataclass(frozen=True)
@@ -21,14 +28,28 @@ class DemoLogin:
     is_superuser: bool = False
     first_name: str = ""
     last_name: str = ""
+    totp_key: str = ""
 
 
 DEMO_LOGINS = (
     DemoLogin(
-        "admin", "admin-demo-2026", (), is_staff=True, is_superuser=True, first_name="Ada", last_name="Admin"
+        "admin",
+        "admin-demo-2026",
+        (),
+        is_staff=True,
+        is_superuser=True,
+        first_name="Ada",
+        last_name="Admin",
+        totp_key="CRMDEMOADMINTOTPKEYFORLOCALUSE22",
     ),
     DemoLogin(
-        "manager", "manager-demo-2026", ("Manager",), is_staff=True, first_name="Mei", last_name="Wang"
+        "manager",
+        "manager-demo-2026",
+        ("Manager",),
+        is_staff=True,
+        first_name="Mei",
+        last_name="Wang",
+        totp_key="CRMDEMOMANAGERTOTPKEYFORLOCALUSE",
     ),
     DemoLogin("sales1", "sales-demo-2026", ("Sales",), first_name="Lei", last_name="Zhang"),
     DemoLogin("sales2", "sales-demo-2026", ("Sales",), first_name="Sam", last_name="Taylor"),
@@ -51,5 +72,7 @@ def demo_users_ensure() -> dict[str, Any]:
         user.set_password(login.password)
         user.save()
         user.groups.set(Group.objects.filter(name__in=login.roles))
+        if login.totp_key:
+            demo_device_set(user=user, secret=login.totp_key)
         users[login.username] = user
     return users

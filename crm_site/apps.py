@@ -18,6 +18,7 @@ class CRMSiteConfig(AppConfig):
 
     def ready(self) -> None:
         from crm_site import checks  # noqa: F401  (registers system checks)
+        from crm_site.security import lockout, middleware  # noqa: F401  (connect the login signals)
         from crm_site.roles import sync_roles_after_migrate
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="crm_site.sync_roles")

@@ -590,13 +590,82 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING_IMPACTS = frozenset({"critical", "serious"})
 
 
+def force_login_passes_second_factor() -> None:
+    """Make the test client's ``force_login`` a complete login, second factor included.
+
+    ``force_login`` skips the login form; a manager's session would still owe its second factor and
+    every page would redirect to the verification. The tests of the second factor itself log in
+    through the form (``client.post("/accounts/login/", ...)``) and so still owe it.
+    """
+    from django.test import Client
+
+    from crm_site.security.two_factor import STATE_KEY, VERIFIED
+
+    if getattr(Client.force_login, "_passes_second_factor", False):
+        return
+    original = Client.force_login
+
+    def force_login(self: Any, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        session = self.session
+        session[STATE_KEY] = VERIFIED
+        session.save()
+
+    force_login._passes_second_factor = True  # type: ignore[attr-defined]
+    Client.force_login = force_login  # type: ignore[method-assign]
+
+
+def enrol_second_factor(user: Any) -> tuple[str, list[str]]:
+    """Give ``user`` an authenticator as the setup page does; returns its key and recovery codes."""
+    import pyotp
+
+    from crm_site.security.two_factor import device_confirm
+
+    secret = pyotp.random_base32()
+    _device, codes = device_confirm(user=user, secret=secret, code=pyotp.TOTP(secret).now())
+    return secret, codes
+
+
+def totp_code_for(username: str) -> str:
+    """The code a user's authenticator would show next, one never used before (each step once)."""
+    import pyotp
+    from django.contrib.auth import get_user_model
+
+    from crm_site.security.models import TwoFactorDevice
+    from crm_site.security.two_factor import STEP_SECONDS, device_secret
+
+    device = TwoFactorDevice.objects.get(user=get_user_model().objects.get(username=username))
+    step = max(int(time.time()) // STEP_SECONDS, (device.last_step or 0) + 1)
+    while step > int(time.time()) // STEP_SECONDS + 1:  # the next step is the furthest accepted
+        time.sleep(1)
+    return pyotp.TOTP(device_secret(device)).generate_otp(step)
+
+
+def browser_second_factor(page: Any, username: str) -> None:
+    """On the second-factor page after the password: enrol (the key read from the page) or verify."""
+    import pyotp
+
+    if "/accounts/two-factor/setup/" in page.url:
+        key = page.inner_text("[data-totp-key]").replace(" ", "")
+        page.fill("input[name=code]", pyotp.TOTP(key).now())
+        page.click("main form button[type=submit]")
+        page.wait_for_url("**/accounts/two-factor/recovery-codes/**")
+        page.click("main a.btn-primary")
+    elif "/accounts/two-factor/" in page.url:
+        page.fill("input[name=code]", totp_code_for(username))
+        page.click("main form button[type=submit]")
+
+
 def browser_login(page: Any, base_url: str, username: str, language: str = "en") -> None:
-    """Log ``username`` (password ``pw-<username>``, as ``create_user`` sets) in, in ``language``."""
+    """Log ``username`` (password ``pw-<username>``, as ``create_user`` sets) in, in ``language``,
+    passing the second factor when the user needs one (enrolling on first use)."""
     page.context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", f"pw-{username}")
     page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    browser_second_factor(page, username)
     page.wait_for_url(f"{base_url}/")
 
 

@@ -4,7 +4,7 @@ import json
 import os
 
 from crm_site.settings.base import *  # noqa: F403
-from crm_site.settings.base import BASE_DIR, DATABASES, DB_BACKEND, env
+from crm_site.settings.base import BASE_DIR, CACHES, DATABASES, DB_BACKEND, env
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False
@@ -23,6 +23,13 @@ if DB_BACKEND == "sqlite":
 CELERY_TASK_ALWAYS_EAGER = not env.bool("CRM_CELERY_WORKER", default=False)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Login lockout counters in a cache of their own, emptied after every test (conftest.py), so failures in
+# one test do not lock 127.0.0.1 out of the next (crm_site/security/tests run them on Redis too).
+CACHES = {
+    **CACHES,
+    "lockout": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lockout"},
+}
+CRM_LOCKOUT_CACHE = "lockout"
 # Close connections after each request so test databases can be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 

@@ -147,6 +147,14 @@ class Session:
             "/accounts/login/", {"csrfmiddlewaretoken": token, "username": username, "password": password}
         )
         assert status == 302, (status, headers)
+        if headers["Location"].startswith("/accounts/two-factor/"):
+            # A manager's second factor: the code their authenticator shows.
+            code = testing.totp_code_for(username)
+            token = self.csrf(headers["Location"])
+            status, headers, _ = self.request(
+                "/accounts/two-factor/", {"csrfmiddlewaretoken": token, "code": code}
+            )
+            assert status == 302, (status, headers)
 
 
 def test_make_run_launcher_rebuilds_in_the_worker_runs_beat_and_stops_everything_on_ctrl_c(
@@ -167,6 +175,7 @@ def test_make_run_launcher_rebuilds_in_the_worker_runs_beat_and_stops_everything
         # runserver, its auto-reloaded server, the worker and beat (each a python process).
         assert len(pids) >= 4, pids
         browser = Session(demo["port"])
+        testing.enrol_second_factor(manager_user)
         browser.log_in(manager_user.username, "pw-" + manager_user.username)
         token = browser.csrf("/profiles/")
 

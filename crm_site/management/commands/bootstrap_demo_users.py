@@ -18,4 +18,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo logins (for a local demo only):"))
         for login in DEMO_LOGINS:
             roles = ", ".join(login.roles) or "superuser"
-            self.stdout.write(f"  {login.username:<10} {login.password:<22} {roles}")
+            key = f"  TOTP key {login.totp_key}" if login.totp_key else ""
+            self.stdout.write(f"  {login.username:<10} {login.password:<22} {roles}{key}")
+        self.stdout.write(
+            "admin and manager also need a 6-digit code: add their TOTP key to an authenticator app, "
+            "or run `manage.py demo_totp_code manager` for the current one."
+        )
