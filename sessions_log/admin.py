@@ -10,7 +10,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
-from sessions_log.models import Attachment, CannedReply, DigestSent, FollowUp, Interaction
+from sessions_log.models import (
+    Attachment,
+    CannedReply,
+    DigestSent,
+    FollowUp,
+    Interaction,
+    MailAccount,
+    MailFetchRun,
+    UnmatchedItem,
+)
 
 
 class FollowUpInline(admin.TabularInline):
@@ -22,28 +31,28 @@ class FollowUpInline(admin.TabularInline):
     show_change_link = True
 
 
-def _file_link(obj: Attachment) -> str:
-    # The download view (the visibility rule, served as a download), never the storage's own URL.
-    if obj.pk is None:
-        return "—"
-    return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.name)
+class AttachmentColumns:
+    """The download link (the visibility rule, served as a download; never the storage's own URL) and
+    the size in words."""
+
+    @admin.display(description=_("file"))
+    def file_link(self, obj: Attachment) -> str:
+        if obj.pk is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.name)
+
+    @admin.display(description=_("size"), ordering="size")
+    def file_size(self, obj: Attachment) -> str:
+        return filesizeformat(obj.size)
 
 
-def _file_size(obj: Attachment) -> str:
-    return filesizeformat(obj.size)
-
-
-_file_link.short_description = _("file")  # type: ignore[attr-defined]
-_file_size.short_description = _("size")  # type: ignore[attr-defined]
-
-
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(AttachmentColumns, admin.TabularInline):
     """The interaction's files, read-only (they are added through the site's forms and mail in)."""
 
     model = Attachment
     fk_name = "interaction"
     extra = 0
-    fields = (_file_link, "content_type", _file_size, "uploaded_by", "created_at")
+    fields = ("file_link", "content_type", "file_size", "uploaded_by", "created_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
@@ -54,34 +63,22 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class AttachmentAdmin(AttachmentColumns, VisibleAdminMixin, admin.ModelAdmin):
     """Every file on interactions and unmatched items (read-only; removing one deletes its stored file)."""
 
     list_display = (
-        "name",
-        _file_link,
-        "content_type",
-        _file_size,
-        "interaction",
-        "unmatched",
-        "uploaded_by",
+        "name", "file_link", "content_type", "file_size", "interaction", "unmatched", "uploaded_by",
         "created_at",
-    )
+    )  # fmt: skip
     list_filter = ("content_type",)
     list_select_related = ("interaction", "unmatched", "uploaded_by")
     search_fields = ("name",)
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = (
-        _file_link,
-        "name",
-        "content_type",
-        _file_size,
-        "interaction",
-        "unmatched",
-        "uploaded_by",
+        "file_link", "name", "content_type", "file_size", "interaction", "unmatched", "uploaded_by",
         "created_at",
-    )
+    )  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: Any) -> bool:
@@ -141,3 +138,80 @@ class DigestSentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(MailAccount)
+class MailAccountAdmin(admin.ModelAdmin):
+    """The IMAP mailboxes ``fetch_mail`` and the beat task read (passwords stay in the environment)."""
+
+    list_display = ("name", "username", "host", "port", "folder", "owner", "is_active", "last_fetched_at",
+                    "last_error")  # fmt: skip
+    list_filter = ("is_active",)
+    list_select_related = ("owner",)
+    search_fields = ("name", "username", "host")
+    autocomplete_fields = ("owner",)
+    readonly_fields = ("last_uid", "uid_validity", "last_fetched_at", "last_error", "locked_until")
+    actions = ["check_connection", "read_now"]
+
+    @admin.action(description=_("Test the connection (log in, open the folder)"))
+    def check_connection(self, request: Any, queryset: Any) -> None:
+        from sessions_log.mail_in import mail_account_check
+
+        for account in queryset:
+            problem = mail_account_check(account=account)
+            if problem:
+                self.message_user(request, f"{account.name}: {problem}", level="error")
+            else:
+                self.message_user(request, _("%(name)s: connected.") % {"name": account.name})
+
+    @admin.action(description=_("Read new mail now"))
+    def read_now(self, request: Any, queryset: Any) -> None:
+        from sessions_log.mail_in import mail_fetch_account
+
+        for account in queryset:
+            run = mail_fetch_account(account=account)
+            if run is None:
+                self.message_user(request, _("%(name)s is being read right now.") % {"name": account.name})
+            elif run.error:
+                self.message_user(request, f"{account.name}: {run.error}", level="error")
+            else:
+                self.message_user(
+                    request,
+                    _("%(name)s: %(read)s read, %(matched)s on customers, %(unmatched)s to the inbox.")
+                    % {
+                        "name": account.name,
+                        "read": run.read,
+                        "matched": run.matched,
+                        "unmatched": run.unmatched,
+                    },
+                )
+
+
+@admin.register(MailFetchRun)
+class MailFetchRunAdmin(admin.ModelAdmin):
+    """What each read of a mailbox or file found, with every problem's reason (read-only)."""
+
+    list_display = ("started_at", "source", "read", "matched", "unmatched", "duplicates", "failed", "error")
+    list_filter = ("account",)
+    list_select_related = ("account",)
+    search_fields = ("source", "error")
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UnmatchedItem)
+class UnmatchedItemAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ("occurred_at", "channel", "counterpart", "subject", "status", "received_by", "handled_by")
+    list_filter = ("status", "channel")
+    list_select_related = ("received_by", "handled_by")
+    search_fields = ("counterpart", "counterpart_name", "subject", "message_id")
+    autocomplete_fields = ("received_by", "handled_by", "interaction")
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    readonly_fields = ("message_id", "in_reply_to", "references", "mail_account", "handled_at")

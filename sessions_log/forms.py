@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.forms import DateBoundsMixin
+from customers.forms import CustomerChoiceField
 from sessions_log.attachments import MAX_PER_INTERACTION, accept_attribute, uploads_check
 from sessions_log.models import MAX_DURATION_SECONDS, FollowUp, Interaction
 from sessions_log.services import MAX_CHAIN_DAYS, MAX_SNOOZE_HOURS, FollowUpPlan
@@ -90,13 +91,13 @@ class QuickLogForm(DateBoundsMixin, forms.Form):
         label=_("Next step due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
-    files = attachments_field()
+    attachments = attachments_field()
 
     def __init__(self, *args: Any, channel: str, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"log-{channel}")
         super().__init__(*args, **kwargs)
         self.channel = channel
-        keep = set(CHANNEL_FIELDS[channel]) | {"occurred_at", *FOLLOW_UP_FIELDS, "files"}
+        keep = set(CHANNEL_FIELDS[channel]) | {"occurred_at", *FOLLOW_UP_FIELDS, "attachments"}
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -150,7 +151,7 @@ class AttachmentAddForm(forms.Form):
 
     def __init__(self, *args: Any, already: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["files"] = attachments_field(already=already, required=True)
+        self.fields["attachments"] = attachments_field(already=already, required=True)
 
 
 def quick_log_forms() -> list[QuickLogForm]:
@@ -217,3 +218,20 @@ class CannedReplyPickForm(forms.Form):
         if not self.is_valid():
             return None
         return self.replies.get(self.cleaned_data.get("canned") or "")
+
+
+class UnmatchedAttachForm(forms.Form):
+    """Attach an unmatched item to a customer the user may see, optionally keeping the sender as a contact."""
+
+    customer = CustomerChoiceField()
+    remember = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, user: Any, item: Any, can_remember: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(CustomerChoiceField, self.fields["customer"]).user = user
+        if can_remember:
+            self.fields["remember"].label = _(
+                "Remember %(value)s as one of this customer's contact methods"
+            ) % {"value": item.counterpart}
+        else:
+            del self.fields["remember"]

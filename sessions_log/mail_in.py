@@ -434,3 +434,13 @@ def run_summary(run: MailFetchRun) -> dict[str, Any]:
         "problems": len(run.problems),
         "error": run.error,
     }
+
+
+def mail_account_check(*, account: MailAccount) -> str:
+    """ "" when the mailbox can be logged in to and its folder opened, else what went wrong."""
+    try:
+        with _connect(account) as box:
+            box.folder.status(account.folder, ["UIDVALIDITY"])
+    except (*SERVER_ERRORS, MailAccountError) as failure:
+        return f"{type(failure).__name__}: {failure}"[:500]
+    return ""

@@ -202,7 +202,7 @@ def _order_file(w: World) -> dict[str, Any]:
 def _planted_file(w: World) -> dict[str, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return {"files": SimpleUploadedFile("planted.pdf", b"%PDF-1.4\n", "application/pdf")}
+    return {"attachments": SimpleUploadedFile("planted.pdf", b"%PDF-1.4\n", "application/pdf")}
 
 
 Kwargs = Callable[[World], dict[str, Any]]
@@ -402,6 +402,16 @@ TABLE: dict[str, Entry] = {
         data=lambda w: {"due_at": "2030-01-01T10:00", "priority": "high"},
     ),
     "sessions_log:follow-up-cancel": Entry(get=405, post=404, variants={"A's follow-up": pk("a_follow_up")}),
+    # The unmatched inbox: B's own list shows nothing of A's; A's mail is 404 to read, attach or dismiss.
+    "sessions_log:unmatched-list": Entry(get=200, post=405),
+    "sessions_log:unmatched-detail": Entry(get=404, post=405, variants={"A's mail": pk("a_mail_for_file")}),
+    "sessions_log:unmatched-attach": Entry(
+        get=405,
+        post=404,
+        variants={"A's mail": pk("a_mail_for_file")},
+        data=lambda w: {"customer": "EXT-BEE", "customer_id": str(w["b_customer"].pk), "remember": "on"},
+    ),
+    "sessions_log:unmatched-dismiss": Entry(get=405, post=404, variants={"A's mail": pk("a_mail_for_file")}),
     "sessions_log:attachment-download": Entry(
         get=404,
         post=405,

@@ -159,6 +159,12 @@ ROWS: list[Row] = [
     Row("segments", "delete", "profiles:segment-delete", per_role(403, 403, 302, 403, 302, 403),
         kwargs=a("segment"), method="POST"),
     Row("profile runs", "rebuild", "profiles:run-create", per_role(403, 403, 200, 403, 403, 403)),
+    # --- the unmatched inbox: what A received is A's, Service's and managers'
+    Row("unmatched inbox", "view list", "sessions_log:unmatched-list", per_role(200, 200, 200, 200, 403, 403),
+        marker="Zz Alpha Mail", seen_by=seen_by("owner", "manager", "service")),
+    Row("unmatched inbox", "view item", "sessions_log:unmatched-detail",
+        per_role(200, 404, 200, 200, 403, 403), kwargs=a("a_mail_for_file"), marker="Zz Alpha Mail",
+        seen_by=seen_by("owner", "manager", "service")),
     # --- the dashboard and the admin site
     Row("dashboard", "view", "dashboard", per_role(200, 200, 200, 200, 200, 200)),
     Row("admin", "view", "admin:index", per_role(302, 302, 200, 302, 302, 302)),
