@@ -388,7 +388,7 @@ class ExternalReference(BaseModel):
 
 class AttachmentQuerySet(VisibleQuerySet):
     # With what it is attached to: the interaction (so its customer) or the unmatched item.
-    visibility_via = ("interaction", "unmatched")
+    visibility_via: tuple[str, ...] = ("interaction", "unmatched")
 
     def visibility_condition(
         self, user: Any, *, action: Action = VIEW, among: list[Any] | None = None

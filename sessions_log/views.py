@@ -88,7 +88,7 @@ class FileUploadMixin:
     for per-view upload handlers); subclasses carry ``@method_decorator(csrf_exempt, name="dispatch")``."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.upload_handlers.insert(0, attachments.AttachmentUploadHandler(request))
+        request.upload_handlers = [attachments.AttachmentUploadHandler(request), *request.upload_handlers]
         parent = super().post  # type: ignore[misc]
         return csrf_protect(lambda request, *args, **kwargs: parent(request, *args, **kwargs))(
             request, *args, **kwargs
@@ -114,7 +114,7 @@ class InteractionLogView(FileUploadMixin, StaffMixin, ActionView):
 
     def perform(self, target: Any, data: dict[str, Any]) -> StrOrPromise:
         _interaction, follow_up = attachments.interaction_log_with_files(
-            uploads=data.get("files") or [],
+            uploads=data.get("attachments") or [],
             customer=target,
             staff=self.request.user,
             **self.form.service_kwargs(),
@@ -155,7 +155,9 @@ class AttachmentAddView(FileUploadMixin, StaffMixin, ActionView):
         return AttachmentAddForm(self.request.POST, self.request.FILES, already=target.attachments.count())
 
     def perform(self, target: Interaction, data: dict[str, Any]) -> StrOrPromise:
-        added = attachments.attachments_add(interaction=target, uploads=data["files"], user=self.request.user)
+        added = attachments.attachments_add(
+            interaction=target, uploads=data["attachments"], user=self.request.user
+        )
         return ngettext("%(count)s file added.", "%(count)s files added.", len(added)) % {"count": len(added)}
 
 

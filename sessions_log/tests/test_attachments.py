@@ -51,7 +51,7 @@ def _file(name: str, content: bytes, content_type: str = "application/pdf") -> S
 
 
 def _log(client, customer, files, *, channel="visit", json=False, **fields):
-    data = {f"log-{channel}-subject": "Showroom visit", f"log-{channel}-files": files}
+    data = {f"log-{channel}-subject": "Showroom visit", f"log-{channel}-attachments": files}
     data |= {f"log-{channel}-{name}": value for name, value in fields.items()}
     headers = {"Accept": "application/json"} if json else {}
     url = reverse("sessions_log:interaction-log", args=[customer.pk, channel])
@@ -137,7 +137,7 @@ def test_a_bad_file_is_refused_by_name_and_nothing_is_written(
     answer = response.json()
     assert answer["ok"] is False
     assert message in answer["message"]
-    assert answer["errors"]["files"] == [message]
+    assert answer["errors"]["attachments"] == [message]
     assert not Interaction.objects.filter(customer=customer).exists()
     assert not Attachment.objects.exists()
     assert stored(media) == []
@@ -299,7 +299,7 @@ def test_another_sales_user_gets_404_and_a_manager_the_file(
     refused = client.get(url)
     assert refused.status_code == 404 and b"offer.pdf" not in refused.content
     add = reverse("sessions_log:attachment-add", args=[interaction.pk])
-    assert client.post(add, {"files": [_file("planted.pdf", PDF)]}).status_code == 404
+    assert client.post(add, {"attachments": [_file("planted.pdf", PDF)]}).status_code == 404
     delete = reverse("sessions_log:attachment-delete", args=[attachment.pk])
     assert client.post(delete).status_code == 404
     assert Attachment.objects.count() == 1
@@ -351,12 +351,12 @@ def test_files_are_added_to_an_existing_interaction_up_to_the_limit(client, sale
         _attachment(interaction, name=f"p{i}.pdf")
     client.force_login(sales_user)
     add = reverse("sessions_log:attachment-add", args=[interaction.pk])
-    response = client.post(add, {"files": [_file("a.pdf", PDF), _file("b.pdf", PDF)]})
+    response = client.post(add, {"attachments": [_file("a.pdf", PDF), _file("b.pdf", PDF)]})
     assert response.status_code == 302
     page = client.get(response["Location"])
     assert "At most 10 files per interaction; 2 chosen, room for 1." in page.content.decode()
     assert interaction.attachments.count() == MAX_PER_INTERACTION - 1
-    response = client.post(add, {"files": [_file("last one.pdf", PDF)]}, follow=True)
+    response = client.post(add, {"attachments": [_file("last one.pdf", PDF)]}, follow=True)
     assert "1 file added." in response.content.decode()
     assert interaction.attachments.count() == MAX_PER_INTERACTION
     assert len(stored(media)) == MAX_PER_INTERACTION
@@ -371,7 +371,7 @@ def test_a_colleague_who_may_change_the_customer_adds_but_may_not_remove_others_
     mine = _attachment(interaction, user=sales_user)
     client.force_login(colleague)
     add = reverse("sessions_log:attachment-add", args=[interaction.pk])
-    client.post(add, {"files": [_file("theirs.pdf", PDF)]})
+    client.post(add, {"attachments": [_file("theirs.pdf", PDF)]})
     theirs = interaction.attachments.get(name="theirs.pdf")
     response = client.post(reverse("sessions_log:attachment-delete", args=[mine.pk]), follow=True)
     assert "Only who uploaded “offer.pdf”, the customer's owner or a manager may remove it." in (
@@ -415,7 +415,7 @@ def test_uploads_need_the_csrf_token(sales_user, customer, media):
     assert response.status_code == 403
     interaction = Interaction.objects.create(customer=customer, channel="visit", staff=sales_user)
     add = reverse("sessions_log:attachment-add", args=[interaction.pk])
-    assert browser.post(add, {"files": [_file("offer.pdf", PDF)]}).status_code == 403
+    assert browser.post(add, {"attachments": [_file("offer.pdf", PDF)]}).status_code == 403
     assert not Attachment.objects.exists() and stored(media) == []
 
 

@@ -38,7 +38,7 @@ def test_a_file_logged_with_a_visit_appears_in_place_and_downloads(
     page.goto(f"{live_server.url}{customer.get_absolute_url()}")
     page.locator("details summary", has_text="Visit").first.click()
     page.fill("input[name='log-visit-subject']", "Showroom visit")
-    page.set_input_files("input[name='log-visit-files']", str(offer))
+    page.set_input_files("input[name='log-visit-attachments']", str(offer))
     url_before = page.url
     page.locator("form[action$='/visit/'] button").click()
     link = page.locator(".interaction-latest a", has_text="报价单 offer.pdf")
@@ -67,7 +67,7 @@ def test_without_javascript_the_file_is_logged_and_listed_on_the_interaction(
     page.goto(f"{live_server.url}{customer.get_absolute_url()}")
     page.locator("details summary", has_text="Visit").first.click()
     page.fill("input[name='log-visit-subject']", "Showroom visit")
-    page.set_input_files("input[name='log-visit-files']", str(offer))
+    page.set_input_files("input[name='log-visit-attachments']", str(offer))
     page.locator("form[action$='/visit/'] button").click()
     page.wait_for_url(f"**{customer.get_absolute_url()}*")
     assert "Logged." in page.locator("body").inner_text()
