@@ -37,3 +37,19 @@ def test_demo_canned_replies_are_bilingual_and_seeded_once():
     demo.seed_canned_replies()
     assert CannedReply.objects.count() == len(demo.CANNED_REPLIES)
     assert set(CannedReply.objects.values_list("language", flat=True)) == {"en", "zh-hans"}
+
+
+def test_demo_email_threads_and_unmatched_items(make_user):
+    from sessions_log.models import UnmatchedItem
+
+    users = {"sales1": make_user("sales1", "Sales"), "sales2": make_user("sales2", "Sales")}
+    ctx = SeedContext(customers=50, seed=3, users=users, batch_size=100, log=lambda _m: None)
+    customers_demo.seed(ctx)
+    demo.seed(ctx)
+    replies = Interaction.objects.filter(thread__isnull=False)
+    assert replies.count() == demo.EMAIL_THREADS * (len(demo.THREAD_MAILS) - 1)
+    reply = replies.filter(direction="inbound").select_related("thread").first()
+    assert reply.thread_token == reply.thread.thread_token and reply.quoted_text
+    assert reply.customer_id == reply.thread.customer_id
+    assert UnmatchedItem.objects.open().count() == demo.UNMATCHED
+    assert set(UnmatchedItem.objects.values_list("received_by__username", flat=True)) == {"sales1", "sales2"}
