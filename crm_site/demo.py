@@ -39,12 +39,26 @@ class SeedContext:
 
 
 def seeders() -> list[tuple[str, Callable[[SeedContext], None]]]:
-    """Every app's ``seed`` function, in dependency order."""
-    found = []
-    for label in settings.PROJECT_APPS:
-        if find_spec(f"{label}.demo") is not None:
-            module = importlib.import_module(f"{label}.demo")
-            found.append((label, module.seed))
+    """Every app's ``seed`` function, in dependency order.
+
+    A demo module whose data follows another app's (sessions_log's complaints follow the orders) names
+    that app in ``SEED_AFTER`` and runs right after that app's seeder instead of in PROJECT_APPS order.
+    """
+    modules = [
+        (label, importlib.import_module(f"{label}.demo"))
+        for label in settings.PROJECT_APPS
+        if find_spec(f"{label}.demo") is not None
+    ]
+    labels = [label for label, _module in modules]
+    later: dict[str, list[tuple[str, Callable[[SeedContext], None]]]] = {}
+    found: list[tuple[str, Callable[[SeedContext], None]]] = []
+    for position, (label, module) in enumerate(modules):
+        after = getattr(module, "SEED_AFTER", None)
+        if after in labels[position + 1 :]:
+            later.setdefault(after, []).append((label, module.seed))
+            continue
+        found.append((label, module.seed))
+        found += later.pop(label, [])
     return found
 
 

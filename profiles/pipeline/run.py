@@ -99,6 +99,15 @@ def _clean(inputs: PipelineInputs, as_of: pd.Timestamp, params: PipelineParams) 
     return data, {"events_dropped": event_counts, "orders_dropped": order_counts}
 
 
+def clean_inputs(
+    inputs: PipelineInputs, *, as_of: object, params: PipelineParams | None = None
+) -> CleanInputs:
+    """The inputs conformed and cleaned exactly as `fit_models` sees them (for benchmarks and notebooks)."""
+    params = params or PipelineParams()
+    data, _counts = _clean(inputs, as_of_cutoff(as_of, timezone=params.timezone), params)
+    return data
+
+
 def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]) -> tuple:
     summary = rfm_summary(orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone)
     repeaters = int((summary["frequency"] > 0).sum())

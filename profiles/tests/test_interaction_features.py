@@ -336,3 +336,52 @@ def test_profile_page_shows_the_contact_features(history, contacted_run, sales_u
     page = response.content.decode()
     assert 'id="profile-days-since-contact">4<' in page
     assert "Online chat" in page and "Phone call" in page
+
+
+# --- The demo data the benchmark runs on ---------------------------------------------------------------
+
+
+def test_the_sessions_log_seeder_runs_right_after_the_orders_one():
+    from crm_site.demo import seeders
+
+    labels = [label for label, _seed in seeders()]
+    assert labels.index("sessions_log") == labels.index("orders") + 1
+    assert labels.index("customers") < labels.index("orders") < labels.index("profiles")
+
+
+@pytest.mark.django_db
+def test_demo_complaints_follow_orders_and_mostly_the_last_one(make_user):
+    from crm_site.demo import SeedContext
+    from customers import demo as customers_demo
+    from orders import demo as orders_demo
+    from orders.models import SalesOrder
+    from sessions_log import demo as sessions_demo
+    from sessions_log.models import Interaction
+
+    users = {"manager": make_user("boss", "Manager"), "sales1": make_user("sales1", "Sales")}
+    ctx = SeedContext(customers=300, seed=11, users=users, batch_size=500, log=lambda _m: None)
+    customers_demo.seed(ctx)
+    orders_demo.seed(ctx)
+    sessions_demo.seed(ctx)
+    complaints = list(
+        Interaction.objects.filter(subject__in=sessions_demo.COMPLAINT_SUBJECTS).values_list(
+            "customer_id", "occurred_at", "direction", "outcome"
+        )
+    )
+    assert complaints and all(row[2:] == ("inbound", "complaint") for row in complaints)
+    orders: dict = {}
+    for customer_id, ordered_at in SalesOrder.objects.filter(status__in=SalesOrder.PURCHASED).values_list(
+        "customer_id", "ordered_at"
+    ):
+        orders.setdefault(customer_id, []).append(ordered_at)
+    after_last = 0
+    for customer_id, moment, *_rest in complaints:
+        before = [at for at in orders[customer_id] if at < moment]
+        gap = moment - max(before)
+        # 1-21 days after the order it follows (a later order in between only shortens the gap).
+        assert timedelta(0) < gap <= timedelta(days=21)
+        after_last += max(before) == max(orders[customer_id])
+    buyers = len(orders)
+    # About a quarter of the buyers complain after their last order; other orders rarely.
+    assert 0.15 * buyers < after_last < 0.35 * buyers
+    assert after_last > 0.5 * len(complaints)
