@@ -185,22 +185,27 @@ def test_the_agent_is_named_by_username_or_email_and_an_unknown_one_is_a_field_e
     assert Interaction.objects.count() == 2
 
 
-def test_a_batch_of_500_calls_reads_a_fixed_number_of_times(key, customer):
+def test_a_batch_of_500_calls_reads_as_often_as_a_batch_of_50(key, customer):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    batch = [_call(external_id=f"q-{i}", number=f"13800{i:06d}") for i in range(500)]
-    batch[0]["number"] = "138-0013-8000"  # one of them the customer's
-    with CaptureQueriesContext(connection) as queries:
-        response = _post("/api/v1/calls/", batch, key)
-    assert response.status_code == 201
-    assert (response.json()["created"], response.json()["matched"]) == (500, 1)
-    assert Interaction.objects.count() + UnmatchedItem.objects.count() == 500
-    # The token (and its last use), the numbers, the user's roles and permissions and the visibility of
-    # the candidates, the ids known, the transaction: whatever the batch size. Inserts are bulk (SQLite
-    # splits them at its variable limit).
-    reads = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("INSERT")]
-    assert len(reads) <= 10, reads
+    def reads(size: int, tag: str) -> list[str]:
+        batch = [_call(external_id=f"{tag}-{i}", number=f"13800{i:06d}") for i in range(size)]
+        batch[0]["number"] = "138-0013-8000"  # one of them the customer's
+        with CaptureQueriesContext(connection) as queries:
+            response = _post("/api/v1/calls/", batch, key)
+        assert response.status_code == 201
+        assert (response.json()["created"], response.json()["matched"]) == (size, 1)
+        # Inserts are bulk (SQLite splits them at its variable limit); everything else is per batch.
+        return [
+            q["sql"]
+            for q in queries.captured_queries
+            if "INSERT" not in q["sql"] and "insert" not in q["sql"]
+        ]
+
+    reads(5, "warm")  # the token's first use of the minute also records it
+    assert len(reads(500, "big")) == len(reads(50, "small"))
+    assert Interaction.objects.count() + UnmatchedItem.objects.count() == 555
 
 
 def _chat(**fields):
@@ -333,3 +338,22 @@ def test_an_interaction_on_another_users_customer_is_refused_like_an_unknown_one
     assert hidden.json() == by_key.json()
     assert list(hidden.json()["errors"]) == ["customer"]
     assert not Interaction.objects.exists()
+
+
+def test_the_list_reads_a_fixed_number_of_times_whatever_the_history(key, customer, sales_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reads() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert _get("/api/v1/interactions/", key, limit=5).status_code == 200
+        return len(queries)
+
+    now = timezone.now()
+    for hours in range(10):
+        _log(customer, now - timedelta(hours=hours), staff=sales_user)
+    reads()  # the token's first use of the minute also records it
+    few = reads()
+    for hours in range(10, 40):
+        _log(CustomerFactory(owner=sales_user), now - timedelta(hours=hours), staff=sales_user)
+    assert reads() == few
