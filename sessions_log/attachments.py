@@ -94,8 +94,9 @@ def allowed_types() -> tuple[str, ...]:
 
 
 def accept_attribute() -> str:
-    """The file input's ``accept``: the allowed types (the browser's picker offers those first)."""
-    return ",".join(allowed_types())
+    """The file input's ``accept``: the allowed types and their extensions (what the picker offers)."""
+    extensions = sorted({ext for kind in allowed_types() for ext in mimetypes.guess_all_extensions(kind)})
+    return ",".join([*allowed_types(), *extensions])
 
 
 @dataclass(frozen=True)

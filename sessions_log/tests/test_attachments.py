@@ -165,6 +165,17 @@ def test_a_too_big_upload_is_a_form_error_naming_it_with_its_real_size(
     assert stored(media) == [] and not Interaction.objects.exists()
 
 
+def test_a_file_kept_on_disk_while_uploading_is_stored_whole(client, sales_user, customer, media, settings):
+    """Past FILE_UPLOAD_MAX_MEMORY_SIZE Django spools to a temporary file, behind the attachment handler."""
+    content = PDF + bytes(range(256)) * (6 * 4096)  # 6 MB: on disk while uploading, under the 10 MB limit
+    assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE < len(content) < settings.CRM_ATTACHMENT_MAX_BYTES
+    client.force_login(sales_user)
+    assert _log(client, customer, [_file("plan.pdf", content)], json=True).status_code == 200
+    (path,) = stored(media)
+    assert path.read_bytes() == content
+    assert Attachment.objects.get().size == len(content)
+
+
 def test_eleven_files_are_refused(client, sales_user, customer, media):
     client.force_login(sales_user)
     files = [_file(f"page-{i}.pdf", PDF) for i in range(MAX_PER_INTERACTION + 1)]

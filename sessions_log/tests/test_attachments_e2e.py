@@ -76,3 +76,27 @@ def test_without_javascript_the_file_is_logged_and_listed_on_the_interaction(
     files = page.locator("#attachments")
     assert "报价单 offer.pdf" in files.inner_text() and "application/pdf" in files.inner_text()
     context.close()
+
+
+def test_a_refused_file_is_named_in_place_and_its_input_marked(
+    browser, live_server, make_user, media, tmp_path
+):
+    user = make_user("wren", "Sales")
+    customer = CustomerFactory(owner=user, name="Refusal Customer")
+    fake = tmp_path / "invoice.pdf"
+    fake.write_bytes(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64)
+    page = browser.new_page()
+    browser_login(page, live_server.url, "wren")
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    page.locator("details summary", has_text="Visit").first.click()
+    page.fill("input[name='log-visit-subject']", "Showroom visit")
+    page.set_input_files("input[name='log-visit-attachments']", str(fake))
+    url_before = page.url
+    page.locator("form[action$='/visit/'] button").click()
+    status = page.locator(".quick-log-status.text-danger")
+    status.wait_for()
+    assert "“invoice.pdf” says it is application/pdf but its content is not." in status.inner_text()
+    assert page.url == url_before
+    assert page.locator("input[name='log-visit-attachments']").get_attribute("aria-invalid") == "true"
+    assert not Interaction.objects.exists() and not any(media.rglob("*.*"))
+    page.close()

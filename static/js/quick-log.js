@@ -31,7 +31,8 @@
               form.closest("details").open = false;
               return;
             }
-            var prefix = form.querySelector("[name]").name.split("-").slice(0, 2).join("-");
+            // The form's own fields are "log-<channel>-<name>" (the CSRF token comes first and has none).
+            var prefix = form.querySelector("[name^='log-']").name.split("-").slice(0, 2).join("-");
             Object.keys(answer.errors || {}).forEach(function (name) {
               var field = form.querySelector('[name="' + prefix + "-" + name + '"]');
               if (field) {
