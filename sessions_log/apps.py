@@ -11,7 +11,8 @@ class SessionsLogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sessions_log import panels
+        # attachments: connects the receiver that removes a deleted attachment's file (in every process).
+        from sessions_log import attachments, panels  # noqa: F401
         from sessions_log.schedule import ensure_sessions_log_schedules_after_migrate
 
         panels.register()
