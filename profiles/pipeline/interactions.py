@@ -79,9 +79,23 @@ NEUTRAL_VALUES: dict[str, float] = {
 }
 
 
-def _equals(values: pd.Series, value: str) -> np.ndarray:
-    """values == value, missing values never equal; on the reader's categoricals pandas compares codes."""
-    return (values == value).fillna(False).to_numpy(dtype=bool)
+def _positions(values: pd.Series, labels: tuple[str, ...]) -> np.ndarray:
+    """Each row's position in `labels`; len(labels) for any other value and for missing ones.
+
+    On the reader's categoricals this maps the few categories, not the rows' strings.
+    """
+    other = len(labels)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        lookup = [labels.index(c) if c in labels else other for c in values.cat.categories.astype("str")]
+        # The extra last entry is where code -1 (missing) lands.
+        return np.array([*lookup, other], dtype=np.int64)[values.cat.codes.to_numpy()]
+    found = pd.Index(labels).get_indexer(values.astype("object"))
+    return np.where(found < 0, other, found).astype(np.int64)
+
+
+def _table(codes: np.ndarray, positions: np.ndarray, n: int, width: int) -> np.ndarray:
+    """Rows per (customer, position) as an n x width count table, in one pass."""
+    return np.bincount(codes * width + positions, minlength=n * width).reshape(n, width)
 
 
 def _rate(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -100,44 +114,43 @@ def interaction_columns(
 
     `interactions` must already hold only rows before `cutoff` with a customer; the shared-id form
     `customer_features` works in (see `interaction_features` for the frame in, frame out version).
+    Count tables over integer codes rather than row filters: at 10 M rows a filtered copy of the frame
+    cost more than every count together.
     """
     today = as_of_day(cutoff, timezone)
-    contact = ~_equals(interactions["direction"], INTERNAL)
-    rows = interactions[contact]
-    codes = codes[contact]
-
-    def where(column: str, value: str) -> np.ndarray:
-        return _equals(rows[column], value)
-
-    days = local_days(rows["occurred_at"], timezone) if len(rows) else np.array([], dtype=np.int64)
+    directions = (INBOUND, OUTBOUND, INTERNAL)
+    direction = _positions(interactions["direction"], directions)
+    by_direction = _table(codes, direction, n, len(directions) + 1)
+    contact = direction != directions.index(INTERNAL)
+    contacts = by_direction.sum(axis=1) - by_direction[:, directions.index(INTERNAL)]
+    inbound, outbound = by_direction[:, 0], by_direction[:, 1]
+    days = local_days(interactions["occurred_at"], timezone) if len(interactions) else np.zeros(0, np.int64)
     age = today - days  # 0 = the as-of day itself
 
-    def count(mask: np.ndarray | None = None) -> np.ndarray:
-        chosen = codes if mask is None else codes[mask]
-        return np.bincount(chosen, minlength=n).astype(np.int64)
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=mask & contact, minlength=n)
 
-    contacts = count()
     columns: dict[str, np.ndarray] = {}
     columns["contacts_90d"] = count(age < RECENT_DAYS)
+    contact_codes, contact_days = codes[contact], days[contact]
     first = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first, codes, days)
+    np.minimum.at(first, contact_codes, contact_days)
     last = np.full(n, np.iinfo(np.int64).min)
-    np.maximum.at(last, codes, days)
+    np.maximum.at(last, contact_codes, contact_days)
     seen = contacts > 0
     span_days = np.where(seen, today - first + 1, 0)
     months = np.maximum(np.minimum(span_days, RATE_WINDOW_DAYS) / DAYS_PER_MONTH, MIN_MONTHS)
     columns["contacts_per_month"] = np.where(seen, count(age < RATE_WINDOW_DAYS) / months, 0.0)
     columns["days_since_contact"] = np.where(seen, today - last, np.nan).astype(np.float64)
-    for channel in MAIN_CHANNELS:
-        columns[f"share_{channel}"] = np.nan_to_num(_rate(count(where("kind", channel)), contacts))
-    complaints = where("outcome", COMPLAINT)
-    columns["complaint_rate"] = _rate(count(complaints), contacts)
-    columns["complaints_90d"] = count(complaints & (age < RECENT_DAYS))
-    inbound, outbound = count(where("direction", INBOUND)), count(where("direction", OUTBOUND))
+    kind = _positions(interactions["kind"], MAIN_CHANNELS)[contact]
+    by_channel = _table(contact_codes, kind, n, len(MAIN_CHANNELS) + 1)
+    for position, channel in enumerate(MAIN_CHANNELS):
+        columns[f"share_{channel}"] = np.nan_to_num(_rate(by_channel[:, position], contacts))
+    complaint = _positions(interactions["outcome"], (COMPLAINT,)) == 0
+    columns["complaint_rate"] = _rate(count(complaint), contacts)
+    columns["complaints_90d"] = count(complaint & (age < RECENT_DAYS))
     columns["inbound_share"] = _rate(inbound, inbound + outbound)
     columns["inbound_outbound_ratio"] = _rate(inbound, outbound)
-    for name in ("contacts_90d", "complaints_90d"):
-        columns[name] = columns[name].astype(np.float64)
     return columns
 
 
