@@ -223,15 +223,27 @@ class VisibleQuerySet(models.QuerySet):
     ) -> models.Q | None:
         """The Q a row ``user`` may ``action`` satisfies (an authenticated user without the all-rows lift).
 
-        None when a model pointed at through ``visibility_via`` is open to the user in full for
-        ``action``: then every row is. With ``among`` (row pks), each ``visibility_via`` subquery only
-        looks at the objects those rows point at (see ``visible_among``).
+        None when every row is open: the model's only way in is one non-null ``visibility_via`` key whose
+        model is open to the user in full for ``action``. A nullable key, or one of several ways in, that
+        is open in full adds "points at something through this key" instead. With ``among`` (row pks),
+        each ``visibility_via`` subquery only looks at the objects those rows point at (``visible_among``).
         """
         conditions: list[models.Q] = []
+        only_way = (
+            len(self.visibility_via) == 1
+            and not self.visibility_owners
+            and self.model._meta.label not in _RULES
+        )
         for name in self.visibility_via:
-            related = self.model._meta.get_field(name).related_model
+            field = self.model._meta.get_field(name)
+            related = field.related_model
             if sees_all(user, related, action):  # type: ignore[arg-type]
-                return None
+                if only_way and not field.null:
+                    return None  # every row points at an object open to the user: every row is open
+                # Open through this key only: the rows that point at something through it (a ticket's
+                # history row is not open because its sales-order key is, when it has none).
+                conditions.append(models.Q(**{f"{name}__isnull": False}))
+                continue
             visible = related._default_manager.all().visible_to(user, action=action)  # type: ignore[union-attr]
             if among is not None:
                 pointed_at: Any = self.model._base_manager.filter(pk__in=among).values(name)

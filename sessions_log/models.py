@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import reduce
-from operator import or_
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm_site.models import BaseModel
-from crm_site.visibility import VIEW, Action, VisibleQuerySet
+from crm_site.visibility import VisibleQuerySet
 
 # A call or visit longer than a working day is a typo, not a conversation.
 MAX_DURATION_SECONDS = 12 * 3600
@@ -389,20 +386,6 @@ class ExternalReference(BaseModel):
 class AttachmentQuerySet(VisibleQuerySet):
     # With what it is attached to: the interaction (so its customer) or the unmatched item.
     visibility_via: tuple[str, ...] = ("interaction", "unmatched")
-
-    def visibility_condition(
-        self, user: Any, *, action: Action = VIEW, among: list[Any] | None = None
-    ) -> models.Q | None:
-        # Both keys are nullable: whoever may see every unmatched item (Service) sees the files of
-        # unmatched items, not every file (the shared rule opens every row when one side is open in full).
-        conditions = []
-        for name in self.visibility_via:
-            one_side = self.all()
-            one_side.visibility_via = (name,)
-            condition = VisibleQuerySet.visibility_condition(one_side, user, action=action, among=among)
-            # None: every row pointed at is open to the user, so every row that points at one.
-            conditions.append(condition if condition is not None else models.Q(**{f"{name}__isnull": False}))
-        return reduce(or_, conditions)
 
 
 class Attachment(BaseModel):

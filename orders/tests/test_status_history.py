@@ -74,3 +74,23 @@ def test_the_admin_shows_the_history_read_only_and_status_is_not_a_form_field(
     page = client.get(reverse("admin:orders_serviceorder_change", args=[ticket.pk]))
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()
+
+
+def test_working_every_ticket_opens_ticket_history_not_sales_order_history(
+    make_user, sales_user, own_customer
+):
+    """Service may change every ticket (orders.change_all_serviceorder): that opens every ticket's moves,
+    not the moves of sales orders of customers Service may not change (nullable keys, one open in full)."""
+    from orders.services.sales import sales_order_transition
+    from orders.services.tickets import service_order_transition
+
+    order = SalesOrderFactory(customer=own_customer, owner=sales_user, status="draft")
+    OrderLineFactory(order=order)
+    sales_order_transition(order=order, status="confirmed", by=sales_user)
+    ticket = ServiceOrderFactory(customer=own_customer, owner=sales_user, status="new")
+    service_order_transition(ticket=ticket, status="in_progress", by=sales_user)
+    service = make_user("sue", "Service")
+    changeable = StatusChange.objects.visible_to(service, action="change")
+    assert set(changeable.values_list("service_order", flat=True)) == {ticket.pk}
+    assert not changeable.filter(sales_order=order).exists()
+    assert StatusChange.objects.visible_to(sales_user, action="change").count() == 2
