@@ -235,7 +235,7 @@ def profile_change_timeline(*, customer: Any, user: User, cursor: Any, limit: in
     Entries carry no link: the profile page needs a permission many readers of the timeline lack, and
     asking costs the page two permission queries; the customer page's profile card shows the portrait.
     """
-    from crm_site.timeline import TimelineEntry, before_q
+    from crm_site.timeline import TimelineEntry, before_q, choice_labels
     from profiles.labels import profile_change_text
     from profiles.models import ProfileChange
 
@@ -244,13 +244,14 @@ def profile_change_timeline(*, customer: Any, user: User, cursor: Any, limit: in
         .filter(before_q(cursor, kind="profile_change", when_field="occurred_at"))
         .order_by("-occurred_at", "-id")[:limit]
     )
+    sources = choice_labels(ProfileChange, "source")
     return [
         TimelineEntry(
             when=row.occurred_at,
             kind="profile_change",
             key=str(row.pk),
             title=profile_change_text(row),
-            detail=str(row.get_source_display()),
+            detail=sources.get(row.source, row.source),
             icon=PROFILE_CHANGE_ICONS.get(row.kind, "bi-person-lines-fill"),
         )
         for row in rows

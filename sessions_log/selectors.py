@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from crm_site.db import bulk_reads, related_rows
 from crm_site.paging import KeysetPage, keyset_page
-from crm_site.timeline import Cursor, TimelineEntry, before_q
+from crm_site.timeline import Cursor, TimelineEntry, before_q, choice_labels
 from crm_site.visibility import VIEW, Action, sees_everything, user_groups, visible_object_or_404
 from sessions_log.models import Attachment, CannedReply, FollowUp, Interaction
 
@@ -175,22 +175,22 @@ def interaction_timeline(
         .prefetch_related("attachments")
         .order_by("-occurred_at", "-id")[:limit]
     )
+    channels, directions, outcomes = (
+        choice_labels(Interaction, name) for name in ("channel", "direction", "outcome")
+    )
     entries = []
     for row in rows:
         who = row.staff.get_full_name() or row.staff.get_username() if row.staff else ""
-        detail = " · ".join(
-            part
-            for part in (row.get_direction_display(), row.get_outcome_display() if row.outcome else "", who)
-            if part
-        )
+        direction = directions.get(row.direction, row.direction)
+        outcome = outcomes.get(row.outcome, row.outcome) if row.outcome else ""
+        detail = " · ".join(part for part in (direction, outcome, who) if part)
+        channel = channels.get(row.channel, row.channel)
         entries.append(
             TimelineEntry(
                 when=row.occurred_at,
                 kind="interaction",
                 key=str(row.pk),
-                title=f"{row.get_channel_display()}: {row.subject}"
-                if row.subject
-                else str(row.get_channel_display()),
+                title=f"{channel}: {row.subject}" if row.subject else channel,
                 detail=detail,
                 url=row.get_absolute_url(),
                 icon=CHANNEL_ICONS.get(row.channel, "bi-chat"),

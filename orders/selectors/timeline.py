@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crm_site.timeline import Cursor, TimelineEntry, before_q
+from crm_site.timeline import Cursor, TimelineEntry, before_q, choice_labels
 from orders.models import Opportunity, Project, SalesOrder, ServiceOrder
 
 
@@ -26,24 +26,22 @@ class Source:
     when: str  # the time column the stream is ordered by
     icon: str
     title: Callable[[Any], str]
-    badge: Callable[[Any], Any]
-    detail: Callable[[Any], Any] = lambda row: ""
+    badge: str  # a choices field shown as the badge
+    detail: str = ""  # a choices field shown under the title
 
 
 SOURCES: dict[str, Source] = {
-    "order": Source(SalesOrder, "ordered_at", "bi-receipt", _order_title, lambda o: o.get_status_display()),
+    "order": Source(SalesOrder, "ordered_at", "bi-receipt", _order_title, "status"),
     "ticket": Source(
         ServiceOrder,
         "opened_at",
         "bi-life-preserver",
         lambda t: f"{t.number} · {t.subject}",
-        lambda t: t.get_status_display(),
-        lambda t: t.get_type_display(),
-    ),  # fmt: skip
-    "project": Source(Project, "created_at", "bi-kanban", lambda p: p.name, lambda p: p.get_stage_display()),
-    "opportunity": Source(
-        Opportunity, "created_at", "bi-funnel", lambda o: o.name, lambda o: o.get_stage_display()
+        "status",
+        "type",
     ),
+    "project": Source(Project, "created_at", "bi-kanban", lambda p: p.name, "stage"),
+    "opportunity": Source(Opportunity, "created_at", "bi-funnel", lambda o: o.name, "stage"),
 }
 
 
@@ -57,16 +55,21 @@ def timeline_entries(
         .filter(before_q(cursor, kind=kind, when_field=source.when))
         .order_by(f"-{source.when}", "-pk")[:limit]
     )
-    return [
-        TimelineEntry(
-            when=getattr(row, source.when),
-            kind=kind,
-            key=str(row.pk),
-            title=source.title(row),
-            detail=str(source.detail(row)),
-            badge=str(source.badge(row)),
-            url=row.get_absolute_url(),
-            icon=source.icon,
+    badges = choice_labels(source.model, source.badge)
+    details = choice_labels(source.model, source.detail) if source.detail else {}
+    entries = []
+    for row in rows:
+        badge, detail = getattr(row, source.badge), getattr(row, source.detail) if source.detail else ""
+        entries.append(
+            TimelineEntry(
+                when=getattr(row, source.when),
+                kind=kind,
+                key=str(row.pk),
+                title=source.title(row),
+                detail=details.get(detail, detail),
+                badge=badges.get(badge, badge),
+                url=row.get_absolute_url(),
+                icon=source.icon,
+            )
         )
-        for row in rows
-    ]
+    return entries
