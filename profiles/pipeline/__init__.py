@@ -1,8 +1,8 @@
 """The profile pipeline: pure pandas / scikit-learn functions, DataFrame in, DataFrame out, no ORM.
 
-Steps (one module each): clean -> features -> rfm -> clv (BG/NBD + Gamma-Gamma) -> churn ->
-clusters -> rules (next best offers) -> interests; `run` orchestrates them and `scoring` turns fitted
-models into profile rows.
+Steps (one module each): clean -> features (with `interactions`: contact features) -> rfm -> clv
+(BG/NBD + Gamma-Gamma) -> churn -> clusters -> rules (next best offers) -> interests; `run`
+orchestrates them and `scoring` turns fitted models into profile rows.
 
 Input column conventions (`frames.py` holds the schemas; optional columns may be absent):
 
@@ -30,7 +30,8 @@ values are still the id strings.
 
 Entry points: `run_pipeline` (fit + score everyone), or `fit_models` then `score_customers` per chunk
 of customer ids, and `score_customer` to refresh one customer with the last run's pickled models.
-Profile columns: the `customer_features` columns, r/f/m_score + rfm_segment, probability_alive,
+Profile columns: the `customer_features` columns (the contact features of `interactions` among them),
+r/f/m_score + rfm_segment, probability_alive,
 expected_purchases_<n>d and expected_spend_<n>d (per forecast horizon), model_frequency,
 model_recency_days, model_age_days (the BG/NBD inputs in days), expected_average_value, clv,
 churn_probability, cluster + cluster_name,

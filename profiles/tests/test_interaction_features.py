@@ -338,6 +338,18 @@ def test_profile_page_shows_the_contact_features(history, contacted_run, sales_u
     assert "Online chat" in page and "Phone call" in page
 
 
+@pytest.mark.django_db
+def test_run_page_shows_the_auc_with_and_without_contacts_and_the_baseline(
+    contacted_run, manager_user, client
+):
+    churn = contacted_run.metrics["churn"]
+    client.force_login(manager_user)
+    page = client.get(reverse("profiles:run-detail", kwargs={"pk": contacted_run.pk})).content.decode()
+    compared = f"{churn['roc_auc_with_interactions']:.3f} / {churn['roc_auc_without_interactions']:.3f}"
+    assert f'id="run-churn-auc-compare">{compared}<' in page
+    assert f'id="run-churn-auc-baseline">{churn["roc_auc_recency_baseline"]:.3f}<' in page
+
+
 # --- The demo data the benchmark runs on ---------------------------------------------------------------
 
 
