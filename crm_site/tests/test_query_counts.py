@@ -362,7 +362,7 @@ NOT_PAGES = {
     "profiles_api_v1:event-create": "API, POST only",
     "sessions_log_api:call-create": "API, POST only",
     "sessions_log_api:chat-create": "API, POST only",
-    "sessions_log_api:interaction-list": "API (bearer token, JSON): its constant query count is in sessions_log/tests/test_api.py",
+    "sessions_log_api:interaction-list": "API (bearer token); query count in sessions_log/tests/test_api.py",
     "sessions_log:interaction-log": "POST only",
     "sessions_log:attachment-download": "file download (streamed; the rule is walked in test_attachments.py)",
     "sessions_log:attachment-add": "POST only",
