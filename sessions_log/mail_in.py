@@ -35,9 +35,8 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted, MailMessage
 from imap_tools.errors import ImapToolsError
 
-from crm_site.db import atomic
 from customers.selectors import contact_owners_by_value
-from sessions_log.attachments import MAX_PER_INTERACTION, attachment_store
+from sessions_log.attachments import MAX_PER_INTERACTION, attachment_store, attachments_atomic
 from sessions_log.mail_parse import READ_ERRORS, MailParseError, ParsedMail, mail_parse
 from sessions_log.models import Interaction, MailAccount, MailFetchRun, UnmatchedItem
 from sessions_log.threads import (
@@ -148,7 +147,6 @@ def _store_files(parsed: ParsedMail, run: MailFetchRun | None, ref: str, **owner
                 problem_add(run, ref, f"attachment {part.name!r} not stored: {error}")
 
 
-@atomic
 def mail_store(
     *,
     parsed: ParsedMail,
@@ -157,7 +155,17 @@ def mail_store(
     run: MailFetchRun | None = None,
     ref: str = "",
 ) -> str:
-    """Store one parsed message: "duplicate" (stored before), "matched" (an interaction) or "unmatched"."""
+    """Store one parsed message: "duplicate" (stored before), "matched" (an interaction) or "unmatched".
+
+    One transaction; the files it stored are deleted again when it fails (``attachments_atomic``).
+    """
+    with attachments_atomic():
+        return _mail_store(parsed=parsed, account=account, received_by=received_by, run=run, ref=ref)
+
+
+def _mail_store(
+    *, parsed: ParsedMail, account: MailAccount | None, received_by: Any, run: MailFetchRun | None, ref: str
+) -> str:
     message_id = parsed.message_id[:255]
     if (
         Interaction.objects.filter(message_id=message_id).exists()

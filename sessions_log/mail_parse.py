@@ -21,7 +21,7 @@ from email import policy
 from email.header import decode_header
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -202,65 +202,70 @@ def fold_quoted(text: str) -> tuple[str, str]:
     return body.strip(), quoted.strip()
 
 
-def _part_bytes(part: Message) -> bytes:
-    if part.get_content_maintype() == "message":
+def _part_bytes(part: Message, kind: str) -> bytes:
+    if kind.startswith("message/"):
         inner = part.get_payload()
         if isinstance(inner, list) and inner:
             return inner[0].as_bytes()
         return str(inner or "").encode("utf-8", "surrogateescape")
     payload = part.get_payload(decode=True)
+    if payload is None and isinstance(part.get_payload(), str):
+        # A multipart whose boundary never comes: its payload is the raw text.
+        return str(part.get_payload()).encode("utf-8", "surrogateescape")
     return payload if isinstance(payload, bytes) else b""
 
 
-def _is_attachment(part: Message) -> bool:
-    disposition = (part.get_content_disposition() or "").lower()
-    if disposition == "attachment":
+def _is_attachment(part: Message, kind: str) -> bool:
+    if (part.get_content_disposition() or "").lower() == "attachment":
         return True
-    if part.get_content_maintype() in ("text", "multipart"):
-        return False
     # Inline images and files: kept as attachments (they carry content the text refers to).
-    return True
+    return not kind.startswith(("text/", "multipart/"))
 
 
-def _filename(part: Message, position: int) -> str:
+def _filename(part: Message, kind: str, position: int) -> str:
     try:
         name = part.get_filename() or ""
     except READ_ERRORS:
         name = ""
     name = decode_header_value(str(name)) if name else ""
     if not name:
-        subtype = part.get_content_subtype() or "bin"
-        name = f"attachment-{position}.{'eml' if part.get_content_type() == 'message/rfc822' else subtype}"
+        name = (
+            f"attachment-{position}.{'eml' if kind == 'message/rfc822' else kind.partition('/')[2] or 'bin'}"
+        )
     return name
 
 
 def _walk(message: Message, found: ParsedMail) -> tuple[str, str]:
-    """(first text/plain, first text/html) of the message; every other leaf part becomes an attachment."""
+    """(first text/plain, first text/html) of the message; every other leaf part becomes an attachment.
+
+    Each part's Content-Type is read once (policy.default parses a header anew on every access).
+    """
     plain = markup = ""
     position = 0
     for part in message.walk():
+        kind = "multipart/mixed"
         try:
             if part.is_multipart():
                 continue
-            if _is_attachment(part):
+            kind = part.get_content_type()
+            if _is_attachment(part, kind):
                 position += 1
                 found.attachments.append(
-                    MailPart(_filename(part, position), part.get_content_type(), _part_bytes(part))
+                    MailPart(_filename(part, kind, position), kind, _part_bytes(part, kind))
                 )
                 continue
-            kind = part.get_content_type()
             if kind not in ("text/plain", "text/html") and part is not message:
                 continue
-            text = decode_bytes(_part_bytes(part), part.get_content_charset())
-            if part.get_payload(decode=True) is None and isinstance(part.get_payload(), str):
-                # A multipart whose boundary never comes: its payload is the raw text.
-                text = decode_bytes(str(part.get_payload()).encode("utf-8", "surrogateescape"), None)
+            charset = part.get_param("charset")
+            if isinstance(charset, tuple):  # an RFC 2231 value
+                charset = collapse_rfc2231_value(charset)
+            text = decode_bytes(_part_bytes(part, kind), str(charset) if charset else None)
             if kind == "text/html" and not markup:
                 markup = text
             elif kind != "text/html" and not plain:
                 plain = text
         except READ_ERRORS as error:
-            found.defects.append(f"{type(error).__name__} in a {part.get_content_type()} part: {error}")
+            found.defects.append(f"{type(error).__name__} in a {kind} part: {error}")
     return plain, markup
 
 

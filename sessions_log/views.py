@@ -291,6 +291,20 @@ class EmailComposeView(StaffMixin, FormView):
         return customer_email_addresses(customer=self.customer)
 
     @cached_property
+    def replying_to(self) -> Interaction | None:
+        """The customer's email this one answers (``?reply=<id>``): it then threads under it."""
+        pk = self.request.GET.get("reply")
+        if not pk:
+            return None
+        try:
+            replied = selectors.interaction_get(user=self.request.user, pk=pk)
+        except ValidationError as error:  # not an id
+            raise Http404 from error
+        if replied.customer_id != self.customer.pk or replied.channel != Interaction.Channel.EMAIL:
+            raise Http404
+        return replied
+
+    @cached_property
     def pick_form(self) -> CannedReplyPickForm:
         replies = selectors.canned_replies(language=get_language() or "")
         return CannedReplyPickForm(self.request.GET or None, replies=replies)
@@ -310,6 +324,9 @@ class EmailComposeView(StaffMixin, FormView):
         writable = [contact for contact in self.contacts if not contact.do_not_contact]
         if writable:
             initial["to"] = str(writable[0].pk)
+        if self.replying_to is not None:
+            subject = self.replying_to.subject
+            initial["subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
         if self.rendered is not None:
             initial.update(subject=self.rendered.subject, body=self.rendered.body)
         return initial
@@ -317,6 +334,7 @@ class EmailComposeView(StaffMixin, FormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
             customer=self.customer,
+            replying_to=self.replying_to,
             pick_form=self.pick_form,
             unknown_placeholders=self.rendered.unknown if self.rendered else (),
             placeholders=mail.PLACEHOLDERS,
@@ -328,7 +346,7 @@ class EmailComposeView(StaffMixin, FormView):
         try:
             interaction = mail.email_compose(
                 customer=self.customer, staff=self.request.user, contact=data["to"],
-                subject=data["subject"], body=data["body"],
+                subject=data["subject"], body=data["body"], reply_to=self.replying_to,
             )  # fmt: skip
         except ValidationError as error:
             form_add_errors(form, error)

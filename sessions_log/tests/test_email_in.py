@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from customers.tests.factories import ContactMethodFactory, CustomerFactory
 from sessions_log.mail import email_compose, email_deliver
@@ -374,3 +375,35 @@ def test_the_beat_task_reads_every_active_mailbox(account, imap_mailbox, custome
     [summary] = mail_fetch_all_task.apply().get()
 
     assert summary["read"] == 1 and summary["matched"] == 1 and summary["error"] == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_reply_from_the_crm_threads_and_carries_the_headers(client, customer, sales_user, smtp_server):
+    inbound = Interaction.objects.create(
+        customer=customer, channel="email", direction="inbound", subject="Question",
+        message_id="<q1@example.com>", references="<older@example.com>", thread_token="mnpqrstuvw",
+    )  # fmt: skip
+    client.force_login(sales_user)
+    url = reverse("sessions_log:email-compose", args=[customer.pk]) + f"?reply={inbound.pk}"
+    page = client.get(url).content.decode()
+    assert 'value="Re: Question"' in page
+
+    client.post(
+        url, {"to": str(customer.contact_methods.get().pk), "subject": "Re: Question", "body": "Yes."}
+    )
+
+    answer = Interaction.objects.get(direction="outbound")
+    assert answer.thread == inbound and answer.thread_token == "mnpqrstuvw"
+    [sent] = smtp_server.messages
+    assert sent.message["In-Reply-To"] == "<q1@example.com>"
+    assert sent.message["References"] == "<older@example.com> <q1@example.com>"
+    assert sent.message["Subject"] == "Re: Question [CRM-mnpqrstuvw]"
+    assert sent.message["Reply-To"] == reply_address("mnpqrstuvw")
+    other = CustomerFactory(owner=sales_user)
+    assert (
+        client.get(
+            reverse("sessions_log:email-compose", args=[other.pk]) + f"?reply={inbound.pk}"
+        ).status_code
+        == 404
+    )
+    assert client.get(url.replace(str(inbound.pk), "not-an-id")).status_code == 404
