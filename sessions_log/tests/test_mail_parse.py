@@ -19,18 +19,24 @@ def test_an_html_only_mail_is_read_as_text_with_its_blockquote_folded():
 
 def test_raw_8bit_gbk_headers_and_an_rfc2231_file_name_are_decoded():
     raw = (
-        b"From: " + "王芳".encode("gbk") + b" <w@x.example>\r\nSubject: " + "发票".encode("gbk") + b"\r\n"
-        b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"
+        b"From: " + "王芳".encode("gbk") + b" <w@x.example>\r\n"
+        b"Subject: " + "发票".encode("gbk") + b"\r\n"
+        b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+        b"--B\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"
         b"--B\r\nContent-Type: application/pdf\r\n"
-        b"Content-Disposition: attachment; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf\r\n\r\n%PDF-1.4\r\n--B--\r\n"
+        b"Content-Disposition: attachment; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf\r\n\r\n"
+        b"%PDF-1.4\r\n--B--\r\n"
     )
     parsed = mail_parse(raw)
     assert (parsed.from_name, parsed.subject, parsed.body) == ("王芳", "发票", "see file")
-    assert [(part.name, part.content_type) for part in parsed.attachments] == [("发票.pdf", "application/pdf")]
+    assert [(part.name, part.content_type) for part in parsed.attachments] == [
+        ("发票.pdf", "application/pdf")
+    ]
 
 
 def test_a_chinese_reply_header_and_a_sign_off_are_folded():
-    body, quoted = fold_quoted("好的，明天发货。\n\n祝好，\n李伟\n\n在 2026年1月5日 10:00，Anna 写道：\n> 请确认")
+    text = "好的，明天发货。\n\n祝好，\n李伟\n\n在 2026年1月5日 10:00，Anna 写道：\n> 请确认"
+    body, quoted = fold_quoted(text)
     assert body == "好的，明天发货。" and "> 请确认" in quoted
 
 
