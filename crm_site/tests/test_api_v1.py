@@ -200,3 +200,25 @@ def test_the_docs_page_asks_anonymous_visitors_to_log_in(client):
     response = client.get("/api/v1/docs/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_a_manager_makes_a_token_with_scopes_in_the_admin_and_sees_them_listed(
+    client, manager_user, sales_user
+):
+    manager_user.is_superuser = True  # the admin's add permission for API tokens
+    manager_user.save()
+    client.force_login(manager_user)
+    form = client.get("/admin/crm_site/apitoken/add/").content.decode()
+    assert 'value="calls:write"' in form and 'value="interactions:read"' in form
+    response = client.post(
+        "/admin/crm_site/apitoken/add/",
+        {"name": "PBX", "user": sales_user.pk, "scopes": ["calls:write", "chats:write"]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    token = ApiToken.objects.get(name="PBX")
+    assert token.scopes == ["calls:write", "chats:write"]
+    key = re.search(r"crm_[\w-]{40,}", response.content.decode()).group(0)
+    assert _post("/api/v1/calls/", {}, key=key).status_code == 400  # authenticated, allowed, then invalid
+    listing = client.get("/admin/crm_site/apitoken/").content.decode()
+    assert "calls:write, chats:write" in listing
