@@ -121,7 +121,11 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         uri = two_factor.provisioning_uri(user=self.request.user, secret=secret)
         key_groups = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
         return super().get_context_data(
-            secret=key_groups, qr_svg=two_factor.qr_svg(uri), next=self.next_url(), **kwargs
+            secret=key_groups,
+            qr_svg=two_factor.qr_svg(uri),
+            next=self.next_url(),
+            required=two_factor.session_state(self.request) == two_factor.PENDING,
+            **kwargs,
         )
 
     def form_valid(self, form: TwoFactorSetupForm) -> HttpResponse:
