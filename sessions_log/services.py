@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_update
+from crm_site.signals import customers_touched
 from sessions_log.models import FollowUp, Interaction
 
 # A snooze is for "later today / tomorrow"; longer is a reschedule, with a date.
@@ -88,6 +89,8 @@ def interaction_log(
             created_by=staff,
             interaction=interaction,
         )
+    # The customer's contact features (profiles) follow the log within seconds, not at the next rebuild.
+    customers_touched(sender=Interaction, customer_ids=[customer.pk])
     return interaction, planned
 
 

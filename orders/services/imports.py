@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 
 from crm_site.bulk import build_instances, field_defaults
 from crm_site.db import atomic
+from crm_site.signals import customers_touched
 from crm_site.visibility import sees_everything
 from orders.models import OrderLine, Product, ProductCategory, SalesOrder
 from orders.services.bulk import money_from_cents
-from orders.services.events import customers_touched
 from orders.services.import_rows import MAX_CENTS, Line, RowError, parse_record
 
 MAX_ERRORS_KEPT = 500

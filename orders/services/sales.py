@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 
 from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_update
+from crm_site.signals import customers_touched
 from orders.models import OrderLine, Product, ProductCategory, SalesOrder
 from orders.models.common import CENT, ZERO
-from orders.services.events import customers_touched
 from orders.services.history import status_change_record
 
 if TYPE_CHECKING:

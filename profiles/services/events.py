@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from crm_site.api import json_depth, reject_json_constant
 from crm_site.bulk import build_instances, field_defaults
 from crm_site.db import atomic
+from crm_site.signals import customers_touched
 from crm_site.uploads import DEFAULT_ENCODING, UploadError, decode_upload
-from orders.services.events import customers_touched
 from profiles.models import Event
 
 MAX_BATCH = 1000

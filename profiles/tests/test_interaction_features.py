@@ -397,3 +397,21 @@ def test_demo_complaints_follow_orders_and_mostly_the_last_one(make_user):
     # About a quarter of the buyers complain after their last order; other orders rarely.
     assert 0.15 * buyers < after_last < 0.35 * buyers
     assert after_last > 0.5 * len(complaints)
+
+
+@pytest.mark.django_db
+def test_logging_an_interaction_refreshes_the_customers_contact_features(
+    history, django_capture_on_commit_callbacks
+):
+    """The quick log announces the customer after commit, so the profile does not wait for the nightly run."""
+    from profiles.models import CustomerProfile
+    from profiles.services.rebuild import profile_rebuild_sync
+    from sessions_log.services import interaction_log
+
+    profile_rebuild_sync()
+    customer = history[0]
+    before = CustomerProfile.objects.get(customer=customer, run__is_active=True).interests.get("contact", {})
+    with django_capture_on_commit_callbacks(execute=True):
+        interaction_log(customer=customer, channel="call", staff=customer.owner, direction="inbound")
+    after = CustomerProfile.objects.get(customer=customer, run__is_active=True).interests["contact"]
+    assert after["contacts_90d"] == before.get("contacts_90d", 0) + 1
