@@ -23,6 +23,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted, MailMessage
 from imap_tools.errors import ImapToolsError
 
-from customers.selectors import contact_owners_by_value
+from customers.selectors import ContactOwner, contact_owners_by_value, contact_owners_by_values
 from sessions_log.attachments import MAX_PER_INTERACTION, attachment_store, attachments_atomic
 from sessions_log.mail_parse import READ_ERRORS, MailParseError, ParsedMail, mail_parse
 from sessions_log.models import Interaction, MailAccount, MailFetchRun, UnmatchedItem
@@ -58,6 +59,23 @@ BODY_MAX = 20_000  # Interaction.body
 QUOTED_MAX = 200_000
 _UID_SIZE = re.compile(rb"UID (\d+)|RFC822\.SIZE (\d+)")
 COUNTERS = {"matched": "matched", "unmatched": "unmatched", "duplicate": "duplicates"}
+
+
+@dataclass
+class Lookups:
+    """What a batch of messages would otherwise ask the database one message at a time."""
+
+    stored: set[str] = field(default_factory=set)  # Message-IDs already stored
+    owners: dict[str, list[ContactOwner]] = field(default_factory=dict)  # sender address -> customers
+
+
+def lookups_for(parsed: list[ParsedMail]) -> Lookups:
+    """Two queries for the batch: which Message-IDs are stored, whose customers the senders are."""
+    ids = [mail.message_id[:255] for mail in parsed]
+    stored = set(Interaction.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
+    stored |= set(UnmatchedItem.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
+    owners = contact_owners_by_values(kind="email", values=[mail.from_address for mail in parsed])
+    return Lookups(stored=stored, owners=owners)
 
 
 class MailAccountError(Exception):
@@ -107,9 +125,14 @@ def _root_by_token(token: str) -> Interaction | None:
     return _root_of(row) if row is not None else None
 
 
-def _customer_for(parsed: ParsedMail, account: MailAccount | None) -> tuple[Any, Any, str]:
+def _customer_for(
+    parsed: ParsedMail, account: MailAccount | None, lookups: Lookups | None
+) -> tuple[Any, Any, str]:
     """(customer id, its owner id, "") of the sender; (None, None, why not) when no one customer has it."""
-    owners = contact_owners_by_value(kind="email", value=parsed.from_address)
+    if lookups is not None:
+        owners = lookups.owners.get(parsed.from_address.lower(), [])
+    else:
+        owners = contact_owners_by_value(kind="email", value=parsed.from_address)
     if len(owners) == 1:
         return owners[0].customer_id, owners[0].owner_id, ""
     if not owners:
@@ -154,20 +177,36 @@ def mail_store(
     received_by: Any = None,
     run: MailFetchRun | None = None,
     ref: str = "",
+    lookups: Lookups | None = None,
 ) -> str:
     """Store one parsed message: "duplicate" (stored before), "matched" (an interaction) or "unmatched".
 
     One transaction; the files it stored are deleted again when it fails (``attachments_atomic``).
+    ``lookups``: the batch's answers read before (``lookups_for``), kept up to date here.
     """
     with attachments_atomic():
-        return _mail_store(parsed=parsed, account=account, received_by=received_by, run=run, ref=ref)
+        outcome = _mail_store(
+            parsed=parsed, account=account, received_by=received_by, run=run, ref=ref, lookups=lookups
+        )
+    if lookups is not None:
+        lookups.stored.add(parsed.message_id[:255])
+    return outcome
 
 
 def _mail_store(
-    *, parsed: ParsedMail, account: MailAccount | None, received_by: Any, run: MailFetchRun | None, ref: str
+    *,
+    parsed: ParsedMail,
+    account: MailAccount | None,
+    received_by: Any,
+    run: MailFetchRun | None,
+    ref: str,
+    lookups: Lookups | None,
 ) -> str:
     message_id = parsed.message_id[:255]
-    if (
+    if lookups is not None:
+        if message_id in lookups.stored:
+            return "duplicate"
+    elif (
         Interaction.objects.filter(message_id=message_id).exists()
         or UnmatchedItem.objects.filter(message_id=message_id).exists()
     ):
@@ -190,7 +229,7 @@ def _mail_store(
     customer_id = owner_id = None
     why = ""
     if root is None:
-        customer_id, owner_id, why = _customer_for(parsed, account)
+        customer_id, owner_id, why = _customer_for(parsed, account, lookups)
     if root is not None or customer_id is not None:
         staff_id = (root.staff_id if root is not None else None) or (account.owner_id if account else None)
         interaction = Interaction(
@@ -220,26 +259,37 @@ def _mail_store(
     return "unmatched"
 
 
-def mail_ingest(
-    raw: bytes, *, run: MailFetchRun, ref: str, account: MailAccount | None = None, received_by: Any = None
-) -> str:
-    """Parse and store one message, counting it on ``run``; a problem is logged there, never raised."""
+def _parse_counted(raw: bytes, *, run: MailFetchRun, ref: str) -> ParsedMail | None:
     run.read += 1
     try:
         parsed = mail_parse(raw)
     except MailParseError as error:
         run.failed += 1
         problem_add(run, ref, error.reason)
-        return "failed"
+        return None
     except (*READ_ERRORS, RecursionError, UnicodeError) as error:
         run.failed += 1
         problem_add(run, ref, f"malformed message ({type(error).__name__}: {error})")
-        return "failed"
-    label = f"{ref} {parsed.message_id if parsed.has_message_id else ''}".strip()
+        return None
     if parsed.defects:
-        problem_add(run, label, "malformed MIME, stored what could be read: " + ", ".join(parsed.defects[:8]))
+        problem_add(
+            run,
+            _label(ref, parsed),
+            "malformed MIME, stored what could be read: " + ", ".join(parsed.defects[:8]),
+        )
+    return parsed
+
+
+def _label(ref: str, parsed: ParsedMail) -> str:
+    return f"{ref} {parsed.message_id if parsed.has_message_id else ''}".strip()
+
+
+def _store_counted(
+    parsed: ParsedMail, *, run: MailFetchRun, ref: str, lookups: Lookups | None, **where: Any
+) -> str:
+    label = _label(ref, parsed)
     try:
-        outcome = mail_store(parsed=parsed, account=account, received_by=received_by, run=run, ref=label)
+        outcome = mail_store(parsed=parsed, run=run, ref=label, lookups=lookups, **where)
     except ValidationError as error:
         run.failed += 1
         problem_add(run, label, "not stored: " + "; ".join(error.messages))
@@ -252,6 +302,35 @@ def mail_ingest(
     counter = COUNTERS[outcome]
     setattr(run, counter, getattr(run, counter) + 1)
     return outcome
+
+
+def mail_ingest(
+    raw: bytes, *, run: MailFetchRun, ref: str, account: MailAccount | None = None, received_by: Any = None
+) -> str:
+    """Parse and store one message, counting it on ``run``; a problem is logged there, never raised."""
+    parsed = _parse_counted(raw, run=run, ref=ref)
+    if parsed is None:
+        return "failed"
+    return _store_counted(parsed, run=run, ref=ref, lookups=None, account=account, received_by=received_by)
+
+
+def mail_ingest_many(
+    messages: list[tuple[str, bytes]],
+    *,
+    run: MailFetchRun,
+    account: MailAccount | None = None,
+    received_by: Any = None,
+) -> None:
+    """``mail_ingest`` for a batch of (reference, raw message): what is stored and who the senders are is
+    read once for the batch (two queries), each message still stored in its own transaction."""
+    parsed = [
+        (ref, mail) for ref, raw in messages if (mail := _parse_counted(raw, run=run, ref=ref)) is not None
+    ]
+    if not parsed:
+        return
+    lookups = lookups_for([mail for _ref, mail in parsed])
+    for ref, mail in parsed:
+        _store_counted(mail, run=run, ref=ref, lookups=lookups, account=account, received_by=received_by)
 
 
 # --- files -----------------------------------------------------------------------------------------------
@@ -287,15 +366,19 @@ def mail_fetch_mbox(*, path: str | Path, received_by: Any = None) -> MailFetchRu
         return _run_finish(run)
     box = mailbox.mbox(str(path), create=False)
     try:
+        pending: list[tuple[str, bytes]] = []
         for position, key in enumerate(box.iterkeys(), start=1):
             raw = box.get_bytes(key)
             if len(raw) > max_message_bytes():
                 run.read, run.failed = run.read + 1, run.failed + 1
                 problem_add(run, f"message {position}", _too_big(len(raw)))
                 continue
-            mail_ingest(raw, run=run, ref=f"message {position}", received_by=received_by)
-            if position % BATCH == 0:
+            pending.append((f"message {position}", raw))
+            if len(pending) == BATCH:
+                mail_ingest_many(pending, run=run, received_by=received_by)
+                pending = []
                 run.save()
+        mail_ingest_many(pending, run=run, received_by=received_by)
     except OSError as error:
         run.error = f"{type(error).__name__}: {error}"[:500]
     finally:
@@ -388,8 +471,10 @@ def _read_account(account: MailAccount, run: MailFetchRun, token: str) -> None:
                 else:
                     wanted.append(uid)
             if wanted:
-                for message in box.fetch(uid_list=[str(uid) for uid in wanted], mark_seen=False, bulk=True):
-                    mail_ingest(message.raw, run=run, ref=f"UID {message.uid}", account=account)
+                fetched = box.fetch(uid_list=[str(uid) for uid in wanted], mark_seen=False, bulk=True)
+                mail_ingest_many(
+                    [(f"UID {message.uid}", message.raw) for message in fetched], run=run, account=account
+                )
             account.last_uid = batch[-1]
             MailAccount.objects.filter(pk=account.pk).update(last_uid=batch[-1])
             run.save()

@@ -2,7 +2,12 @@
 
 from customers.selectors.choices import CustomerChoice, customer_choice_get, customer_choices
 from customers.selectors.contact_lookup import customer_ids_by_contact
-from customers.selectors.contacts import ContactOwner, contact_owners_by_value, customer_has_contact
+from customers.selectors.contacts import (
+    ContactOwner,
+    contact_owners_by_value,
+    contact_owners_by_values,
+    customer_has_contact,
+)
 from customers.selectors.customers import (
     SORTS,
     KeysetPage,
@@ -55,6 +60,7 @@ from customers.selectors.visibility import (
 __all__ = [
     "ContactOwner",
     "contact_owners_by_value",
+    "contact_owners_by_values",
     "customer_has_contact",
     "SORTS",
     "CustomerChoice",

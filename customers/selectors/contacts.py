@@ -48,6 +48,25 @@ def contact_owners_by_value(*, kind: str, value: str) -> list[ContactOwner]:
     return list(owners.values())[:OWNERS_CAP]
 
 
+def contact_owners_by_values(*, kind: str, values: list[str]) -> dict[str, list[ContactOwner]]:
+    """``contact_owners_by_value`` for many values in one query: normalised value -> its customers."""
+    normalised = {normalize_contact(kind, value) for value in values} - {""}
+    if not normalised:
+        return {}
+    kinds = list(PHONE_KINDS) if kind in PHONE_KINDS else [kind]
+    rows = (
+        ContactMethod.objects.filter(value_normalized__in=sorted(normalised), kind__in=kinds)
+        .order_by("customer__created_at", "customer_id")
+        .values_list("value_normalized", "customer_id", "customer__owner_id", "customer__name")
+    )
+    found: dict[str, dict[Any, ContactOwner]] = {}
+    for value, customer_id, owner_id, name in rows:
+        owners = found.setdefault(value, {})
+        if len(owners) < OWNERS_CAP:
+            owners.setdefault(customer_id, ContactOwner(customer_id, owner_id, name))
+    return {value: list(owners.values()) for value, owners in found.items()}
+
+
 def customer_has_contact(*, customer: Any, kind: str, value: str) -> bool:
     """Whether ``customer`` already has this value (normalised) among its contact methods."""
     normalised = normalize_contact(kind, value)
