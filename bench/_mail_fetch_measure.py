@@ -91,7 +91,7 @@ def runs() -> None:
     print(json.dumps([
         {"read": r.read, "matched": r.matched, "unmatched": r.unmatched, "duplicates": r.duplicates,
          "failed": r.failed, "problems": len(r.problems), "error": r.error,
-         "seconds": (r.finished_at - r.started_at).total_seconds()}
+         "seconds": ((r.finished_at or r.started_at) - r.started_at).total_seconds()}
         for r in rows
     ]))  # fmt: skip
 

@@ -27,7 +27,7 @@ from sessions_log.threads import thread_token_new
 PAGE_SIZE = 25
 BODY_MAX = 20_000
 # The contact method kind an item's counterpart is remembered as, per channel (chat handles are not).
-REMEMBER_KINDS = {
+REMEMBER_KINDS: dict[str, str] = {
     Interaction.Channel.EMAIL: "email",
     Interaction.Channel.CALL: "phone",
     Interaction.Channel.SMS: "mobile",

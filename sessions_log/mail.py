@@ -123,7 +123,7 @@ def email_compose(
         delivery_status=DeliveryStatus.QUEUED,
     )
     if reply_to is not None:
-        root = reply_to if reply_to.thread_id is None else reply_to.thread
+        root = reply_to.thread if reply_to.thread is not None else reply_to
         if not root.thread_token:
             root.thread_token = thread_token_new()
             Interaction.objects.filter(pk=root.pk).update(thread_token=root.thread_token)

@@ -234,7 +234,7 @@ def _mail_store(
         staff_id = (root.staff_id if root is not None else None) or (account.owner_id if account else None)
         interaction = Interaction(
             **common,
-            customer_id=root.customer_id if root is not None else customer_id,
+            customer_id=root.customer_id if root is not None else customer_id,  # type: ignore[misc]
             staff_id=staff_id or owner_id,
             thread=root,
             thread_token=(root.thread_token if root is not None else "") or thread_token_new(),

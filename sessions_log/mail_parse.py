@@ -205,7 +205,7 @@ def fold_quoted(text: str) -> tuple[str, str]:
 def _part_bytes(part: Message, kind: str) -> bytes:
     if kind.startswith("message/"):
         inner = part.get_payload()
-        if isinstance(inner, list) and inner:
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
             return inner[0].as_bytes()
         return str(inner or "").encode("utf-8", "surrogateescape")
     payload = part.get_payload(decode=True)

@@ -21,6 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 NOBODY = 65534
@@ -57,7 +58,8 @@ class ImapLogin:
         client = self.client()
         try:
             for raw in messages:
-                status, data = client.append(folder, None, None, raw)
+                answer: Any = client.append(folder, None, None, raw)  # type: ignore[arg-type]
+                status, data = answer
                 if status != "OK":
                     raise RuntimeError(f"APPEND refused: {data!r}")
                 found = re.search(rb"APPENDUID \d+ (\d+)", data[0] or b"")
