@@ -9,9 +9,10 @@ log under a temporary directory removed when it stops. As root (CI) the mail is 
 
 from __future__ import annotations
 
-import getpass
+import grp
 import imaplib
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -158,11 +159,11 @@ def _config(directory: Path, mail_root: Path, port: int) -> str:
         "}",
     ]
     if os.geteuid() != 0:
-        me = getpass.getuser()
+        me, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
         lines += [
             f"default_login_user = {me}",
             f"default_internal_user = {me}",
-            f"default_internal_group = {me}",
+            f"default_internal_group = {group}",
         ]
     return "\n".join(lines) + "\n"
 
