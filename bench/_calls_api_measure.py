@@ -116,10 +116,74 @@ def _cpu(path: str, bodies: list[bytes], key: str) -> list[float]:
     return spent
 
 
+def _in_parallel(port: int, path: str, bodies: list[bytes], key: str, clients: int) -> tuple[float, int]:
+    """(wall seconds, records stored) for ``bodies`` sent by ``clients`` threads, a connection each."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    connections: dict[int, http.client.HTTPConnection] = {}
+
+    def send(body: bytes) -> int:
+        conn = connections.setdefault(
+            threading.get_ident(), http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        )
+        answer = _post(conn, path, body, key)[1]
+        return answer["stored"] if "stored" in answer else answer["created"]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        stored = sum(pool.map(send, bodies))
+    return time.perf_counter() - started, stored
+
+
+def parallel(port: int, repeat: int, clients: int) -> None:
+    """The server has ``clients`` workers: batches from as many client threads at once (records/s)."""
+    from django.contrib.auth import get_user_model
+
+    from crm_site.api import api_token_create
+    from crm_site.models import ApiToken
+    from customers.models import Customer
+
+    stamp = f"par-{time.time_ns()}"
+    user = get_user_model().objects.get(username="service")
+    scopes = [ApiToken.Scope.CALLS_WRITE, ApiToken.Scope.EVENTS_WRITE]
+    _token, key = api_token_create(name="bench-parallel", user=user, scopes=scopes)
+    bodies = _call_batches(_numbers(user, 2000), repeat + clients, stamp)
+    _in_parallel(port, "/api/v1/calls/", bodies[:clients], key, clients)  # warm every worker
+    print(f"| {clients} client threads, {clients} gunicorn workers | batches | records | records/s |")
+    print("|---|---:|---:|---:|")
+    seconds, stored = _in_parallel(port, "/api/v1/calls/", bodies[clients:], key, clients)
+    label = f"`POST /api/v1/calls/` as `service`, batches of {BATCH}"
+    print(f"| {label} | {repeat} | {stored:,} | {stored / seconds:,.0f} |")
+    ids = [str(pk) for pk in Customer.objects.order_by("pk").values_list("pk", flat=True)[:5000]]
+    for number, path in enumerate(("/api/v1/events/", "/api/events/")):
+        events = [
+            json.dumps(
+                [
+                    {"customer_id": ids[(batch * EVENT_BATCH + i) % len(ids)], "event_type": "page_view",
+                     "occurred_at": "2026-11-30T09:30:00+00:00",
+                     "idempotency_key": f"{stamp}-{number}-{batch}-{i}"}
+                    for i in range(EVENT_BATCH)
+                ]
+            ).encode()
+            for batch in range(repeat // 2 + clients)
+        ]  # fmt: skip
+        _in_parallel(port, path, events[:clients], key, clients)
+        seconds, stored = _in_parallel(port, path, events[clients:], key, clients)
+        label = f"`POST {path}`, batches of {EVENT_BATCH} events"
+        print(f"| {label} | {repeat // 2} | {stored:,} | {stored / seconds:,.0f} |")
+
+
 def main() -> None:
+    import os
+
     import django
 
     django.setup()
+    clients = int(os.environ.get("BENCH_CALLS_CLIENTS", "1"))
+    if clients > 1:
+        parallel(int(sys.argv[1]), int(sys.argv[2]), clients)
+        return
     from django.contrib.auth import get_user_model
 
     from crm_site.api import api_token_create

@@ -58,13 +58,19 @@ def run(args) -> None:
         )
     else:
         subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=ROOT)
+    measure = "bench._calls_api_measure"
     try:
-        table = measured_over_http(env=env, port=port, measure="bench._calls_api_measure", repeat=args.repeat)
+        table = measured_over_http(env=env, port=port, measure=measure, repeat=args.repeat)
+        # Both cores, as the profiles bench's ingestion: two workers, two requests in flight.
+        parallel = measured_over_http(
+            env={**env, "BENCH_CALLS_CLIENTS": "2"}, port=port, measure=measure, repeat=args.repeat, workers=2
+        )
     finally:
         for pattern in OWN_PATTERNS:
             for key in list(client.scan_iter(match=pattern, count=1000)):
                 client.delete(key)
     print(table)
+    print(parallel)
     section_write(
         "calls-api",
         f"## Calls API over HTTP ({args.customers:,} customers, PostgreSQL)\n\n"
@@ -83,5 +89,8 @@ def run(args) -> None:
         "queued, not run. Target: 2,000 call records/s in batches of 500; events no slower on "
         "`/api/v1/events/` than on `/api/events/` (5,000 events/s with 2 workers in the profiles "
         "bench).\n\n"
-        f"{table}\n",
+        f"{table}\n\n"
+        "The same with two gunicorn workers and two client threads with a keep-alive connection each "
+        "(every record new; records stored / wall time from the first request to the last answer):\n\n"
+        f"{parallel}\n",
     )

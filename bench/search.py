@@ -52,11 +52,12 @@ def run(args) -> None:
     _record(table, seeding, sizes)
 
 
-def measured_over_http(*, env: dict[str, str], port: int, measure: str, repeat: int) -> str:
-    """Serve the site with gunicorn (one sync worker) on ``port``, run ``<measure>.main()`` in a child
-    process (argv: port, repeat) against it, stop the server; the child's output (a Markdown table)."""
+def measured_over_http(*, env: dict[str, str], port: int, measure: str, repeat: int, workers: int = 1) -> str:
+    """Serve the site with gunicorn (``workers`` sync workers, default one) on ``port``, run
+    ``<measure>.main()`` in a child process (argv: port, repeat) against it, stop the server; the child's
+    output (a Markdown table)."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "crm_site.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "crm_site.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
