@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from crm_site.navigation import module_links
+from crm_site.navigation import mark_current, module_links
 from crm_site.visibility import sees_everything
 
 
@@ -13,8 +13,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     resolver = getattr(request, "resolver_match", None)
+    app = resolver.app_name if resolver else ""
     return {
-        "nav_modules": module_links(user),
-        "nav_current_app": resolver.app_name if resolver else "",
+        "nav_modules": mark_current(
+            module_links(user), app=app, view_name=resolver.view_name if resolver else ""
+        ),
+        "nav_current_app": app,
         "nav_is_manager": sees_everything(user),
     }

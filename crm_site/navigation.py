@@ -23,11 +23,23 @@ class NavItem:
     icon: str
     # The permission ``<app>:index`` requires (None: every signed-in user).
     permission: str | None = None
+    # A page of a module with a link of its own (the unmatched inbox): its URL name, and the start of the
+    # URL names that make it the current link rather than its module's.
+    url_name: str = ""
+    section: str = ""
 
 
 MODULES = [
     NavItem("customers", _("Customers"), "people", "customers.view_customer"),
     NavItem("sessions_log", _("Interactions"), "chat-dots", "sessions_log.view_interaction"),
+    NavItem(
+        "sessions_log",
+        _("Inbox"),
+        "inbox",
+        "sessions_log.view_unmatcheditem",
+        url_name="sessions_log:unmatched-list",
+        section="sessions_log:unmatched-",
+    ),  # fmt: skip
     NavItem("orders", _("Orders"), "receipt", "orders.view_salesorder"),
     NavItem("profiles", _("Profiles"), "person-bounding-box", "profiles.view_customerprofile"),
     NavItem("marketing", _("Marketing"), "megaphone"),
@@ -44,8 +56,20 @@ def module_links(user: Any = None) -> list[dict[str, Any]]:
         if check and item.permission and not user.has_perm(item.permission):
             continue
         try:
-            url: str | None = reverse(f"{item.app}:index")
+            url: str | None = reverse(item.url_name or f"{item.app}:index")
         except NoReverseMatch:
             url = None
-        links.append({"app": item.app, "label": item.label, "icon": item.icon, "url": url})
+        links.append(
+            {"app": item.app, "label": item.label, "icon": item.icon, "url": url, "section": item.section}
+        )
+    return links
+
+
+def mark_current(links: list[dict[str, Any]], *, app: str, view_name: str) -> list[dict[str, Any]]:
+    """Each link's ``current``: the link whose section the page's URL name starts with, else its app's."""
+    sectioned = next(
+        (link for link in links if link["section"] and view_name.startswith(link["section"])), None
+    )
+    for link in links:
+        link["current"] = link is sectioned if sectioned else (link["app"] == app and not link["section"])
     return links

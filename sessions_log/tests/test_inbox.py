@@ -208,3 +208,13 @@ def test_managers_admin_lists_mailboxes_runs_and_the_inbox_and_tests_a_connectio
         follow=True,
     )
     assert "connected." in checked.content.decode()
+
+
+def test_the_navigation_bar_links_the_inbox_for_the_roles_that_may_open_it(client, make_user, sales_user):
+    inbox = reverse("sessions_log:unmatched-list")
+    client.force_login(sales_user)
+    page = client.get(inbox).content.decode()
+    assert f'<a class="nav-link active" href="{inbox}"' in page
+    assert f'<a class="nav-link" href="{reverse("sessions_log:index")}"' in page
+    client.force_login(make_user("marketer", "Marketing"))
+    assert f'href="{inbox}"' not in client.get(reverse("dashboard")).content.decode()
