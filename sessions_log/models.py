@@ -145,6 +145,9 @@ class Interaction(BaseModel):
             # The customer timeline's keyset stream: newest first within one customer.
             models.Index(fields=["customer", "occurred_at", "id"]),
             models.Index(fields=["staff", "occurred_at"]),
+            # The API's list (GET /api/v1/interactions/ without a customer): newest first over everyone's,
+            # a keyset page read off the index instead of sorting the whole table.
+            models.Index(fields=["occurred_at", "id"], name="interaction_time_id"),
         ]
 
     def __str__(self) -> str:
