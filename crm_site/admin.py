@@ -37,7 +37,14 @@ class ApiTokenForm(forms.ModelForm):
 class ApiTokenAdmin(admin.ModelAdmin):
     form = ApiTokenForm
     list_display = [
-        "name", "prefix", "user", "scope_list", "created_at", "last_used_at", "expires_at", "revoked_at"
+        "name",
+        "prefix",
+        "user",
+        "scope_list",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
     ]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__username"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import secrets
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,10 +29,36 @@ def _hash(key: str) -> str:
 DEFAULT_SCOPES: tuple[str, ...] = (ApiToken.Scope.EVENTS_WRITE,)
 
 
-def api_token_create(*, name: str, user: Any, scopes: Iterable[str] = DEFAULT_SCOPES) -> tuple[ApiToken, str]:
-    """A token allowed ``scopes`` (``ApiToken.Scope``); its plain key is returned once, never stored."""
+def default_token_expiry() -> datetime | None:
+    """When a token made now expires: ``API_TOKEN_LIFETIME_DAYS`` from now; 0 or less: never."""
+    days = getattr(settings, "API_TOKEN_LIFETIME_DAYS", 0)
+    return timezone.now() + timedelta(days=days) if days > 0 else None
+
+
+# "Not given" for ``expires_at`` (None means "never expires").
+_DEFAULT_EXPIRY: Any = object()
+
+
+def api_token_create(
+    *,
+    name: str,
+    user: Any,
+    scopes: Iterable[str] = DEFAULT_SCOPES,
+    expires_at: datetime | None = _DEFAULT_EXPIRY,
+) -> tuple[ApiToken, str]:
+    """A token allowed ``scopes`` (``ApiToken.Scope``) until ``expires_at`` (default: the lifetime
+    setting from now; None: never); its plain key is returned once, never stored."""
     key = "crm_" + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, user=user, prefix=key[4:12], key_hash=_hash(key), scopes=list(scopes))
+    if expires_at is _DEFAULT_EXPIRY:
+        expires_at = default_token_expiry()
+    token = ApiToken(
+        name=name,
+        user=user,
+        prefix=key[4:12],
+        key_hash=_hash(key),
+        scopes=list(scopes),
+        expires_at=expires_at,
+    )
     token.full_clean()
     token.save()
     return token, key
@@ -42,8 +70,22 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+class ApiTokenExpired(Exception):
+    """The header names a token past its ``expires_at``; the message says when and what to do."""
+
+    def __init__(self, token: ApiToken) -> None:
+        expired = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M %Z")
+        super().__init__(
+            _("This API token expired on %(date)s; ask a manager for a new one.") % {"date": expired}
+        )
+        self.message = str(self.args[0])
+
+
 def authenticate_token(header: str) -> ApiToken | None:
-    """The live token named by an ``Authorization: Bearer <key>`` header, or None."""
+    """The live token named by an ``Authorization: Bearer <key>`` header, or None.
+
+    Raises ``ApiTokenExpired`` for a known, unrevoked token past its expiry (a 401 that says so).
+    """
     scheme, _sep, key = header.partition(" ")
     if scheme.lower() not in {"bearer", "token"} or not key.strip():
         return None
@@ -52,6 +94,8 @@ def authenticate_token(header: str) -> ApiToken | None:
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
+    if token.is_expired(now):
+        raise ApiTokenExpired(token)
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
@@ -65,6 +109,28 @@ def missing_scope_message(scope: str) -> str:
     return _("This API token may not do this: it lacks the scope “%(scope)s”.") % {"scope": scope}
 
 
+def _unauthorised(message: str, **extra: Any) -> JsonResponse:
+    response = api_error(message, 401, **extra)
+    response["WWW-Authenticate"] = 'Bearer realm="crm"'
+    return response
+
+
+def token_throttle_wait(token: ApiToken) -> float | None:
+    """None when ``token`` may make one more request now (and counts it), else the seconds to wait.
+
+    The count is ``crm_site.rest.TokenRateThrottle``'s, so the pre-v1 paths and /api/v1/ share one
+    limit per token.
+    """
+    from types import SimpleNamespace
+
+    from crm_site.rest import TokenRateThrottle  # crm_site.rest imports this module
+
+    throttle = TokenRateThrottle()
+    if throttle.allow_request(SimpleNamespace(auth=token), None):
+        return None
+    return throttle.wait() or 1.0
+
+
 def token_required(*, scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Authenticate by a bearer token holding ``scope``, set ``request.user``, and exempt the view from
     CSRF (no cookies). The plain-Django counterpart of ``crm_site.rest`` for the pre-v1 paths."""
@@ -73,13 +139,19 @@ def token_required(*, scope: str) -> Callable[[Callable[..., HttpResponse]], Cal
         @csrf_exempt
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            token = authenticate_token(request.headers.get("Authorization", ""))
+            try:
+                token = authenticate_token(request.headers.get("Authorization", ""))
+            except ApiTokenExpired as expired:
+                return _unauthorised(expired.message, code="token_expired")
             if token is None:
-                response = api_error(_("Missing, unknown or revoked API token."), 401)
-                response["WWW-Authenticate"] = 'Bearer realm="crm"'
-                return response
+                return _unauthorised(_("Missing, unknown or revoked API token."))
             if not token.has_scope(scope):
                 return api_error(missing_scope_message(scope), 403)
+            wait = token_throttle_wait(token)
+            if wait is not None:
+                response = api_error(_("Too many requests for this token; retry later."), 429)
+                response["Retry-After"] = str(max(1, math.ceil(wait)))
+                return response
             request.user = token.user
             request.api_token = token  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)

@@ -1,10 +1,12 @@
 """The abstract base every project model inherits: a UUID key and created/updated timestamps."""
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,6 +42,9 @@ class ApiToken(BaseModel):
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # Past this moment the token is refused (401 saying so); empty: it never expires (tokens made before
+    # expiry existed). New tokens get API_TOKEN_LIFETIME_DAYS.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     # What the token may do: values of Scope, as a list (portable to MongoDB).
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
 
@@ -58,6 +63,9 @@ class ApiToken(BaseModel):
                 {"scopes": _("Choose scopes among: %(scopes)s.") % {"scopes": ", ".join(known)}}
             )
         self.scopes = sorted(set(self.scopes))
+
+    def is_expired(self, at: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (at or timezone.now())
 
     def has_scope(self, scope: str) -> bool:
         return isinstance(self.scopes, list) and scope in self.scopes

@@ -27,7 +27,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from crm_site.api import JsonBodyError, authenticate_token, body_too_large, json_parse, missing_scope_message
+from crm_site.api import (
+    ApiTokenExpired,
+    JsonBodyError,
+    authenticate_token,
+    body_too_large,
+    json_parse,
+    missing_scope_message,
+)
 from crm_site.models import ApiToken
 
 
@@ -40,7 +47,10 @@ class ApiTokenAuthentication(BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
-        token = authenticate_token(header)
+        try:
+            token = authenticate_token(header)
+        except ApiTokenExpired as expired:
+            raise exceptions.AuthenticationFailed(expired.message, code="token_expired") from expired
         if token is None:
             raise exceptions.AuthenticationFailed(_("Missing, unknown or revoked API token."))
         return token.user, token

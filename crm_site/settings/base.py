@@ -278,6 +278,9 @@ LOGGING = {
 # The REST API under /api/v1/ (crm_site/rest.py, docs/api.md): bearer tokens with scopes only (no session,
 # so no CSRF), JSON only, one error shape, requests per token limited to API_TOKEN_THROTTLE_RATE.
 API_TOKEN_THROTTLE_RATE = env("API_TOKEN_THROTTLE_RATE", default="1200/minute")
+# A new API token expires this many days after it is made (the admin may set another date, or none);
+# 0: new tokens never expire. An expired token is answered 401 saying so.
+API_TOKEN_LIFETIME_DAYS = env.int("API_TOKEN_LIFETIME_DAYS", default=365)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["crm_site.rest.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["crm_site.rest.TokenScopePermission"],
