@@ -19,7 +19,8 @@ MAX_REFRESH = 500
 
 
 def profile_refresh_customers(*, customer_ids: list[Any]) -> int:
-    """Re-score these customers' profiles in the active run; returns how many rows changed."""
+    """Re-score these customers' profiles in the active run; returns how many rows changed. What moved
+    (segment, churn risk past ``CHURN_RISK_HIGH``, value band) goes to the customer timeline with them."""
     from profiles.pipeline.run import score_customers
     from profiles.selectors import active_run
     from profiles.services.rebuild import pipeline_inputs_read
