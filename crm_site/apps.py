@@ -18,10 +18,12 @@ class CRMSiteConfig(AppConfig):
 
     def ready(self) -> None:
         from crm_site import checks  # noqa: F401  (registers system checks)
-        from crm_site.security import lockout, middleware  # noqa: F401  (connect the login signals)
+        from crm_site.audit.trail import connect_signals
         from crm_site.roles import sync_roles_after_migrate
+        from crm_site.security import lockout, middleware  # noqa: F401  (connect the login signals)
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="crm_site.sync_roles")
+        connect_signals()
 
 
 class CRMAdminConfig(AdminConfig):

@@ -72,4 +72,5 @@ class ApiToken(BaseModel):
 
 
 # The second factor's models live beside its code (crm_site/security); imported so Django registers them.
+from crm_site.audit.models import AuditEntry, AuditLease, AuditSeal  # noqa: E402, F401
 from crm_site.security.models import RecoveryCode, TwoFactorDevice  # noqa: E402, F401

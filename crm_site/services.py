@@ -62,15 +62,21 @@ def model_update(*, instance: ModelT, fields: Sequence[str], data: Mapping[str, 
     """
     _refuse_unknown(type(instance), fields, data, "update")
     changed = []
+    old: dict[str, Any] = {}
     for name in fields:
         if name not in data:
             continue
         stored, wanted = _current(instance, name, data[name])
         if stored != wanted:
+            old[instance._meta.get_field(name).attname] = stored
             setattr(instance, name, data[name])
             changed.append(name)
     if changed:
+        from crm_site.audit.trail import remember_old
+
         instance.full_clean()
+        # The audit trail records old and new values; handing it the old ones spares it a read.
+        remember_old(instance, old)
         stamps = [
             field.name
             for field in instance._meta.concrete_fields

@@ -63,18 +63,53 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (CONTENT_SECURITY_POLICY below) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
+    "crm_site.security.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Entries of the audit trail name the request's user (crm_site/audit).
+    "crm_site.audit.trail.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle (30 min) and absolute (12 h) session timeouts; then the second-factor gate (crm_site/security).
     "crm_site.security.middleware.SessionTimeoutMiddleware",
     "crm_site.security.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Headers (docs/security.md "Headers"). Scripts and styles only from our own static files: no inline
+# <script>, on...= handler, <style> block or style="" attribute anywhere (a test in a real browser counts
+# the violations on every role's pages); images also as data: URIs (Bootstrap's form icons, the QR code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page of the CRM uses, off for every page (crm_site/security/headers.py).
+CRM_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+        "microphone", "midi", "payment", "usb", "serial", "bluetooth", "hid", "browsing-topics",
+    )
+}
 
 ROOT_URLCONF = "crm_site.urls"
 WSGI_APPLICATION = "crm_site.wsgi.application"
