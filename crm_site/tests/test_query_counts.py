@@ -105,6 +105,7 @@ class Site:
             self._interaction(main, i)
             self._unmatched(i)
             self._profile(customer, i)
+            self._profile_change(main, i)
             o["customer_import"].errors.append({"row": i + 2, "field": "name", "message": "required"})
             o["order_import"].errors.append({"row": i + 2, "field": "sku", "message": "unknown"})
             OrderImport.objects.create(
@@ -166,6 +167,20 @@ class Site:
             next_best_offers=["图书 Books"],
             offers_text="|图书 Books|",
             computed_at=self["run"].as_of,
+        )
+
+    def _profile_change(self, customer: Any, i: int) -> None:
+        """A line of the customer's timeline from the profiles (segment moved)."""
+        from profiles.models import ProfileChange
+
+        ProfileChange.objects.create(
+            customer=customer,
+            run=self["run"],
+            source="rebuild",
+            kind="segment_moved",
+            before="loyal",
+            after="champions" if i % 2 else "at_risk",
+            occurred_at=timezone.now(),
         )
 
     def _customer_import(self, name: str) -> Any:
@@ -268,6 +283,8 @@ PAGES: dict[str, Page] = {
     "api-v1-docs": Page(),
     "api-v1-schema": Page(),
     "global-search": Page(query={"q": "QC"}),
+    # The History tab of a customer (its contacts', addresses' and orders' entries too): keyset pages.
+    "audit-history": Page(lambda s: {"kind": "customer", "pk": s["customer"].pk}),
     "password_change": Page(),
     "password_change_done": Page(),
     # A user without an authenticator (every user here) may set one up: the QR code and the key.
