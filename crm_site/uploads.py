@@ -104,6 +104,78 @@ def xlsx_rows(path: str | Path) -> Iterator[tuple[Any, ...]]:
         workbook.close()
 
 
+# A customer or order import file: bigger than this is refused before it is stored.
+DEFAULT_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
+OLE2_HEAD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office: .xls, .doc
+# Programs (ELF, Mach-O, Windows PE with its NUL bytes), PDF and common images: never an import.
+BINARY_HEADS = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"%PDF-",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+)
+
+
+def import_max_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "CRM_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES))
+
+
+def import_format(upload: Any, *, formats: tuple[str, ...] = ("csv", "xlsx")) -> str:
+    """``"csv"`` or ``"xlsx"``, decided by the file's bytes (its name is not trusted), or UploadError.
+
+    Refused: a file over ``CRM_IMPORT_MAX_BYTES``, an empty one, an old binary .xls, a ZIP that is not
+    an Excel workbook, a program or any other binary file, text named .xlsx, and a format not in
+    ``formats``. A workbook named .csv (or anything) is read as the workbook it is.
+    """
+    import zipfile
+
+    from django.template.defaultfilters import filesizeformat
+
+    limit = import_max_bytes()
+    size = getattr(upload, "size", None) or 0
+    if size > limit:
+        raise UploadError(
+            _("The file is %(size)s; at most %(max)s.")
+            % {"size": filesizeformat(size), "max": filesizeformat(limit)}
+        )
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    if not head:
+        raise UploadError(_("The file is empty."))
+    if head.startswith(ZIP_HEADS):
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                workbook = "xl/workbook.xml" in archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            workbook = False
+        upload.seek(0)
+        if not workbook:
+            raise UploadError(_("This is not a readable XLSX file."))
+        found = "xlsx"
+    elif head.startswith(OLE2_HEAD):
+        raise UploadError(_("This is an old Excel (.xls) file; save it as .xlsx or CSV and upload that."))
+    elif (
+        head.startswith(BINARY_HEADS) or (head.startswith(b"MZ") and b"\x00" in head[:64]) or b"\x00" in head
+    ):
+        raise _binary()
+    elif str(getattr(upload, "name", "")).lower().endswith((".xlsx", ".xlsm")):
+        # Named a workbook but plain text: say so rather than read it as something else.
+        raise UploadError(_("This is not a readable XLSX file."))
+    else:
+        found = "csv"
+    if found not in formats:
+        raise UploadError(_("Upload CSV text; this file is an XLSX workbook."))
+    return found
+
+
 def decode_upload(raw: bytes | str, encoding: str | None = DEFAULT_ENCODING) -> str:
     """The text of an upload read into memory, decoded from ``encoding``."""
     encoding = _encoding(encoding)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.forms import DateBoundsMixin
 from crm_site.listing import ListFilterForm
-from crm_site.uploads import encoding_field
+from crm_site.uploads import UploadError, encoding_field, import_format
 from customers.forms import CustomerChoiceField
 from orders.models import Opportunity, Product, ProductCategory, Project, SalesOrder, ServiceOrder
 
@@ -197,8 +197,13 @@ class OrderImportForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".csv", ".xlsx")):
-            raise ValidationError(_("Upload a .csv or .xlsx file."))
+        try:
+            found = import_format(upload)  # by the file's bytes, not its name
+        except UploadError as exc:
+            raise ValidationError(str(exc)) from exc
+        # The import reads the file by its extension: make it say what the content is.
+        stem = upload.name.rsplit(".", 1)[0] if "." in upload.name else upload.name
+        upload.name = f"{stem or 'upload'}.{found}"
         return upload
 
 

@@ -106,8 +106,20 @@ X_FRAME_OPTIONS = "DENY"
 CRM_PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
-        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
-        "microphone", "midi", "payment", "usb", "serial", "bluetooth", "hid", "browsing-topics",
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "serial",
+        "bluetooth",
+        "hid",
+        "browsing-topics",
     )
 }
 
@@ -193,6 +205,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Files on interactions (sessions_log.attachments): at most this many bytes each (10 MB); past it the
 # upload's bytes are not kept and the form names the file.
 CRM_ATTACHMENT_MAX_BYTES = env.int("CRM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Customer and order import files (crm_site.uploads.import_format): at most this many bytes (50 MB); CSV
+# or XLSX is told by the file's bytes, not its name.
+CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
