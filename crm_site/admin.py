@@ -7,6 +7,7 @@ from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from crm_site.api import api_token_create, api_token_revoke, default_token_expiry
+from crm_site.audit import admin as _audit_admin  # noqa: F401  (the trail, read-only)
 from crm_site.models import ApiToken
 from crm_site.security import admin as _security_admin  # noqa: F401  (second factors: reset)
 

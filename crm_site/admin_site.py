@@ -25,6 +25,14 @@ class CRMAdminSite(admin.AdminSite):
             raise PermissionDenied
         return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
 
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Audited models' admins get the audit trail as their History page (crm_site/audit/admin.py)."""
+        from crm_site.audit.history_admin import with_audit_history
+
+        models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
+        for model in models:
+            super().register(model, with_audit_history(model, admin_class or admin.ModelAdmin), **options)
+
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and sees_everything(user))

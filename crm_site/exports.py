@@ -59,7 +59,10 @@ def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[
 
 
 def csv_response(lines: Iterable[str], *, filename: str) -> StreamingHttpResponse:
-    """A streamed CSV download (nothing but the current chunk sits in memory)."""
+    """A streamed CSV download (nothing but the current chunk sits in memory); recorded in the audit trail."""
+    from crm_site.audit.trail import record_export
+
+    record_export(filename=filename)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -81,4 +84,8 @@ def xlsx_file(header: Iterable[Any], rows: Iterable[Iterable[Any]], *, title: st
 
 
 def xlsx_response(handle: IO[bytes], *, filename: str) -> FileResponse:
+    """The workbook as a download; recorded in the audit trail."""
+    from crm_site.audit.trail import record_export
+
+    record_export(filename=filename)
     return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from crm_site.audit.views import HistoryView
 from crm_site.security.views import LoginView
 from crm_site.views import DashboardView, GlobalSearchView, favicon, healthz
 
@@ -18,6 +19,7 @@ urlpatterns = [
     # Browsers and bookmark tools ask for /favicon.ico whatever the page links; the icon is a static SVG.
     path("favicon.ico", favicon, name="favicon"),
     path("search/", GlobalSearchView.as_view(), name="global-search"),
+    path("history/<str:kind>/<uuid:pk>/", HistoryView.as_view(), name="audit-history"),
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/two-factor/", include("crm_site.security.urls")),

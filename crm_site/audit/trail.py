@@ -252,10 +252,29 @@ def record_many(entries: Sequence[AuditEntry]) -> int:
     return len(entries)
 
 
+def record_export(*, filename: str) -> AuditEntry:
+    """Who downloaded which export, with the list's filters (the query string) that chose the rows."""
+    acting = _acting.get()
+    request = acting.request if acting is not None else None
+    query = request.META.get("QUERY_STRING", "")[:500] if request is not None else ""
+    return record(action=AuditEntry.Action.EXPORT, object_repr=filename, extra={"query": query})
+
+
+def record_reveal(*, instance: models.Model, field: str) -> AuditEntry:
+    """Who was shown the full value of a masked personal field (the value itself is not copied)."""
+    return record(action=AuditEntry.Action.REVEAL, instance=instance, extra={"field": field})
+
+
 def who() -> tuple[str, str, dict[str, Any]]:
     """The actor and context of the current request or ``acting_as`` block, for ``build(who=...)``:
     a bulk path computes it once for all its rows."""
     return _who()
+
+
+def who_as(user: Any, *, via: str) -> tuple[str, str, dict[str, Any]]:
+    """``who()`` for a path that runs as ``user`` (an import's uploader), in a request or a task."""
+    with acting_as(user, via=via):
+        return _who(user)
 
 
 # ------------------------------------------------------------------------------------------------ changes
@@ -281,6 +300,13 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
         name: [plain(old.get(name)), plain(value)]
         for name, value in new.items()
         if plain(old.get(name)) != plain(value)
+    }
+
+
+def created_changes(instance: models.Model) -> dict[str, list[Any]]:
+    """{field: [None, value]} of a new row's filled fields."""
+    return {
+        name: [None, plain(value)] for name, value in values_of(instance).items() if value not in (None, "")
     }
 
 
@@ -331,8 +357,18 @@ def _after_delete(sender: Any, instance: Any, **kw: Any) -> None:
     record(action=AuditEntry.Action.DELETE, instance=instance, changes=changes)
 
 
+def _history_panel(*, customer: Any, user: Any, **kwargs: Any) -> dict[str, Any]:
+    return {}  # a link only: the customer page runs no query for it
+
+
 def connect_signals() -> None:
-    """Listen to the audited models' saves and deletes (from ``CRMSiteConfig.ready``)."""
+    """Listen to the audited models' saves and deletes and add the customer page's History link
+    (from ``CRMSiteConfig.ready``)."""
+    from crm_site.registry import Panel, customer_panels
+
+    customer_panels.register(
+        Panel(key="history", template="audit/_customer_panel.html", context=_history_panel, order=900)
+    )
     for label in AUDITED:
         pre_save.connect(_before_save, sender=label, dispatch_uid=f"audit-pre-{label}")
         post_save.connect(_after_save, sender=label, dispatch_uid=f"audit-post-{label}")

@@ -245,6 +245,17 @@ TABLE: dict[str, Entry] = {
     "dashboard": Entry(get=200, post=405),
     # The search page: A's external id finds nothing for B (every kind through visible_to).
     "global-search": Entry(get=200, post=405, query=lambda w: {"q": "EXT-ALPHA"}),
+    # The History tab (crm_site/audit): A's records' trails are A's records.
+    "audit-history": Entry(
+        get=404,
+        post=405,
+        variants={
+            "A's customer": lambda w: {"kind": "customer", "pk": w["a_customer"].pk},
+            "A's order": lambda w: {"kind": "sales-order", "pk": w["a_order"].pk},
+            "A's ticket": lambda w: {"kind": "ticket", "pk": w["a_ticket"].pk},
+            "an unknown kind": lambda w: {"kind": "partner", "pk": w["a_partner"].pk},
+        },
+    ),
     "password_change": Entry(get=200, post=200),
     "password_change_done": Entry(get=200, post=405),
     # The second factor: B's session passed it (or needs none), so the verify step sends B on; B may set

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.audit import trail as audit
 from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_create, model_update
 from customers.models import (
@@ -352,7 +353,25 @@ def customer_set_tags(*, customer: Customer, names: list[str]) -> list[Tag]:
 def customer_assign_owner(*, customer_ids: Iterable[Any], owner: Any) -> int:
     """Hand customers to another owner (admin action, bulk reassignment)."""
     ids = list(customer_ids)
-    return Customer.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
+    before = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "owner_id"))
+    changed = Customer.objects.filter(pk__in=ids).update(owner=owner, updated_at=timezone.now())
+    who = audit.who()
+    owner_id = None if owner is None else owner.pk
+    audit.record_many(
+        [
+            audit.build(
+                action=audit.AuditEntry.Action.UPDATE,
+                model_label=Customer._meta.label,
+                object_id=pk,
+                customer_ref=pk,
+                changes={"owner_id": [old, owner_id]},
+                who=who,
+            )
+            for pk, old in before.items()
+            if old != owner_id
+        ]
+    )
+    return changed
 
 
 @atomic
@@ -397,6 +416,14 @@ def customers_bulk_create_minimal(*, rows: list[dict], owner: Any) -> dict[str, 
         if external_id not in found
     }
     Customer.objects.bulk_create(new.values(), batch_size=1000)
+    who = audit.who()
+    action = audit.AuditEntry.Action.IMPORT
+    audit.record_many(
+        [
+            audit.build(action=action, instance=customer, changes=audit.created_changes(customer), who=who)
+            for customer in new.values()
+        ]
+    )
     found.update({external_id: customer.pk for external_id, customer in new.items()})
     return found
 

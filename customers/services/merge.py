@@ -19,6 +19,7 @@ from django.forms.models import model_to_dict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from crm_site.audit import trail as audit
 from crm_site.db import atomic, on_commit
 from crm_site.signals import customer_activity
 from customers.merge_rules import (
@@ -245,6 +246,15 @@ def customer_merge(
     )
     merge.full_clean()
     merge.save()
+    # Rows moved by UPDATE fire no signal: the merge entry names the loser and what moved (the
+    # survivor's changed fields and the loser's deletion are recorded by their own saves).
+    audit.record(
+        action=audit.AuditEntry.Action.MERGE,
+        instance=survivor,
+        actor=by,
+        changes={"merged_customer": [f"{loser.name} ({loser.pk})", None], "moved": [None, moved]},
+        extra={"merge": str(merge.pk), "chosen_fields": taken},
+    )
     loser_pk = loser.pk
     loser.delete()
     if loser_external_id and not survivor.external_id:

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_site.audit import trail as audit
 from crm_site.bulk import build_instances, field_defaults
 from crm_site.db import atomic
 from crm_site.signals import customers_touched
@@ -324,6 +325,7 @@ def _write(
             raise ImportChanged
         lookups.customers.update(created)
     note = _("Imported")
+    who, imported = audit.who_as(user, via="import"), audit.AuditEntry.Action.IMPORT
     order_defaults = field_defaults(SalesOrder)
     order_pks = [uuid.uuid4() for _head in range(len(heads))]
     all_heads = list(heads.items())
@@ -349,6 +351,13 @@ def _write(
             ),
         )
         SalesOrder.objects.bulk_create(orders, batch_size=batch_size)
+        # One audit entry per imported order (bulk writes fire no signals); its lines are in the file.
+        audit.record_many(
+            [
+                audit.build(action=imported, instance=order, changes=audit.created_changes(order), who=who)
+                for order in orders
+            ]
+        )
     line_defaults = field_defaults(OrderLine)
     total = len(lines)
     for start in range(0, total, batch_size):
