@@ -8,7 +8,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from crm_site.api import api_token_create, api_token_revoke, default_token_expiry
 from crm_site.audit import admin as _audit_admin  # noqa: F401  (the trail, read-only)
-from crm_site.models import ApiToken
+from crm_site.models import ApiToken, RetentionRun
 from crm_site.security import admin as _security_admin  # noqa: F401  (second factors: reset)
 
 
@@ -96,3 +96,28 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
 
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, PeriodicTaskAdmin)
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(admin.ModelAdmin):
+    """The retention purge's runs and counts (crm_site.retention), on the record: nobody edits them."""
+
+    list_display = ["started_at", "finished_at", "status", "count_summary"]
+    list_filter = ["status"]
+    fields = ["started_at", "finished_at", "status", "counts", "error"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("records purged or anonymised"))
+    def count_summary(self, obj: RetentionRun) -> str:
+        counts = obj.counts if isinstance(obj.counts, dict) else {}
+        return ", ".join(f"{kind}: {found.get('count', 0)}" for kind, found in sorted(counts.items())) or "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

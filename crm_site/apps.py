@@ -5,6 +5,7 @@ from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.apps import AuthConfig
 from django.contrib.contenttypes.apps import ContentTypesConfig
 from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.apps import BeatConfig
 
@@ -19,10 +20,14 @@ class CRMSiteConfig(AppConfig):
     def ready(self) -> None:
         from crm_site import checks  # noqa: F401  (registers system checks)
         from crm_site.audit.trail import connect_signals
+        from crm_site.retention import ensure_retention_schedule_after_migrate
         from crm_site.roles import sync_roles_after_migrate
         from crm_site.security import lockout, middleware  # noqa: F401  (connect the login signals)
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="crm_site.sync_roles")
+        post_migrate.connect(ensure_retention_schedule_after_migrate, dispatch_uid="crm_site.retention")
+        # Each app's retention rules (<app>/retention.py), without crm_site importing a higher app.
+        autodiscover_modules("retention")
         connect_signals()
 
 

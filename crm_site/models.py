@@ -71,6 +71,30 @@ class ApiToken(BaseModel):
         return isinstance(self.scopes, list) and scope in self.scopes
 
 
+class RetentionRun(BaseModel):
+    """One run of the retention purge (crm_site.retention): when, and how many records of each kind."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # {kind: {"days": n, "cutoff": iso, "count": n}}: what each rule purged or anonymised.
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
 # The second factor's models live beside its code (crm_site/security); imported so Django registers them.
 from crm_site.audit.models import AuditEntry, AuditLease, AuditSeal  # noqa: E402, F401
 from crm_site.security.models import RecoveryCode, TwoFactorDevice  # noqa: E402, F401

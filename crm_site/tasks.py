@@ -9,3 +9,12 @@ def ping_task(value: str) -> dict[str, object]:
     import os
 
     return {"echo": value, "pid": os.getpid()}
+
+
+@shared_task(name="crm_site.retention_purge")
+def retention_purge_task() -> dict[str, object]:
+    """The nightly retention purge (crm_site.retention); returns the run's id and counts."""
+    from crm_site.retention import retention_run
+
+    run = retention_run()
+    return {"run": str(run.pk), "counts": run.counts}

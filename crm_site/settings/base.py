@@ -205,6 +205,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Files on interactions (sessions_log.attachments): at most this many bytes each (10 MB); past it the
 # upload's bytes are not kept and the form names the file.
 CRM_ATTACHMENT_MAX_BYTES = env.int("CRM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Retention (crm_site/retention.py, docs/security.md "Retention"): days each kind is kept before the nightly
+# purge (03:30) deletes or empties it; 0 keeps it for ever. Raw behaviour events are deleted (profiles
+# already computed keep their figures), email bodies and quoted text emptied (subject, date and parties
+# stay), attachments deleted with their files, call recording links and transcripts emptied.
+CRM_RETENTION_DAYS = {
+    "events": env.int("CRM_RETENTION_EVENTS_DAYS", default=730),
+    "email_bodies": env.int("CRM_RETENTION_EMAIL_BODIES_DAYS", default=730),
+    "attachments": env.int("CRM_RETENTION_ATTACHMENTS_DAYS", default=730),
+    "call_recordings": env.int("CRM_RETENTION_CALL_RECORDINGS_DAYS", default=180),
+}
 # Customer and order import files (crm_site.uploads.import_format): at most this many bytes (50 MB); CSV
 # or XLSX is told by the file's bytes, not its name.
 CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
