@@ -62,9 +62,10 @@ def test_a_plain_save_and_a_delete_are_recorded_too():
 def test_verify_audit_passes_on_an_intact_chain():
     for number in range(3):
         CustomerFactory(name=f"Intact {number}")
-    assert seal_pending(batch=2) == 3
+    seal_pending(batch=2)  # on MongoDB (no test transaction) each entry was sealed at once already
     verdict = verify_chain()
-    assert (verdict.seals, verdict.entries, verdict.problem) == (2, 3, "")
+    assert (verdict.entries, verdict.pending, verdict.problem) == (3, 0, "")
+    assert 2 <= verdict.seals <= 3
     call_command("verify_audit")
 
 
@@ -89,7 +90,9 @@ def test_verify_audit_detects_a_deleted_entry_and_a_deleted_seal():
     entry = AuditEntry.objects.get(seal__seq=2)
     AuditEntry.objects.filter(pk=entry.pk).delete()
     assert verify_chain().problem == f"entry {entry.pk} of seal #2 was deleted"
-    AuditEntry.objects.filter(seal__seq=1).delete()
+    AuditEntry.objects.filter(
+        pk__in=list(AuditEntry.objects.filter(seal__seq=1).values_list("pk", flat=True))
+    ).delete()
     AuditSeal.objects.filter(seq=1).delete()
     assert verify_chain().problem == "seal #1 is missing (next found: #2)"
 
