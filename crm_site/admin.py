@@ -105,7 +105,7 @@ class RetentionRunAdmin(admin.ModelAdmin):
     list_display = ["started_at", "finished_at", "status", "count_summary"]
     list_filter = ["status"]
     fields = ["started_at", "finished_at", "status", "counts", "error"]
-    readonly_fields = fields
+    readonly_fields = ["started_at", "finished_at", "status", "counts", "error"]
     show_full_result_count = False
 
     @admin.display(description=_("records purged or anonymised"))
