@@ -15,7 +15,7 @@ import pytest
 
 from crm_site.testing import browser_login
 from crm_site.tests.test_accessibility import _site
-from sessions_log.models import Interaction
+from sessions_log.models import Interaction, UnmatchedItem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +70,13 @@ def test_no_page_of_any_role_breaks_the_content_security_policy(browser, live_se
         "api docs": "/api/v1/docs/",
     }
     if role == "Manager":
+        unmatched = UnmatchedItem.objects.create(
+            channel="email", counterpart="who@example.com", subject="Hello", body="Who am I?"
+        )
         pages |= {
+            "inbox detail": f"/interactions/inbox/{unmatched.pk}/",
+            "follow-ups team": "/interactions/follow-ups/team/",
+            "admin retention runs": "/admin/crm_site/retentionrun/",
             "admin index": "/admin/",
             "admin customers": "/admin/customers/customer/",
             "admin customer change": f"/admin/customers/customer/{interaction.customer_id}/change/",
