@@ -149,10 +149,16 @@ def _now() -> datetime.datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+_keys: dict[str, bytes] = {}
+
+
 def _key() -> bytes:
     configured = getattr(settings, "AUDIT_CHAIN_KEY", "") or ""
     secret = configured or f"crm-audit-chain:{settings.SECRET_KEY}"
-    return hashlib.sha256(secret.encode()).digest()
+    key = _keys.get(secret)
+    if key is None:
+        key = _keys[secret] = hashlib.sha256(secret.encode()).digest()
+    return key
 
 
 def _mac(payload: Any) -> str:

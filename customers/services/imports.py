@@ -286,17 +286,23 @@ def _audit_batch(
     before: dict[Any, dict[str, Any]],
     contacts: list[ContactMethod],
 ) -> None:
-    """One audit entry per imported customer and contact method (bulk writes fire no signals): what
-    the row set and, for an updated customer, what it was."""
+    """One audit entry per imported row (bulk writes fire no signals): what the row set on the customer
+    and, for an updated one, what it was; the contact methods it added ride along as ``contact:<kind>``."""
     who = audit.who_as(job.created_by, via="import")
     extra = {"import": str(job.pk), "file": job.original_name[:100]}
+    added: dict[Any, dict[str, list[Any]]] = {}
+    for contact in contacts:
+        added.setdefault(contact.customer_id, {})[f"contact:{contact.kind}"] = [None, contact.value]
     entries = []
-    for row in [*customers, *contacts]:
-        old = before.get(row.pk)
-        changes = audit.diff(old, audit.values_of(row)) if old else audit.created_changes(row)
+    for customer in customers:
+        old = before.get(customer.pk)
+        changes = audit.diff(old, audit.values_of(customer)) if old else audit.created_changes(customer)
+        changes.update(added.get(customer.pk, {}))
         if changes:
             action = audit.AuditEntry.Action.IMPORT
-            entries.append(audit.build(action=action, instance=row, changes=changes, extra=extra, who=who))
+            entries.append(
+                audit.build(action=action, instance=customer, changes=changes, extra=extra, who=who)
+            )
     audit.record_many(entries)
 
 
