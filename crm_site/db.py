@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 
 
 def is_mongodb(using: str = "default") -> bool:
@@ -31,6 +31,24 @@ def atomic(using: str | Callable[..., Any] | None = None, savepoint: bool = True
 
         return mongo_transaction.atomic(using=alias)
     return transaction.atomic(using=alias, savepoint=savepoint)
+
+
+def create_once(model: Any, **fields: Any) -> Any | None:
+    """Insert the row a unique constraint keeps single, or None when another writer already has it.
+
+    "Claim, then act" for jobs that may run twice at once (the morning digest). On SQL databases the
+    insert runs in a savepoint, so the IntegrityError does not break the caller's transaction. On
+    MongoDB it runs outside any transaction: one insert is atomic there on its own, and inside a
+    transaction two concurrent claims end in a write conflict (``DatabaseError``) instead of the unique
+    index's duplicate-key error, which is the answer the caller needs.
+    """
+    try:
+        if is_mongodb():
+            return model._default_manager.create(**fields)
+        with transaction.atomic():
+            return model._default_manager.create(**fields)
+    except IntegrityError:
+        return None
 
 
 def related_rows(queryset: Any, *fields: str) -> Any:

@@ -8,10 +8,10 @@ the server time zone), and, for a manager, the team's overdue ones with who has 
 no longer see is left out). Nothing due, no mail.
 
 Once a day per user however often or concurrently the task runs: the ``DigestSent`` row (unique per user
-and day) is claimed before sending, so a second run gets the IntegrityError and skips that user; a send
-that fails releases the claim, so the next run sends it. One user's failure (an address the server
-refuses, a server down) is logged and counted, and the others still get theirs. A crash between the
-claim and the send loses that day's digest rather than sending it twice.
+and day) is claimed before sending (``crm_site.db.create_once``), so a second run finds it taken and
+skips that user; a send that fails releases the claim, so the next run sends it. One user's failure
+(an address the server refuses, a server down) is logged and counted, and the others still get theirs.
+A crash between the claim and the send loses that day's digest rather than sending it twice.
 
 There is no per-user language preference yet: the mail is in ``settings.LANGUAGE_CODE``, dates in the
 server time zone, both through ``digest_language`` so a preference can be plugged in there.
@@ -28,14 +28,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
-from crm_site.db import atomic
+from crm_site.db import create_once
 from crm_site.visibility import sees_everything
 from sessions_log.models import DigestSent, FollowUp
 from sessions_log.selectors import AGENDA_LIMIT, follow_up_agenda
@@ -158,11 +157,8 @@ def digest_render(*, digest: Digest, day: Any) -> EmailMultiAlternatives:
 
 def digest_claim(*, user: Any, day: Any, items: int) -> DigestSent | None:
     """Today's row for ``user``, or None when another run already has it (the unique constraint)."""
-    try:
-        with atomic():
-            return DigestSent.objects.create(user=user, day=day, items=items)
-    except IntegrityError:
-        return None
+    claim: DigestSent | None = create_once(DigestSent, user=user, day=day, items=items)
+    return claim
 
 
 def follow_up_digest_send(*, now: datetime | None = None) -> DigestCounts:
