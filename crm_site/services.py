@@ -68,7 +68,7 @@ def model_update(*, instance: ModelT, fields: Sequence[str], data: Mapping[str, 
             continue
         stored, wanted = _current(instance, name, data[name])
         if stored != wanted:
-            old[instance._meta.get_field(name).attname] = stored
+            old[getattr(instance._meta.get_field(name), "attname", name)] = stored
             setattr(instance, name, data[name])
             changed.append(name)
     if changed:

@@ -1,4 +1,4 @@
-"""The audit trail in the admin: read-only for everyone (superusers too) and a History page per record."""
+"""The audit trail in the admin: read-only for everyone (superusers too); History pages: history_admin.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,21 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.audit.models import AuditEntry, AuditSeal
+
+ENTRY_FIELDS = (
+    "at",
+    "actor_label",
+    "actor_ref",
+    "action",
+    "model_label",
+    "object_id",
+    "object_repr",
+    "customer_ref",
+    "changes",
+    "context",
+    "digest",
+    "seal",
+)
 
 
 class ReadOnlyTrailAdmin(admin.ModelAdmin):
@@ -33,21 +48,7 @@ class AuditEntryAdmin(ReadOnlyTrailAdmin):
     list_filter = ["action", "model_label", "at"]
     search_fields = ["=object_id", "=customer_ref", "=actor_label", "object_repr"]
     show_full_result_count = False
-    fields = [
-        "at",
-        "actor_label",
-        "actor_ref",
-        "action",
-        "model_label",
-        "object_id",
-        "object_repr",
-        "customer_ref",
-        "changes",
-        "context",
-        "digest",
-        "seal",
-    ]
-    readonly_fields = fields
+    fields = readonly_fields = ENTRY_FIELDS
 
     @admin.display(description=_("how"))
     def via(self, entry: AuditEntry) -> str:
@@ -57,8 +58,7 @@ class AuditEntryAdmin(ReadOnlyTrailAdmin):
 @admin.register(AuditSeal)
 class AuditSealAdmin(ReadOnlyTrailAdmin):
     list_display = ["seq", "at", "size", "hash"]
-    fields = ["seq", "at", "prev_hash", "hash", "entries"]
-    readonly_fields = fields
+    fields = readonly_fields = ("seq", "at", "prev_hash", "hash", "entries")
     show_full_result_count = False
 
     @admin.display(description=_("entries"))

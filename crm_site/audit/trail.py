@@ -395,7 +395,7 @@ def _seal_after_commit() -> None:
 def _schedule_seal() -> None:
     connection = connections["default"]
     if connection.in_atomic_block and any(
-        func is _seal_after_commit for _sids, func, _robust in connection.run_on_commit
+        pending[1] is _seal_after_commit for pending in connection.run_on_commit
     ):
         return
     on_commit(_seal_after_commit)
