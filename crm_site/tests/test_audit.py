@@ -111,3 +111,19 @@ def test_verify_audit_detects_reordered_seals():
     AuditSeal.objects.filter(pk=two.pk).update(seq=1)
     AuditSeal.objects.filter(pk=one.pk).update(seq=2)
     assert verify_chain().problem == "seal #1 does not follow seal #0"
+
+
+def test_verify_audit_reports_an_entry_written_outside_the_application():
+    import datetime
+
+    from django.utils import timezone
+
+    _sealed_customers(1)
+    planted = AuditEntry.objects.create(
+        at=timezone.now() - datetime.timedelta(hours=2),
+        action="update",
+        object_repr="planted",
+        digest="0" * 64,
+    )
+    assert verify_chain().problem.startswith(f"entry {planted.pk} (")
+    assert verify_chain().problem.endswith("was never sealed")

@@ -191,3 +191,16 @@ def test_concurrent_writers_and_sealers_keep_one_valid_chain():
     assert verdict.entries == AuditEntry.objects.count() >= 40
     seqs = list(AuditSeal.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_an_admin_action_records_each_customer_it_changed(client, manager_user, sales_user):
+    customers = [CustomerFactory(owner=sales_user) for _n in range(2)]
+    client.force_login(manager_user)
+    response = client.post(
+        reverse("admin:customers_customer_changelist"),
+        {"action": "assign_to_me", "_selected_action": [str(c.pk) for c in customers]},
+    )
+    assert response.status_code == 302
+    entries = AuditEntry.objects.filter(action="update", changes__has_key="owner_id")
+    assert {e.object_id for e in entries} == {str(c.pk) for c in customers}
+    assert {(e.actor_label, e.context["via"]) for e in entries} == {(manager_user.username, "admin")}
