@@ -121,7 +121,6 @@ def test_board_columns_and_dashboard_pipeline_are_in_the_base_currency(client, s
     # 700 + 100 x 7.1, the column header in the same money as the cards ("US$100.00", not "CNY"/"¥" mixed)
     assert '2 · <span data-money="total">¥1,410.00</span>' in board
     assert "US$100.00" in board
-    assert f'href="{customer.get_absolute_url()}">{customer.name}</a>' in board  # cards link customers
     assert f"+ €20.00 not converted: no rate for EUR on {timezone.localdate():%Y-%m-%d}" in board
 
     dashboard = client.get(reverse("dashboard")).content.decode()
