@@ -14,6 +14,7 @@ from sessions_log.models import (
     Attachment,
     CannedReply,
     DigestSent,
+    ExternalReference,
     FollowUp,
     Interaction,
     MailAccount,
@@ -132,6 +133,25 @@ class DigestSentAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email")
     date_hierarchy = "day"
     show_full_result_count = False
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ExternalReference)
+class ExternalReferenceAdmin(admin.ModelAdmin):
+    """The ids other systems gave the calls, chats and interactions they pushed, per API token (read-only:
+    the API writes them; a second record with the same id is answered as a duplicate)."""
+
+    list_display = ("external_id", "kind", "token", "interaction", "unmatched", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("token", "interaction", "unmatched")
+    search_fields = ("external_id", "token__name", "token__prefix")
+    show_full_result_count = False
+    readonly_fields = ("token", "kind", "external_id", "interaction", "unmatched", "created_at")
 
     def has_add_permission(self, request: Any) -> bool:
         return False

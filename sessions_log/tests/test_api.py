@@ -357,3 +357,17 @@ def test_the_list_reads_a_fixed_number_of_times_whatever_the_history(key, custom
     for hours in range(10, 40):
         _log(CustomerFactory(owner=sales_user), now - timedelta(hours=hours), staff=sales_user)
     assert reads() == few
+
+
+def test_managers_read_the_callers_ids_in_the_admin_and_nobody_edits_them(key, customer, client, make_user):
+    assert _post("/api/v1/calls/", _call(external_id="pbx-7781"), key).status_code in (200, 201)
+    reference = ExternalReference.objects.get(external_id="pbx-7781")
+    boss = make_user("boss", "Manager")
+    boss.is_staff = True
+    boss.save()
+    client.force_login(boss)
+    listing = client.get("/admin/sessions_log/externalreference/")
+    assert listing.status_code == 200 and "pbx-7781" in listing.content.decode()
+    page = client.get(f"/admin/sessions_log/externalreference/{reference.pk}/change/").content.decode()
+    assert 'name="_save"' not in page  # read-only: the API writes them
+    assert client.get("/admin/sessions_log/externalreference/add/").status_code == 403
