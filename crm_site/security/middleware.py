@@ -31,7 +31,11 @@ from crm_site.security import two_factor
 
 LOGIN_AT_KEY = "crm_login_at"
 SEEN_AT_KEY = "crm_seen_at"
-SEEN_WRITE_EVERY = 60
+SEEN_WRITE_EVERY = 60  # seconds; the idle clock needs no finer grain, and each write is a session save
+
+
+def seen_write_every() -> int:
+    return int(getattr(settings, "CRM_SESSION_SEEN_WRITE_SECONDS", SEEN_WRITE_EVERY))
 
 
 def idle_seconds() -> int:
@@ -68,7 +72,7 @@ class SessionTimeoutMiddleware:
                 return redirect_to_login(request.get_full_path())
             if LOGIN_AT_KEY not in session:
                 session[LOGIN_AT_KEY] = now
-            if now - seen_at >= SEEN_WRITE_EVERY or SEEN_AT_KEY not in session:
+            if now - seen_at >= seen_write_every() or SEEN_AT_KEY not in session:
                 session[SEEN_AT_KEY] = now
         return self.get_response(request)
 

@@ -425,7 +425,12 @@ def test_every_baseline_names_a_page_or_a_function():
 
 
 @pytest.mark.parametrize("role", [SALES, MANAGER])
-def test_every_page_query_count_is_the_baseline_at_two_sizes(client, sales_user, manager_user, role):
+def test_every_page_query_count_is_the_baseline_at_two_sizes(
+    client, sales_user, manager_user, role, settings
+):
+    # The session's last-seen time is saved once a minute (crm_site.security.middleware): one more query on
+    # whichever page a slow run reaches after that minute, which is not the page's cost.
+    settings.CRM_SESSION_SEEN_WRITE_SECONDS = 10**9
     site = build_site(sales=sales_user, manager=manager_user)
     client.force_login(manager_user if role == MANAGER else sales_user)
 

@@ -147,8 +147,10 @@ def test_migrate_creates_the_nightly_beat_entry_and_the_task_runs(sales_user):
     from django_celery_beat.models import PeriodicTask
 
     from crm_site.celery import app
+    from crm_site.retention import ensure_retention_schedule
     from crm_site.tasks import retention_purge_task
 
+    ensure_retention_schedule()  # as migrate does (MongoDB's flush after a transactional test empties it)
     entry = PeriodicTask.objects.get(name=SCHEDULE_NAME)
     assert entry.task == TASK_NAME and entry.enabled
     assert (entry.crontab.hour, entry.crontab.minute) == ("3", "30")
