@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connections, models
+from django.db import DatabaseError, connections, models
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from crm_site.audit.models import AuditEntry, AuditLease, AuditSeal
-from crm_site.db import atomic, on_commit
+from crm_site.db import atomic, create_once, on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -405,10 +405,7 @@ def _lease_take() -> str | None:
     now = timezone.now()
     token = str(uuid.uuid4())
     if not AuditLease.objects.filter(name="seal").exists():
-        try:
-            AuditLease.objects.create(name="seal")
-        except IntegrityError:
-            pass  # another process created it first
+        create_once(AuditLease, name="seal")  # None: another process created it first
     taken = (
         AuditLease.objects.filter(name="seal")
         .filter(Q(until__isnull=True) | Q(until__lt=now))
