@@ -175,6 +175,17 @@ SESSION_COOKIE_AGE = CRM_SESSION_ABSOLUTE_SECONDS
 # (comma-separated; the first encrypts, all decrypt) for the TOTP secrets; unset: derived from SECRET_KEY.
 CRM_REQUIRE_2FA = env.bool("CRM_REQUIRE_2FA", default=True)
 CRM_TWO_FACTOR_KEYS = env.list("CRM_TWO_FACTOR_KEYS", default=[])
+# Personal data at rest (crm_site/crypto.py, docs/security.md "Personal data at rest"): Fernet keys for the
+# encrypted fields (comma-separated; the first encrypts, all decrypt; `manage.py rotate_keys` re-encrypts)
+# and the key of the keyed hashes (blind indexes) that exact search, duplicates and suppression match on.
+# Unset: derived from SECRET_KEY (fine for a demo; production sets both, `check --deploy` warns otherwise).
+CRM_FIELD_ENCRYPTION_KEYS = env.list("CRM_FIELD_ENCRYPTION_KEYS", default=[])
+CRM_BLIND_INDEX_KEY = env("CRM_BLIND_INDEX_KEY", default="")
+# Data-subject requests: days to answer by the law the request falls under (PIPL Art. 50 / GDPR Art. 12).
+CRM_DSR_DUE_DAYS = {
+    "pipl": env.int("CRM_DSR_DUE_DAYS_PIPL", default=15),
+    "gdpr": env.int("CRM_DSR_DUE_DAYS_GDPR", default=30),
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

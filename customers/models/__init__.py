@@ -13,9 +13,21 @@ from customers.models.customer import (
 from customers.models.imports import CustomerImport
 from customers.models.merge import CustomerMerge
 from customers.models.partner import Partner, PartnerContact, Relationship
+from customers.models.privacy import (
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    ConsentState,
+    DataSubjectRequest,
+    Suppression,
+)
 
 __all__ = [
     "Address",
+    "ConsentPurpose",
+    "ConsentRecord",
+    "ConsentSource",
+    "ConsentState",
     "ContactMethod",
     "CustomFieldDefinition",
     "Customer",
@@ -25,8 +37,10 @@ __all__ = [
     "CustomerShare",
     "CustomerTag",
     "CustomerTeamShare",
+    "DataSubjectRequest",
     "Partner",
     "PartnerContact",
     "Relationship",
+    "Suppression",
     "Tag",
 ]

@@ -83,6 +83,8 @@ class Customer(BaseModel):
     company_size = models.PositiveIntegerField(_("company size (staff)"), null=True, blank=True)
     website = models.URLField(_("web site"), blank=True)
     tax_number = models.CharField(_("tax number"), max_length=60, blank=True)
+    # A person's national ID or passport number: sensitive personal data (PIPL Art. 28).
+    id_number = models.CharField(_("ID number"), max_length=40, blank=True)
     lifecycle_stage = models.CharField(
         _("lifecycle stage"), max_length=10, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
     )
@@ -119,6 +121,11 @@ class Customer(BaseModel):
             ("view_all_customer", _("Can view every customer")),
             # Download the customer list (CSV/XLSX) of the customers the user sees: Sales and managers.
             ("export_customer", _("Can export customers")),
+            # See phones, emails, ID numbers, birth dates and streets in full (lists, pages, exports, API);
+            # without it they are masked (138****5678, a***@example.com). Sales, Service, managers.
+            ("view_pii_customer", _("Can see customers' personal data unmasked")),
+            # Show one masked value in full, with a reason, each time written to the audit trail.
+            ("reveal_pii_customer", _("Can reveal a masked personal value")),
         ]
         indexes = [
             models.Index(fields=["name", "id"], name="customer_name_id"),
