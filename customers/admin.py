@@ -196,3 +196,6 @@ class CustomerImportAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_select_related = ["created_by"]
     autocomplete_fields = ["created_by"]
     readonly_fields = ["errors", "headers"]
+
+
+from customers import admin_consent  # noqa: E402,F401  (the consent ledger, read-only)

@@ -13,4 +13,15 @@ class CustomersConfig(AppConfig):
         from customers.selectors.visibility import customer_rule
 
         register_rule("customers.Customer", customer_rule)
+        from crm_site.registry import Panel, customer_panels
+        from customers.views.consent import consent_panel
+
+        customer_panels.register(
+            Panel(
+                key="consent",
+                template="customers/includes/_consent_panel.html",
+                context=consent_panel,
+                order=850,
+            )
+        )
         search.register()

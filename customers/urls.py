@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.views import choices, customers, exports, imports, links, merge, partners, timeline
+from customers.views import choices, consent, customers, exports, imports, links, merge, partners, timeline
 
 app_name = "customers"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("<uuid:pk>/", customers.CustomerDetailView.as_view(), name="customer-detail"),
     path("<uuid:pk>/edit/", customers.CustomerUpdateView.as_view(), name="customer-update"),
     path("<uuid:pk>/timeline/", timeline.CustomerTimelineView.as_view(), name="customer-timeline"),
+    path("<uuid:pk>/consent/", consent.ConsentHistoryView.as_view(), name="customer-consent"),
+    path("<uuid:pk>/consent/record/", consent.ConsentRecordView.as_view(), name="customer-consent-record"),
     path("<uuid:pk>/delete/", customers.CustomerDeleteView.as_view(), name="customer-delete"),
     path("<uuid:pk>/duplicates/", merge.CustomerDuplicatesView.as_view(), name="customer-duplicates"),
     path("<uuid:pk>/merge/<uuid:other>/", merge.CustomerMergeView.as_view(), name="customer-merge"),

@@ -446,6 +446,14 @@ TABLE: dict[str, Entry] = {
         data=_planted_file,
     ),
     "customers:customer-timeline": Entry(get=404, post=405, variants=A_CUSTOMER),
+    "customers:customer-consent": Entry(get=404, post=405, variants=A_CUSTOMER),
+    # A's customer's consent cannot be given or withdrawn by B: 404, no ledger row.
+    "customers:customer-consent-record": Entry(
+        get=405,
+        post=404,
+        variants=A_CUSTOMER,
+        data=lambda w: {"purpose": "marketing_email", "granted": "yes", "source": "staff"},
+    ),
     "orders:salesorder-edit": Entry(
         get=404,
         post=404,

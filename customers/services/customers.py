@@ -149,11 +149,21 @@ def customer_save(
     contact_methods: Iterable[dict] = (),
     addresses: Iterable[dict] = (),
     tags: Iterable[str] | None = None,
+    by: Any = None,
 ) -> Customer:
     """Create or update a customer together with its contact methods and addresses (the edit form).
 
     Each contact/address dict may carry ``id`` (update that row) and ``delete=True`` (remove it).
+    The marketing consent checkbox (``marketing_consent``, ``consent_channel``, ``consent_note``) is
+    written through the consent ledger (``customers.services.consent``), never set directly.
     """
+    from customers.services.consent import marketing_form_write
+
+    fields = dict(fields)
+    consent = fields.pop("marketing_consent", None)
+    channel = fields.pop("consent_channel", "") or ""
+    note = fields.pop("consent_note", "") or ""
+    fields.pop("consent_changed_at", None)
     if customer is None:
         customer = model_create(model=Customer, fields=sorted(CUSTOMER_FIELDS), data=fields)
     else:
@@ -165,6 +175,8 @@ def customer_save(
         address_save(customer=customer, **data)
     if tags is not None:
         customer_set_tags(customer=customer, names=list(tags))
+    if consent is not None:
+        marketing_form_write(customer=customer, consent=bool(consent), channel=channel, note=note, by=by)
     return customer
 
 

@@ -276,8 +276,31 @@ def _write_batch(batch: list[tuple[dict[str, Any], Any]], job: CustomerImport) -
     if changed and changed_fields:
         Customer.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=CHUNK)
     contacts = _write_children(pairs)
+    _write_consents(pairs, job)
     _audit_batch(job, [customer for customer, _values in pairs], before, contacts)
     return len(new_customers), len(changed)
+
+
+def _write_consents(pairs: list[tuple[Customer, dict[str, Any]]], job: CustomerImport) -> None:
+    """The marketing consent column as ledger records (email marketing, source "import", dated when the
+    file was uploaded), so the import's answer has its place in the consent history."""
+    from customers.models import ConsentPurpose, ConsentSource
+    from customers.services.consent import consent_record_many
+
+    entries = [
+        {
+            "customer_id": customer.pk,
+            "purpose": ConsentPurpose.MARKETING_EMAIL,
+            "granted": bool(values["marketing_consent"]),
+            "source": ConsentSource.IMPORT,
+            "recorded_at": job.created_at,
+            "note": job.original_name[:255],
+        }
+        for customer, values in pairs
+        if values.get("marketing_consent") is not None
+    ]
+    if entries:
+        consent_record_many(entries=entries, by=job.created_by)
 
 
 def _audit_batch(

@@ -261,6 +261,14 @@ def customer_merge(
         survivor.external_id = loser_external_id
     survivor.full_clean()
     survivor.save()  # created_at is auto_now_add: an update keeps the value set above
+    # The loser's ledger rows moved with the other foreign keys; the current answers follow the newest
+    # record per purpose (when the ledger has marketing rows, the summary fields follow it too).
+    from customers.services.consent import consent_states_recompute
+
+    consent_states_recompute(customer=survivor)
+    survivor.refresh_from_db(
+        fields=["marketing_consent", "consent_changed_at", "consent_channel", "consent_note"]
+    )
     survivor_pk = survivor.pk
     on_commit(
         lambda: customer_activity.send(sender=Customer, customer_ids=[survivor_pk], merged_ids=[loser_pk])

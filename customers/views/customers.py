@@ -145,6 +145,7 @@ class CustomerFormMixin(LoginRequiredMixin, PermissionRequiredMixin, TemplateRes
                     contact_methods=formset_rows(contacts),
                     addresses=formset_rows(addresses),
                     tags=form.tag_list(),
+                    by=request.user,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
