@@ -12,7 +12,13 @@ def customer_profile_card(*, customer: Any, user: Any, **kwargs: Any) -> dict[st
     """The customer's portrait from the active run (two queries whatever the data size)."""
     run = selectors.active_run()
     profile = selectors.customer_profile_for_card(user=user, customer=customer, run=run)
-    return {"profile": profile, "run": run, "customer": customer}
+    refused = False
+    if profile is not None:
+        from customers.models import ConsentPurpose
+        from customers.selectors.consent import customer_consents_to
+
+        refused = not customer_consents_to(customer_id=customer.pk, purpose=ConsentPurpose.PROFILING)
+    return {"profile": profile, "run": run, "customer": customer, "profiling_refused": refused}
 
 
 def dashboard_card(*, user: Any, **kwargs: Any) -> dict[str, Any] | None:

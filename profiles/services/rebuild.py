@@ -227,7 +227,34 @@ def profiles_staged(outputs: PipelineOutputs, inputs: PipelineInputs) -> pd.Data
     or events (customers deleted since) have no row to point at and are left out."""
     known = set(inputs.customers["customer_id"]) if inputs.customers is not None else set()
     staged = staged_frame(outputs.profiles)
-    return staged[staged["customer_id"].isin(known)].sort_values("customer_id")
+    staged = staged[staged["customer_id"].isin(known)].sort_values("customer_id")
+    return profiling_refusals_apply(staged)
+
+
+def profiling_refusals_apply(staged: pd.DataFrame) -> pd.DataFrame:
+    """Customers who refused profiling (PIPL Art. 24; ``customers.selectors.consent``) get no cluster
+    and no next best offer: their rows keep the descriptive figures (orders, spend) only."""
+    import pandas as pd
+
+    from customers.models import ConsentPurpose
+    from customers.selectors.consent import customer_ids_refusing
+
+    refused = {
+        str(pk)
+        for pk in customer_ids_refusing(ConsentPurpose.PROFILING).values_list("customer_id", flat=True)
+    }
+    if not refused or staged.empty:
+        return staged
+    mask = staged["customer_id"].isin(refused)
+    if mask.any():
+        staged = staged.copy()
+        staged.loc[mask, "cluster"] = pd.NA
+        staged.loc[mask, "cluster_name"] = ""
+        staged.loc[mask, "next_best_offers"] = pd.Series(
+            [[] for _ in range(int(mask.sum()))], index=staged.index[mask]
+        )
+        staged.loc[mask, "offers_text"] = ""
+    return staged
 
 
 def chunks_stage(*, run_id: Any, staged: pd.DataFrame, chunk_size: int) -> int:

@@ -41,7 +41,9 @@ def profile_refresh_customers(*, customer_ids: list[Any]) -> int:
     if not wanted:
         return 0
     scored, _offers = score_customers(models, inputs, as_of=now, customer_ids=wanted)
-    staged = staged_frame(scored)
+    from profiles.services.rebuild import profiling_refusals_apply
+
+    staged = profiling_refusals_apply(staged_frame(scored))
     fresh = {str(p.customer_id): p for p in profile_objects(staged, run_id=run.pk, chunk=0, computed_at=now)}
     for profile in fresh.values():
         profile.refreshed_at = now

@@ -203,3 +203,21 @@ def test_profiles_code_reads_no_environment_and_tasks_import_services_only_insid
     top_level = [node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)]
     top_level += [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names]
     assert not [name for name in top_level if name.startswith("profiles")], top_level
+
+
+def test_a_customer_who_refused_profiling_gets_no_cluster_and_no_next_best_offer(history, client):
+    from customers.models import ConsentPurpose
+    from customers.services.consent import consent_record
+
+    refuser, other = history[0], history[1]
+    consent_record(customer=refuser, purpose=ConsentPurpose.PROFILING, granted=False, source="request")
+    run = rebuild.profile_rebuild_sync()
+    mine = CustomerProfile.objects.get(run=run, customer=refuser)
+    assert mine.cluster is None and mine.cluster_name == ""
+    assert mine.next_best_offers == [] and mine.offers_text == ""
+    assert mine.frequency > 0  # the descriptive figures stay
+    assert CustomerProfile.objects.get(run=run, customer=other).cluster is not None
+    client.force_login(refuser.owner)
+    assert "profiling refused" in client.get(refuser.get_absolute_url()).content.decode()
+    client.force_login(other.owner)
+    assert "profiling refused" not in client.get(other.get_absolute_url()).content.decode()
