@@ -13,8 +13,6 @@ verify the same on MongoDB (where users' ids are ObjectIds) as on SQL databases.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 import time
@@ -22,7 +20,7 @@ from typing import Any
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -31,6 +29,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from crm_site.crypto import keyring
 from crm_site.db import atomic
 from crm_site.security.models import RecoveryCode, TwoFactorDevice
 
@@ -49,11 +48,9 @@ FRESH_CODES_KEY = "crm_2fa_fresh_codes"
 
 
 def _fernet() -> MultiFernet:
-    keys = [key for key in getattr(settings, "CRM_TWO_FACTOR_KEYS", []) if key]
-    if not keys:
-        digest = hashlib.sha256(f"crm-two-factor:{settings.SECRET_KEY}".encode()).digest()
-        keys = [base64.urlsafe_b64encode(digest).decode()]
-    return MultiFernet([Fernet(key) for key in keys])
+    # The project's one key-ring helper; purpose "two-factor" derives the same fallback key as before
+    # (sha256 of "crm-two-factor:<SECRET_KEY>"), so enrolled devices keep working.
+    return keyring("CRM_TWO_FACTOR_KEYS", purpose="two-factor")
 
 
 def secret_encrypt(secret: str) -> str:
