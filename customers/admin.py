@@ -24,6 +24,7 @@ from customers.models import (
     Relationship,
     Tag,
 )
+from customers.normalize import candidate_hashes
 from customers.services import customer_assign_owner, customer_set_consent
 
 
@@ -50,12 +51,29 @@ class CustomerTagInline(admin.TabularInline):
     autocomplete_fields = ["tag"]
 
 
+class BlindIndexSearchMixin:
+    """Admin search also matching a whole phone/email/WeChat value through its blind index (the values
+    are encrypted, issue 13: no SQL lookup reads them)."""
+
+    hash_lookup = "value_hash"
+
+    def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
+        results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
+            request, queryset, search_term
+        )
+        if hashes := candidate_hashes(search_term):
+            results = results | queryset.filter(**{f"{self.hash_lookup}__in": hashes})
+            may_have_duplicates = True
+        return results, may_have_duplicates
+
+
 @admin.register(Customer)
-class CustomerAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(BlindIndexSearchMixin, VisibleAdminMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "lifecycle_stage", "source", "owner", "created_at"]
     list_filter = ["lifecycle_stage", "source", "kind", "marketing_consent"]
-    search_fields = ["name", "company_name", "external_id", "=contact_methods__value_normalized"]
+    search_fields = ["name", "company_name", "external_id"]
+    hash_lookup = "contact_methods__value_hash"
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
     show_full_result_count = False
@@ -77,10 +95,11 @@ class CustomerAdmin(VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
+class ContactMethodAdmin(BlindIndexSearchMixin, admin.ModelAdmin):
     list_display = ["value", "kind", "customer", "is_primary", "is_verified", "do_not_contact"]
     list_filter = ["kind", "is_primary", "is_verified", "do_not_contact"]
-    search_fields = ["=value_normalized", "value"]
+    search_fields = ["customer__name"]
+    sortable_by = ["kind", "customer", "is_primary", "is_verified", "do_not_contact"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     show_full_result_count = False
@@ -90,7 +109,7 @@ class ContactMethodAdmin(admin.ModelAdmin):
 class AddressAdmin(admin.ModelAdmin):
     list_display = ["customer", "province", "city", "district", "is_default"]
     list_filter = ["is_default", "province"]
-    search_fields = ["city", "street", "postal_code"]
+    search_fields = ["city", "district"]  # street and postal code are encrypted
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     show_full_result_count = False

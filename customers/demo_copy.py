@@ -14,7 +14,14 @@ import numpy as np
 
 from crm_site.copy_load import NULL, bools, copy_rows, hex_ids, no_commit_flush, timestamps
 from crm_site.copy_load import indexes_deferred as _deferred
+from crm_site.fields import encrypt_text
 from customers.models import Address, ContactMethod, Customer, CustomerTag, Relationship
+from customers.normalize import contact_hash, contact_tail
+
+
+def _encrypted(values: Any) -> list[str]:
+    """Fernet tokens of the values, as the encrypted fields store them (COPY skips the fields' own prep)."""
+    return [NULL if value == NULL else (encrypt_text(value) if value else "") for value in values]
 
 
 def write_chunk(chunk: Any) -> None:
@@ -33,7 +40,7 @@ def write_chunk(chunk: Any) -> None:
             "kind": chunk.kind,
             "name": chunk.name,
             "gender": chunk.gender,
-            "birth_date": births,
+            "birth_date": _encrypted(births),
             "company_name": chunk.company_name,
             "notes": chunk.notes,
             "lifecycle_stage": chunk.stage,
@@ -53,8 +60,9 @@ def write_chunk(chunk: Any) -> None:
             "updated_at": [created[row[0]] for row in contacts],
             "customer_id": [ids[row[0]] for row in contacts],
             "kind": [row[1] for row in contacts],
-            "value": [row[2] for row in contacts],
-            "value_normalized": [row[3] for row in contacts],
+            "value": _encrypted(row[2] for row in contacts),
+            "value_hash": [contact_hash(row[3]) for row in contacts],
+            "value_tail": [contact_tail(row[1], row[3]) for row in contacts],
             "is_primary": bools(row[4] for row in contacts),
         },
         len(contacts),
@@ -71,8 +79,8 @@ def write_chunk(chunk: Any) -> None:
             "province": [row[1] for row in addresses],
             "city": [row[2] for row in addresses],
             "district": [row[3] for row in addresses],
-            "street": [row[4] for row in addresses],
-            "postal_code": [row[5] for row in addresses],
+            "street": _encrypted(row[4] for row in addresses),
+            "postal_code": _encrypted(row[5] for row in addresses),
             "is_default": repeat("t", len(addresses)),
         },
         len(addresses),

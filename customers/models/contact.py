@@ -7,9 +7,10 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.fields import EncryptedTextField
 from crm_site.models import BaseModel
 from customers.models.customer import Customer
-from customers.normalize import PHONE_KINDS, normalize_contact
+from customers.normalize import PHONE_KINDS, contact_hash, contact_tail, normalize_contact
 
 
 class ContactMethod(BaseModel):
@@ -28,9 +29,13 @@ class ContactMethod(BaseModel):
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contact_methods"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    value = models.CharField(_("value"), max_length=200)
-    # Lowercased / digits-only form, indexed: search and duplicate detection match on it exactly.
-    value_normalized = models.CharField(_("normalised value"), max_length=200, editable=False, db_index=True)
+    # Encrypted at rest (issue 13): the database holds a Fernet token, never the address or number.
+    value = EncryptedTextField(_("value"), max_length=200)
+    # The keyed hash (blind index) of the lowercased / digits-only form, indexed: exact search, duplicate
+    # detection and matching mail or calls to customers compare it (``customers.normalize.contact_hash``).
+    value_hash = models.CharField(_("value hash"), max_length=64, editable=False, db_index=True)
+    # For partial search: a phone's last 4 digits, an email's local part (``normalize.contact_tail``).
+    value_tail = models.CharField(_("value tail"), max_length=200, editable=False, blank=True, db_index=True)
     label = models.CharField(_("label"), max_length=60, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
     is_verified = models.BooleanField(_("verified"), default=False)
@@ -40,7 +45,8 @@ class ContactMethod(BaseModel):
     )
 
     class Meta:
-        ordering = ["-is_primary", "kind", "value"]
+        # Not by value: a token's order means nothing (sort decrypted values in Python where it matters).
+        ordering = ["-is_primary", "kind", "created_at"]
         verbose_name = _("contact method")
         verbose_name_plural = _("contact methods")
         indexes = [models.Index(fields=["customer", "kind"], name="contact_customer_kind")]
@@ -48,9 +54,20 @@ class ContactMethod(BaseModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}"
 
+    @property
+    def value_normalized(self) -> str:
+        """The match form of the value (lowercased / digits only), computed from the decrypted value."""
+        return normalize_contact(self.kind, self.value)
+
+    def set_match_keys(self) -> None:
+        """Derive the blind index and the tail from the value (every save does; bulk paths call it)."""
+        normalised = normalize_contact(self.kind, self.value)
+        self.value_hash = contact_hash(normalised)
+        self.value_tail = contact_tail(self.kind, normalised)
+
     def clean(self) -> None:
         self.value = (self.value or "").strip()
-        self.value_normalized = normalize_contact(self.kind, self.value)
+        self.set_match_keys()
         if not self.value:
             raise ValidationError({"value": _("Enter a value.")})
         if self.kind == self.Kind.EMAIL:
@@ -62,8 +79,8 @@ class ContactMethod(BaseModel):
             raise ValidationError({"value": _("Enter a phone number of 5 to 15 digits.")})
 
     def save(self, *args, **kwargs) -> None:
-        # Keep the match key in step with the value whatever path saved it (admin, bulk tools call clean).
-        self.value_normalized = normalize_contact(self.kind, self.value)
+        # Keep the match keys in step with the value whatever path saved it (bulk tools call set_match_keys).
+        self.set_match_keys()
         super().save(*args, **kwargs)
 
 
@@ -78,8 +95,9 @@ class Address(BaseModel):
     province = models.CharField(_("province"), max_length=60, blank=True)
     city = models.CharField(_("city"), max_length=60, blank=True)
     district = models.CharField(_("district"), max_length=60, blank=True)
-    street = models.CharField(_("street"), max_length=255, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    # Encrypted at rest (issue 13); province, city and district stay clear for the demographics.
+    street = EncryptedTextField(_("street"), max_length=255, blank=True)
+    postal_code = EncryptedTextField(_("postal code"), max_length=20, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:

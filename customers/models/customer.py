@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm_site.fields import EncryptedDateField, EncryptedTextField
 from crm_site.models import BaseModel
 from crm_site.visibility import VisibleQuerySet
 
@@ -76,7 +78,8 @@ class Customer(BaseModel):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=200)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # Encrypted at rest (issue 13): ages are computed from the decrypted value in Python, never in SQL.
+    birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
     company_name = models.CharField(_("company name"), max_length=200, blank=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     industry = models.CharField(_("industry"), max_length=120, blank=True)
@@ -84,7 +87,7 @@ class Customer(BaseModel):
     website = models.URLField(_("web site"), blank=True)
     tax_number = models.CharField(_("tax number"), max_length=60, blank=True)
     # A person's national ID or passport number: sensitive personal data (PIPL Art. 28).
-    id_number = models.CharField(_("ID number"), max_length=40, blank=True)
+    id_number = EncryptedTextField(_("ID number"), max_length=40, blank=True)
     lifecycle_stage = models.CharField(
         _("lifecycle stage"), max_length=10, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
     )
@@ -150,7 +153,7 @@ class Customer(BaseModel):
             errors["attributes"] = _("Custom fields must be a mapping of field to value.")
         if self.external_id == "":
             self.external_id = None
-        if self.birth_date is not None:
+        if isinstance(self.birth_date, datetime.date):
             from django.utils import timezone
 
             if self.birth_date > timezone.localdate():

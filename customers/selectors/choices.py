@@ -18,7 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from customers.models import ContactMethod, Customer
-from customers.normalize import PHONE_KINDS, normalize_phone, search_candidates
+from customers.normalize import (
+    PHONE_KINDS,
+    PHONE_TAIL_DIGITS,
+    candidate_hashes,
+    normalize_contact,
+    normalize_phone,
+)
 from customers.selectors.visibility import visible_customer_filter
 
 # Each way of matching contributes at most this many ids before visibility and ordering.
@@ -74,17 +80,35 @@ def _phone_digits(text: str) -> str:
 
 
 def contact_match(text: str) -> Q:
-    """The contact methods ``text`` matches: a whole normalised value, an email start, 4+ phone digits.
+    """The contact methods ``text`` may match: a whole value (its blind index), the start of an email
+    address (its clear local part), the last 4+ digits of a phone (its clear last 4 digits).
 
     One half of the customer matching rule (the other is ``customer_match``); the customer list's search
-    uses both too, so a "more" link from the global search lists what the search found.
+    uses both too, so a "more" link from the global search lists what the search found. The values are
+    encrypted (issue 13), so this is a superset for the partial forms: ``contact_matches`` then checks the
+    decrypted value of each row it returns.
     """
-    contact = Q(value_normalized__in=search_candidates(text))
+    contact = Q(value_hash__in=candidate_hashes(text))
     if digits := _phone_digits(text):
-        contact |= Q(kind__in=PHONE_KINDS, value_normalized__contains=digits)
+        contact |= Q(kind__in=PHONE_KINDS, value_tail=digits[-PHONE_TAIL_DIGITS:])
     if len(text) >= SUBSTRING_MIN_LENGTH and " " not in text:
-        contact |= Q(kind=ContactMethod.Kind.EMAIL, value_normalized__startswith=text.lower())
+        local, at, _domain = text.lower().partition("@")
+        email = Q(value_tail=local) if at else Q(value_tail__startswith=local)
+        contact |= Q(kind=ContactMethod.Kind.EMAIL) & email
     return contact
+
+
+def contact_matches(text: str, *, kind: str, value: Any, value_hash: str) -> bool:
+    """Whether a row that ``contact_match(text)`` returned really matches (on its decrypted value)."""
+    if value_hash in candidate_hashes(text):
+        return True
+    normalised = normalize_contact(kind, str(value))
+    if kind in PHONE_KINDS:
+        digits = _phone_digits(text)
+        return bool(digits) and normalised.endswith(digits)
+    if kind == ContactMethod.Kind.EMAIL:
+        return len(text) >= SUBSTRING_MIN_LENGTH and " " not in text and normalised.startswith(text.lower())
+    return False
 
 
 def customer_match(text: str) -> Q:
@@ -108,17 +132,19 @@ def _matches(visible: Any, text: str, *, user: Any) -> tuple[dict[Any, str], set
     customers (name or company, external id); each capped at MATCH_CAP rows, visibility applied in both.
     """
     folded = text.casefold()
-    candidates = search_candidates(text)
+    candidates = set(candidate_hashes(text))
     contact = contact_match(text)
     names: dict[Any, str] = {}
     exact: set[Any] = set()
-    for customer_id, value, name in (
+    for customer_id, kind, value, value_hash, name in (
         ContactMethod.objects.filter(contact, visible_customer_filter(user=user))
         .order_by()
-        .values_list("customer_id", "value_normalized", "customer__name")[:MATCH_CAP]
+        .values_list("customer_id", "kind", "value", "value_hash", "customer__name")[:MATCH_CAP]
     ):
+        if not contact_matches(text, kind=kind, value=value, value_hash=value_hash):
+            continue
         names[customer_id] = name
-        if value in candidates:
+        if value_hash in candidates:
             exact.add(customer_id)
     for pk, name, external_id in (
         visible.filter(customer_match(text)).order_by().values_list("pk", "name", "external_id")[:MATCH_CAP]

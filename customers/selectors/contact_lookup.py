@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from crm_site.visibility import VIEW, Action
 from customers.models import ContactMethod
-from customers.normalize import PHONE_KINDS, normalize_contact
+from customers.normalize import PHONE_KINDS, contact_hash, normalize_contact
 from customers.selectors.visibility import LOOKUP_CHUNK, visible_customer_ids
 
 ContactKind = Literal["phone", "email"]
@@ -29,16 +29,14 @@ def customer_ids_by_contact(
     for value in values:
         key = normalize_contact(kinds[0], value) if isinstance(value, str) else ""
         if key:
-            normalised[value] = key
+            normalised[value] = contact_hash(key)  # matched on the blind index
     wanted = list(dict.fromkeys(normalised.values()))
     candidates: dict[str, list[uuid.UUID]] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         rows = (
-            ContactMethod.objects.filter(
-                kind__in=kinds, value_normalized__in=wanted[start : start + LOOKUP_CHUNK]
-            )
-            .order_by("value_normalized", "-is_primary", "created_at")
-            .values_list("value_normalized", "customer_id")
+            ContactMethod.objects.filter(kind__in=kinds, value_hash__in=wanted[start : start + LOOKUP_CHUNK])
+            .order_by("value_hash", "-is_primary", "created_at")
+            .values_list("value_hash", "customer_id")
         )
         for key, customer_id in rows:
             candidates.setdefault(key, []).append(customer_id)

@@ -66,7 +66,7 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     text matches more than ``SEARCH_ID_CAP`` rows it is a common word, and the plain ordered filter finds a
     page of matches within the first few thousand rows of the sort index.
     """
-    from customers.selectors.choices import contact_match, customer_match
+    from customers.selectors.choices import contact_match, contact_matches, customer_match
 
     text = query.strip()
     if not text:
@@ -75,12 +75,25 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     # $lookup for every contact method); qs applies visibility to these ids below. When the cap is
     # full, other users' customers with the same phone digits may crowd a sales user's own match out
     # of it: then the matches are taken among the customers qs may see.
+    # The values are encrypted: the index gives candidates, their decrypted values decide (phone digits
+    # beyond the stored last 4, an email start beyond its local part).
     contacts = (
-        ContactMethod.objects.filter(contact_match(text)).order_by().values_list("customer_id", flat=True)
+        ContactMethod.objects.filter(contact_match(text))
+        .order_by()
+        .values_list("customer_id", "kind", "value", "value_hash")
     )
-    contact_ids = list(contacts[:SEARCH_ID_CAP])
-    if len(contact_ids) == SEARCH_ID_CAP:
-        contact_ids = list(contacts.filter(customer_id__in=qs.values("pk"))[:SEARCH_ID_CAP])
+
+    def matching(rows: Any) -> list[Any]:
+        return [
+            customer_id
+            for customer_id, kind, value, value_hash in rows
+            if contact_matches(text, kind=kind, value=value, value_hash=value_hash)
+        ]
+
+    fetched = list(contacts[:SEARCH_ID_CAP])
+    contact_ids = matching(fetched)
+    if len(fetched) == SEARCH_ID_CAP:
+        contact_ids = matching(contacts.filter(customer_id__in=qs.values("pk"))[:SEARCH_ID_CAP])
     text_match = customer_match(text)
     text_ids = list(qs.filter(text_match).order_by().values_list("pk", flat=True)[: SEARCH_ID_CAP + 1])
     if len(text_ids) > SEARCH_ID_CAP:

@@ -29,11 +29,11 @@ def duplicate_candidates(*, user: Any, customer: Customer, limit: int = 20) -> l
     """Visible customers that may be ``customer`` again, each with the reasons why."""
     visible = Customer.objects.visible_to(user).exclude(pk=customer.pk)
     reasons: dict[Any, list[str]] = {}
-    values = list(customer.contact_methods.values_list("value_normalized", flat=True))
+    values = list(customer.contact_methods.values_list("value_hash", flat=True))
     if values:
         for pk, value in (
             # Only visible customers' values: another user's private customer must not fill the list.
-            ContactMethod.objects.filter(visible_customer_filter(user=user), value_normalized__in=values)
+            ContactMethod.objects.filter(visible_customer_filter(user=user), value_hash__in=values)
             .exclude(customer_id=customer.pk)
             .values_list("customer_id", "value")[: limit * 5]
         ):
@@ -59,18 +59,22 @@ def duplicate_groups(*, user: Any, limit: int = 50) -> list[dict[str, Any]]:
     visible = visible_customer_filter(user=user)
     shared = (
         ContactMethod.objects.filter(visible)
-        .values("value_normalized")
+        .values("value_hash")
         .annotate(n=Count("customer_id", distinct=True))
         .filter(n__gt=1)
-        .order_by("-n", "value_normalized")[:limit]
+        .order_by("-n", "value_hash")[:limit]
     )
-    values = [row["value_normalized"] for row in shared]
+    values = [row["value_hash"] for row in shared]
     members: dict[str, list[Customer]] = {value: [] for value in values}
+    shown: dict[str, str] = {}  # hash -> one decrypted spelling of the shared value, for the page
     if values:
-        links = ContactMethod.objects.filter(visible, value_normalized__in=values).values_list(
-            "value_normalized", "customer_id"
+        links = ContactMethod.objects.filter(visible, value_hash__in=values).values_list(
+            "value_hash", "customer_id", "value"
         )
-        pairs = list(links)
+        pairs = []
+        for value_hash, pk, clear in links:
+            pairs.append((value_hash, pk))
+            shown.setdefault(value_hash, str(clear))
         customers = {
             c.pk: c for c in Customer.objects.filter(pk__in={pk for _v, pk in pairs}).select_related("owner")
         }
@@ -85,7 +89,7 @@ def duplicate_groups(*, user: Any, limit: int = 50) -> list[dict[str, Any]]:
         rows, differing = _compare(members[value], history, contacts)
         result.append(
             {
-                "value": value,
+                "value": shown.get(value, ""),
                 "customers": [row["customer"] for row in rows],
                 "rows": rows,
                 "differing": differing,
@@ -129,15 +133,17 @@ def preferred_survivor(customers: list[Customer], history: dict[Any, dict[str, A
 
 
 def _contacts_of(customers: list[Customer]) -> dict[Any, list[tuple[str, str, str]]]:
-    """(kind, value, normalised value) of each customer's contact methods, in one query."""
+    """(kind, value, blind index) of each customer's contact methods, in one query (primary first, then
+    by kind and decrypted value)."""
     contacts: dict[Any, list[tuple[str, str, str]]] = {customer.pk: [] for customer in customers}
-    rows = (
+    rows = sorted(
         ContactMethod.objects.filter(customer_id__in=list(contacts))
-        .order_by("-is_primary", "kind", "value")
-        .values_list("customer_id", "kind", "value", "value_normalized")
+        .order_by()
+        .values_list("customer_id", "is_primary", "kind", "value", "value_hash"),
+        key=lambda row: (not row[1], row[2], str(row[3])),
     )
-    for customer_id, kind, value, normalized in rows:
-        contacts.setdefault(customer_id, []).append((kind, value, normalized))
+    for customer_id, _primary, kind, value, value_hash in rows:
+        contacts.setdefault(customer_id, []).append((kind, value, value_hash))
     return contacts
 
 
@@ -204,15 +210,15 @@ def contact_owners(*, user: Any, customer: Customer, limit: int = 5) -> list[dic
     For the warning after a save; customers the user cannot see are never counted or named.
     """
     kinds = [*PHONE_KINDS, ContactMethod.Kind.EMAIL]
-    values = list(customer.contact_methods.filter(kind__in=kinds).values_list("value_normalized", flat=True))
+    values = list(customer.contact_methods.filter(kind__in=kinds).values_list("value_hash", flat=True))
     if not values:
         return []
     hits = list(
         ContactMethod.objects.filter(
-            visible_customer_filter(user=user), value_normalized__in=values, kind__in=kinds
+            visible_customer_filter(user=user), value_hash__in=values, kind__in=kinds
         )
         .exclude(customer_id=customer.pk)
-        .order_by("value_normalized", "customer_id")
+        .order_by("value_hash", "customer_id")
         .values_list("customer_id", "value")[: limit * 3]
     )
     if not hits:

@@ -26,7 +26,7 @@ from customers.models import (
     Relationship,
     Tag,
 )
-from customers.normalize import normalize_contact
+from customers.normalize import contact_hash, contact_tail, normalize_contact
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -38,7 +38,16 @@ CUSTOMER_FIELDS = {
     and not field.many_to_many
     and field.name not in {"id", "created_at", "updated_at"}
 } | {"owner_id"}
-CONTACT_FIELDS = ["kind", "value", "value_normalized", "label", "is_primary", "is_verified", "do_not_contact"]
+CONTACT_FIELDS = [
+    "kind",
+    "value",
+    "value_hash",
+    "value_tail",
+    "label",
+    "is_primary",
+    "is_verified",
+    "do_not_contact",
+]
 ADDRESS_FIELDS = ["label", "country", "province", "city", "district", "street", "postal_code", "is_default"]
 PARTNER_CONTACT_FIELDS = ["name", "job_title", "phone", "email"]
 PARTNER_FIELDS = ["kind", "name", "owner", "website", "phone", "email", "city", "notes", "is_active"]
@@ -226,7 +235,9 @@ def _contact_match_key(contact: ContactMethod | None, data: dict[str, Any]) -> N
     if "kind" in data or "value" in data:
         kind = data.get("kind", contact.kind if contact else "")
         value = str(data.get("value", contact.value if contact else "") or "").strip()
-        data["value_normalized"] = normalize_contact(kind, value)
+        normalised = normalize_contact(kind, value)
+        data["value_hash"] = contact_hash(normalised)
+        data["value_tail"] = contact_tail(kind, normalised)
 
 
 @atomic

@@ -25,7 +25,6 @@ from customers.importing import (
     read_headers,
 )
 from customers.models import Address, ContactMethod, Customer, CustomerImport, CustomerTag, Tag
-from customers.normalize import normalize_contact
 from customers.selectors import custom_field_definitions, customer_ids_by_external_id
 
 CHUNK = 1000
@@ -331,9 +330,7 @@ def _audit_batch(
 
 def _write_children(pairs: list[tuple[Customer, dict[str, Any]]]) -> list[ContactMethod]:
     ids = [customer.pk for customer, _values in pairs]
-    known = set(
-        ContactMethod.objects.filter(customer_id__in=ids).values_list("customer_id", "value_normalized")
-    )
+    known = set(ContactMethod.objects.filter(customer_id__in=ids).values_list("customer_id", "value_hash"))
     has_address = set(Address.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True))
     contacts, addresses, links = [], [], []
     tag_names = {name for _c, values in pairs for name in values.get("tags", [])}
@@ -345,14 +342,11 @@ def _write_children(pairs: list[tuple[Customer, dict[str, Any]]]) -> list[Contac
     for customer, values in pairs:
         for kind in CONTACT_TARGETS:
             if values.get(kind):
-                normalized = normalize_contact(kind, values[kind])
-                if (customer.pk, normalized) not in known:
-                    known.add((customer.pk, normalized))
-                    contacts.append(
-                        ContactMethod(
-                            customer=customer, kind=kind, value=values[kind], value_normalized=normalized
-                        )
-                    )
+                contact = ContactMethod(customer=customer, kind=kind, value=values[kind])
+                contact.set_match_keys()  # bulk_create does not call save()
+                if (customer.pk, contact.value_hash) not in known:
+                    known.add((customer.pk, contact.value_hash))
+                    contacts.append(contact)
         if any(values.get(part) for part in ADDRESS_TARGETS) and customer.pk not in has_address:
             has_address.add(customer.pk)
             addresses.append(

@@ -128,7 +128,7 @@ def _dedupe_contact_methods(survivor: Customer, loser: Customer) -> int:
         rows += list(
             ContactMethod.objects.filter(customer=customer)
             .order_by("-is_primary", "created_at", "pk")
-            .values_list("pk", "kind", "value_normalized", "is_verified", "do_not_contact")
+            .values_list("pk", "kind", "value_hash", "is_verified", "do_not_contact")
         )
     kept: dict[tuple[str, str], Any] = {}
     drop, verify, blocked = [], set(), set()

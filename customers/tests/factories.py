@@ -4,7 +4,6 @@ import factory
 from django.contrib.auth import get_user_model
 
 from customers.models import Address, ContactMethod, Customer, Partner, Relationship, Tag
-from customers.normalize import normalize_contact
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -32,7 +31,7 @@ class ContactMethodFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     kind = ContactMethod.Kind.MOBILE
     value = factory.Sequence(lambda n: f"139{n:08d}")
-    value_normalized = factory.LazyAttribute(lambda o: normalize_contact(o.kind, o.value))
+    # value_hash / value_tail: derived in ContactMethod.save()
 
 
 class AddressFactory(factory.django.DjangoModelFactory):

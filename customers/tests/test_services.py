@@ -100,7 +100,7 @@ def test_customer_merge_moves_everything_and_keeps_audit(sales_user, other_sales
 
     survivor.refresh_from_db()
     assert not Customer.objects.filter(pk=loser.pk).exists()
-    assert ContactMethod.objects.filter(customer=survivor, value="zw@example.com").exists()
+    assert "zw@example.com" in {c.value for c in ContactMethod.objects.filter(customer=survivor)}
     assert Address.objects.filter(customer=survivor).count() == 2
     assert Address.objects.filter(customer=survivor, is_default=True).count() == 1
     assert Relationship.objects.get(customer=friend).related_customer_id == survivor.pk
