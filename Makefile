@@ -44,6 +44,8 @@ check: dev-venv
 	DJANGO_SETTINGS_MODULE=crm_site.settings.test $(MANAGE) check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=crm_site.settings.test $(MANAGE) makemigrations --check --dry-run
 	DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DJANGO_SETTINGS_MODULE=crm_site.settings.production \
+		CRM_FIELD_ENCRYPTION_KEYS=$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_') \
+		CRM_BLIND_INDEX_KEY=$$(head -c 32 /dev/urandom | base64) \
 		$(MANAGE) check --deploy --fail-level WARNING
 
 pytest: dev-venv

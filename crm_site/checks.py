@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from cryptography.fernet import Fernet
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
@@ -39,3 +40,42 @@ def check_uuid_primary_keys(app_configs: Any = None, **kwargs: Any) -> list[chec
                         )
                     )
     return errors
+
+
+# The settings a production deployment must set for personal data at rest (issue 13): without them the
+# keys are derived from SECRET_KEY, so rotating SECRET_KEY would make every encrypted value unreadable and
+# every blind index wrong.
+PERSONAL_DATA_KEY_SETTINGS = ("CRM_FIELD_ENCRYPTION_KEYS", "CRM_BLIND_INDEX_KEY")
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_personal_data_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``check --deploy`` warns when the field-encryption keys or the blind-index key are unset."""
+    from crm_site.crypto import configured_keys
+
+    warnings: list[checks.CheckMessage] = []
+    for name in PERSONAL_DATA_KEY_SETTINGS:
+        value = getattr(settings, name, None)
+        configured = configured_keys(name) if isinstance(value, list | tuple) else str(value or "").strip()
+        if not configured:
+            warnings.append(
+                checks.Warning(
+                    f"{name} is not set: personal data at rest is keyed from SECRET_KEY, so rotating "
+                    "SECRET_KEY would make encrypted values unreadable and blind indexes wrong.",
+                    hint=f"Set {name} in the environment (see README, Production).",
+                    id="crm_site.W013",
+                )
+            )
+    for key in configured_keys("CRM_FIELD_ENCRYPTION_KEYS"):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            warnings.append(
+                checks.Error(
+                    "CRM_FIELD_ENCRYPTION_KEYS holds a value that is no Fernet key.",
+                    hint="Make keys with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'",
+                    id="crm_site.E013",
+                )
+            )
+    return warnings

@@ -42,10 +42,14 @@ def _ring(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
+def ring_keys(setting: str, *, purpose: str) -> list[str]:
+    """The keys ``keyring`` uses: the configured ones, else the one derived from ``SECRET_KEY``."""
+    return configured_keys(setting) or [_derived_key(purpose)]
+
+
 def keyring(setting: str, *, purpose: str) -> MultiFernet:
     """The Fernet ring of ``setting`` (e.g. ``CRM_FIELD_ENCRYPTION_KEYS``); cached per key list."""
-    keys = configured_keys(setting) or [_derived_key(purpose)]
-    return _ring(tuple(keys))
+    return _ring(tuple(ring_keys(setting, purpose=purpose)))
 
 
 def blind_index_key() -> bytes:

@@ -70,6 +70,18 @@ def test_database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def personal_data_keys_env() -> dict[str, str]:
+    """Environment for a production-settings subprocess: the field-encryption and blind-index keys this
+    test process uses, so ``check --deploy`` is satisfied and the server reads what the tests wrote."""
+    from crm_site.crypto import blind_index_key, ring_keys
+    from crm_site.fields import KEYS_PURPOSE, KEYS_SETTING
+
+    return {
+        "CRM_FIELD_ENCRYPTION_KEYS": ",".join(ring_keys(KEYS_SETTING, purpose=KEYS_PURPOSE)),
+        "CRM_BLIND_INDEX_KEY": blind_index_key().decode(),
+    }
+
+
 def create_user(username: str, *role_names: str, **fields: Any) -> Any:
     """A user with the given role groups (``create_user("bob", "Sales")``), password ``pw-<username>``;
     staff when a manager. The role groups must exist (``crm_site.roles.sync_roles``)."""

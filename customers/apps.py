@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -25,3 +27,28 @@ class CustomersConfig(AppConfig):
             )
         )
         search.register()
+        _register_audit_masks()
+
+
+def _register_audit_masks() -> None:
+    """The trail stores encrypted personal values masked (docs/security.md, "Encryption at rest")."""
+    from crm_site.audit.trail import audit_maskers, audit_reprs
+    from customers.masking import mask_contact
+
+    def contact_value(instance: Any, attname: str, value: Any) -> str:
+        return mask_contact(getattr(instance, "kind", "") or "", value)
+
+    def by_field(instance: Any, attname: str, value: Any) -> str:
+        return mask_contact(attname, value)
+
+    def contact_repr(instance: Any) -> str:
+        return f"{instance.get_kind_display()}: {mask_contact(instance.kind, instance.value)}"
+
+    def address_repr(instance: Any) -> str:
+        return ", ".join(part for part in (instance.district, instance.city, instance.province) if part)
+
+    audit_maskers["customers.ContactMethod"] = contact_value
+    audit_maskers["customers.Customer"] = by_field
+    audit_maskers["customers.Address"] = by_field
+    audit_reprs["customers.ContactMethod"] = contact_repr
+    audit_reprs["customers.Address"] = address_repr

@@ -29,11 +29,12 @@ import hmac
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import DatabaseError, connections, models
 from django.db.models import Q
@@ -57,7 +58,9 @@ AUDITED: tuple[str, ...] = (
     "profiles.Segment",
 )
 # Bookkeeping columns whose change says nothing a reader needs (and auto_now changes on every save).
-SKIPPED_FIELDS = frozenset({"id", "created_at", "updated_at"})
+# value_hash / value_tail: a contact's blind index and clear tail (issue 13) say nothing a reader of the
+# trail needs and the tail is personal data; the masked value is recorded instead.
+SKIPPED_FIELDS = frozenset({"id", "created_at", "updated_at", "value_hash", "value_tail"})
 SEAL_BATCH = 1000
 GENESIS = "0" * 64
 LEASE_SECONDS = 120
@@ -202,6 +205,42 @@ def customer_ref_of(instance: models.Model) -> str:
     return "" if customer_id is None else str(customer_id)
 
 
+# Personal data encrypted at rest (issue 13) is not written into the trail in clear: the values of a
+# model's encrypted fields (``crm_site.fields``) are stored masked. An app registers how its values mask
+# (``customers.masking``, from ``CustomersConfig.ready``): label -> (instance or None, attname, value) ->
+# masked; a model without a masker gets "***". ``audit_reprs`` does the same for an entry's object name
+# (a contact's ``str()`` is its value).
+audit_maskers: dict[str, Callable[[Any, str, Any], Any]] = {}
+audit_reprs: dict[str, Callable[[Any], str]] = {}
+MASKED = "***"
+
+
+def _encrypted_names(model: type[models.Model]) -> set[str]:
+    return {field.attname for field in model._meta.concrete_fields if getattr(field, "encrypted", False)}
+
+
+def masked_changes(
+    model: type[models.Model] | None, instance: Any, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``changes`` with the values of ``model``'s encrypted fields masked (the rest as it is)."""
+    names = _encrypted_names(model) if model is not None else set()
+    if not names:
+        return dict(changes)
+    masker = audit_maskers.get(model._meta.label) if model is not None else None
+
+    def mask(name: str, value: Any) -> Any:
+        if value in (None, ""):
+            return value
+        return masker(instance, name, value) if masker else MASKED
+
+    return {
+        name: ([mask(name, value) for value in pair] if isinstance(pair, list | tuple) else mask(name, pair))
+        if name in names
+        else pair
+        for name, pair in changes.items()
+    }
+
+
 def build(
     *,
     action: str,
@@ -220,11 +259,21 @@ def build(
     actor_ref, actor_label, context = who or _who(actor)
     if extra:
         context = {**context, **plain(extra)}
+    model: type[models.Model] | None = None
     if instance is not None:
+        model = type(instance)
         model_label = model_label or instance._meta.label
         object_id = object_id or instance.pk
-        object_repr = object_repr or str(instance)
+        shown = audit_reprs.get(instance._meta.label)
+        object_repr = object_repr or (shown(instance) if shown else str(instance))
         customer_ref = customer_ref or customer_ref_of(instance)
+    elif model_label:
+        try:
+            model = django_apps.get_model(model_label)
+        except (LookupError, ValueError):
+            model = None
+    if changes:
+        changes = masked_changes(model, instance, changes)
     entry = AuditEntry(
         at=at or _now(),
         actor_ref=actor_ref,

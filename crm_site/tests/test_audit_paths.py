@@ -98,10 +98,10 @@ def test_an_admin_save_records_old_and_new_values_and_the_admin_path(client, man
     response = client.post(change, {k: v for k, v in data.items() if v is not False})
     assert response.status_code == 302, response.context["adminform"].form.errors
     entry = AuditEntry.objects.filter(object_id=str(contact.pk), action="update").get()
-    assert entry.changes["value"] == ["old@example.com", "new@example.com"]
+    assert entry.changes["value"] == ["o***@example.com", "n***@example.com"]  # masked: encrypted at rest
     assert entry.actor_label == manager_user.username and entry.context["via"] == "admin"
     history = client.get(reverse("admin:customers_contactmethod_history", args=[contact.pk]))
-    assert b"new@example.com" in history.content and b"old@example.com" in history.content
+    assert b"n***@example.com" in history.content and b"o***@example.com" in history.content
 
 
 def test_the_admin_refuses_to_add_change_or_delete_trail_rows_even_for_a_superuser(client, django_user_model):

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from crm_site import testing
 from crm_site.testing import BASE_DIR
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def test_production_settings_pass_check_deploy_and_send_hsts(tmp_path):
         "DJANGO_SETTINGS_MODULE": "crm_site.settings.production",
         "DJANGO_SECRET_KEY": "prod-test-" + secrets.token_urlsafe(48),
         "DJANGO_STATIC_ROOT": str(tmp_path),
+        **testing.personal_data_keys_env(),
     }
     check = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -43,6 +43,9 @@ def production_env(static_root: Path, **extra: str) -> dict[str, str]:
         # gunicorn itself trusts X-Forwarded-Proto from 127.0.0.1; here the "proxy" is another host, so
         # only Django's SECURE_PROXY_SSL_HEADER (DJANGO_BEHIND_TLS_PROXY) decides what counts as HTTPS.
         "FORWARDED_ALLOW_IPS": "192.0.2.10",
+        # Production sets its own keys (check --deploy warns otherwise); the same the test process
+        # encrypts with, so the server reads the personal data the tests wrote.
+        **testing.personal_data_keys_env(),
         **extra,
     }
 

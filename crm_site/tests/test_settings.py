@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from crm_site import testing
 from crm_site.settings.database import backend_of, database_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -72,6 +73,7 @@ def test_production_settings_pass_check_deploy_with_a_secret_from_the_environmen
             "PATH": "/usr/bin:/bin",
             "DJANGO_SETTINGS_MODULE": "crm_site.settings.production",
             "DJANGO_SECRET_KEY": secret,
+            **testing.personal_data_keys_env(),
         },
         capture_output=True,
         text=True,

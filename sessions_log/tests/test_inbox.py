@@ -87,7 +87,7 @@ def test_unknown_mail_waits_in_the_owners_inbox_another_sales_user_cannot_touch_
     assert Attachment.objects.get(interaction=interaction).name == "spec.pdf"
     item.refresh_from_db()
     assert (item.status, item.interaction, item.handled_by) == ("attached", interaction, sales_user)
-    assert customer.contact_methods.filter(kind="email", value_normalized="wang.fang@new.example").exists()
+    assert "wang.fang@new.example" in {c.value_normalized for c in customer.contact_methods.all()}
     assert (
         "Price of the blue model" not in client.get(reverse("sessions_log:unmatched-list")).content.decode()
     )
@@ -136,7 +136,7 @@ def test_service_works_every_item_but_cannot_change_a_customer_it_only_reads(
     done = client.post(item_url("unmatched-attach", item), {"customer": str(customer.pk)})
     assert done.status_code == 302
     assert Interaction.objects.get().customer == customer
-    assert not customer.contact_methods.filter(value_normalized="zhao@z.example").exists()
+    assert "zhao@z.example" not in {c.value_normalized for c in customer.contact_methods.all()}
 
 
 def test_a_reply_attached_from_the_inbox_joins_the_customers_thread(sales_user):

@@ -52,5 +52,5 @@ def test_a_sales_user_attaches_an_unknown_senders_mail_and_remembers_the_address
     interaction = Interaction.objects.get()
     assert interaction.customer == customer and page.url.endswith(interaction.get_absolute_url())
     assert "Attached to 周敏 Zhou Min." in page.locator(".alert").inner_text()
-    assert customer.contact_methods.filter(value_normalized="zhou.min@mail.example").exists()
+    assert "zhou.min@mail.example" in {c.value_normalized for c in customer.contact_methods.all()}
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
