@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -281,10 +282,13 @@ def _with_default_address(rows: list[dict]) -> list[dict]:
 
 
 def _with_places(rows: list[dict], places: dict[Any, tuple[str, str]]) -> list[dict]:
-    """Each row's default province and city ("" without one), and its id as str."""
+    """Each row's default province and city ("" without one), and its id as str. The birth date is the
+    decrypted ``date`` or None (an unreadable one counts as unknown, issue 13)."""
     for row in rows:
         row["province"], row["city"] = places.get(row["id"], ("", ""))
         row["id"] = str(row["id"])
+        if not isinstance(row.get("birth_date"), datetime.date):
+            row["birth_date"] = None
     return rows
 
 

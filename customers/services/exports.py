@@ -52,7 +52,7 @@ def export_rows(qs: QuerySet[Customer], *, sort: str = "name") -> Iterator[list[
                 customer.name,
                 customer.get_kind_display(),
                 customer.get_gender_display(),
-                customer.birth_date.isoformat() if customer.birth_date else "",
+                str(customer.birth_date) if customer.birth_date else "",  # a date, or the unreadable marker
                 customer.company_name,
                 customer.get_lifecycle_stage_display(),
                 customer.get_source_display(),

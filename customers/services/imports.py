@@ -24,6 +24,7 @@ from customers.importing import (
     iter_rows,
     read_headers,
 )
+from customers.masking import mask_contact
 from customers.models import Address, ContactMethod, Customer, CustomerImport, CustomerTag, Tag
 from customers.selectors import custom_field_definitions, customer_ids_by_external_id
 
@@ -314,7 +315,9 @@ def _audit_batch(
     extra = {"import": str(job.pk), "file": job.original_name[:100]}
     added: dict[Any, dict[str, list[Any]]] = {}
     for contact in contacts:
-        added.setdefault(contact.customer_id, {})[f"contact:{contact.kind}"] = [None, contact.value]
+        # Masked like every encrypted value in the trail (issue 13).
+        masked = mask_contact(contact.kind, contact.value)
+        added.setdefault(contact.customer_id, {})[f"contact:{contact.kind}"] = [None, masked]
     entries = []
     for customer in customers:
         old = before.get(customer.pk)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from crm_site.audit import trail as audit
 from crm_site.db import atomic, on_commit
+from crm_site.fields import Unreadable, encrypt_text
 from crm_site.signals import customer_activity
 from customers.merge_rules import (
     FIXED_REASONS,
@@ -64,7 +65,23 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
     data["contact_methods"] = list(customer.contact_methods.values("id", "kind", "value", "is_primary"))
     data["addresses"] = list(customer.addresses.values("id", "label", "province", "city", "street"))
     data["tags"] = list(customer.customer_tags.values_list("tag__name", flat=True))
+    # The snapshot is kept: the values encrypted at rest on the customer stay encrypted in it (issue 13).
+    for name in ("birth_date", "id_number"):
+        data[name] = _sealed(data.get(name))
+    for row in data["contact_methods"]:
+        row["value"] = _sealed(row["value"])
+    for row in data["addresses"]:
+        row["street"] = _sealed(row["street"])
     return json.loads(json.dumps(data, cls=_SnapshotEncoder))
+
+
+def _sealed(value: Any) -> Any:
+    """A personal value as the encrypted fields store it (a Fernet token; empty stays empty)."""
+    if value in (None, ""):
+        return value
+    if isinstance(value, Unreadable):
+        return value.token
+    return encrypt_text(str(value))
 
 
 def _unique_with(model: type[models.Model], fk: str) -> list[list[str]]:
