@@ -34,10 +34,10 @@ def _queries(sales) -> list[tuple[str, str]]:
     cases = [
         ("issue: email start `amelia.hall1014`", "amelia.hall1014"),
         ("issue: external id `DEMO-0001014`", "DEMO-0001014"),
-        ("issue: phone digits `2493` (end of the number only since issue 13: no match)", "2493"),
+        ("issue: phone digits `2493`", "2493"),
         ("own customer's email start", email.split("@")[0]),
         ("own customer's external id", customer.external_id),
-        ("own customer's phone, last 4 digits", mobile[-4:]),
+        ("own customer's phone, 4 middle digits", mobile[4:8]),
         ("own customer's whole phone", mobile),
         ("name substring `Taylor`", "Taylor"),
         ("name, 2 characters `张伟`", "张伟"),

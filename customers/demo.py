@@ -32,7 +32,7 @@ from customers.models import (
     Relationship,
     Tag,
 )
-from customers.normalize import contact_hash, contact_tail
+from customers.normalize import contact_grams, contact_hash, contact_tail
 
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -354,6 +354,7 @@ def _write_orm(chunk: Chunk, batch_size: int) -> None:
                 value=value,
                 value_hash=contact_hash(normalized),
                 value_tail=contact_tail(kind, normalized),
+                value_grams=contact_grams(kind, normalized),
                 is_primary=primary,
             )
             for pk, (i, kind, value, normalized, primary) in zip(

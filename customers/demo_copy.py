@@ -16,7 +16,7 @@ from crm_site.copy_load import NULL, bools, copy_rows, hex_ids, no_commit_flush,
 from crm_site.copy_load import indexes_deferred as _deferred
 from crm_site.fields import encrypt_text
 from customers.models import Address, ContactMethod, Customer, CustomerTag, Relationship
-from customers.normalize import contact_hash, contact_tail
+from customers.normalize import contact_grams, contact_hash, contact_tail
 
 
 def _encrypted(values: Any) -> list[str]:
@@ -63,6 +63,7 @@ def write_chunk(chunk: Any) -> None:
             "value": _encrypted(row[2] for row in contacts),
             "value_hash": [contact_hash(row[3]) for row in contacts],
             "value_tail": [contact_tail(row[1], row[3]) for row in contacts],
+            "value_grams": [contact_grams(row[1], row[3]) for row in contacts],
             "is_primary": bools(row[4] for row in contacts),
         },
         len(contacts),

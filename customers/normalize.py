@@ -45,8 +45,11 @@ def search_candidates(query: str) -> list[str]:
 # The blind index of a contact value (issue 13): one purpose for every kind, so equal normalised values
 # hash equal whatever their kind, exactly as the normalised values themselves compared before.
 CONTACT_HASH_PURPOSE = "contact"
-# Phones keep their last digits beside the encrypted value, for the "last digits" search.
-PHONE_TAIL_DIGITS = 4
+# A phone's runs of this many digits are kept as keyed hashes (``contact_grams``), for the "digits
+# inside a number" search ("2493" finds 139 2493 1014); each hash is cut to GRAM_HEX hex digits.
+PHONE_GRAM_DIGITS = 4
+GRAM_HEX = 8
+GRAM_PURPOSE = "phone-gram"
 
 
 def contact_hash(normalised: str) -> str:
@@ -54,12 +57,24 @@ def contact_hash(normalised: str) -> str:
     return blind_index(normalised, purpose=CONTACT_HASH_PURPOSE)
 
 
+def gram_hash(digits: str) -> str:
+    """The short keyed hash of one run of ``PHONE_GRAM_DIGITS`` digits."""
+    return blind_index(digits, purpose=GRAM_PURPOSE)[:GRAM_HEX]
+
+
+def contact_grams(kind: str, normalised: str) -> str:
+    """A phone's every run of 4 digits as keyed hashes, space-separated (``ContactMethod.value_grams``);
+    "" for other kinds. A search for 4+ digits looks for the hashes of its runs in it (``contains``, a
+    trigram index on PostgreSQL), then checks the decrypted number."""
+    if kind not in PHONE_KINDS:
+        return ""
+    runs = {normalised[i : i + PHONE_GRAM_DIGITS] for i in range(len(normalised) - PHONE_GRAM_DIGITS + 1)}
+    return " ".join(sorted(gram_hash(run) for run in runs))
+
+
 def contact_tail(kind: str, normalised: str) -> str:
-    """What a contact keeps in clear for partial search: a phone's last 4 digits (what the masked form
-    ``138****8000`` shows anyway), an email's local part lowercased (the start-of-address search);
-    nothing for other kinds."""
-    if kind in PHONE_KINDS:
-        return normalised[-PHONE_TAIL_DIGITS:]
+    """What a contact keeps in clear for partial search: an email's local part lowercased (the
+    start-of-address search); nothing for other kinds (phones search through ``contact_grams``)."""
     if kind == "email":
         return normalised.partition("@")[0][:200]
     return ""

@@ -58,9 +58,10 @@ AUDITED: tuple[str, ...] = (
     "profiles.Segment",
 )
 # Bookkeeping columns whose change says nothing a reader needs (and auto_now changes on every save).
-# value_hash / value_tail: a contact's blind index and clear tail (issue 13) say nothing a reader of the
-# trail needs and the tail is personal data; the masked value is recorded instead.
-SKIPPED_FIELDS = frozenset({"id", "created_at", "updated_at", "value_hash", "value_tail"})
+# value_hash / value_tail / value_grams: a contact's blind index, clear tail and digit-run hashes
+# (issue 13) say nothing a reader of the trail needs, and the tail is personal data; the masked value is
+# recorded instead.
+SKIPPED_FIELDS = frozenset({"id", "created_at", "updated_at", "value_hash", "value_tail", "value_grams"})
 SEAL_BATCH = 1000
 GENESIS = "0" * 64
 LEASE_SECONDS = 120

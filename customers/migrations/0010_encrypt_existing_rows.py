@@ -35,7 +35,7 @@ def _clear(value):
 def encrypt_rows(apps, schema_editor):
     import datetime
 
-    from customers.normalize import contact_hash, contact_tail, normalize_contact
+    from customers.normalize import contact_grams, contact_hash, contact_tail, normalize_contact
 
     for model_name, names in ENCRYPTED.items():
         model = apps.get_model("customers", model_name)
@@ -68,10 +68,13 @@ def encrypt_rows(apps, schema_editor):
                         normalised = normalize_contact(row.kind, value)
                         row.value_hash = contact_hash(normalised)
                         row.value_tail = contact_tail(row.kind, normalised)
+                        row.value_grams = contact_grams(row.kind, normalised)
                         dirty = True
                 if dirty:
                     changed.append(row)
-            fields = list(names) + (["value_hash", "value_tail"] if model_name == "contactmethod" else [])
+            fields = list(names) + (
+                ["value_hash", "value_tail", "value_grams"] if model_name == "contactmethod" else []
+            )
             if changed:
                 model.objects.bulk_update(changed, fields, batch_size=500)
 

