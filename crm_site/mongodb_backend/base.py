@@ -7,6 +7,11 @@ places and renders as "65,000" where SQLite and PostgreSQL show "65,000.00" (SQL
 writes and reads a column; PostgreSQL's ``numeric(12, 2)`` keeps the scale). Here the value is quantized
 to the field's ``decimal_places`` when written, and a column is quantized when read (rows written before
 this fix), so amounts are identical on every backend.
+
+``Value.as_mql`` of django-mongodb-backend does not call its output field's ``get_db_prep_save``
+(https://github.com/mongodb/django-mongodb-backend/issues/282), so ``bulk_update``, which wraps each value
+in ``Value(value, output_field=field)``, would write an encrypted field's clear value (issue 13). Here a
+``Value`` whose output field is one of ``crm_site.fields``' encrypted fields is encrypted first.
 """
 
 from __future__ import annotations
@@ -15,11 +20,26 @@ import decimal
 from typing import Any
 
 from django.db.backends.utils import format_number
-from django.db.models.expressions import Col
+from django.db.models import TextField
+from django.db.models.expressions import Col, Value
 from django_mongodb_backend.base import DatabaseWrapper as MongoDatabaseWrapper
 from django_mongodb_backend.operations import DatabaseOperations as MongoDatabaseOperations
 
+from crm_site.fields import EncryptedMixin
 from crm_site.mongodb_backend.schema import DatabaseSchemaEditor
+
+_value_as_mql = Value.as_mql  # type: ignore[attr-defined]
+
+
+def _encrypted_value_as_mql(self: Value, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> Any:
+    field = self._output_field_or_none  # type: ignore[attr-defined]
+    if isinstance(field, EncryptedMixin):
+        token = field.get_db_prep_value(self.value, connection)
+        return _value_as_mql(Value(token, output_field=TextField()), compiler, connection, *args, **kwargs)
+    return _value_as_mql(self, compiler, connection, *args, **kwargs)
+
+
+Value.as_mql = _encrypted_value_as_mql  # type: ignore[attr-defined]
 
 
 class DatabaseOperations(MongoDatabaseOperations):

@@ -198,3 +198,17 @@ def test_check_deploy_warns_without_personal_data_keys():
         assert check_personal_data_keys() == []
     with override_settings(CRM_FIELD_ENCRYPTION_KEYS=["not-a-key"], CRM_BLIND_INDEX_KEY="k" * 40):
         assert [m.id for m in check_personal_data_keys() if m.level >= checks.ERROR] == ["crm_site.E013"]
+
+
+def test_bulk_update_and_update_store_tokens_on_every_backend(amelia):
+    """bulk_update wraps values in Value(); on MongoDB that skips the field's prep unless patched."""
+    amelia.id_number = "220105199001010022"
+    amelia.birth_date = datetime.date(1991, 1, 1)
+    Customer.objects.bulk_update([amelia], ["id_number", "birth_date"])
+    Address.objects.filter(customer=amelia).update(street="Nanjing Road 1")
+    raw = " ".join(str(v) for v in [*stored(Customer, "id_number"), *stored(Customer, "birth_date")])
+    assert "220105199001010022" not in raw and "1991" not in raw
+    assert "Nanjing" not in " ".join(str(v) for v in stored(Address, "street"))
+    amelia.refresh_from_db()
+    assert (amelia.id_number, amelia.birth_date) == ("220105199001010022", datetime.date(1991, 1, 1))
+    assert Address.objects.get().street == "Nanjing Road 1"

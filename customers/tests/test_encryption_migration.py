@@ -1,8 +1,9 @@
 """Migrations 0009-0011 (issue 13): rows written in clear before them come out encrypted and searchable.
 
 The test run itself builds its database without migrations (``--no-migrations``), so this runs
-``manage.py`` in a subprocess on a scratch SQLite database: migrate, go back to 0008, write clear rows
-through the historical models, migrate forward, read the result (and re-run the data step).
+``manage.py`` in a subprocess on a scratch database of the backend under test (a file on SQLite, a
+``<test db>_mig`` database on PostgreSQL and MongoDB): migrate, go back to 0008, write clear rows through
+the historical models, migrate forward, read the stored values past the fields (and re-run the data step).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
+from django.db import connection
 
+from crm_site import testing
 from crm_site.testing import BASE_DIR
 
 SCRIPT = r"""
-import datetime, json, sqlite3
+import datetime, json
 from importlib import import_module
 from django.core.management import call_command
 from django.db import connection
@@ -47,15 +51,20 @@ call_command("migrate", verbosity=0)
 from customers.models import Address, ContactMethod, Customer
 from customers.normalize import contact_hash
 
+COLUMNS = [("customers_contactmethod", "value"), ("customers_customer", "birth_date"),
+           ("customers_customer", "id_number"), ("customers_address", "street"),
+           ("customers_address", "postal_code")]
+
 def raw():
-    with connection.cursor() as cursor:
-        out = []
-        for table, column in [("customers_contactmethod", "value"), ("customers_customer", "birth_date"),
-                              ("customers_customer", "id_number"), ("customers_address", "street"),
-                              ("customers_address", "postal_code")]:
+    out = []
+    for table, column in COLUMNS:
+        if connection.vendor == "mongodb":
+            out += [doc.get(column) for doc in connection.database[table].find({}, {column: 1})]
+            continue
+        with connection.cursor() as cursor:
             cursor.execute(f"SELECT {column} FROM {table}")
             out += [row[0] for row in cursor.fetchall()]
-        return out
+    return out
 
 before = raw()
 data = import_module("customers.migrations.0010_encrypt_existing_rows")
@@ -75,12 +84,37 @@ print(json.dumps({
 """
 
 
-@pytest.mark.nomongo(reason="runs manage.py migrate on a scratch SQLite database")
-def test_the_migrations_encrypt_the_rows_written_in_clear_and_can_run_again(tmp_path):
+@pytest.fixture
+def scratch_url(tmp_path):
+    """A DATABASE_URL of an empty database on the backend under test, dropped afterwards."""
+    if connection.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+        return
+    url = testing.test_database_url()
+    name = settings.DATABASES["default"]["NAME"]
+    scratch = f"{name}_mig"
+    if connection.vendor == "mongodb":
+        connection.database.client.drop_database(scratch)
+        yield url.replace(f"/{name}", f"/{scratch}", 1)
+        connection.database.client.drop_database(scratch)
+        return
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as pg:
+        pg.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        pg.execute(f'CREATE DATABASE "{scratch}"')
+    yield url.rsplit("/", 1)[0] + f"/{scratch}"
+    with psycopg.connect(admin, autocommit=True) as pg:
+        pg.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+@pytest.mark.django_db
+def test_the_migrations_encrypt_the_rows_written_in_clear_and_can_run_again(scratch_url):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm_site.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'migrate.sqlite3'}",
+        "DATABASE_URL": scratch_url,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", SCRIPT],
