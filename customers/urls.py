@@ -1,6 +1,17 @@
 from django.urls import path
 
-from customers.views import choices, consent, customers, exports, imports, links, merge, partners, timeline
+from customers.views import (
+    choices,
+    consent,
+    customers,
+    exports,
+    imports,
+    links,
+    merge,
+    partners,
+    pii,
+    timeline,
+)
 
 app_name = "customers"
 
@@ -23,6 +34,7 @@ urlpatterns = [
     path("<uuid:pk>/timeline/", timeline.CustomerTimelineView.as_view(), name="customer-timeline"),
     path("<uuid:pk>/consent/", consent.ConsentHistoryView.as_view(), name="customer-consent"),
     path("<uuid:pk>/consent/record/", consent.ConsentRecordView.as_view(), name="customer-consent-record"),
+    path("<uuid:pk>/reveal/", pii.CustomerRevealView.as_view(), name="customer-reveal"),
     path("<uuid:pk>/delete/", customers.CustomerDeleteView.as_view(), name="customer-delete"),
     path("<uuid:pk>/duplicates/", merge.CustomerDuplicatesView.as_view(), name="customer-duplicates"),
     path("<uuid:pk>/merge/<uuid:other>/", merge.CustomerMergeView.as_view(), name="customer-merge"),

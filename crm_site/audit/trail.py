@@ -266,9 +266,10 @@ def record_export(*, filename: str) -> AuditEntry:
     return record(action=AuditEntry.Action.EXPORT, object_repr=filename, extra={"query": query})
 
 
-def record_reveal(*, instance: models.Model, field: str) -> AuditEntry:
-    """Who was shown the full value of a masked personal field (the value itself is not copied)."""
-    return record(action=AuditEntry.Action.REVEAL, instance=instance, extra={"field": field})
+def record_reveal(*, instance: models.Model, field: str, reason: str = "") -> AuditEntry:
+    """Who was shown the full value of a masked personal field, and why (the value itself is not copied)."""
+    extra = {"field": field, "reason": reason}
+    return record(action=AuditEntry.Action.REVEAL, instance=instance, extra=extra)
 
 
 def who() -> tuple[str, str, dict[str, Any]]:

@@ -315,6 +315,10 @@ TABLE: dict[str, Entry] = {
         get=404, post=404, variants=A_CUSTOMER, data=lambda w: {"name": "Taken over", "kind": "person"}
     ),
     "customers:customer-delete": Entry(get=404, post=404, variants=A_CUSTOMER),
+    # Revealing a masked value of A's customer (issue 13): 404 before any permission or reason check.
+    "customers:customer-reveal": Entry(
+        get=404, post=404, variants=A_CUSTOMER, data=lambda w: {"field": "birth_date", "reason": "walk"}
+    ),
     "customers:customer-duplicates": Entry(get=404, post=405, variants=A_CUSTOMER),
     "customers:customer-merge": Entry(
         get=404,
