@@ -165,6 +165,8 @@ def customer_save(
     note = fields.pop("consent_note", "") or ""
     fields.pop("consent_changed_at", None)
     if customer is None:
+        contact_methods = list(contact_methods)
+        _refuse_suppressed(fields, contact_methods)
         customer = model_create(model=Customer, fields=sorted(CUSTOMER_FIELDS), data=fields)
     else:
         # The stored row, not the form's instance (form validation already set the new values on it).
@@ -178,6 +180,30 @@ def customer_save(
     if consent is not None:
         marketing_form_write(customer=customer, consent=bool(consent), channel=channel, note=note, by=by)
     return customer
+
+
+def _refuse_suppressed(fields: dict[str, Any], contact_methods: list[dict]) -> None:
+    """A new customer may not bring an erased person back (issue 13: the suppression list)."""
+    from customers.selectors.privacy import suppression_refusals
+
+    kinds: dict[Any, str] = {
+        ContactMethod.Kind.EMAIL: "email",
+        ContactMethod.Kind.PHONE: "phone",
+        ContactMethod.Kind.MOBILE: "phone",
+    }
+    values: dict[str, list[Any]] = {"phone": [], "email": []}
+    for data in contact_methods:
+        kind = kinds.get(data.get("kind"))
+        if kind and not data.get("delete"):
+            values[kind].append(data.get("value"))
+    refusals = suppression_refusals(
+        phones=values["phone"],
+        emails=values["email"],
+        external_id=fields.get("external_id") or "",
+        id_number=fields.get("id_number") or "",
+    )
+    if refusals:
+        raise ValidationError([message for _field, message in refusals])
 
 
 ChildT = TypeVar("ChildT", ContactMethod, Address)

@@ -89,7 +89,9 @@ def _match(chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], user:
         Customer.objects.visible_to(user).filter(pk__in=list(found.values())).values_list("pk", "owner_id")
     )
     manager = sees_everything(user)
+    refused = _suppressed_rows(chunk, found)
     for number, values, problems in chunk:
+        problems.extend(refused.get(number, []))
         customer_id = found.get(values["external_id"] or "")
         if customer_id is not None and customer_id not in visible_owner:
             problems.append(("external_id", str(_("This value cannot be used."))))
@@ -99,6 +101,28 @@ def _match(chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], user:
                 # As on the edit form: sales staff may update a customer shared with them, not take it over.
                 problems.append(("owner", str(_("Only managers can change the owner of a customer."))))
         yield number, values, problems, customer_id
+
+
+def _suppressed_rows(
+    chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], found: dict[str, Any]
+) -> dict[int, list[tuple[str, str]]]:
+    """Row number -> (field, message) for the new customers whose values belong to an erased person."""
+    from customers.selectors.privacy import Kind, suppressed_many
+
+    new = [(number, values) for number, values, _p in chunk if (values["external_id"] or "") not in found]
+    columns = {
+        "mobile": Kind.PHONE,
+        "phone": Kind.PHONE,
+        "email": Kind.EMAIL,
+        "external_id": Kind.EXTERNAL_ID,
+    }
+    refused: dict[int, list[tuple[str, str]]] = {}
+    for column, kind in columns.items():
+        hits = suppressed_many(kind, {values.get(column) for _n, values in new if values.get(column)})
+        for number, values in new:
+            if values.get(column) in hits:
+                refused.setdefault(number, []).append((column, str(_("This value cannot be used."))))
+    return refused
 
 
 def _importer(job: CustomerImport) -> Any:
