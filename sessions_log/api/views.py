@@ -237,7 +237,7 @@ class InteractionsView(APIView):
 
         return Response(
             {
-                "results": InteractionSerializer(page.rows, many=True).data,
+                "results": InteractionSerializer(page.rows, many=True, context={"request": request}).data,
                 "next": link(page.next_cursor),
                 "previous": link(page.prev_cursor),
             }
