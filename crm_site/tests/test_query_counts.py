@@ -298,6 +298,8 @@ PAGES: dict[str, Page] = {
     "customers:customer-timeline": Page(pk("customer")),
     "customers:customer-consent": Page(pk("customer")),
     "customers:customer-delete": Page(pk("customer"), managers_only=True),
+    # The reveal's no-JS reason form (issue 13): for holders of reveal_pii (a manager here).
+    "customers:customer-reveal": Page(pk("customer"), managers_only=True),
     "customers:customer-duplicates": Page(pk("customer")),
     "customers:customer-merge": Page(lambda s: {"pk": s["customer"].pk, "other": s["twin"].pk}),
     "customers:customer-sharing": Page(pk("customer")),
