@@ -38,6 +38,10 @@ MAIL_SETUP_NONE = {
     "sessions_log.externalreference": (),
 }
 
+# Data-subject requests and the suppression list (issue 13) are the managers' (the privacy officer's):
+# the other roles that read or write customers hold none of their permissions.
+PRIVACY_NONE: dict[str, tuple[str, ...]] = {"customers.datasubjectrequest": (), "customers.suppression": ()}
+
 # role -> {app_label or "app_label.model": actions}; ALL as the app label means every project app. A
 # "app_label.model" entry overrides its app's entry for that one model. docs/roles.md is the matrix these
 # entries and the record rule (customers/selectors/visibility.py) make; crm_site/tests/test_roles.py walks it.
@@ -51,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "Sales": {
         "customers": WRITE,
         "customers.customer": (*WRITE, "export", VIEW_PII),
+        **PRIVACY_NONE,
         "sessions_log": WRITE,
         **MAIL_SETUP_NONE,
         "orders": WRITE,
@@ -66,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "customers": READ,
         # Finds and counts customers: personal values masked, one revealed at a time for a reason.
         "customers.customer": (*READ_EVERY, REVEAL_PII),
+        **PRIVACY_NONE,
         "sessions_log": READ,
         **MAIL_SETUP_NONE,
         "sessions_log.unmatcheditem": (),
@@ -83,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "customers": READ,
         "customers.customer": (*READ_EVERY, VIEW_PII),
         "customers.customerimport": (),
+        **PRIVACY_NONE,
         "profiles": READ,
         "knowledge": READ,
     },

@@ -10,6 +10,7 @@ from customers.views import (
     merge,
     partners,
     pii,
+    privacy,
     timeline,
 )
 
@@ -29,6 +30,36 @@ urlpatterns = [
     path("partners/new/", partners.PartnerFormView.as_view(), name="partner-create"),
     path("partners/<uuid:pk>/", partners.PartnerDetailView.as_view(), name="partner-detail"),
     path("partners/<uuid:pk>/edit/", partners.PartnerFormView.as_view(), name="partner-update"),
+    path("privacy/requests/", privacy.DataRequestListView.as_view(), name="privacy-request-list"),
+    path("privacy/requests/new/", privacy.DataRequestCreateView.as_view(), name="privacy-request-create"),
+    path(
+        "privacy/requests/<uuid:pk>/", privacy.DataRequestDetailView.as_view(), name="privacy-request-detail"
+    ),
+    path(
+        "privacy/requests/<uuid:pk>/archive/",
+        privacy.DataRequestDownloadView.as_view(),
+        name="privacy-request-download",
+    ),
+    path(
+        "privacy/requests/<uuid:pk>/export/",
+        privacy.DataRequestExportView.as_view(),
+        name="privacy-request-export",
+    ),
+    path(
+        "privacy/requests/<uuid:pk>/erase/",
+        privacy.DataRequestEraseView.as_view(),
+        name="privacy-request-erase",
+    ),
+    path(
+        "privacy/requests/<uuid:pk>/refuse/",
+        privacy.DataRequestRefuseView.as_view(),
+        name="privacy-request-refuse",
+    ),
+    path(
+        "privacy/requests/<uuid:pk>/complete/",
+        privacy.DataRequestCompleteView.as_view(),
+        name="privacy-request-complete",
+    ),
     path("<uuid:pk>/", customers.CustomerDetailView.as_view(), name="customer-detail"),
     path("<uuid:pk>/edit/", customers.CustomerUpdateView.as_view(), name="customer-update"),
     path("<uuid:pk>/timeline/", timeline.CustomerTimelineView.as_view(), name="customer-timeline"),

@@ -25,7 +25,7 @@ from customers.selectors.privacy import suppressed
 from customers.services import customer_create
 from customers.services.consent import consent_record
 from customers.services.privacy import dsr_complete, dsr_create, dsr_erase, dsr_export, dsr_refuse
-from customers.tests.factories import TagFactory
+from customers.tests.factories import CustomerFactory, TagFactory
 from orders.models import SalesOrder, ServiceOrder
 from orders.tests.factories import (
     OpportunityFactory,
@@ -293,3 +293,111 @@ def test_orders_import_refuses_to_recreate_a_suppressed_customer(erased, sales_u
     messages = [error["message"] for error in result.errors]
     assert any("EXT-QIAO" in message and "cannot be used" in message for message in messages), messages
     assert not Customer.objects.filter(external_id="EXT-QIAO").exists()
+
+
+# ------------------------------------------------------------------------------------------------ pages
+
+
+def test_manager_walks_a_request_through_the_pages(client, person, manager_user, media):
+    from django.urls import reverse
+
+    client.force_login(manager_user)
+    page = client.get(reverse("customers:customer-detail", args=[person.pk]))
+    assert reverse("customers:privacy-request-create") in page.content.decode()
+    answer = client.post(
+        reverse("customers:privacy-request-create"),
+        {"customer": NAME, "customer_id": str(person.pk), "kind": "erasure", "law": "gdpr",
+         "received_via": "email", "details": ""},
+    )  # fmt: skip
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    request = DataSubjectRequest.objects.get(customer=person)
+    assert request.due_at - request.received_at == timedelta(days=30)
+    detail = reverse("customers:privacy-request-detail", args=[request.pk])
+    assert answer["Location"] == detail
+    assert client.get(detail).status_code == 200
+    erase = reverse("customers:privacy-request-erase", args=[request.pk])
+    assert "erased for good" in client.get(erase).content.decode()
+    assert client.post(erase, {}).status_code == 200  # the box not ticked: nothing erased
+    assert Customer.objects.get(pk=person.pk).name == NAME
+    assert client.post(erase, {"confirm": "on"})["Location"] == detail
+    assert Customer.objects.get(pk=person.pk).name.startswith("Erased customer")
+    client.post(reverse("customers:privacy-request-complete", args=[request.pk]))
+    request.refresh_from_db()
+    assert request.status == DataSubjectRequest.Status.COMPLETED
+
+
+def test_export_download_and_refusal_pages(client, person, manager_user, media):
+    from django.urls import reverse
+
+    client.force_login(manager_user)
+    request = _request(person, manager_user, kind="portability")
+    download = reverse("customers:privacy-request-download", args=[request.pk])
+    assert client.get(download).status_code == 404  # no archive yet
+    client.post(reverse("customers:privacy-request-export", args=[request.pk]))
+    answer = client.get(download)
+    assert answer.status_code == 200
+    assert "data.json" in zipfile.ZipFile(io.BytesIO(b"".join(answer.streaming_content))).namelist()
+    other = _request(person, manager_user, kind="objection")
+    refuse = reverse("customers:privacy-request-refuse", args=[other.pk])
+    client.post(refuse, {"reason": ""})
+    other.refresh_from_db()
+    assert other.status == DataSubjectRequest.Status.RECEIVED
+    client.post(refuse, {"reason": "Not the account holder"})
+    other.refresh_from_db()
+    assert other.status == DataSubjectRequest.Status.REFUSED
+
+
+def test_list_filters_by_status_and_marks_overdue(client, person, manager_user):
+    from django.urls import reverse
+
+    client.force_login(manager_user)
+    late = _request(person, manager_user, kind="access")
+    DataSubjectRequest.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(days=1))
+    dsr_refuse(request=_request(person, manager_user, kind="correction"), reason="No", user=manager_user)
+    page = client.get(reverse("customers:privacy-request-list"), {"status": "open"}).content.decode()
+    assert "table-danger" in page and "overdue" in page
+    assert "Correction" not in page
+    refused = client.get(reverse("customers:privacy-request-list"), {"status": "refused"}).content.decode()
+    assert "Correction" in refused and "table-danger" not in refused
+
+
+def test_sales_cannot_open_the_pages(client, person, sales_user, manager_user):
+    from django.urls import reverse
+
+    client.force_login(sales_user)
+    request = _request(person, manager_user)
+    assert client.get(reverse("customers:privacy-request-list")).status_code == 403
+    assert client.get(reverse("customers:privacy-request-detail", args=[request.pk])).status_code == 403
+    assert (
+        client.post(
+            reverse("customers:privacy-request-erase", args=[request.pk]), {"confirm": "on"}
+        ).status_code
+        == 403
+    )
+    page = client.get(reverse("customers:customer-detail", args=[person.pk])).content.decode()
+    assert reverse("customers:privacy-request-create") not in page
+    assert reverse("customers:privacy-request-list") not in page
+
+
+def test_query_counts_of_the_pages(client, manager_user, sales_user):
+    from django.urls import reverse
+
+    from crm_site.testing import assert_query_counts
+
+    client.force_login(manager_user)
+    made: list[DataSubjectRequest] = []
+
+    def grow(k):
+        for _n in range(k):
+            customer = CustomerFactory(owner=sales_user)
+            made.append(_request(customer, manager_user, kind="access"))
+
+    assert_query_counts(
+        {
+            "customers:privacy-request-list": lambda: client.get(reverse("customers:privacy-request-list")),
+            "customers:privacy-request-detail": lambda: client.get(
+                reverse("customers:privacy-request-detail", args=[made[0].pk])
+            ),
+        },
+        grow=grow,
+    )
