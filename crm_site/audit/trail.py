@@ -266,10 +266,15 @@ def record_export(*, filename: str) -> AuditEntry:
     return record(action=AuditEntry.Action.EXPORT, object_repr=filename, extra={"query": query})
 
 
-def record_reveal(*, instance: models.Model, field: str, reason: str = "") -> AuditEntry:
-    """Who was shown the full value of a masked personal field, and why (the value itself is not copied)."""
+def record_reveal(
+    *, instance: models.Model, field: str, reason: str = "", object_repr: str = ""
+) -> AuditEntry:
+    """Who was shown the full value of a masked personal field, and why (the value itself is not copied).
+
+    ``object_repr`` names the record when its own name is the value (a contact method, an address).
+    """
     extra = {"field": field, "reason": reason}
-    return record(action=AuditEntry.Action.REVEAL, instance=instance, extra=extra)
+    return record(action=AuditEntry.Action.REVEAL, instance=instance, object_repr=object_repr, extra=extra)
 
 
 def who() -> tuple[str, str, dict[str, Any]]:

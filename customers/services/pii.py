@@ -93,5 +93,6 @@ def pii_reveal(*, customer: Customer, field: str, reason: str, user: Any) -> str
             _("You have revealed %(n)d values in the last hour; try again later.") % {"n": reveal_limit()},
             code="throttled",
         )
-    record_reveal(instance=instance, field=field, reason=reason)
+    # A contact method's or address's own name is its value: the entry names the customer and field.
+    record_reveal(instance=instance, field=field, reason=reason, object_repr=f"{customer.name} · {field}")
     return str(value)

@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from crm_site.templatetags.contact_links import contact_link
+from customers.masking import mask_contact
 from customers.selectors.pii import can_reveal_pii, can_see_pii, shown
 
 register = template.Library()
@@ -64,3 +65,43 @@ def pii(
         prompt=_("Why do you need to see this value? (recorded in the audit trail)"),
         label=_("Reveal"),
     )
+
+
+# The audit trail's values (crm_site/audit): its entries keep old and new values by field (attname), and
+# a contact method's or address's name is its value.
+AUDIT_FIELD_KINDS = {
+    "birth_date": "birth_date",
+    "id_number": "id_number",
+    "street": "street",
+    "postal_code": "postal_code",
+    "value": "counterpart",  # a contact method's value: a phone, an address or a handle
+    "value_normalized": "counterpart",
+}
+AUDIT_NAMED_BY_VALUE = {"customers.ContactMethod", "customers.Address"}
+
+
+@register.simple_tag(takes_context=True)
+def pii_change(context: template.Context, value: Any, field: str) -> Any:
+    """An audit entry's old or new value of ``field``, masked when the field is personal."""
+    kind = AUDIT_FIELD_KINDS.get(field)
+    if kind is None or value in (None, ""):
+        return value
+    return shown(value, kind, user=getattr(context.get("request"), "user", None))
+
+
+@register.simple_tag(takes_context=True)
+def pii_entry_name(context: template.Context, entry: Any) -> str:
+    """An audit entry's record name; a contact method's or address's (its value) masked.
+
+    "Mobile: 13800138000" -> "Mobile: 138****8000"; an address ("street, district, city") -> "***".
+    """
+    name = str(entry.object_repr or "")
+    user = getattr(context.get("request"), "user", None)
+    if entry.model_label not in AUDIT_NAMED_BY_VALUE or not name or can_see_pii(user):
+        return name
+    if entry.model_label == "customers.ContactMethod":
+        label, sep, value = name.partition(": ")
+        return (
+            f"{label}{sep}{mask_contact('counterpart', value)}" if sep else mask_contact("counterpart", name)
+        )
+    return mask_contact("street", name)

@@ -245,7 +245,8 @@ def test_reveal_returns_the_value_and_audits_field_and_reason(customer, marketin
         entry.context["field"] == f"contact:{contact.pk}"
         and entry.context["reason"] == "Customer called back"
     )
-    assert MOBILE not in json.dumps(entry.changes) + json.dumps(entry.context)
+    assert MOBILE not in json.dumps(entry.changes) + json.dumps(entry.context) + entry.object_repr
+    assert entry.customer_ref == str(customer.pk)
     address = customer.addresses.get()
     assert reveal(marketing_user, f"address:{address.pk}:street").json()["value"] == STREET
     page = reveal(marketing_user, "id_number", accept_json=False)
@@ -293,3 +294,31 @@ def test_reveal_get_shows_the_reason_form_without_javascript(customer, marketing
     html = page.content.decode()
     assert 'name="reason"' in html and 'value="birth_date"' in html
     _assert_masked(html)
+
+
+def test_history_tab_masks_old_and_new_personal_values_for_marketing(customer, sales_user, marketing_user):
+    contact = customer.contact_methods.get(kind="mobile")
+    contact.value = "13900139000"
+    contact.save()  # the trail's save signal records the old and new values
+    url = reverse("audit-history", kwargs={"kind": "customer", "pk": customer.pk})
+    html = _login(marketing_user).get(url).content.decode()
+    assert "139****9000" in html and MOBILE_MASKED in html
+    assert "13900139000" not in html
+    _assert_masked(html)
+    full = _login(sales_user).get(url).content.decode()
+    assert "13900139000" in full and MOBILE in full
+
+
+def test_customer_timeline_shows_marketing_no_full_value(customer, sales_user, marketing_user):
+    Interaction.objects.create(
+        customer=customer,
+        channel="email",
+        direction="outbound",
+        email_to=EMAIL,
+        counterpart=EMAIL,
+        subject="Timeline mail",
+        staff=sales_user,
+    )
+    html = _login(marketing_user).get(reverse("customers:customer-timeline", kwargs={"pk": customer.pk}))
+    assert html.status_code == 200 and "Timeline mail" in html.content.decode()
+    _assert_masked(html.content.decode())
