@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
 from customers.admin_pii import PiiFields, PiiMaskedAdminMixin
+from customers.masking import mask_contact
 from customers.models import (
     Address,
     ContactMethod,
@@ -92,6 +93,10 @@ class CustomerAdmin(PiiMaskedAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
 @admin.register(ContactMethod)
 class ContactMethodAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
     pii_fields = CONTACT_VALUE
+
+    def masked_name(self, obj: ContactMethod) -> str | None:
+        return f"{obj.get_kind_display()}: {mask_contact(obj.kind, obj.value)}"
+
     list_display = ["value", "kind", "customer", "is_primary", "is_verified", "do_not_contact"]
     list_filter = ["kind", "is_primary", "is_verified", "do_not_contact"]
     search_fields = ["=value_normalized", "value"]
@@ -103,6 +108,10 @@ class ContactMethodAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
 @admin.register(Address)
 class AddressAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
     pii_fields = ADDRESS_PII
+
+    def masked_name(self, obj: Address) -> str | None:
+        return ", ".join(part for part in ("***", obj.district, obj.city, obj.province) if part)
+
     list_display = ["customer", "province", "city", "district", "is_default"]
     list_filter = ["is_default", "province"]
     search_fields = ["city", "street", "postal_code"]

@@ -29,6 +29,20 @@ def _masked_display(field: str, kind: str | None, label: Any) -> Any:
     return show
 
 
+class _MaskedName:
+    """The admin's ``original`` with a masked name: every attribute of the record, its str() masked."""
+
+    def __init__(self, obj: Any, name: str) -> None:
+        self._obj = obj
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._obj, attr)
+
+    def __str__(self) -> str:
+        return self._name
+
+
 class PiiMaskedAdminMixin:
     """``pii_fields``: {field name: (masking kind, or None for the row's own ``kind``; column label)}."""
 
@@ -63,3 +77,26 @@ class PiiMaskedAdminMixin:
         # A change list's row checkboxes are labelled with each row's name (a contact method's value).
         actions = super().get_actions(request)  # type: ignore[misc]
         return {} if self._masks(request) else actions
+
+    def masked_name(self, obj: Any) -> str | None:
+        """The record's name for a viewer without view_pii when its str() holds a personal value."""
+        return None
+
+    def render_change_form(
+        self,
+        request: Any,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        # The page's subtitle and breadcrumb are the record's str(): a contact method's is its value.
+        if obj is not None and self._masks(request):
+            name = self.masked_name(obj)
+            if name is not None:
+                context["subtitle"] = name
+                context["original"] = _MaskedName(obj, name)
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )

@@ -210,6 +210,13 @@ def test_admin_masks_for_staff_without_view_pii(customer, manager_user):
     assert change.status_code == 200 and "Wang Fang" in change.content.decode()
     _assert_masked(change.content.decode())
     assert MOBILE_MASKED in change.content.decode() and "1990-**-**" in change.content.decode()
+    contact = customer.contact_methods.get(kind="mobile")
+    page = client.get(reverse("admin:customers_contactmethod_change", args=[contact.pk]))
+    assert page.status_code == 200 and f"Mobile: {MOBILE_MASKED}" in page.content.decode()
+    _assert_masked(page.content.decode())
+    address = client.get(reverse("admin:customers_address_change", args=[customer.addresses.get().pk]))
+    assert address.status_code == 200
+    _assert_masked(address.content.decode())
     listed = client.get(reverse("admin:customers_contactmethod_changelist"))
     assert listed.status_code == 200 and MOBILE_MASKED in listed.content.decode()
     _assert_masked(listed.content.decode())
