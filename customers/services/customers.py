@@ -17,6 +17,8 @@ from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_create, model_update
 from customers.models import (
     Address,
+    ConsentPurpose,
+    ConsentState,
     ContactMethod,
     Customer,
     CustomerTag,
@@ -27,6 +29,7 @@ from customers.models import (
     Tag,
 )
 from customers.normalize import normalize_contact
+from customers.services.consent import MARKETING_PURPOSES, consent_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -414,17 +417,33 @@ def customer_assign_owner(*, customer_ids: Iterable[Any], owner: Any) -> int:
 
 @atomic
 def customer_set_consent(
-    *, customer: Customer, consent: bool, channel: str, note: str = "", at: Any = None
+    *, customer: Customer, consent: bool, channel: str, note: str = "", at: Any = None, by: Any = None
 ) -> Customer:
-    """Record that marketing consent was given or withdrawn, when and how."""
+    """Record that marketing consent was given or withdrawn, when and how: through the consent ledger
+    (``customers.services.consent``), never around it. Given: email marketing granted; withdrawn: every
+    marketing channel still granted (or email, when none is) withdrawn. ``channel`` is the source."""
     if channel not in Customer.ConsentChannel.values or not channel:
         raise ValidationError({"consent_channel": _("Say how the consent was given or withdrawn.")})
-    customer.marketing_consent = consent
-    customer.consent_channel = channel
-    customer.consent_note = note
-    customer.consent_changed_at = at or timezone.now()
-    customer.full_clean()
-    customer.save()
+    purposes: list[str] = [ConsentPurpose.MARKETING_EMAIL]
+    if not consent:
+        purposes = (
+            list(
+                ConsentState.objects.filter(
+                    customer=customer, purpose__in=MARKETING_PURPOSES, granted=True
+                ).values_list("purpose", flat=True)
+            )
+            or purposes
+        )
+    for purpose in purposes:
+        consent_record(
+            customer=customer,
+            purpose=purpose,
+            granted=bool(consent),
+            source=channel,
+            note=note,
+            recorded_at=at,
+            by=by,
+        )
     return customer
 
 

@@ -17,6 +17,7 @@ from crm_site.uploads import UploadError, import_format
 from crm_site.visibility import sees_everything
 from customers.importing import (
     ADDRESS_TARGETS,
+    CONSENT_TARGETS,
     CONTACT_TARGETS,
     MAX_ERRORS_KEPT,
     TARGETS,
@@ -306,23 +307,31 @@ def _write_batch(batch: list[tuple[dict[str, Any], Any]], job: CustomerImport) -
 
 
 def _write_consents(pairs: list[tuple[Customer, dict[str, Any]]], job: CustomerImport) -> None:
-    """The marketing consent column as ledger records (email marketing, source "import", dated when the
-    file was uploaded), so the import's answer has its place in the consent history."""
+    """The consent columns as ledger records (source "import", dated when the file was uploaded), so
+    the import's answers have their place in the consent history: ``marketing_consent`` as email
+    marketing, each ``consent_<purpose>`` column (yes/no) as that purpose."""
     from customers.models import ConsentPurpose, ConsentSource
     from customers.services.consent import consent_record_many
 
-    entries = [
-        {
-            "customer_id": customer.pk,
-            "purpose": ConsentPurpose.MARKETING_EMAIL,
-            "granted": bool(values["marketing_consent"]),
-            "source": ConsentSource.IMPORT,
-            "recorded_at": job.created_at,
-            "note": job.original_name[:255],
-        }
-        for customer, values in pairs
-        if values.get("marketing_consent") is not None
-    ]
+    entries: list[dict[str, Any]] = []
+    for customer, values in pairs:
+        answers: dict[str, bool] = {}
+        if values.get("marketing_consent") is not None:
+            answers[ConsentPurpose.MARKETING_EMAIL] = bool(values["marketing_consent"])
+        for target, purpose in CONSENT_TARGETS.items():
+            if values.get(target) is not None:
+                answers[purpose] = bool(values[target])  # the purpose's own column wins
+        entries.extend(
+            {
+                "customer_id": customer.pk,
+                "purpose": purpose,
+                "granted": granted,
+                "source": ConsentSource.IMPORT,
+                "recorded_at": job.created_at,
+                "note": job.original_name[:255],
+            }
+            for purpose, granted in answers.items()
+        )
     if entries:
         consent_record_many(entries=entries, by=job.created_by)
 
