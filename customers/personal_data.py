@@ -158,6 +158,13 @@ def erase_customer(customer_id: Any, *, request: Any) -> dict[str, int]:
     counts["request_details"] = (
         DataSubjectRequest.objects.filter(customer_id=customer_id).exclude(details="").update(details="")
     )
+    # An earlier access or portability request's archive holds everything: its file goes too.
+    archived = list(DataSubjectRequest.objects.filter(customer_id=customer_id).exclude(archive=""))
+    for row in archived:
+        row.archive.delete(save=False)
+    counts["request_archives"] = DataSubjectRequest.objects.filter(
+        pk__in=[row.pk for row in archived]
+    ).update(archive="")
     customer = Customer.objects.get(pk=customer_id)
     counts["consents_withdrawn"] = _withdraw_consents(customer)
     anonymous: dict[str, Any] = {

@@ -26,6 +26,11 @@ from crm_site.audit.trail import GENESIS, _lease_release, _lease_take, _seal_has
 
 ERASED = "[erased]"
 BATCH = 500
+# Free-text columns of the other apps' audited records (orders' notes, tickets' text, line descriptions):
+# their old and new values are erased whatever they say, a short name in them included.
+FREE_TEXT = frozenset(
+    {"notes", "description", "subject", "resolution", "name", "lost_reason", "body", "title"}
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,13 @@ def _scrub_entry(entry: AuditEntry, terms: tuple[str, ...]) -> bool:
     """Rewrite one entry in memory; whether anything changed."""
     # A customers.* record is the person's own data, all of it; the requests' entries say only counts.
     own = entry.model_label.startswith("customers.") and entry.model_label != "customers.DataSubjectRequest"
-    changes = _scrub(entry.changes, terms, every_text=own)
+    if isinstance(entry.changes, dict):
+        changes = {
+            key: _scrub(value, terms, every_text=own or key in FREE_TEXT)
+            for key, value in entry.changes.items()
+        }
+    else:
+        changes = _scrub(entry.changes, terms, every_text=own)
     context = _scrub(entry.context, terms, every_text=False)
     representation = _scrub(entry.object_repr, terms, every_text=own)
     if (changes, context, representation) == (entry.changes, entry.context, entry.object_repr):
@@ -91,7 +102,7 @@ def audit_scrub_customer(*, customer_id: Any, values: Iterable[str]) -> Scrubbed
 
     ValidationError when another process is sealing at this moment (retry in a minute).
     """
-    terms = tuple(sorted({value.strip().lower() for value in values if value and value.strip()}))
+    terms = tuple(sorted({value.strip().lower() for value in values if value and len(value.strip()) >= 2}))
     token = _lease_take()
     if token is None:
         raise ValidationError(_("The audit trail is being sealed right now; try the erasure again shortly."))

@@ -230,7 +230,7 @@ def _identifiers(customer: Customer) -> dict[str, set[str]]:
         Suppression.Kind.EMAIL: emails,
         Suppression.Kind.EXTERNAL_ID: external,
         Suppression.Kind.ID_NUMBER: ids,
-        "texts": {text for text in texts if text and len(text.strip()) >= 3},
+        "texts": {text for text in texts if text and len(text.strip()) >= 2},
     }
 
 

@@ -149,6 +149,8 @@ def _leaks():
 
 
 def test_erasure_leaves_no_personal_value_anywhere(person, manager_user, media):
+    access = dsr_export(request=_request(person, manager_user, kind="access"), user=manager_user)
+    archive_path = Path(access.archive.path)
     request = _request(person, manager_user)
     seal_pending()
     assert _leaks()  # the scan sees them before
@@ -165,6 +167,7 @@ def test_erasure_leaves_no_personal_value_anywhere(person, manager_user, media):
     order = SalesOrder.objects.get(customer=customer)
     assert order.total == Decimal("100.00") and order.lines.get().quantity == 2
     assert not Attachment.objects.exists() and not file_path.exists()
+    assert not archive_path.exists() and not DataSubjectRequest.objects.get(pk=access.pk).archive
     assert not FollowUp.objects.exists() and not Event.objects.exists()
     assert not CustomerProfile.objects.exists()
     assert not ConsentState.objects.filter(customer=customer, granted=True).exists()
@@ -401,3 +404,19 @@ def test_query_counts_of_the_pages(client, manager_user, sales_user):
         },
         grow=grow,
     )
+
+
+def test_a_short_name_in_an_orders_free_text_leaves_the_audit_trail(sales_user, manager_user):
+    customer = customer_create(name="王五", owner=sales_user)
+    order = SalesOrderFactory(customer=customer, owner=sales_user, notes="")
+    order.notes = "王五 collects in person"
+    order.save()
+    seal_pending()
+    dsr_erase(request=_request(customer, manager_user), user=manager_user)
+    seal_pending()
+    changes = AuditEntry.objects.get(model_label="orders.SalesOrder", action="update").changes
+    assert changes["notes"] == ["", "[erased]"]
+    assert "王五" not in json.dumps(
+        list(AuditEntry.objects.values_list("changes", "object_repr")), ensure_ascii=False
+    )
+    assert verify_chain().problem == ""
