@@ -420,3 +420,13 @@ def test_a_short_name_in_an_orders_free_text_leaves_the_audit_trail(sales_user, 
         list(AuditEntry.objects.values_list("changes", "object_repr")), ensure_ascii=False
     )
     assert verify_chain().problem == ""
+
+
+def test_new_request_form_takes_the_customer_from_the_link(client, person, manager_user):
+    from django.urls import reverse
+
+    client.force_login(manager_user)
+    url = reverse("customers:privacy-request-create")
+    page = client.get(url, {"customer": str(person.pk)}).content.decode()
+    assert f'value="{person.pk}"' in page
+    assert client.get(url, {"customer": "not-a-uuid"}).status_code == 200
