@@ -186,7 +186,7 @@ def customer_save(
 
 
 def _refuse_suppressed(fields: dict[str, Any], contact_methods: list[dict]) -> None:
-    """A new customer may not bring an erased person back (issue 13: the suppression list)."""
+    """A new customer or contact may not bring an erased person back (issue 13: the suppression list)."""
     from customers.selectors.privacy import suppression_refusals
 
     kinds: dict[Any, str] = {
@@ -280,6 +280,9 @@ def contact_method_save(
         is_verified=is_verified,
         do_not_contact=do_not_contact,
     )
+    if not id and not delete and isinstance(value, str) and isinstance(kind, str):
+        # A new phone or email may not bring an erased person back (issue 13: the suppression list).
+        _refuse_suppressed({}, [{"kind": kind, "value": value}])
     return _child_save(
         ContactMethod,
         customer=customer,

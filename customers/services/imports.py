@@ -107,10 +107,12 @@ def _match(chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], user:
 def _suppressed_rows(
     chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], found: dict[str, Any]
 ) -> dict[int, list[tuple[str, str]]]:
-    """Row number -> (field, message) for the new customers whose values belong to an erased person."""
+    """Row number -> (field, message) for the rows whose values belong to an erased person: a new
+    customer's phone, email or external id, or a phone or email added to a customer that is matched."""
     from customers.selectors.privacy import Kind, suppressed_many
 
-    new = [(number, values) for number, values, _p in chunk if (values["external_id"] or "") not in found]
+    every = [(number, values) for number, values, _p in chunk]
+    created = [(number, values) for number, values in every if (values["external_id"] or "") not in found]
     columns = {
         "mobile": Kind.PHONE,
         "phone": Kind.PHONE,
@@ -119,8 +121,9 @@ def _suppressed_rows(
     }
     refused: dict[int, list[tuple[str, str]]] = {}
     for column, kind in columns.items():
-        hits = suppressed_many(kind, {values.get(column) for _n, values in new if values.get(column)})
-        for number, values in new:
+        rows = created if column == "external_id" else every
+        hits = suppressed_many(kind, {values.get(column) for _n, values in rows if values.get(column)})
+        for number, values in rows:
             if values.get(column) in hits:
                 refused.setdefault(number, []).append((column, str(_("This value cannot be used."))))
     return refused

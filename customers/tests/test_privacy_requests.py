@@ -430,3 +430,24 @@ def test_new_request_form_takes_the_customer_from_the_link(client, person, manag
     page = client.get(url, {"customer": str(person.pk)}).content.decode()
     assert f'value="{person.pk}"' in page
     assert client.get(url, {"customer": "not-a-uuid"}).status_code == 200
+
+
+def test_a_suppressed_phone_cannot_be_added_to_another_customer(erased, sales_user, media):
+    from customers.services import contact_method_save
+    from customers.services.imports import (
+        customer_import_create,
+        customer_import_set_mapping,
+        customer_import_validate,
+    )
+
+    other = customer_create(name="Household member", owner=sales_user, external_id="EXT-HOUSE")
+    with pytest.raises(ValidationError, match="cannot be used"):
+        contact_method_save(customer=other, kind="mobile", value="0086 13855550199")
+    assert contact_method_save(customer=other, kind="mobile", value="13900002222") is not None
+    body = f"external_id,name,email\nEXT-HOUSE,Household member,{EMAIL}\n".encode()
+    job = customer_import_create(upload=SimpleUploadedFile("h.csv", body, "text/csv"), encoding="utf-8",
+                                 user=sales_user)  # fmt: skip
+    job = customer_import_set_mapping(job=job, mapping={"external_id": "external_id", "name": "name",
+                                                        "email": "email"})  # fmt: skip
+    job = customer_import_validate(job=job)
+    assert [(error["row"], error["field"]) for error in job.errors] == [(2, "email")]
