@@ -60,10 +60,31 @@ def _not_empty(names: Any) -> Q:
     return condition
 
 
+def _inbox_items(customer_id: Any) -> list[UnmatchedItem]:
+    """Mail, calls and chats from one of the customer's addresses or numbers still waiting in the inbox."""
+    from customers.selectors.privacy import contact_values_of
+
+    values = contact_values_of(customer_id=customer_id)
+    if not values:
+        return []
+    return list(UnmatchedItem.objects.filter(interaction=None, counterpart__in=sorted(values)))
+
+
 def export_interactions(customer_id: Any) -> Rows:
     interactions = list(Interaction.objects.filter(customer_id=customer_id).order_by("occurred_at"))
     ids = [row.pk for row in interactions]
     return {
+        "inbox_items": [
+            {
+                "channel": row.channel,
+                "counterpart": row.counterpart,
+                "name_given": row.counterpart_name,
+                "subject": row.subject,
+                "body": row.body,
+                "occurred_at": row.occurred_at,
+            }
+            for row in _inbox_items(customer_id)
+        ],  # fmt: skip
         "interactions": [{"id": row.pk, **fields_of(row, INTERACTION_FIELDS)} for row in interactions],
         "attachments": [
             {"interaction": row.interaction_id, "name": row.name, "type": row.content_type, "size": row.size}
@@ -100,6 +121,10 @@ def erase_interactions(customer_id: Any, *, request: Any) -> dict[str, int]:
         .filter(_not_empty(UNMATCHED_TEXT))
         .update(transcript=[], **UNMATCHED_TEXT)
     )
+    # What still waits in the inbox from the person's own addresses is deleted with its files.
+    waiting = [row.pk for row in _inbox_items(customer_id)]
+    counts["attachments"] += _delete_attachments(list(Attachment.objects.filter(unmatched_id__in=waiting)))
+    counts["inbox_items"] = UnmatchedItem.objects.filter(pk__in=waiting).delete()[0]
     follow_ups = list(FollowUp.objects.filter(customer_id=customer_id).values_list("pk", flat=True))
     # A follow-up may point at an earlier one (``previous``): cut the chain first, then delete them all.
     FollowUp.objects.filter(pk__in=follow_ups).exclude(previous=None).update(previous=None)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from crm_site.crypto import blind_index
 from crm_site.visibility import sees_everything
-from customers.models import Customer, DataSubjectRequest, Suppression
+from customers.models import ContactMethod, Customer, DataSubjectRequest, Suppression
 from customers.normalize import normalize_phone
 
 Kind = Suppression.Kind
@@ -145,3 +145,14 @@ def suppression_refusals(
                 )
             )
     return refusals
+
+
+def contact_values_of(*, customer_id: Any) -> set[str]:
+    """A customer's contact values as typed, lowercased and (phones) as digits: what another app's
+    records from the same person may carry (an unknown sender's address in the inbox)."""
+    found: set[str] = set()
+    for value, normalized in ContactMethod.objects.filter(customer_id=customer_id).values_list(
+        "value", "value_normalized"
+    ):
+        found |= {value, value.strip(), value.strip().lower(), normalized}
+    return {value for value in found if value}

@@ -111,7 +111,7 @@ def test_export_is_one_zip_with_every_section(person, manager_user):
     expected = {
         "customer", "contact_methods", "addresses", "tags", "relationships", "consents", "merges",
         "sales_orders", "order_lines", "service_tickets", "projects", "milestones", "opportunities",
-        "interactions", "attachments", "follow_ups", "events", "profiles", "profile_changes",
+        "interactions", "attachments", "follow_ups", "inbox_items", "events", "profiles", "profile_changes",
     }  # fmt: skip
     assert set(data) == expected
     assert {f"{name}.csv" for name in expected} | {"data.json"} == set(archive.namelist())

@@ -41,7 +41,13 @@ def test_erase_empties_interactions_and_deletes_files(sales_user, settings, tmp_
     assert len(exported["attachments"]) == 1 and len(exported["follow_ups"]) == 2
 
     counts = _handler().erase(customer.pk, request=None)
-    assert counts == {"attachments": 2, "interactions": 1, "unmatched_items": 1, "follow_ups": 2}
+    assert counts == {
+        "attachments": 2,
+        "interactions": 1,
+        "unmatched_items": 1,
+        "inbox_items": 0,
+        "follow_ups": 2,
+    }
     assert not any(path.exists() for path in paths)
     call.refresh_from_db()
     assert (call.subject, call.body, call.counterpart, call.transcript) == ("", "", "", [])
@@ -49,3 +55,19 @@ def test_erase_empties_interactions_and_deletes_files(sales_user, settings, tmp_
     mail.refresh_from_db()
     assert (mail.counterpart, mail.body) == ("", "")
     assert _handler().erase(customer.pk, request=None) == dict.fromkeys(counts, 0)
+
+
+def test_inbox_items_from_the_customers_address_are_exported_then_deleted(sales_user, settings, tmp_path):
+    from customers.services import customer_create
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    email = {"kind": "email", "value": "Gao.Min@example.com"}
+    customer = customer_create(name="Gao Min", owner=sales_user, contact_methods=[email])
+    waiting = UnmatchedItem.objects.create(channel="email", counterpart="gao.min@example.com", body="hi")
+    Attachment.objects.create(unmatched=waiting, name="c.pdf", content_type="application/pdf", size=9,
+                              file=SimpleUploadedFile("c.pdf", b"%PDF-1.4\n"))  # fmt: skip
+    stranger = UnmatchedItem.objects.create(channel="email", counterpart="someone@example.com", body="hello")
+    assert [row["body"] for row in _handler().export(customer.pk)["inbox_items"]] == ["hi"]
+    counts = _handler().erase(customer.pk, request=None)
+    assert counts["inbox_items"] == 1 and counts["attachments"] == 1
+    assert list(UnmatchedItem.objects.all()) == [stranger]
