@@ -28,6 +28,8 @@ class CRMSiteConfig(AppConfig):
         post_migrate.connect(ensure_retention_schedule_after_migrate, dispatch_uid="crm_site.retention")
         # Each app's retention rules (<app>/retention.py), without crm_site importing a higher app.
         autodiscover_modules("retention")
+        # Each app's personal-data handlers (<app>/personal_data.py): data-subject requests (issue 13).
+        autodiscover_modules("personal_data")
         connect_signals()
 
 

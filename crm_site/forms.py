@@ -1,4 +1,5 @@
-"""Project-level forms: the global search box, and the date bounds every form with dates applies."""
+"""Project-level forms: the global search box, the date bounds every form with dates applies, and a
+multiple choice of rows that refuses ids out of the database's range."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
 
 # Dates every form accepts: the same range on create and edit, on every backend (a year-1 datetime
@@ -59,3 +61,34 @@ class DateBoundsMixin:
                     ),
                 )
         return cleaned
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ModelMultipleChoiceField that refuses integer ids the database cannot hold as invalid choices.
+
+    Django guards ``pk=<huge>`` (IntegerFieldOverflow) but not ``pk__in=[<huge>]``: on SQLite a posted
+    ``9999…9`` member id raised OverflowError, a server error (issue 13's fuzzing). Use it for every
+    multiple choice of rows with integer keys (users, groups).
+    """
+
+    def clean(self, value: Any) -> Any:
+        queryset = self.queryset
+        key = self.to_field_name
+        if queryset is not None and isinstance(value, list | tuple):
+            model = queryset.model
+            field = model._meta.get_field(key) if key else model._meta.pk
+            if isinstance(field, models.IntegerField):
+                connection = connections[router.db_for_read(model)]
+                low, high = connection.ops.integer_field_range(field.get_internal_type())
+                for item in value:
+                    try:
+                        number = int(str(item).strip())
+                    except ValueError:
+                        continue  # Django's own check says it is not a valid id
+                    if (low is not None and number < low) or (high is not None and number > high):
+                        raise ValidationError(
+                            self.error_messages["invalid_choice"],
+                            code="invalid_choice",
+                            params={"value": item},
+                        )
+        return super().clean(value)

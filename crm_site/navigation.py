@@ -40,6 +40,14 @@ MODULES = [
         url_name="sessions_log:unmatched-list",
         section="sessions_log:unmatched-",
     ),  # fmt: skip
+    NavItem(
+        "customers",
+        _("Data requests"),
+        "shield-lock",
+        "customers.view_datasubjectrequest",
+        url_name="customers:privacy-request-list",
+        section="customers:privacy-",
+    ),  # fmt: skip
     NavItem("orders", _("Orders"), "receipt", "orders.view_salesorder"),
     NavItem("profiles", _("Profiles"), "person-bounding-box", "profiles.view_customerprofile"),
     NavItem("marketing", _("Marketing"), "megaphone"),

@@ -19,6 +19,11 @@ FULL = ("add", "change", "delete", "view")
 # customers.view_all_customer (read every customer), "change_all" on orders.serviceorder is
 # orders.change_all_serviceorder (work every ticket).
 READ_EVERY = ("view", "view_all")
+# Personal data (issue 13): "view_pii" is customers.view_pii_customer (phone, email, ID number, birth date,
+# street and postal code unmasked), "reveal_pii" is customers.reveal_pii_customer (one value at a time, for
+# a reason, audited). Granted by name: the managers' custom-permission rule below skips "view_" codenames.
+VIEW_PII = "view_pii"
+REVEAL_PII = "reveal_pii"
 
 # The product catalogue (products and their categories, i.e. prices) and the exchange rates are managers'
 # only to change: other roles that write orders read them.
@@ -33,14 +38,24 @@ MAIL_SETUP_NONE = {
     "sessions_log.externalreference": (),
 }
 
+# Data-subject requests and the suppression list (issue 13) are the managers' (the privacy officer's):
+# the other roles that read or write customers hold none of their permissions.
+PRIVACY_NONE: dict[str, tuple[str, ...]] = {"customers.datasubjectrequest": (), "customers.suppression": ()}
+
 # role -> {app_label or "app_label.model": actions}; ALL as the app label means every project app. A
 # "app_label.model" entry overrides its app's entry for that one model. docs/roles.md is the matrix these
 # entries and the record rule (customers/selectors/visibility.py) make; crm_site/tests/test_roles.py walks it.
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    MANAGER_GROUP: {ALL: FULL, "django_celery_beat": FULL, "auth": READ},
+    MANAGER_GROUP: {
+        ALL: FULL,
+        "customers.customer": (*FULL, VIEW_PII, REVEAL_PII),
+        "django_celery_beat": FULL,
+        "auth": READ,
+    },
     "Sales": {
         "customers": WRITE,
-        "customers.customer": (*WRITE, "export"),
+        "customers.customer": (*WRITE, "export", VIEW_PII),
+        **PRIVACY_NONE,
         "sessions_log": WRITE,
         **MAIL_SETUP_NONE,
         "orders": WRITE,
@@ -54,7 +69,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "profiles": READ,
         "profiles.segment": FULL,
         "customers": READ,
-        "customers.customer": READ_EVERY,
+        # Finds and counts customers: personal values masked, one revealed at a time for a reason.
+        "customers.customer": (*READ_EVERY, REVEAL_PII),
+        **PRIVACY_NONE,
         "sessions_log": READ,
         **MAIL_SETUP_NONE,
         "sessions_log.unmatcheditem": (),
@@ -70,8 +87,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # Works the unmatched inbox: attaches any unknown sender's mail, call or chat to its customer.
         "sessions_log.unmatcheditem": ("change", "view", "view_all", "change_all"),
         "customers": READ,
-        "customers.customer": READ_EVERY,
+        "customers.customer": (*READ_EVERY, VIEW_PII),
         "customers.customerimport": (),
+        **PRIVACY_NONE,
         "profiles": READ,
         "knowledge": READ,
     },

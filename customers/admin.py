@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
+from customers.admin_pii import PiiFields, PiiMaskedAdminMixin
+from customers.masking import mask_contact
 from customers.models import (
     Address,
     ContactMethod,
@@ -27,14 +29,22 @@ from customers.models import (
 from customers.normalize import candidate_hashes
 from customers.services import customer_assign_owner, customer_set_consent
 
+CONTACT_VALUE: PiiFields = {"value": (None, _("value"))}
+ADDRESS_PII: PiiFields = {"street": ("street", _("street")), "postal_code": ("postal_code", _("postal code"))}
+PHONE_EMAIL: PiiFields = {"phone": ("phone", _("phone")), "email": ("email", _("email"))}
 
-class ContactMethodInline(admin.TabularInline):
+
+class ContactMethodInline(PiiMaskedAdminMixin, admin.TabularInline):
+    pii_fields = CONTACT_VALUE
+    template = "admin/customers/tabular_pii.html"
     model = ContactMethod
     extra = 0
     fields = ["kind", "value", "is_primary", "is_verified", "do_not_contact"]
 
 
-class AddressInline(admin.TabularInline):
+class AddressInline(PiiMaskedAdminMixin, admin.TabularInline):
+    pii_fields = ADDRESS_PII
+    template = "admin/customers/tabular_pii.html"
     model = Address
     extra = 0
 
@@ -68,7 +78,11 @@ class BlindIndexSearchMixin:
 
 
 @admin.register(Customer)
-class CustomerAdmin(BlindIndexSearchMixin, VisibleAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(BlindIndexSearchMixin, PiiMaskedAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
+    pii_fields: PiiFields = {
+        "birth_date": ("birth_date", _("birth date")),
+        "id_number": ("id_number", _("ID number")),
+    }
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "lifecycle_stage", "source", "owner", "created_at"]
     list_filter = ["lifecycle_stage", "source", "kind", "marketing_consent"]
@@ -95,7 +109,12 @@ class CustomerAdmin(BlindIndexSearchMixin, VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(BlindIndexSearchMixin, admin.ModelAdmin):
+class ContactMethodAdmin(BlindIndexSearchMixin, PiiMaskedAdminMixin, admin.ModelAdmin):
+    pii_fields = CONTACT_VALUE
+
+    def masked_name(self, obj: ContactMethod) -> str | None:
+        return f"{obj.get_kind_display()}: {mask_contact(obj.kind, obj.value)}"
+
     list_display = ["value", "kind", "customer", "is_primary", "is_verified", "do_not_contact"]
     list_filter = ["kind", "is_primary", "is_verified", "do_not_contact"]
     search_fields = ["customer__name"]
@@ -106,7 +125,12 @@ class ContactMethodAdmin(BlindIndexSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
+    pii_fields = ADDRESS_PII
+
+    def masked_name(self, obj: Address) -> str | None:
+        return ", ".join(part for part in ("***", obj.district, obj.city, obj.province) if part)
+
     list_display = ["customer", "province", "city", "district", "is_default"]
     list_filter = ["is_default", "province"]
     search_fields = ["city", "district"]  # street and postal code are encrypted
@@ -160,7 +184,8 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerContact)
-class PartnerContactAdmin(admin.ModelAdmin):
+class PartnerContactAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
+    pii_fields = PHONE_EMAIL
     list_display = ["name", "partner", "phone", "email"]
     search_fields = ["name", "email", "phone"]
     list_filter = ["partner__kind"]

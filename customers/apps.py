@@ -26,7 +26,21 @@ class CustomersConfig(AppConfig):
                 order=850,
             )
         )
+        from customers.views.privacy import privacy_panel
+
+        # A link to record a data-subject request, for the roles that may (issue 13).
+        customer_panels.register(
+            Panel(
+                key="privacy",
+                template="customers/includes/_privacy_panel.html",
+                context=privacy_panel,
+                order=910,
+            )
+        )
         search.register()
+        # The read-only admin of requests and suppressions (customers/admin.py is the customers' own).
+        from customers import admin_privacy  # noqa: F401
+
         _register_audit_masks()
 
 

@@ -9,12 +9,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm_site.uploads import UploadError, csv_rows, xlsx_rows
 from crm_site.visibility import sees_everything
-from customers.models import Address, ContactMethod, Customer, CustomFieldDefinition, Tag
+from customers.models import Address, ConsentPurpose, ContactMethod, Customer, CustomFieldDefinition, Tag
 from customers.normalize import normalize_phone
 
 # target -> label; "cf_<key>" targets are added for custom fields.
@@ -43,6 +44,17 @@ TARGETS: dict[str, Any] = {
     "postal_code": gettext_lazy("Postal code"),
     "tags": gettext_lazy("Tags (comma separated)"),
 }
+# Optional yes/no columns per consent purpose (consent_profiling, consent_marketing_sms, ...): written to
+# the consent ledger with source "import" (customers.services.imports._write_consents).
+CONSENT_PREFIX = "consent_"
+CONSENT_TARGETS: dict[str, str] = {f"{CONSENT_PREFIX}{purpose}": purpose for purpose in ConsentPurpose.values}
+CONSENT_LABEL = gettext_lazy("Consent: {purpose} (yes/no)")
+TARGETS.update(
+    {
+        target: format_lazy(CONSENT_LABEL, purpose=ConsentPurpose(purpose).label)
+        for target, purpose in CONSENT_TARGETS.items()
+    }
+)
 CHOICE_TARGETS = {
     "kind": Customer.Kind,
     "gender": Customer.Gender,
@@ -266,7 +278,7 @@ class RowChecker:
             return _parse_choice(target, value)
         if target == "birth_date":
             return _parse_date(value)
-        if target == "marketing_consent":
+        if target == "marketing_consent" or target in CONSENT_TARGETS:
             return _parse_bool(value)
         if target == "owner":
             return self._owner(value)

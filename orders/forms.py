@@ -11,11 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crm_site.forms import DateBoundsMixin
+from crm_site.forms import BoundedModelMultipleChoiceField, DateBoundsMixin
 from crm_site.listing import ListFilterForm
 from crm_site.uploads import UploadError, encoding_field, import_format
 from customers.forms import CustomerChoiceField
 from orders.models import Opportunity, Product, ProductCategory, Project, SalesOrder, ServiceOrder
+from orders.models.common import MAX_QUANTITY
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -55,7 +56,7 @@ class OrderLineForm(forms.Form):
         label=_("Category"), queryset=ProductCategory.objects.all(), required=False
     )
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
     unit_price = forms.DecimalField(
         label=_("Unit price"),
         max_digits=14,
@@ -112,7 +113,7 @@ class TicketTransitionForm(forms.Form):
 
 class ProjectForm(UserFormMixin, forms.ModelForm):
     customer = CustomerChoiceField()
-    members = forms.ModelMultipleChoiceField(
+    members = BoundedModelMultipleChoiceField(
         label=_("Members"), queryset=get_user_model().objects.none(), required=False
     )
 

@@ -17,7 +17,15 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from crm_site.db import bulk_reads, is_mongodb
-from profiles.models import RFM_SEGMENT_LABELS, AssociationRule, CustomerProfile, Event, ProfileRun, Segment
+from profiles.models import (
+    RFM_SEGMENT_LABELS,
+    AssociationRule,
+    CustomerProfile,
+    CustomerProfileQuerySet,
+    Event,
+    ProfileRun,
+    Segment,
+)
 from profiles.pipeline.frames import to_utc
 from profiles.rules import rule_q
 
@@ -54,16 +62,34 @@ def customer_profile_for_card(*, user: User, customer: Any, run: ProfileRun | No
     return CustomerProfile.objects.filter(run=run).visible_to(user, within=customer).first()
 
 
+def targetable_profiles(*, run: ProfileRun) -> CustomerProfileQuerySet:
+    """Profiles of ``run`` that segments may target: every customer except those who refused profiling
+    (PIPL Art. 24: "is not targeted by computed segments"; ``customers.selectors.consent``). A lazy
+    subquery, so members, counts and exports keep their query counts; a refusal applies at once, not
+    only from the next run."""
+    from customers.models import ConsentPurpose
+    from customers.selectors.consent import consenting_customer_filter
+
+    return CustomerProfile.objects.filter(run=run).filter(
+        consenting_customer_filter(ConsentPurpose.PROFILING, prefix="customer__")
+    )
+
+
 def segment_members(
     *, segment: Segment, user: User, run: ProfileRun | None = None, filters: dict[str, Any] | None = None
 ) -> QuerySet:
-    """Profiles of the active run matching the segment's rule, narrowed to what the user may see.
+    """Profiles of the active run matching the segment's rule, narrowed to what the user may see,
+    without the customers who refused profiling (``targetable_profiles``).
 
     ``filters`` are a ``MemberFilterForm``'s cleaned values: q (customer name), rfm_segment, min_churn,
     min_clv.
     """
+    run = run if run is not None else active_run()
+    if run is None:
+        return CustomerProfile.objects.none()
     profiles = (
-        profiles_visible(user=user, run=run)
+        targetable_profiles(run=run)
+        .visible_to(user)
         .filter(rule_q(segment.rule))
         .select_related("customer")
         .order_by("-clv_12m", "customer_id")

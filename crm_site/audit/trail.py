@@ -316,9 +316,15 @@ def record_export(*, filename: str) -> AuditEntry:
     return record(action=AuditEntry.Action.EXPORT, object_repr=filename, extra={"query": query})
 
 
-def record_reveal(*, instance: models.Model, field: str) -> AuditEntry:
-    """Who was shown the full value of a masked personal field (the value itself is not copied)."""
-    return record(action=AuditEntry.Action.REVEAL, instance=instance, extra={"field": field})
+def record_reveal(
+    *, instance: models.Model, field: str, reason: str = "", object_repr: str = ""
+) -> AuditEntry:
+    """Who was shown the full value of a masked personal field, and why (the value itself is not copied).
+
+    ``object_repr`` names the record when its own name is the value (a contact method, an address).
+    """
+    extra = {"field": field, "reason": reason}
+    return record(action=AuditEntry.Action.REVEAL, instance=instance, object_repr=object_repr, extra=extra)
 
 
 def who() -> tuple[str, str, dict[str, Any]]:

@@ -149,6 +149,7 @@ def build_world(*, a: Any, b: Any, make_user: Any) -> World:
     # B's own customer import naming A's customer by external id (with and without an owner column),
     # checked as the dry run would: committing it must not touch A's customer.
     o["b_import"] = _b_import_of_a_customer(b)
+    o["a_dsr"] = _a_data_request(o["a_customer"])
     w.markers = [
         "Zz Alpha",
         "+86 139 7654 3210",
@@ -162,6 +163,16 @@ def build_world(*, a: Any, b: Any, make_user: Any) -> World:
         f"{o['a_twin'].pk}/",
     ]
     return w
+
+
+def _a_data_request(customer: Any) -> Any:
+    """A's customer asked for their data (issue 13); the request is the privacy officer's to handle."""
+    from customers.models import DataSubjectRequest
+
+    now = timezone.now()
+    return DataSubjectRequest.objects.create(
+        customer=customer, kind="erasure", law="pipl", received_via="email", received_at=now, due_at=now
+    )
 
 
 def _b_import_of_a_customer(b: Any) -> Any:
@@ -315,6 +326,10 @@ TABLE: dict[str, Entry] = {
         get=404, post=404, variants=A_CUSTOMER, data=lambda w: {"name": "Taken over", "kind": "person"}
     ),
     "customers:customer-delete": Entry(get=404, post=404, variants=A_CUSTOMER),
+    # Revealing a masked value of A's customer (issue 13): 404 before any permission or reason check.
+    "customers:customer-reveal": Entry(
+        get=404, post=404, variants=A_CUSTOMER, data=lambda w: {"field": "birth_date", "reason": "walk"}
+    ),
     "customers:customer-duplicates": Entry(get=404, post=405, variants=A_CUSTOMER),
     "customers:customer-merge": Entry(
         get=404,
@@ -447,6 +462,18 @@ TABLE: dict[str, Entry] = {
     ),
     "customers:customer-timeline": Entry(get=404, post=405, variants=A_CUSTOMER),
     "customers:customer-consent": Entry(get=404, post=405, variants=A_CUSTOMER),
+    # Data-subject requests (issue 13): the Manager's; a Sales user holds none of the permissions.
+    "customers:privacy-request-list": Entry(get=403, post=403),
+    "customers:privacy-request-create": Entry(get=403, post=403, data=_customer_ref),
+    **{
+        f"customers:privacy-request-{name}": Entry(
+            get=403,
+            post=403,
+            variants={"A's customer's request": pk("a_dsr")},
+            data=lambda w: {"reason": "B says no", "confirm": "on"},
+        )
+        for name in ("detail", "download", "export", "erase", "refuse", "complete")
+    },
     # A's customer's consent cannot be given or withdrawn by B: 404, no ledger row.
     "customers:customer-consent-record": Entry(
         get=405,

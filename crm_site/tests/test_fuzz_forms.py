@@ -112,6 +112,7 @@ CONSTRUCT: dict[str, list[tuple[str, Any]]] = {
         )
     ],
     "crm_site.security.forms.LoginForm": [("request", lambda ctx: {"request": ctx.request})],
+    "customers.forms.privacy.DataRequestForm": [("manager", lambda ctx: {"user": ctx.manager})],
     **{
         name: [("sales", lambda ctx: {"user": ctx.sales})]
         for name in (

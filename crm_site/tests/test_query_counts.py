@@ -112,6 +112,7 @@ class Site:
                 owner=self.sales, file=f"order_imports/qc{i}.csv", original_name=f"{i}.csv"
             )
             self._customer_import(f"qc-{i}.csv")
+            self._data_request(customer)
         for job in (o["customer_import"], o["order_import"]):
             job.error_count = len(job.errors)
             job.save(update_fields=["errors", "error_count"])
@@ -183,6 +184,19 @@ class Site:
             occurred_at=timezone.now(),
         )
 
+    def _data_request(self, customer: Any) -> Any:
+        """A data-subject request (issue 13), half of them overdue, every one with its archive's counts."""
+        from datetime import timedelta
+
+        from customers.models import DataSubjectRequest
+
+        now = timezone.now()
+        return DataSubjectRequest.objects.create(
+            customer=customer, kind="access", law="pipl", received_via="email", received_at=now,
+            due_at=now + timedelta(days=(self.added % 2) * 30 - 1), handled_by=self.manager,
+            outcome={"exported": {"customer": 1, "contact_methods": 2}},
+        )  # fmt: skip
+
     def _customer_import(self, name: str) -> Any:
         from customers.models import CustomerImport
 
@@ -242,6 +256,7 @@ def build_site(*, sales: Any, manager: Any) -> Site:
     site._profile(o["twin"], 0)
     segments_refresh(run=o["run"])
     o["segment"] = segment_create(name="QC buyers", rule=[{"field": "frequency", "op": "gte", "value": 1}])
+    o["data_request"] = site._data_request(o["customer"])
     return site
 
 
@@ -298,6 +313,13 @@ PAGES: dict[str, Page] = {
     "customers:customer-timeline": Page(pk("customer")),
     "customers:customer-consent": Page(pk("customer")),
     "customers:customer-delete": Page(pk("customer"), managers_only=True),
+    # The reveal's no-JS reason form (issue 13): for holders of reveal_pii (a manager here).
+    "customers:customer-reveal": Page(pk("customer"), managers_only=True),
+    # Data-subject requests (issue 13): the Manager's pages.
+    "customers:privacy-request-list": Page(managers_only=True),
+    "customers:privacy-request-create": Page(managers_only=True),
+    "customers:privacy-request-detail": Page(pk("data_request"), managers_only=True),
+    "customers:privacy-request-erase": Page(pk("data_request"), managers_only=True),
     "customers:customer-duplicates": Page(pk("customer")),
     "customers:customer-merge": Page(lambda s: {"pk": s["customer"].pk, "other": s["twin"].pk}),
     "customers:customer-sharing": Page(pk("customer")),
@@ -392,6 +414,10 @@ NOT_PAGES = {
     "sessions_log:follow-up-snooze": "POST only",
     "sessions_log:follow-up-reschedule": "POST only",
     "sessions_log:follow-up-cancel": "POST only",
+    "customers:privacy-request-download": "file download (customers/tests/test_privacy_requests.py)",
+    "customers:privacy-request-export": "POST only",
+    "customers:privacy-request-refuse": "POST only",
+    "customers:privacy-request-complete": "POST only",
 }
 
 

@@ -103,6 +103,20 @@ ROWS: list[Row] = [
         kwargs=a("a_customer")),
     Row("customers", "view imports", "customers:import-list", per_role(200, 200, 200, 403, 403, 403)),
     Row("customers", "view partners", "customers:partner-list", per_role(200, 200, 200, 200, 200, 403)),
+    # One masked value in full, for a reason (issue 13): roles that see personal data have nothing to reveal.
+    Row("customers", "reveal a personal value", "customers:customer-reveal",
+        per_role(403, 404, 200, 403, 200, 403), kwargs=a("a_customer"), method="POST",
+        data=lambda w: {"field": f"address:{w['a_customer'].addresses.get().pk}:street", "reason": "walk"},
+        marker="Zz Alpha Secret Road", seen_by=seen_by("manager", "marketing")),
+    # --- data-subject requests (issue 13): the Manager's only
+    Row("data-subject requests", "view list", "customers:privacy-request-list",
+        per_role(403, 403, 200, 403, 403, 403)),
+    Row("data-subject requests", "create", "customers:privacy-request-create",
+        per_role(403, 403, 200, 403, 403, 403)),
+    Row("data-subject requests", "view record", "customers:privacy-request-detail",
+        per_role(403, 403, 200, 403, 403, 403), kwargs=a("a_dsr")),
+    Row("data-subject requests", "erase (confirmation step)", "customers:privacy-request-erase",
+        per_role(403, 403, 200, 403, 403, 403), kwargs=a("a_dsr")),
     # --- sales orders
     Row("sales orders", "view list", "orders:salesorder-list", per_role(200, 200, 200, 200, 403, 403),
         marker="SO-ZZ-ALPHA", seen_by=ORDER_READERS),

@@ -26,6 +26,7 @@ from customers.normalize import (
     normalize_contact,
     normalize_phone,
 )
+from customers.selectors.pii import masker
 from customers.selectors.visibility import visible_customer_filter
 
 # Each way of matching contributes at most this many ids before visibility and ordering.
@@ -176,16 +177,18 @@ def _contacts(pks: list[Any]) -> dict[Any, tuple[str, str]]:
     return {pk: (values[0], values[1]) for pk, values in found.items()}
 
 
-def _choices(customers: list[Customer], exact: set[Any]) -> list[CustomerChoice]:
+def _choices(customers: list[Customer], exact: set[Any], *, user: Any) -> list[CustomerChoice]:
+    """The choices, their phone and email as ``user`` may see them (masked without view_pii)."""
     contacts = _contacts([customer.pk for customer in customers])
+    show = masker(user)
     return [
         CustomerChoice(
             pk=customer.pk,
             name=customer.name,
             company_name=customer.company_name,
             external_id=customer.external_id or "",
-            phone=contacts.get(customer.pk, ("", ""))[0],
-            email=contacts.get(customer.pk, ("", ""))[1],
+            phone=show(contacts.get(customer.pk, ("", ""))[0], "phone"),
+            email=show(contacts.get(customer.pk, ("", ""))[1], "email"),
             exact=customer.pk in exact,
             customer=customer,
         )
@@ -210,7 +213,7 @@ def customer_choices(*, user: Any, query: str, limit: int = 10) -> list[Customer
     if not best:
         return []
     rows = {row.pk: row for row in visible.filter(pk__in=best)}
-    return _choices([rows[pk] for pk in best if pk in rows], exact)
+    return _choices([rows[pk] for pk in best if pk in rows], exact, user=user)
 
 
 def customer_choice_get(*, user: Any, pk: Any) -> CustomerChoice | None:
@@ -223,4 +226,4 @@ def customer_choice_get(*, user: Any, pk: Any) -> CustomerChoice | None:
         customer = Customer.objects.visible_to(user).filter(pk=key).first()
     except (ValueError, ValidationError):
         return None
-    return _choices([customer], set())[0] if customer is not None else None
+    return _choices([customer], set(), user=user)[0] if customer is not None else None

@@ -16,6 +16,7 @@ from crm_site.registry import customer_history
 from customers.merge_rules import contact_key
 from customers.models import ContactMethod, Customer, CustomerMerge
 from customers.normalize import PHONE_KINDS
+from customers.selectors.pii import masker
 from customers.selectors.visibility import visible_customer_filter
 
 NAME_SIMILARITY = 0.85
@@ -29,15 +30,16 @@ def duplicate_candidates(*, user: Any, customer: Customer, limit: int = 20) -> l
     """Visible customers that may be ``customer`` again, each with the reasons why."""
     visible = Customer.objects.visible_to(user).exclude(pk=customer.pk)
     reasons: dict[Any, list[str]] = {}
+    show = masker(user)  # a shared contact value is shown as the user may see it (issue 13)
     values = list(customer.contact_methods.values_list("value_hash", flat=True))
     if values:
-        for pk, value in (
+        for pk, kind, value in (
             # Only visible customers' values: another user's private customer must not fill the list.
             ContactMethod.objects.filter(visible_customer_filter(user=user), value_hash__in=values)
             .exclude(customer_id=customer.pk)
-            .values_list("customer_id", "value")[: limit * 5]
+            .values_list("customer_id", "kind", "value")[: limit * 5]
         ):
-            reasons.setdefault(pk, []).append(str(value))
+            reasons.setdefault(pk, []).append(show(str(value), kind))
     key = _name_key(customer.name)
     if key:
         # Same first characters is cheap to index; the similarity ratio then does the fuzzy part.

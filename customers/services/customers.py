@@ -17,6 +17,8 @@ from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_create, model_update
 from customers.models import (
     Address,
+    ConsentPurpose,
+    ConsentState,
     ContactMethod,
     Customer,
     CustomerTag,
@@ -27,6 +29,7 @@ from customers.models import (
     Tag,
 )
 from customers.normalize import contact_grams, contact_hash, contact_tail, normalize_contact
+from customers.services.consent import MARKETING_PURPOSES, consent_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -175,6 +178,8 @@ def customer_save(
     note = fields.pop("consent_note", "") or ""
     fields.pop("consent_changed_at", None)
     if customer is None:
+        contact_methods = list(contact_methods)
+        _refuse_suppressed(fields, contact_methods)
         customer = model_create(model=Customer, fields=sorted(CUSTOMER_FIELDS), data=fields)
     else:
         # The stored row, not the form's instance (form validation already set the new values on it).
@@ -188,6 +193,30 @@ def customer_save(
     if consent is not None:
         marketing_form_write(customer=customer, consent=bool(consent), channel=channel, note=note, by=by)
     return customer
+
+
+def _refuse_suppressed(fields: dict[str, Any], contact_methods: list[dict]) -> None:
+    """A new customer or contact may not bring an erased person back (issue 13: the suppression list)."""
+    from customers.selectors.privacy import suppression_refusals
+
+    kinds: dict[Any, str] = {
+        ContactMethod.Kind.EMAIL: "email",
+        ContactMethod.Kind.PHONE: "phone",
+        ContactMethod.Kind.MOBILE: "phone",
+    }
+    values: dict[str, list[Any]] = {"phone": [], "email": []}
+    for data in contact_methods:
+        kind = kinds.get(data.get("kind"))
+        if kind and not data.get("delete"):
+            values[kind].append(data.get("value"))
+    refusals = suppression_refusals(
+        phones=values["phone"],
+        emails=values["email"],
+        external_id=fields.get("external_id") or "",
+        id_number=fields.get("id_number") or "",
+    )
+    if refusals:
+        raise ValidationError([message for _field, message in refusals])
 
 
 ChildT = TypeVar("ChildT", ContactMethod, Address)
@@ -264,6 +293,9 @@ def contact_method_save(
         is_verified=is_verified,
         do_not_contact=do_not_contact,
     )
+    if not id and not delete and isinstance(value, str) and isinstance(kind, str):
+        # A new phone or email may not bring an erased person back (issue 13: the suppression list).
+        _refuse_suppressed({}, [{"kind": kind, "value": value}])
     return _child_save(
         ContactMethod,
         customer=customer,
@@ -401,17 +433,33 @@ def customer_assign_owner(*, customer_ids: Iterable[Any], owner: Any) -> int:
 
 @atomic
 def customer_set_consent(
-    *, customer: Customer, consent: bool, channel: str, note: str = "", at: Any = None
+    *, customer: Customer, consent: bool, channel: str, note: str = "", at: Any = None, by: Any = None
 ) -> Customer:
-    """Record that marketing consent was given or withdrawn, when and how."""
+    """Record that marketing consent was given or withdrawn, when and how: through the consent ledger
+    (``customers.services.consent``), never around it. Given: email marketing granted; withdrawn: every
+    marketing channel still granted (or email, when none is) withdrawn. ``channel`` is the source."""
     if channel not in Customer.ConsentChannel.values or not channel:
         raise ValidationError({"consent_channel": _("Say how the consent was given or withdrawn.")})
-    customer.marketing_consent = consent
-    customer.consent_channel = channel
-    customer.consent_note = note
-    customer.consent_changed_at = at or timezone.now()
-    customer.full_clean()
-    customer.save()
+    purposes: list[str] = [ConsentPurpose.MARKETING_EMAIL]
+    if not consent:
+        purposes = (
+            list(
+                ConsentState.objects.filter(
+                    customer=customer, purpose__in=MARKETING_PURPOSES, granted=True
+                ).values_list("purpose", flat=True)
+            )
+            or purposes
+        )
+    for purpose in purposes:
+        consent_record(
+            customer=customer,
+            purpose=purpose,
+            granted=bool(consent),
+            source=channel,
+            note=note,
+            recorded_at=at,
+            by=by,
+        )
     return customer
 
 

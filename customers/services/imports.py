@@ -17,6 +17,7 @@ from crm_site.uploads import UploadError, import_format
 from crm_site.visibility import sees_everything
 from customers.importing import (
     ADDRESS_TARGETS,
+    CONSENT_TARGETS,
     CONTACT_TARGETS,
     MAX_ERRORS_KEPT,
     TARGETS,
@@ -89,7 +90,9 @@ def _match(chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], user:
         Customer.objects.visible_to(user).filter(pk__in=list(found.values())).values_list("pk", "owner_id")
     )
     manager = sees_everything(user)
+    refused = _suppressed_rows(chunk, found)
     for number, values, problems in chunk:
+        problems.extend(refused.get(number, []))
         customer_id = found.get(values["external_id"] or "")
         if customer_id is not None and customer_id not in visible_owner:
             problems.append(("external_id", str(_("This value cannot be used."))))
@@ -99,6 +102,31 @@ def _match(chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], user:
                 # As on the edit form: sales staff may update a customer shared with them, not take it over.
                 problems.append(("owner", str(_("Only managers can change the owner of a customer."))))
         yield number, values, problems, customer_id
+
+
+def _suppressed_rows(
+    chunk: list[tuple[int, dict[str, Any], list[tuple[str, str]]]], found: dict[str, Any]
+) -> dict[int, list[tuple[str, str]]]:
+    """Row number -> (field, message) for the rows whose values belong to an erased person: a new
+    customer's phone, email or external id, or a phone or email added to a customer that is matched."""
+    from customers.selectors.privacy import Kind, suppressed_many
+
+    every = [(number, values) for number, values, _p in chunk]
+    created = [(number, values) for number, values in every if (values["external_id"] or "") not in found]
+    columns = {
+        "mobile": Kind.PHONE,
+        "phone": Kind.PHONE,
+        "email": Kind.EMAIL,
+        "external_id": Kind.EXTERNAL_ID,
+    }
+    refused: dict[int, list[tuple[str, str]]] = {}
+    for column, kind in columns.items():
+        rows = created if column == "external_id" else every
+        hits = suppressed_many(kind, {values.get(column) for _n, values in rows if values.get(column)})
+        for number, values in rows:
+            if values.get(column) in hits:
+                refused.setdefault(number, []).append((column, str(_("This value cannot be used."))))
+    return refused
 
 
 def _importer(job: CustomerImport) -> Any:
@@ -282,23 +310,31 @@ def _write_batch(batch: list[tuple[dict[str, Any], Any]], job: CustomerImport) -
 
 
 def _write_consents(pairs: list[tuple[Customer, dict[str, Any]]], job: CustomerImport) -> None:
-    """The marketing consent column as ledger records (email marketing, source "import", dated when the
-    file was uploaded), so the import's answer has its place in the consent history."""
+    """The consent columns as ledger records (source "import", dated when the file was uploaded), so
+    the import's answers have their place in the consent history: ``marketing_consent`` as email
+    marketing, each ``consent_<purpose>`` column (yes/no) as that purpose."""
     from customers.models import ConsentPurpose, ConsentSource
     from customers.services.consent import consent_record_many
 
-    entries = [
-        {
-            "customer_id": customer.pk,
-            "purpose": ConsentPurpose.MARKETING_EMAIL,
-            "granted": bool(values["marketing_consent"]),
-            "source": ConsentSource.IMPORT,
-            "recorded_at": job.created_at,
-            "note": job.original_name[:255],
-        }
-        for customer, values in pairs
-        if values.get("marketing_consent") is not None
-    ]
+    entries: list[dict[str, Any]] = []
+    for customer, values in pairs:
+        answers: dict[str, bool] = {}
+        if values.get("marketing_consent") is not None:
+            answers[ConsentPurpose.MARKETING_EMAIL] = bool(values["marketing_consent"])
+        for target, purpose in CONSENT_TARGETS.items():
+            if values.get(target) is not None:
+                answers[purpose] = bool(values[target])  # the purpose's own column wins
+        entries.extend(
+            {
+                "customer_id": customer.pk,
+                "purpose": purpose,
+                "granted": granted,
+                "source": ConsentSource.IMPORT,
+                "recorded_at": job.created_at,
+                "note": job.original_name[:255],
+            }
+            for purpose, granted in answers.items()
+        )
     if entries:
         consent_record_many(entries=entries, by=job.created_by)
 

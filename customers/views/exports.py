@@ -30,6 +30,8 @@ def customer_export(request: HttpRequest, file_format: str) -> Any:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if file_format == "xlsx":
         return xlsx_response(
-            customers_export_xlsx(qs, sort=form.sort_key()), filename=f"customers-{stamp}.xlsx"
+            customers_export_xlsx(qs, user=request.user, sort=form.sort_key()),
+            filename=f"customers-{stamp}.xlsx",
         )
-    return csv_response(customers_export_csv(qs, sort=form.sort_key()), filename=f"customers-{stamp}.csv")
+    rows = customers_export_csv(qs, user=request.user, sort=form.sort_key())
+    return csv_response(rows, filename=f"customers-{stamp}.csv")

@@ -13,6 +13,9 @@ from crm_site.visibility import VisibleQuerySet
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+# Pieces on one order line: quantity × unit price (up to 999 billion) must stay within Decimal's 28 digits
+# of precision, or rounding the line total raises InvalidOperation (a server error found by fuzzing).
+MAX_QUANTITY = 1_000_000
 
 
 class Currency(models.TextChoices):

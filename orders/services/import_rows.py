@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from crm_site.uploads import DEFAULT_ENCODING, csv_rows, xlsx_rows
 from orders.models import OrderLine, SalesOrder
-from orders.models.common import Currency
+from orders.models.common import MAX_QUANTITY, Currency
 
 COLUMNS = (
     "customer_external_id",
@@ -82,7 +82,6 @@ CUSTOMER_ID_MAX = _max_length(_CUSTOMER, "external_id")
 CUSTOMER_NAME_MAX = _max_length(_CUSTOMER, "name")
 NUMBER_MAX = _max_length(SalesOrder, "number")
 SKU_MAX = _max_length(OrderLine, "sku")
-MAX_QUANTITY = 1_000_000
 MAX_CENTS = 10**14  # amounts below 1,000,000,000,000.00 (14 digits with 2 decimals)
 CURRENCIES = frozenset(Currency.values)  # computed once: TextChoices.values rebuilds a list on each call
 HUNDRED = Decimal(100)

@@ -98,6 +98,12 @@ class _Lookups:
                 visible = self._visible_customer_ids(user=self.user, pks=found.values())
                 # A customer the importer may not see is refused, never silently attached.
                 found = {key: pk if pk in visible else NOT_YOURS for key, pk in found.items()}
+            if self.create_customers:
+                from customers.selectors.privacy import Kind, suppressed_many
+
+                # An erased person's external id is not created again: refused like someone else's.
+                for key in suppressed_many(Kind.EXTERNAL_ID, wanted - found.keys()):
+                    found[key] = NOT_YOURS
             for key in wanted:
                 self.customers[key] = found.get(key)
         skus = {line.sku for line in lines if line.sku} - self.products.keys()

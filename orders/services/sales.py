@@ -16,7 +16,7 @@ from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_update
 from crm_site.signals import customers_touched
 from orders.models import OrderLine, Product, ProductCategory, SalesOrder
-from orders.models.common import CENT, ZERO
+from orders.models.common import CENT, MAX_QUANTITY, ZERO
 from orders.services.history import status_change_record
 
 if TYPE_CHECKING:
@@ -90,6 +90,10 @@ def _build_line(
         raise ValidationError({"unit_price": _("Give a unit price for a line without a product.")})
     if quantity < 1:
         raise ValidationError({"quantity": _("Quantity must be at least 1.")})
+    if quantity > MAX_QUANTITY:
+        raise ValidationError(
+            {"quantity": _("Quantity must be at most %(limit)s.") % {"limit": MAX_QUANTITY}}
+        )
     gross = money(Decimal(quantity) * money(unit_price))
     if money(discount) > gross:
         raise ValidationError(

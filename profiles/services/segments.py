@@ -12,7 +12,7 @@ from django.utils.translation import override
 
 from crm_site.db import atomic
 from crm_site.services import UNCHANGED, Unchanged, given, model_update
-from profiles.models import CustomerProfile, ProfileRun, Segment
+from profiles.models import ProfileRun, Segment
 from profiles.pipeline.rfm import RFM_SEGMENT_LABELS
 from profiles.rules import rule_q, validate_rule
 
@@ -66,11 +66,12 @@ def segment_delete(*, segment: Segment) -> None:
 
 
 def segment_count(*, segment: Segment, run: ProfileRun | None = None) -> int:
-    """Store how many profiles of the active run the rule matches (all customers, not per user)."""
-    from profiles.selectors import active_run
+    """Store how many profiles of the active run the rule matches (all customers, not per user; not
+    those who refused profiling)."""
+    from profiles.selectors import active_run, targetable_profiles
 
     run = run or active_run()
-    count = 0 if run is None else CustomerProfile.objects.filter(run=run).filter(rule_q(segment.rule)).count()
+    count = 0 if run is None else targetable_profiles(run=run).filter(rule_q(segment.rule)).count()
     Segment.objects.filter(pk=segment.pk).update(member_count=count, counted_at=timezone.now(), run=run)
     segment.member_count = count
     return count
@@ -107,7 +108,10 @@ def _automatic(run: ProfileRun) -> list[tuple[str, str, str, list[dict[str, Any]
 
 
 def segments_refresh(*, run: ProfileRun) -> int:
-    """Upsert the run's automatic segments (stable ids by key), drop vanished clusters, recount all."""
+    """Upsert the run's automatic segments (stable ids by key), drop vanished clusters, recount all
+    (members who refused profiling are not counted: ``profiles.selectors.targetable_profiles``)."""
+    from profiles.selectors import targetable_profiles
+
     wanted = _automatic(run)
     keys = {key for _kind, key, _name, _rule in wanted}
     with atomic():
@@ -129,7 +133,7 @@ def segments_refresh(*, run: ProfileRun) -> int:
         elif segment.kind == Segment.Kind.CLUSTER:
             count = cluster_counts.get(int(segment.key.split(":", 1)[1]), 0)
         else:
-            count = CustomerProfile.objects.filter(run=run).filter(rule_q(segment.rule)).count()
+            count = targetable_profiles(run=run).filter(rule_q(segment.rule)).count()
         Segment.objects.filter(pk=segment.pk).update(member_count=count, counted_at=now, run=run)
     return len(wanted)
 
@@ -137,5 +141,7 @@ def segments_refresh(*, run: ProfileRun) -> int:
 def _grouped(run: ProfileRun, field: str) -> dict[Any, int]:
     from django.db.models import Count
 
-    rows = CustomerProfile.objects.filter(run=run).order_by().values(field).annotate(n=Count("pk"))
+    from profiles.selectors import targetable_profiles
+
+    rows = targetable_profiles(run=run).order_by().values(field).annotate(n=Count("pk"))
     return {row[field]: row["n"] for row in rows}

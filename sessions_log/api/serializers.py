@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from customers.selectors.pii import shown
 from sessions_log.ingest import MAX_CHAT_MESSAGES, check_moment
 from sessions_log.models import MAX_DURATION_SECONDS, ExternalReference, Interaction
 
@@ -153,6 +154,15 @@ class InteractionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Interaction) -> dict[str, Any]:
+        """The other side's number or address masked for a token whose user lacks view_pii (issue 13)."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        data["counterpart"] = shown(
+            data.get("counterpart") or "", "counterpart", user=getattr(request, "user", None)
+        )
+        return data
 
 
 class InteractionCreateSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -46,7 +47,14 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    # field -> its messages; a nested object or list (a chat's ``messages``) answers with the same shape
+    # one level down: {"messages": {"0": {"text": [...]}}} (issue 13: Schemathesis found the schema said
+    # "always a list of strings").
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text=gettext_lazy("Field -> list of messages; a nested field -> an object of the same shape."),
+    )
     items = serializers.ListField(child=serializers.DictField(), required=False)
 
 
@@ -237,7 +245,7 @@ class InteractionsView(APIView):
 
         return Response(
             {
-                "results": InteractionSerializer(page.rows, many=True).data,
+                "results": InteractionSerializer(page.rows, many=True, context={"request": request}).data,
                 "next": link(page.next_cursor),
                 "previous": link(page.prev_cursor),
             }

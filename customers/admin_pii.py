@@ -1,0 +1,102 @@
+"""Personal values masked in the admin for staff without ``customers.view_pii_customer`` (issue 13).
+
+``PiiMaskedAdminMixin`` swaps each personal field of a change form, an inline or a change list for a
+read-only display of its masked value when the user may not see it in full (superusers hold every
+permission, so they see it all). Such a user cannot change these fields here either: a form field
+would send the full value to the browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from customers.masking import mask_contact
+from customers.selectors.pii import can_see_pii
+
+MASKED_SUFFIX = "_masked"
+# {field name: (masking kind, or None for the row's own ``kind``; column label)}
+PiiFields = dict[str, tuple[str | None, Any]]
+
+
+def _masked_display(field: str, kind: str | None, label: Any) -> Any:
+    @admin.display(description=label)
+    def show(self: Any, obj: Any) -> str:
+        value = getattr(obj, field, "")
+        return mask_contact(kind or str(getattr(obj, "kind", "")), value) or "—"
+
+    return show
+
+
+class _MaskedName:
+    """The admin's ``original`` with a masked name: every attribute of the record, its str() masked."""
+
+    def __init__(self, obj: Any, name: str) -> None:
+        self._obj = obj
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._obj, attr)
+
+    def __str__(self) -> str:
+        return self._name
+
+
+class PiiMaskedAdminMixin:
+    """``pii_fields``: {field name: (masking kind, or None for the row's own ``kind``; column label)}."""
+
+    pii_fields: PiiFields = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for field, (kind, label) in cls.pii_fields.items():
+            setattr(cls, field + MASKED_SUFFIX, _masked_display(field, kind, label))
+
+    def _masks(self, request: Any) -> bool:
+        return not can_see_pii(getattr(request, "user", None))
+
+    def _swap(self, names: Any) -> list[Any]:
+        return [f"{name}{MASKED_SUFFIX}" if name in self.pii_fields else name for name in names]
+
+    def get_fields(self, request: Any, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        return self._swap(fields) if self._masks(request) else fields
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if self._masks(request):
+            readonly += [name + MASKED_SUFFIX for name in self.pii_fields]
+        return readonly
+
+    def get_list_display(self, request: Any) -> Any:
+        columns = super().get_list_display(request)  # type: ignore[misc]
+        return self._swap(columns) if self._masks(request) else columns
+
+    def get_actions(self, request: Any) -> Any:
+        # A change list's row checkboxes are labelled with each row's name (a contact method's value).
+        actions = super().get_actions(request)  # type: ignore[misc]
+        return {} if self._masks(request) else actions
+
+    def masked_name(self, obj: Any) -> str | None:
+        """The record's name for a viewer without view_pii when its str() holds a personal value."""
+        return None
+
+    def render_change_form(
+        self,
+        request: Any,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        # The page's subtitle and breadcrumb are the record's str(): a contact method's is its value.
+        if obj is not None and self._masks(request):
+            name = self.masked_name(obj)
+            if name is not None:
+                context["subtitle"] = name
+                context["original"] = _MaskedName(obj, name)
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )

@@ -1,0 +1,98 @@
+"""Revealing one masked personal value: an explicit, audited and throttled action (issue 13)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from crm_site.audit.trail import record_reveal
+from customers.models import Address, ContactMethod, Customer
+
+# At most this many reveals per user in a clock hour (CRM_PII_REVEALS_PER_HOUR overrides it).
+REVEALS_PER_HOUR = 30
+REASON_MAX_LENGTH = 200
+CUSTOMER_FIELDS = ("birth_date", "id_number")
+ADDRESS_FIELDS = ("street", "postal_code")
+
+
+def reveal_limit() -> int:
+    return int(getattr(settings, "CRM_PII_REVEALS_PER_HOUR", REVEALS_PER_HOUR))
+
+
+def reveal_throttle_key(user: Any) -> str:
+    """The cache key counting ``user``'s reveals in the current clock hour.
+
+    The account's creation moment is part of it: an id used again (a restored or rebuilt database) does
+    not inherit another account's count.
+    """
+    joined = getattr(user, "date_joined", None)
+    stamp = int(joined.timestamp() * 1_000_000) if joined is not None else 0
+    return f"pii-reveal:{user.pk}:{stamp}:{int(time.time() // 3600)}"
+
+
+def reveal_field_value(*, customer: Customer, field: str) -> tuple[Any, str, Any]:
+    """(the record holding the value, its kind, the full value) for a reveal field name.
+
+    ``birth_date`` / ``id_number`` (the customer's own), ``contact:<id>`` (one of its contact methods),
+    ``address:<id>:street`` / ``address:<id>:postal_code``. A name that names nothing of this customer is
+    a ValidationError (code ``unknown_field``): never a hint about another customer's rows.
+    """
+    unknown = ValidationError(_("There is no such value to reveal."), code="unknown_field")
+    if field in CUSTOMER_FIELDS:
+        value = getattr(customer, field)
+        if value in (None, ""):
+            raise unknown
+        return customer, field, value.isoformat() if field == "birth_date" else value
+    kind, _sep, rest = field.partition(":")
+    try:
+        if kind == "contact":
+            contact = ContactMethod.objects.filter(customer=customer, pk=rest).first()
+            if contact is not None:
+                return contact, str(contact.kind), contact.value
+        elif kind == "address":
+            address_pk, _sep, name = rest.partition(":")
+            if name in ADDRESS_FIELDS:
+                address = Address.objects.filter(customer=customer, pk=address_pk).first()
+                if address is not None and getattr(address, name):
+                    return address, name, getattr(address, name)
+    except (ValueError, TypeError, ValidationError):
+        pass  # a malformed id names nothing
+    raise unknown
+
+
+def pii_reveal(*, customer: Customer, field: str, reason: str, user: Any) -> str:
+    """The full value of one personal field of ``customer`` (read through ``visible_to`` by the caller).
+
+    The reason is required (at most 200 characters) and goes into the audit entry with the field's name
+    (not the value). Throttled per user: past the hourly limit, a ValidationError with code
+    ``throttled``; the limit counts every granted reveal, in a fixed clock-hour window kept in the cache.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why you need to see this value.")}, code="required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": _("Keep the reason under %(n)d characters.") % {"n": REASON_MAX_LENGTH}},
+            code="max_length",
+        )
+    instance, _kind, value = reveal_field_value(customer=customer, field=field)
+    key = reveal_throttle_key(user)
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > reveal_limit():
+        raise ValidationError(
+            _("You have revealed %(n)d values in the last hour; try again later.") % {"n": reveal_limit()},
+            code="throttled",
+        )
+    # A contact method's or address's own name is its value: the entry names the customer and field.
+    record_reveal(instance=instance, field=field, reason=reason, object_repr=f"{customer.name} · {field}")
+    return str(value)
