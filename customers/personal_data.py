@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.personal_data import PersonalDataHandler, Rows, fields_of, personal_data
-from customers.import_scrub import markers_of, scrub_imports
+from customers.import_scrub import delete_file_on_commit, markers_of, scrub_imports
 from customers.models import (
     Address,
     ConsentPurpose,
@@ -178,7 +178,7 @@ def erase_customer(customer_id: Any, *, request: Any) -> dict[str, int]:
     # An earlier access or portability request's archive holds everything: its file goes too.
     archived = list(DataSubjectRequest.objects.filter(customer_id=customer_id).exclude(archive=""))
     for row in archived:
-        row.archive.delete(save=False)
+        delete_file_on_commit(row.archive)  # after the erasure commits: a rolled-back one keeps it
     counts["request_archives"] = DataSubjectRequest.objects.filter(
         pk__in=[row.pk for row in archived]
     ).update(archive="")

@@ -88,3 +88,47 @@ def test_erasure_deletes_finished_order_import_files(
     job.refresh_from_db()
     assert not job.file and not default_storage.exists(name)
     assert job.errors == [{"row": 3, "field": "quantity", "message": "not a number"}]
+
+
+# ----------------------------------------------------------------- 2. files deleted only when erasure commits
+
+
+class LaterStepFailed(Exception):
+    pass
+
+
+@pytest.fixture
+def failing_last_handler():
+    """A real handler registered last in the erasure order (lowest ``order``) that fails."""
+    from crm_site.personal_data import PersonalDataHandler, personal_data
+
+    def erase(customer_id, *, request):
+        raise LaterStepFailed
+
+    personal_data.register(PersonalDataHandler(key="zz_fails", label="fails", export=lambda pk: {},
+                                               erase=erase, order=-1))  # fmt: skip
+    yield
+    personal_data._handlers.pop("zz_fails")
+
+
+def test_a_rolled_back_erasure_keeps_the_archive_and_attachment_files(
+    wang, sales_user, manager_user, media, failing_last_handler, django_capture_on_commit_callbacks
+):
+    from customers.models import DataSubjectRequest
+    from customers.services.privacy import dsr_export
+    from sessions_log.models import Attachment, Interaction
+
+    access = dsr_create(customer=wang, kind="access", law="pipl", received_via="email", user=manager_user)
+    dsr_export(request=access, user=manager_user)
+    archive = DataSubjectRequest.objects.get(pk=access.pk).archive.name
+    interaction = Interaction.objects.create(customer=wang, channel="email", subject="Hi", staff=sales_user)
+    upload = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n")
+    attachment = Attachment.objects.create(interaction=interaction, name="a.pdf", size=9, file=upload)
+    request = dsr_create(customer=wang, kind="erasure", law="pipl", received_via="email", user=manager_user)
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(LaterStepFailed):
+        dsr_erase(request=request, user=manager_user)
+
+    assert default_storage.exists(archive) and default_storage.exists(attachment.file.name)
+    assert DataSubjectRequest.objects.get(pk=access.pk).archive.name == archive
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
