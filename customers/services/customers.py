@@ -185,6 +185,20 @@ def customer_save(
     return customer
 
 
+def _refuse_suppressed_contact(
+    customer: Customer, pk: Any, kind: str | Unchanged, value: str | Unchanged
+) -> None:
+    """A phone or email, new or changed (its value, or its kind made phone or email), may not bring an
+    erased person back (issue 13 review: an edited row was not checked)."""
+    current = (
+        ContactMethod.objects.filter(customer=customer, pk=pk).values("kind", "value").first() if pk else None
+    )
+    was = (current["kind"], current["value"]) if current else (None, None)
+    after = (kind if isinstance(kind, str) else was[0], value if isinstance(value, str) else was[1])
+    if after != was and after[0] and after[1]:
+        _refuse_suppressed({}, [{"kind": after[0], "value": after[1]}])
+
+
 def _refuse_suppressed(fields: dict[str, Any], contact_methods: list[dict]) -> None:
     """A new customer or contact may not bring an erased person back (issue 13: the suppression list)."""
     from customers.selectors.privacy import suppression_refusals
@@ -280,9 +294,8 @@ def contact_method_save(
         is_verified=is_verified,
         do_not_contact=do_not_contact,
     )
-    if not id and not delete and isinstance(value, str) and isinstance(kind, str):
-        # A new phone or email may not bring an erased person back (issue 13: the suppression list).
-        _refuse_suppressed({}, [{"kind": kind, "value": value}])
+    if not delete:
+        _refuse_suppressed_contact(customer, id, kind, value)
     return _child_save(
         ContactMethod,
         customer=customer,

@@ -132,3 +132,32 @@ def test_a_rolled_back_erasure_keeps_the_archive_and_attachment_files(
     assert default_storage.exists(archive) and default_storage.exists(attachment.file.name)
     assert DataSubjectRequest.objects.get(pk=access.pk).archive.name == archive
     assert Attachment.objects.filter(pk=attachment.pk).exists()
+
+
+# ------------------------------------------------------------- 3, 4. suppression on edits of existing rows
+
+
+@pytest.fixture
+def erased(wang, manager_user, django_capture_on_commit_callbacks):
+    _erase(wang, manager_user, django_capture_on_commit_callbacks)
+    return wang
+
+
+def test_editing_an_existing_contact_to_an_erased_value_is_refused(erased, sales_user):
+    from django.core.exceptions import ValidationError
+
+    from customers.models import ContactMethod
+    from customers.services.customers import contact_method_save
+
+    other = CustomerFactory(owner=sales_user, name="Other")
+    mobile = ContactMethodFactory(customer=other, kind="mobile", value="13911112222")
+    with pytest.raises(ValidationError, match="cannot be used"):
+        contact_method_save(customer=other, id=mobile.pk, value="+86 138 0013 8000")
+    wechat = ContactMethodFactory(customer=other, kind="wechat", value=EMAIL)
+    with pytest.raises(ValidationError, match="cannot be used"):
+        contact_method_save(customer=other, id=wechat.pk, kind="email")
+    assert ContactMethod.objects.get(pk=mobile.pk).value == "13911112222"
+    assert ContactMethod.objects.get(pk=wechat.pk).kind == "wechat"
+    # Unchanged kind and value (a label edit) and a value nobody erased still save.
+    assert contact_method_save(customer=other, id=wechat.pk, label="home").label == "home"
+    assert contact_method_save(customer=other, id=mobile.pk, value="13911113333").value == "13911113333"
