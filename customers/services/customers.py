@@ -140,6 +140,9 @@ def customer_update(
         consent_channel=consent_channel,
         consent_note=consent_note,
     )
+    if isinstance(external_id, str) and external_id and external_id != customer.external_id:
+        # An erased person's external id may not be given to another customer (issue 13 review).
+        _refuse_suppressed({"external_id": external_id}, [])
     customer, _updated = model_update(instance=customer, fields=sorted(CUSTOMER_FIELDS), data=data)
     return customer
 

@@ -161,3 +161,22 @@ def test_editing_an_existing_contact_to_an_erased_value_is_refused(erased, sales
     # Unchanged kind and value (a label edit) and a value nobody erased still save.
     assert contact_method_save(customer=other, id=wechat.pk, label="home").label == "home"
     assert contact_method_save(customer=other, id=mobile.pk, value="13911113333").value == "13911113333"
+
+
+def test_updating_a_customer_to_an_erased_external_id_is_refused(erased, sales_user):
+    from django.core.exceptions import ValidationError
+
+    from customers.models import Customer
+    from customers.services.customers import customer_update
+
+    other = CustomerFactory(owner=sales_user, name="Other", external_id="EXT-OTHER")
+    with pytest.raises(ValidationError, match="cannot be used"):
+        customer_update(customer=Customer.objects.get(pk=other.pk), external_id="EXT-9")
+    assert Customer.objects.get(pk=other.pk).external_id == "EXT-OTHER"
+    assert (
+        customer_update(customer=Customer.objects.get(pk=other.pk), external_id="EXT-10").external_id
+        == "EXT-10"
+    )
+    assert customer_update(
+        customer=Customer.objects.get(pk=other.pk), external_id="EXT-10", name="Renamed"
+    ).name
