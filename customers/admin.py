@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db import models
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
-from customers.admin_pii import PiiFields, PiiMaskedAdminMixin
+from customers.admin_pii import PiiFields, PiiMaskedAdminMixin, mask_snapshot
 from customers.masking import mask_contact
 from customers.models import (
     Address,
@@ -26,6 +28,7 @@ from customers.models import (
     Relationship,
     Tag,
 )
+from customers.selectors.pii import can_see_pii
 from customers.services import customer_assign_owner, customer_set_consent
 
 CONTACT_VALUE: PiiFields = {"value": (None, _("value"))}
@@ -200,6 +203,24 @@ class CustomerMergeAdmin(admin.ModelAdmin):
     list_select_related = ["survivor", "merged_by"]
     autocomplete_fields = ["survivor", "merged_by"]
     readonly_fields = [f.name for f in CustomerMerge._meta.fields]
+
+    # The loser's snapshot holds its contact values, birth date, ID number and streets: masked for staff
+    # without customers.view_pii_customer (issue 13 review).
+    def get_fields(self, request: Any, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if can_see_pii(request.user):
+            return fields
+        return [
+            "snapshot_masked" if name == "snapshot" else name for name in fields if name != "snapshot_masked"
+        ]
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), "snapshot_masked"]
+
+    @admin.display(description=_("snapshot"))
+    def snapshot_masked(self, obj: CustomerMerge) -> str:
+        text = json.dumps(mask_snapshot(obj.snapshot), ensure_ascii=False, indent=2, sort_keys=True)
+        return format_html("<pre>{}</pre>", text)
 
     # The audit trail (and the merged customers' redirects) is written by customer_merge only: managers
     # read it, nobody adds, edits or deletes a row by hand.

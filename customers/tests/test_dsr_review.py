@@ -180,3 +180,79 @@ def test_updating_a_customer_to_an_erased_external_id_is_refused(erased, sales_u
     assert customer_update(
         customer=Customer.objects.get(pk=other.pk), external_id="EXT-10", name="Renamed"
     ).name
+
+
+# ------------------------------------------------------------------------------- 5. admin pages masked
+
+
+STREET = "Zz Secret Street 9"
+FULL_VALUES = (MOBILE, EMAIL, ID_NUMBER, STREET, "1990-03-07")
+
+
+@pytest.fixture
+def masked_manager(manager_user):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    manager_user.groups.get().permissions.remove(Permission.objects.get(codename="view_pii_customer"))
+    client = Client()
+    client.force_login(manager_user)
+    return client
+
+
+def _page(client, url) -> str:
+    answer = client.get(url)
+    assert answer.status_code == 200, url
+    text = answer.content.decode()
+    for value in FULL_VALUES:
+        assert value not in text, f"full value {value!r} on {url}"
+    return text
+
+
+def test_admin_interactions_inbox_and_merges_are_masked_without_view_pii(
+    masked_manager, sales_user, manager_user, media
+):
+    import datetime
+
+    from django.urls import reverse
+
+    from customers.services.merge import customer_merge
+    from customers.tests.factories import AddressFactory
+    from sessions_log.models import Attachment, Interaction, UnmatchedItem
+
+    customer = CustomerFactory(owner=sales_user, name="Wang Fang")
+    interaction = Interaction.objects.create(customer=customer, channel="email", direction="outbound",
+                                             email_to=EMAIL, counterpart=EMAIL, subject="Hello",
+                                             staff=sales_user)  # fmt: skip
+    item = UnmatchedItem.objects.create(
+        channel="call", counterpart=MOBILE, subject="Ring", received_by=sales_user
+    )
+    upload = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n")
+    attachment = Attachment.objects.create(unmatched=item, name="a.pdf", size=9, file=upload)
+    loser = CustomerFactory(owner=sales_user, name="Loser", id_number=ID_NUMBER,
+                            birth_date=datetime.date(1990, 3, 7))  # fmt: skip
+    ContactMethodFactory(customer=loser, kind="mobile", value=MOBILE)
+    AddressFactory(customer=loser, street=STREET)
+    merge = customer_merge(survivor=customer, loser=loser, by=sales_user)
+
+    page = _page(masked_manager, reverse("admin:sessions_log_interaction_change", args=[interaction.pk]))
+    assert "w***@example.com" in page
+    _page(masked_manager, reverse("admin:sessions_log_interaction_changelist"))
+    assert "138****8000" in _page(masked_manager, reverse("admin:sessions_log_unmatcheditem_changelist"))
+    assert "138****8000" in _page(
+        masked_manager, reverse("admin:sessions_log_unmatcheditem_change", args=[item.pk])
+    )
+    _page(masked_manager, reverse("admin:sessions_log_unmatcheditem_history", args=[item.pk]))
+    _page(masked_manager, reverse("admin:sessions_log_attachment_changelist"))
+    _page(masked_manager, reverse("admin:sessions_log_attachment_change", args=[attachment.pk]))
+    page = _page(masked_manager, reverse("admin:customers_customermerge_change", args=[merge.pk]))
+    assert "138****8000" in page and "1990-**-**" in page
+    # Staff holding view_pii (a superuser holds every permission) still read the full snapshot.
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    full = Client()
+    full.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "x-Long-pass-9"))
+    assert (
+        MOBILE in full.get(reverse("admin:customers_customermerge_change", args=[merge.pk])).content.decode()
+    )
