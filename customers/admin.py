@@ -32,6 +32,8 @@ from customers.selectors.pii import can_see_pii
 from customers.services import customer_assign_owner, customer_set_consent
 
 CONTACT_VALUE: PiiFields = {"value": (None, _("value"))}
+# What staff without view_pii may search contacts and addresses by (issue 13 review: no personal value).
+CUSTOMER_SEARCH = ("customer__name", "customer__external_id")
 ADDRESS_PII: PiiFields = {"street": ("street", _("street")), "postal_code": ("postal_code", _("postal code"))}
 PHONE_EMAIL: PiiFields = {"phone": ("phone", _("phone")), "email": ("email", _("email"))}
 
@@ -69,6 +71,7 @@ class CustomerAdmin(PiiMaskedAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
         "birth_date": ("birth_date", _("birth date")),
         "id_number": ("id_number", _("ID number")),
     }
+    masked_search_fields = ("name", "company_name", "external_id")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "lifecycle_stage", "source", "owner", "created_at"]
     list_filter = ["lifecycle_stage", "source", "kind", "marketing_consent"]
@@ -96,6 +99,7 @@ class CustomerAdmin(PiiMaskedAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
 @admin.register(ContactMethod)
 class ContactMethodAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
     pii_fields = CONTACT_VALUE
+    masked_search_fields = CUSTOMER_SEARCH
 
     def masked_name(self, obj: ContactMethod) -> str | None:
         return f"{obj.get_kind_display()}: {mask_contact(obj.kind, obj.value)}"
@@ -111,6 +115,7 @@ class ContactMethodAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
 @admin.register(Address)
 class AddressAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
     pii_fields = ADDRESS_PII
+    masked_search_fields = ("city", *CUSTOMER_SEARCH)
 
     def masked_name(self, obj: Address) -> str | None:
         return ", ".join(part for part in ("***", obj.district, obj.city, obj.province) if part)

@@ -249,6 +249,7 @@ class MailFetchRunAdmin(admin.ModelAdmin):
 @admin.register(UnmatchedItem)
 class UnmatchedItemAdmin(PiiMaskedAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     pii_fields = COUNTERPART
+    masked_search_fields = ("subject",)
 
     def masked_name(self, obj: UnmatchedItem) -> str | None:
         return unmatched_masked_name(obj)

@@ -256,3 +256,29 @@ def test_admin_interactions_inbox_and_merges_are_masked_without_view_pii(
     assert (
         MOBILE in full.get(reverse("admin:customers_customermerge_change", args=[merge.pk])).content.decode()
     )
+
+
+# ------------------------------------------------------------------------- 6. no admin search oracle
+
+
+def test_admin_search_by_a_masked_value_finds_nothing_without_view_pii(masked_manager, sales_user):
+    from django.urls import reverse
+
+    from customers.tests.factories import AddressFactory
+
+    customer = CustomerFactory(owner=sales_user, name="Wang Fang", external_id="EXT-9")
+    ContactMethodFactory(customer=customer, kind="mobile", value=MOBILE)
+    AddressFactory(customer=customer, street=STREET, postal_code="100080")
+    contacts = reverse("admin:customers_contactmethod_changelist")
+    addresses = reverse("admin:customers_address_changelist")
+    # (The page repeats the query itself, so only the rows are looked for.)
+    for query in ("1380", "13800138000"):
+        assert "138****8000" not in masked_manager.get(f"{contacts}?q={query}").content.decode()
+    for query in ("Secret", "100080"):
+        assert "Wang Fang" not in masked_manager.get(f"{addresses}?q={query}").content.decode()
+    # The customer's name and external id still find the rows.
+    assert "138****8000" in _page(masked_manager, f"{contacts}?q=Wang")
+    assert "Wang Fang" in _page(masked_manager, f"{addresses}?q=EXT-9")
+    customers = reverse("admin:customers_customer_changelist")
+    assert "Wang Fang" not in masked_manager.get(f"{customers}?q={MOBILE}").content.decode()
+    assert "Wang Fang" in _page(masked_manager, f"{customers}?q=EXT-9")
