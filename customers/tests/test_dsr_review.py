@@ -282,3 +282,33 @@ def test_admin_search_by_a_masked_value_finds_nothing_without_view_pii(masked_ma
     customers = reverse("admin:customers_customer_changelist")
     assert "Wang Fang" not in masked_manager.get(f"{customers}?q={MOBILE}").content.decode()
     assert "Wang Fang" in _page(masked_manager, f"{customers}?q=EXT-9")
+
+
+# --------------------------------------------------------------------------- 7. never stored in a cache
+
+
+def test_reveal_and_archive_download_are_never_cached(wang, make_user, manager_user, media):
+    from django.test import Client
+    from django.urls import reverse
+
+    from customers.services.privacy import dsr_export
+
+    marketing = Client()
+    marketing.force_login(make_user("mkt", "Marketing"))
+    contact = wang.contact_methods.get(kind="mobile")
+    url = reverse("customers:customer-reveal", args=[wang.pk])
+    answers = [
+        marketing.post(
+            url, {"field": f"contact:{contact.pk}", "reason": "called"}, HTTP_ACCEPT="application/json"
+        ),
+        marketing.get(url, {"field": f"contact:{contact.pk}"}),
+    ]
+    access = dsr_create(customer=wang, kind="access", law="pipl", received_via="email", user=manager_user)
+    dsr_export(request=access, user=manager_user)
+    manager = Client()
+    manager.force_login(manager_user)
+    answers.append(manager.get(reverse("customers:privacy-request-download", args=[access.pk])))
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert answers[0].json()["value"] == MOBILE
+    for answer in answers:
+        assert "no-store" in answer["Cache-Control"] and "private" in answer["Cache-Control"]
