@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db import models
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
-from customers.admin_pii import PiiFields, PiiMaskedAdminMixin
+from customers.admin_pii import PiiFields, PiiMaskedAdminMixin, mask_snapshot
 from customers.masking import mask_contact
 from customers.models import (
     Address,
@@ -27,9 +29,12 @@ from customers.models import (
     Tag,
 )
 from customers.normalize import candidate_hashes
+from customers.selectors.pii import can_see_pii
 from customers.services import customer_assign_owner, customer_set_consent
 
 CONTACT_VALUE: PiiFields = {"value": (None, _("value"))}
+# What staff without view_pii may search contacts and addresses by (issue 13 review: no personal value).
+CUSTOMER_SEARCH = ("customer__name", "customer__external_id")
 ADDRESS_PII: PiiFields = {"street": ("street", _("street")), "postal_code": ("postal_code", _("postal code"))}
 PHONE_EMAIL: PiiFields = {"phone": ("phone", _("phone")), "email": ("email", _("email"))}
 
@@ -63,7 +68,8 @@ class CustomerTagInline(admin.TabularInline):
 
 class BlindIndexSearchMixin:
     """Admin search also matching a whole phone/email/WeChat value through its blind index (the values
-    are encrypted, issue 13: no SQL lookup reads them)."""
+    are encrypted, issue 13: no SQL lookup reads them). Not for staff who see values masked: an exact match
+    would confirm a guessed number behind a masked one."""
 
     hash_lookup = "value_hash"
 
@@ -71,7 +77,7 @@ class BlindIndexSearchMixin:
         results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
             request, queryset, search_term
         )
-        if hashes := candidate_hashes(search_term):
+        if can_see_pii(request.user) and (hashes := candidate_hashes(search_term)):
             results = results | queryset.filter(**{f"{self.hash_lookup}__in": hashes})
             may_have_duplicates = True
         return results, may_have_duplicates
@@ -83,6 +89,7 @@ class CustomerAdmin(BlindIndexSearchMixin, PiiMaskedAdminMixin, VisibleAdminMixi
         "birth_date": ("birth_date", _("birth date")),
         "id_number": ("id_number", _("ID number")),
     }
+    masked_search_fields = ("name", "company_name", "external_id")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "lifecycle_stage", "source", "owner", "created_at"]
     list_filter = ["lifecycle_stage", "source", "kind", "marketing_consent"]
@@ -111,6 +118,7 @@ class CustomerAdmin(BlindIndexSearchMixin, PiiMaskedAdminMixin, VisibleAdminMixi
 @admin.register(ContactMethod)
 class ContactMethodAdmin(BlindIndexSearchMixin, PiiMaskedAdminMixin, admin.ModelAdmin):
     pii_fields = CONTACT_VALUE
+    masked_search_fields = CUSTOMER_SEARCH
 
     def masked_name(self, obj: ContactMethod) -> str | None:
         return f"{obj.get_kind_display()}: {mask_contact(obj.kind, obj.value)}"
@@ -127,6 +135,7 @@ class ContactMethodAdmin(BlindIndexSearchMixin, PiiMaskedAdminMixin, admin.Model
 @admin.register(Address)
 class AddressAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
     pii_fields = ADDRESS_PII
+    masked_search_fields = ("city", *CUSTOMER_SEARCH)
 
     def masked_name(self, obj: Address) -> str | None:
         return ", ".join(part for part in ("***", obj.district, obj.city, obj.province) if part)
@@ -219,6 +228,24 @@ class CustomerMergeAdmin(admin.ModelAdmin):
     list_select_related = ["survivor", "merged_by"]
     autocomplete_fields = ["survivor", "merged_by"]
     readonly_fields = [f.name for f in CustomerMerge._meta.fields]
+
+    # The loser's snapshot holds its contact values, birth date, ID number and streets: masked for staff
+    # without customers.view_pii_customer (issue 13 review).
+    def get_fields(self, request: Any, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if can_see_pii(request.user):
+            return fields
+        return [
+            "snapshot_masked" if name == "snapshot" else name for name in fields if name != "snapshot_masked"
+        ]
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), "snapshot_masked"]
+
+    @admin.display(description=_("snapshot"))
+    def snapshot_masked(self, obj: CustomerMerge) -> str:
+        text = json.dumps(mask_snapshot(obj.snapshot), ensure_ascii=False, indent=2, sort_keys=True)
+        return format_html("<pre>{}</pre>", text)
 
     # The audit trail (and the merged customers' redirects) is written by customer_merge only: managers
     # read it, nobody adds, edits or deletes a row by hand.

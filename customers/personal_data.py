@@ -5,17 +5,21 @@ Erasure anonymises the customer row rather than deleting it: the orders kept for
 (``SalesOrder.customer`` is PROTECT). The row keeps its kind, owner, lifecycle stage and source; every
 value that identifies the person is emptied and the name becomes "Erased customer <first 8 of the id>".
 Every consent still granted (and profiling, allowed by default) is withdrawn through the ledger, so no
-campaign or profile run picks the anonymised row up again.
+campaign or profile run picks the anonymised row up again. A finished customer import whose stored file
+mentions one of the person's identifiers loses its file and its error entries for those rows (the rule
+is in ``customers.import_scrub``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.personal_data import PersonalDataHandler, Rows, fields_of, personal_data
+from customers.import_scrub import delete_file_on_commit, markers_of, scrub_imports
 from customers.models import (
     Address,
     ConsentPurpose,
@@ -24,12 +28,14 @@ from customers.models import (
     ConsentState,
     ContactMethod,
     Customer,
+    CustomerImport,
     CustomerMerge,
     CustomerTag,
     DataSubjectRequest,
     Relationship,
 )
 
+FINISHED_IMPORTS = (CustomerImport.Status.DONE, CustomerImport.Status.FAILED)
 CUSTOMER_FIELDS = (
     "kind",
     "name",
@@ -134,8 +140,19 @@ def _withdraw_consents(customer: Customer) -> int:
     return withdrawn
 
 
+def _customer_import_rows(job: CustomerImport) -> Iterator[list[Any]]:
+    from customers.importing import iter_rows
+
+    for _number, cells in iter_rows(job.file.path, job.file_format, job.encoding):
+        yield cells
+
+
 def erase_customer(customer_id: Any, *, request: Any) -> dict[str, int]:
+    # Read before the contacts go: the finished import files that mention the person (customers.import_scrub).
+    finished = CustomerImport.objects.filter(status__in=FINISHED_IMPORTS).exclude(file="")
+    imports = scrub_imports(finished, markers_of(customer_id), _customer_import_rows, headers=True)
     counts = {
+        "import_files": imports,
         "contact_methods": ContactMethod.objects.filter(customer_id=customer_id).delete()[0],
         "addresses": Address.objects.filter(customer_id=customer_id).delete()[0],
         "tags": CustomerTag.objects.filter(customer_id=customer_id).delete()[0],
@@ -161,7 +178,7 @@ def erase_customer(customer_id: Any, *, request: Any) -> dict[str, int]:
     # An earlier access or portability request's archive holds everything: its file goes too.
     archived = list(DataSubjectRequest.objects.filter(customer_id=customer_id).exclude(archive=""))
     for row in archived:
-        row.archive.delete(save=False)
+        delete_file_on_commit(row.archive)  # after the erasure commits: a rolled-back one keeps it
     counts["request_archives"] = DataSubjectRequest.objects.filter(
         pk__in=[row.pk for row in archived]
     ).update(archive="")

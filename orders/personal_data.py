@@ -7,10 +7,13 @@
 - Projects, milestones and opportunities keep their stage and amounts; their names and the reason lost go.
 - An erasure waits while the customer has an open ticket (``blockers``): the service is still owed and
   the ticket's text is what the agent works from. Resolve or close it first.
+- A finished order import whose stored file mentions one of the person's identifiers loses its file and
+  its error entries for those rows (the rule is in ``customers.import_scrub``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db.models import Q
@@ -18,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm_site.personal_data import PersonalDataHandler, Rows, fields_of, personal_data
-from orders.models import Milestone, Opportunity, OrderLine, Project, SalesOrder, ServiceOrder
+from crm_site.uploads import csv_rows, xlsx_rows
+from customers.import_scrub import markers_of, scrub_imports
+from orders.models import Milestone, Opportunity, OrderImport, OrderLine, Project, SalesOrder, ServiceOrder
 
 ERASED = "[erased]"
 ORDER_FIELDS = (
@@ -75,11 +80,21 @@ def export_orders(customer_id: Any) -> Rows:
     }
 
 
+def _order_import_rows(job: OrderImport) -> Iterator[Sequence[Any]]:
+    if job.file.name.lower().endswith((".xlsx", ".xlsm")):
+        return xlsx_rows(job.file.path)
+    return csv_rows(job.file.path, job.encoding)
+
+
 def erase_orders(customer_id: Any, *, request: Any) -> dict[str, int]:
+    # Runs before the customers handler, so the contacts are still there to match the files against.
+    finished = OrderImport.objects.filter(status__in=OrderImport.FINISHED).exclude(file="")
+    imports = scrub_imports(finished, markers_of(customer_id), _order_import_rows)
     order_ids = list(SalesOrder.objects.filter(customer_id=customer_id).values_list("pk", flat=True))
     project_ids = list(Project.objects.filter(customer_id=customer_id).values_list("pk", flat=True))
     # Set-based writes (no per-row audit diff of the old text); the erasure's own entry counts them.
     return {
+        "import_files": imports,
         "sales_order_notes": SalesOrder.objects.filter(pk__in=order_ids).exclude(notes="").update(notes=""),
         "order_line_descriptions": OrderLine.objects.filter(order_id__in=order_ids)
         .exclude(description="")

@@ -10,6 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.visibility import VisibleAdminMixin
+from customers.admin_pii import PiiFields, PiiMaskedAdminMixin
+from customers.masking import mask_counterpart
 from sessions_log.models import (
     Attachment,
     CannedReply,
@@ -21,6 +23,20 @@ from sessions_log.models import (
     MailFetchRun,
     UnmatchedItem,
 )
+
+# The number or address on the other side, masked for staff without customers.view_pii_customer.
+COUNTERPART: PiiFields = {"counterpart": ("counterpart", _("number or address"))}
+
+
+def unmatched_masked_name(item: UnmatchedItem | None) -> str:
+    """An unmatched item's str() with its number or address masked."""
+    if item is None:
+        return ""
+    return f"{item.get_channel_display()} · {mask_counterpart(item.counterpart) or '?'} · {item.subject}"
+
+
+# An attachment's or external reference's unmatched item is named by its str(), which holds the counterpart.
+UNMATCHED: PiiFields = {"unmatched": (unmatched_masked_name, _("unmatched item"))}
 
 
 class FollowUpInline(admin.TabularInline):
@@ -64,8 +80,10 @@ class AttachmentInline(AttachmentColumns, admin.TabularInline):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(AttachmentColumns, VisibleAdminMixin, admin.ModelAdmin):
+class AttachmentAdmin(PiiMaskedAdminMixin, AttachmentColumns, VisibleAdminMixin, admin.ModelAdmin):
     """Every file on interactions and unmatched items (read-only; removing one deletes its stored file)."""
+
+    pii_fields = UNMATCHED
 
     list_display = (
         "name", "file_link", "content_type", "file_size", "interaction", "unmatched", "uploaded_by",
@@ -90,7 +108,8 @@ class AttachmentAdmin(AttachmentColumns, VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class InteractionAdmin(PiiMaskedAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
+    pii_fields: PiiFields = {**COUNTERPART, "email_to": ("counterpart", _("sent to"))}
     list_display = ("occurred_at", "channel", "direction", "customer", "subject", "outcome", "staff")
     list_filter = ("channel", "direction", "outcome", "delivery_status")
     list_select_related = ("customer", "staff")
@@ -142,9 +161,11 @@ class DigestSentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExternalReference)
-class ExternalReferenceAdmin(admin.ModelAdmin):
+class ExternalReferenceAdmin(PiiMaskedAdminMixin, admin.ModelAdmin):
     """The ids other systems gave the calls, chats and interactions they pushed, per API token (read-only:
     the API writes them; a second record with the same id is answered as a duplicate)."""
+
+    pii_fields = UNMATCHED
 
     list_display = ("external_id", "kind", "token", "interaction", "unmatched", "created_at")
     list_filter = ("kind",)
@@ -226,7 +247,13 @@ class MailFetchRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnmatchedItem)
-class UnmatchedItemAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class UnmatchedItemAdmin(PiiMaskedAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
+    pii_fields = COUNTERPART
+    masked_search_fields = ("subject",)
+
+    def masked_name(self, obj: UnmatchedItem) -> str | None:
+        return unmatched_masked_name(obj)
+
     list_display = ("occurred_at", "channel", "counterpart", "subject", "status", "received_by", "handled_by")
     list_filter = ("status", "channel")
     list_select_related = ("received_by", "handled_by")

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
 from crm_site.personal_data import PersonalDataHandler, Rows, fields_of, personal_data
+from customers.import_scrub import delete_file_on_commit
 from sessions_log.models import Attachment, FollowUp, Interaction, UnmatchedItem
 
 INTERACTION_FIELDS = (
@@ -99,8 +100,7 @@ def export_interactions(customer_id: Any) -> Rows:
 
 def _delete_attachments(attachments: list[Attachment]) -> int:
     for attachment in attachments:
-        if attachment.file:
-            attachment.file.delete(save=False)
+        delete_file_on_commit(attachment.file)  # after the erasure commits: a rolled-back one keeps it
     return Attachment.objects.filter(pk__in=[row.pk for row in attachments]).delete()[0]
 
 

@@ -150,6 +150,9 @@ def customer_update(
         consent_channel=consent_channel,
         consent_note=consent_note,
     )
+    if isinstance(external_id, str) and external_id and external_id != customer.external_id:
+        # An erased person's external id may not be given to another customer (issue 13 review).
+        _refuse_suppressed({"external_id": external_id}, [])
     customer, _updated = model_update(instance=customer, fields=sorted(CUSTOMER_FIELDS), data=data)
     return customer
 
@@ -193,6 +196,20 @@ def customer_save(
     if consent is not None:
         marketing_form_write(customer=customer, consent=bool(consent), channel=channel, note=note, by=by)
     return customer
+
+
+def _refuse_suppressed_contact(
+    customer: Customer, pk: Any, kind: str | Unchanged, value: str | Unchanged
+) -> None:
+    """A phone or email, new or changed (its value, or its kind made phone or email), may not bring an
+    erased person back (issue 13 review: an edited row was not checked)."""
+    current = (
+        ContactMethod.objects.filter(customer=customer, pk=pk).values("kind", "value").first() if pk else None
+    )
+    was = (current["kind"], current["value"]) if current else (None, None)
+    after = (kind if isinstance(kind, str) else was[0], value if isinstance(value, str) else was[1])
+    if after != was and after[0] and after[1]:
+        _refuse_suppressed({}, [{"kind": after[0], "value": after[1]}])
 
 
 def _refuse_suppressed(fields: dict[str, Any], contact_methods: list[dict]) -> None:
@@ -293,9 +310,8 @@ def contact_method_save(
         is_verified=is_verified,
         do_not_contact=do_not_contact,
     )
-    if not id and not delete and isinstance(value, str) and isinstance(kind, str):
-        # A new phone or email may not bring an erased person back (issue 13: the suppression list).
-        _refuse_suppressed({}, [{"kind": kind, "value": value}])
+    if not delete:
+        _refuse_suppressed_contact(customer, id, kind, value)
     return _child_save(
         ContactMethod,
         customer=customer,

@@ -14,9 +14,11 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.decorators.cache import never_cache
 
 from crm_site.web import StaffMixin, form_add_errors, refusal_json, wants_json
 from customers.models import Customer
@@ -35,6 +37,7 @@ class RevealForm(forms.Form):
     )
 
 
+@method_decorator(never_cache, name="dispatch")  # full values / a person's data: never cached
 class CustomerRevealView(StaffMixin, View):
     """One masked value of a customer shown in full, for a reason, audited."""
 

@@ -14,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, ListView, TemplateView
 
 from crm_site.paging import CountFreePaginator
@@ -102,6 +104,7 @@ class DataRequestDetailView(StaffMixin, TemplateView):
         return context
 
 
+@method_decorator(never_cache, name="dispatch")  # full values / a person's data: never cached
 class DataRequestDownloadView(StaffMixin, View):
     """The export archive (the same request the user may see; 404 when none was made)."""
 

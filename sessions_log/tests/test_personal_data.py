@@ -18,7 +18,9 @@ def _handler():
     return next(handler for handler in personal_data.handlers() if handler.key == "sessions_log")
 
 
-def test_erase_empties_interactions_and_deletes_files(sales_user, settings, tmp_path):
+def test_erase_empties_interactions_and_deletes_files(
+    sales_user, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = str(tmp_path)
     customer = CustomerFactory(owner=sales_user)
     call = Interaction.objects.create(customer=customer, channel="call", subject="Mr Gao", body="likes tea",
@@ -40,7 +42,8 @@ def test_erase_empties_interactions_and_deletes_files(sales_user, settings, tmp_
     assert exported["interactions"][0]["body"] == "likes tea"
     assert len(exported["attachments"]) == 1 and len(exported["follow_ups"]) == 2
 
-    counts = _handler().erase(customer.pk, request=None)
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the erasure commits
+        counts = _handler().erase(customer.pk, request=None)
     assert counts == {
         "attachments": 2,
         "interactions": 1,
