@@ -31,6 +31,7 @@ from customers.models import (
 from customers.normalize import candidate_hashes
 from customers.selectors.pii import can_see_pii
 from customers.services import customer_assign_owner, customer_set_consent
+from customers.services.merge import snapshot_open
 
 CONTACT_VALUE: PiiFields = {"value": (None, _("value"))}
 # What staff without view_pii may search contacts and addresses by (issue 13 review: no personal value).
@@ -229,22 +230,28 @@ class CustomerMergeAdmin(admin.ModelAdmin):
     autocomplete_fields = ["survivor", "merged_by"]
     readonly_fields = [f.name for f in CustomerMerge._meta.fields]
 
-    # The loser's snapshot holds its contact values, birth date, ID number and streets: masked for staff
-    # without customers.view_pii_customer (issue 13 review).
+    # The loser's snapshot holds its contact values, birth date, ID number and streets, stored encrypted:
+    # shown decrypted, and masked for staff without customers.view_pii_customer (issue 13 review).
     def get_fields(self, request: Any, obj: Any = None) -> Any:
         fields = list(super().get_fields(request, obj))
-        if can_see_pii(request.user):
-            return fields
-        return [
-            "snapshot_masked" if name == "snapshot" else name for name in fields if name != "snapshot_masked"
-        ]
+        shown = [name for name in fields if name != "snapshot_shown"]
+        return ["snapshot_shown" if name == "snapshot" else name for name in shown]
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
-        return [*super().get_readonly_fields(request, obj), "snapshot_masked"]
+        return [*super().get_readonly_fields(request, obj), "snapshot_shown"]
+
+    def get_object(self, request: Any, object_id: str, from_field: Any = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.viewer_sees_pii = can_see_pii(request.user)
+        return obj
 
     @admin.display(description=_("snapshot"))
-    def snapshot_masked(self, obj: CustomerMerge) -> str:
-        text = json.dumps(mask_snapshot(obj.snapshot), ensure_ascii=False, indent=2, sort_keys=True)
+    def snapshot_shown(self, obj: CustomerMerge) -> str:
+        snapshot = snapshot_open(obj.snapshot)
+        if not getattr(obj, "viewer_sees_pii", False):
+            snapshot = mask_snapshot(snapshot)
+        text = json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True)
         return format_html("<pre>{}</pre>", text)
 
     # The audit trail (and the merged customers' redirects) is written by customer_merge only: managers

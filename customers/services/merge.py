@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from crm_site.audit import trail as audit
 from crm_site.db import atomic, on_commit
-from crm_site.fields import Unreadable, encrypt_text
+from crm_site.fields import Unreadable, decrypt_text, encrypt_text
 from crm_site.signals import customer_activity
 from customers.merge_rules import (
     FIXED_REASONS,
@@ -82,6 +82,26 @@ def _sealed(value: Any) -> Any:
     if isinstance(value, Unreadable):
         return value.token
     return encrypt_text(str(value))
+
+
+def snapshot_open(snapshot: Any) -> Any:
+    """A stored merge snapshot with its sealed personal values decrypted (the inverse of ``_snapshot``'s
+    sealing): for the pages that show it, which mask it again for viewers without view_pii."""
+    if not isinstance(snapshot, dict):
+        return snapshot
+    opened = dict(snapshot)
+
+    def _open(value: Any) -> Any:
+        return str(decrypt_text(value)) if isinstance(value, str) and value else value
+
+    for name in ("birth_date", "id_number"):
+        opened[name] = _open(opened.get(name))
+    for key, fields in (("contact_methods", ("value",)), ("addresses", ("street",))):
+        opened[key] = [
+            {**row, **{field: _open(row.get(field)) for field in fields}} if isinstance(row, dict) else row
+            for row in opened.get(key) or []
+        ]
+    return opened
 
 
 def _unique_with(model: type[models.Model], fk: str) -> list[list[str]]:
