@@ -225,6 +225,9 @@ CRM_RETENTION_DAYS = {
     "email_bodies": env.int("CRM_RETENTION_EMAIL_BODIES_DAYS", default=730),
     "attachments": env.int("CRM_RETENTION_ATTACHMENTS_DAYS", default=730),
     "call_recordings": env.int("CRM_RETENTION_CALL_RECORDINGS_DAYS", default=180),
+    # The zip of a completed or refused data-subject request, counted from completed_at: the customer has
+    # had their copy, a second one kept here is only more personal data to protect (customers/retention.py).
+    "dsr_archives": env.int("CRM_RETENTION_DSR_ARCHIVES_DAYS", default=30),
 }
 # Customer and order import files (crm_site.uploads.import_format): at most this many bytes (50 MB); CSV
 # or XLSX is told by the file's bytes, not its name.
