@@ -187,6 +187,7 @@ class Suppression(BaseModel):
         EMAIL = "email", _("Email")
         EXTERNAL_ID = "external_id", _("External id")
         ID_NUMBER = "id_number", _("ID number")
+        HANDLE = "handle", _("WeChat, QQ or Weibo id")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     value_hash = models.CharField(_("keyed hash"), max_length=64)

@@ -9,6 +9,7 @@ pages, and they see the requests of the customers they may read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,27 +34,86 @@ def suppression_normalize(kind: str, value: Any) -> str:
         return text.lower()
     if kind == Kind.ID_NUMBER:
         return text.upper().replace(" ", "")
+    if kind == Kind.HANDLE:
+        return text.lower()
     return text
 
 
+def _phone_spellings(text: str) -> set[str]:
+    """A phone's digits as ``normalize_phone`` gives them, and, written with +86 / 0086, the domestic
+    form: the area code's leading 0 restored (+86 10 6552 9988 is 010-65529988). Only the suppression
+    comparison uses this; the contact blind index (``normalize_phone``) is unchanged."""
+    spellings = {normalize_phone(text)}
+    compact = re.sub(r"[\s().-]+", "", text)
+    if compact.startswith("+") or compact.startswith("0086"):
+        digits = re.sub(r"\D+", "", compact)
+        if digits.startswith("00"):
+            digits = digits[2:]
+        if digits.startswith("86") and len(digits) in (12, 13):
+            rest = digits[2:]
+            if not (len(rest) == 11 and rest.startswith("1")):  # a mobile: already without 86
+                spellings.add(rest if rest.startswith("0") else "0" + rest)
+    return {spelling for spelling in spellings if spelling}
+
+
+def _email_spellings(text: str) -> set[str]:
+    """An address lowercased, without a ``mailto:`` prefix, and without its +tag (wang.fang+1@ is
+    wang.fang@'s mailbox)."""
+    address = text.strip().lower()
+    if address.startswith("mailto:"):
+        address = address[len("mailto:") :].strip()
+    spellings = {address}
+    local, at, domain = address.partition("@")
+    if at and "+" in local:
+        spellings.add(f"{local.partition('+')[0]}@{domain}")
+    return {spelling for spelling in spellings if spelling}
+
+
+def _looks_like_phone(text: str) -> bool:
+    """All digits once +, spaces and - ( ) . are dropped, and long enough to be a number."""
+    compact = re.sub(r"[\s().+-]+", "", text)
+    return compact.isdigit() and len(compact) >= 5
+
+
+def suppression_entries(kind: str, value: Any) -> set[tuple[str, str]]:
+    """Every (kind, keyed hash) a value is suppressed and checked under: all its candidate spellings
+    (issue 13 review: +86 landlines, +tagged or mailto: addresses), and a WeChat/QQ/Weibo handle that is
+    all digits (a QQ number, a mobile entered as WeChat) also as a phone."""
+    text = str(value or "").strip()
+    if not text:
+        return set()
+    if kind == Kind.PHONE:
+        spellings = {(Kind.PHONE.value, spelling) for spelling in _phone_spellings(text)}
+    elif kind == Kind.EMAIL:
+        spellings = {(Kind.EMAIL.value, spelling) for spelling in _email_spellings(text)}
+    else:
+        spellings = {(str(kind), suppression_normalize(kind, text))}
+    if kind == Kind.HANDLE and _looks_like_phone(text):
+        spellings |= {(Kind.PHONE.value, spelling) for spelling in _phone_spellings(text)}
+    return {
+        (entry_kind, blind_index(spelling, purpose=f"suppression-{entry_kind}"))
+        for entry_kind, spelling in spellings
+        if spelling
+    }
+
+
 def suppression_hash(kind: str, value: Any) -> str:
-    """The keyed hash of a value for the list ("" for an empty value)."""
+    """The keyed hash of a value's plain normalised form ("" for an empty value)."""
     return blind_index(suppression_normalize(kind, value), purpose=f"suppression-{kind}")
 
 
 def suppressed_many(kind: str, values: Iterable[Any]) -> set[Any]:
-    """Those of ``values`` that belong to an erased person (one query)."""
-    hashes: dict[str, list[Any]] = {}
+    """Those of ``values`` that belong to an erased person (one query): any of a value's spellings."""
+    entries: dict[tuple[str, str], list[Any]] = {}
     for value in values:
-        digest = suppression_hash(kind, value)
-        if digest:
-            hashes.setdefault(digest, []).append(value)
-    if not hashes:
+        for entry in suppression_entries(kind, value):
+            entries.setdefault(entry, []).append(value)
+    if not entries:
         return set()
-    found = Suppression.objects.filter(kind=kind, value_hash__in=list(hashes)).values_list(
-        "value_hash", flat=True
+    found = Suppression.objects.filter(value_hash__in=[digest for _kind, digest in entries]).values_list(
+        "kind", "value_hash"
     )
-    return {value for digest in found for value in hashes[digest]}
+    return {value for kind_found, digest in found for value in entries.get((kind_found, digest), [])}
 
 
 def suppressed(kind: str, value: Any) -> bool:
@@ -112,6 +172,7 @@ SUPPRESSION_FIELDS = {
     Kind.EMAIL: "email",
     Kind.EXTERNAL_ID: "external_id",
     Kind.ID_NUMBER: "id_number",
+    Kind.HANDLE: "handle",
 }
 
 
@@ -121,6 +182,7 @@ def suppression_refusals(
     emails: Iterable[Any] = (),
     external_id: Any = "",
     id_number: Any = "",
+    handles: Iterable[Any] = (),
 ) -> list[tuple[str, str]]:
     """(field, message) for each value of a new customer that belongs to an erased person.
 
@@ -133,6 +195,7 @@ def suppression_refusals(
         Kind.EMAIL: [value for value in emails if value],
         Kind.EXTERNAL_ID: [external_id] if external_id else [],
         Kind.ID_NUMBER: [id_number] if id_number else [],
+        Kind.HANDLE: [value for value in handles if value],
     }
     refusals = []
     for kind, values in wanted.items():

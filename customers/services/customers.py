@@ -220,8 +220,11 @@ def _refuse_suppressed(fields: dict[str, Any], contact_methods: list[dict]) -> N
         ContactMethod.Kind.EMAIL: "email",
         ContactMethod.Kind.PHONE: "phone",
         ContactMethod.Kind.MOBILE: "phone",
+        ContactMethod.Kind.WECHAT: "handle",
+        ContactMethod.Kind.QQ: "handle",
+        ContactMethod.Kind.WEIBO: "handle",
     }
-    values: dict[str, list[Any]] = {"phone": [], "email": []}
+    values: dict[str, list[Any]] = {"phone": [], "email": [], "handle": []}
     for data in contact_methods:
         kind = kinds.get(data.get("kind"))
         if kind and not data.get("delete"):
@@ -231,6 +234,7 @@ def _refuse_suppressed(fields: dict[str, Any], contact_methods: list[dict]) -> N
         emails=values["email"],
         external_id=fields.get("external_id") or "",
         id_number=fields.get("id_number") or "",
+        handles=values["handle"],
     )
     if refusals:
         raise ValidationError([message for _field, message in refusals])

@@ -46,7 +46,9 @@ from crm_site.db import atomic
 from crm_site.personal_data import personal_data
 from customers.models import Address, ConsentSource, ContactMethod, Customer, DataSubjectRequest, Suppression
 from customers.normalize import PHONE_KINDS
-from customers.selectors.privacy import suppression_hash
+from customers.selectors.privacy import suppression_entries
+
+HANDLE_KINDS = {"wechat", "qq", "weibo"}
 
 Status = DataSubjectRequest.Status
 Kind = DataSubjectRequest.Kind
@@ -211,13 +213,16 @@ def dsr_export(*, request: DataSubjectRequest, user: Any) -> DataSubjectRequest:
 
 def _identifiers(customer: Customer) -> dict[str, set[str]]:
     """The values to suppress, by kind, and the texts to scrub from the audit trail."""
-    phones, emails, texts = set(), set(), {customer.name, customer.company_name, customer.tax_number}
+    phones, emails, handles = set(), set(), set()
+    texts = {customer.name, customer.company_name, customer.tax_number}
     for kind, value in ContactMethod.objects.filter(customer=customer).values_list("kind", "value"):
         texts.add(value)
         if kind in PHONE_KINDS:
             phones.add(value)
         elif kind == ContactMethod.Kind.EMAIL:
             emails.add(value)
+        elif kind in HANDLE_KINDS:
+            handles.add(value)
     for street in Address.objects.filter(customer=customer).values_list("street", flat=True):
         texts.add(street)
     ids = {str(customer.id_number)} if customer.id_number else set()
@@ -230,15 +235,19 @@ def _identifiers(customer: Customer) -> dict[str, set[str]]:
         Suppression.Kind.EMAIL: emails,
         Suppression.Kind.EXTERNAL_ID: external,
         Suppression.Kind.ID_NUMBER: ids,
+        Suppression.Kind.HANDLE: handles,
         "texts": {text for text in texts if text and len(text.strip()) >= 2},
     }
 
 
 def _suppress(request: DataSubjectRequest, identifiers: dict[str, set[str]]) -> int:
+    # Every candidate spelling of each value (issue 13 review: +86 landlines, +tagged addresses,
+    # all-digit handles also as phones), so a later check under any of them finds the entry.
     wanted = {
-        (kind, suppression_hash(kind, value))
+        entry
         for kind in Suppression.Kind.values
         for value in identifiers.get(kind, ())
+        for entry in suppression_entries(kind, value)
     }
     wanted = {(kind, digest) for kind, digest in wanted if digest}
     if not wanted:
