@@ -30,6 +30,8 @@ class ApiToken(BaseModel):
         CHATS_WRITE = "chats:write", _("Send chat transcripts")
         INTERACTIONS_READ = "interactions:read", _("Read interactions")
         INTERACTIONS_WRITE = "interactions:write", _("Log interactions")
+        CONSENTS_READ = "consents:read", _("Read customers' consents")
+        CONSENTS_WRITE = "consents:write", _("Record consents given or withdrawn")
 
     name = models.CharField(_("name"), max_length=100)
     user = models.ForeignKey(

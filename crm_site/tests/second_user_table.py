@@ -673,6 +673,22 @@ TABLE: dict[str, Entry] = {
         api=True,
         data=lambda w: {"customer": str(w["a_customer"].pk), "channel": "note", "body": "zz"},
     ),
+    # Consents (customers/api.py): A's customer is a 404 from B's token, by external id or id.
+    "customers_api_v1:consent-create": Entry(
+        get=405,
+        post=404,
+        api=True,
+        data=lambda w: {"customer": "EXT-ALPHA", "purpose": "marketing_sms", "granted": False},
+    ),
+    "customers_api_v1:consent-list": Entry(
+        get=404,
+        post=405,
+        api=True,
+        variants={
+            "A's external id": lambda w: {"external_id": "EXT-ALPHA"},
+            "A's id": lambda w: {"external_id": str(w["a_customer"].pk)},
+        },
+    ),
     "api-v1-schema": Entry(get=200, post=405),
     "api-v1-docs": Entry(get=200, post=405),
 }
