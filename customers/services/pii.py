@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from crm_site.audit.trail import record_reveal
 from customers.models import Address, ContactMethod, Customer
 
-# At most this many reveals per user in a clock hour (CRM_PII_REVEALS_PER_HOUR overrides it).
+# At most this many reveals per user in any sliding hour (CRM_PII_REVEALS_PER_HOUR overrides it).
 REVEALS_PER_HOUR = 30
 REASON_MAX_LENGTH = 200
 CUSTOMER_FIELDS = ("birth_date", "id_number")
@@ -24,15 +24,48 @@ def reveal_limit() -> int:
     return int(getattr(settings, "CRM_PII_REVEALS_PER_HOUR", REVEALS_PER_HOUR))
 
 
-def reveal_throttle_key(user: Any) -> str:
-    """The cache key counting ``user``'s reveals in the current clock hour.
+WINDOW_SECONDS = 3600
+
+
+def reveal_throttle_key(user: Any, window: int | None = None) -> str:
+    """The cache key counting ``user``'s reveals in one fixed hour window (default: the current one).
 
     The account's creation moment is part of it: an id used again (a restored or rebuilt database) does
     not inherit another account's count.
     """
     joined = getattr(user, "date_joined", None)
     stamp = int(joined.timestamp() * 1_000_000) if joined is not None else 0
-    return f"pii-reveal:{user.pk}:{stamp}:{int(time.time() // 3600)}"
+    if window is None:
+        window = int(time.time() // WINDOW_SECONDS)
+    return f"pii-reveal:{user.pk}:{stamp}:{window}"
+
+
+def pii_budget_take(user: Any) -> bool:
+    """Count one use of ``user``'s hourly reveal budget; False (and nothing counted) when it is spent.
+
+    A sliding hour (issue 13 review: the clock-hour window let 60 through in two minutes around the
+    hour): the current hour window's count plus the previous window's, weighted by the part of it still
+    inside the last 3600 seconds. Each window's counter is created with ``cache.add`` and raised with
+    ``cache.incr``, both atomic on the Redis cache production uses (SET NX, INCRBY), so concurrent
+    requests cannot both take the last unit. On the file cache (the embedded mode) ``incr`` is a read
+    then a write, so two processes at the same instant may both count as one: the limit can be exceeded
+    by the number of simultaneous requests, never by a window's worth.
+    """
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    key = reveal_throttle_key(user, window)
+    cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
+        count = cache.incr(key)
+    previous = int(cache.get(reveal_throttle_key(user, window - 1), 0) or 0)
+    still_inside = 1 - (now - window * WINDOW_SECONDS) / WINDOW_SECONDS
+    if count + previous * still_inside > reveal_limit():
+        cache.decr(key)  # a refused attempt does not use the budget
+        return False
+    return True
 
 
 def reveal_field_value(*, customer: Customer, field: str) -> tuple[Any, str, Any]:
@@ -70,7 +103,8 @@ def pii_reveal(*, customer: Customer, field: str, reason: str, user: Any) -> str
 
     The reason is required (at most 200 characters) and goes into the audit entry with the field's name
     (not the value). Throttled per user: past the hourly limit, a ValidationError with code
-    ``throttled``; the limit counts every granted reveal, in a fixed clock-hour window kept in the cache.
+    ``throttled``; the limit counts every granted reveal in a sliding hour kept in the cache
+    (``pii_budget_take``).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -81,14 +115,7 @@ def pii_reveal(*, customer: Customer, field: str, reason: str, user: Any) -> str
             code="max_length",
         )
     instance, _kind, value = reveal_field_value(customer=customer, field=field)
-    key = reveal_throttle_key(user)
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > reveal_limit():
+    if not pii_budget_take(user):
         raise ValidationError(
             _("You have revealed %(n)d values in the last hour; try again later.") % {"n": reveal_limit()},
             code="throttled",
