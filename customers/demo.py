@@ -24,6 +24,8 @@ from crm_site.demo import SeedContext
 from customers import demo_copy
 from customers.models import (
     Address,
+    ConsentPurpose,
+    ConsentSource,
     ContactMethod,
     Customer,
     CustomerTag,
@@ -33,6 +35,7 @@ from customers.models import (
     Tag,
 )
 from customers.normalize import contact_grams, contact_hash, contact_tail
+from customers.services.consent import consent_record_many
 
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -304,6 +307,7 @@ def _seed_chunks(
                 demo_copy.write_chunk(chunk)
             else:
                 _write_orm(chunk, ctx.batch_size)
+            _write_consents(chunk)
         ids.extend(as_uuids(chunk.ids))
         owner_ids.extend(chunk.owner_ids)
         made += size
@@ -311,6 +315,36 @@ def _seed_chunks(
         if made % max(ctx.batch_size * 10, 100_000) < size or made == ctx.customers:
             ctx.log(f"customers: {made}/{ctx.customers}")
     return made
+
+
+DEMO_NOTICE_VERSION = "2026-01"
+PROFILING_REFUSAL_EVERY = 25  # one demo customer in 25 has refused profiling
+
+
+def consent_entries(chunk: Chunk) -> list[dict[str, Any]]:
+    """The consent ledger behind each customer's ``marketing_consent`` summary (an email opt-in from the
+    import the demo pretends to be), plus a few refusals of profiling; recorded when the customer was
+    created. Derived from the chunk alone, so the same seed gives the same ledger."""
+    pks, created = as_uuids(chunk.ids), _aware(chunk.created_at)
+    entries: list[dict[str, Any]] = []
+    for i, serial in enumerate(chunk.serials):
+        common = {
+            "customer_id": pks[i],
+            "source": ConsentSource.IMPORT,
+            "notice_version": DEMO_NOTICE_VERSION,
+            "evidence": f"demo import row {serial}",
+            "recorded_at": created[i],
+        }
+        if chunk.consent[i]:
+            entries.append({**common, "purpose": ConsentPurpose.MARKETING_EMAIL, "granted": True})
+        if serial % PROFILING_REFUSAL_EVERY == 0:
+            entries.append({**common, "purpose": ConsentPurpose.PROFILING, "granted": False})
+    return entries
+
+
+def _write_consents(chunk: Chunk) -> None:
+    """One set-based ledger write per chunk (``consent_record_many``: a fixed number of queries)."""
+    consent_record_many(entries=consent_entries(chunk))
 
 
 def _aware(values: np.ndarray) -> list[datetime.datetime]:

@@ -109,3 +109,21 @@ def test_seeded_company_customer_has_no_person_name_glued_to_it(make_user):
         assert not person_words & set(re.split(r"[ ()#]", name)), name
         assert not any(name.startswith(firm + surname) for surname in demo.SURNAMES), name
         assert notes.startswith("联系人 Contact: ")
+
+
+@pytest.mark.django_db
+def test_demo_consent_ledger_matches_the_marketing_summary(make_user):
+    from customers.models import ConsentRecord, ConsentState
+
+    demo.seed(_context({"sales1": make_user("sales1", "Sales")}, customers=100, batch_size=50))
+    consenting = set(Customer.objects.filter(marketing_consent=True).values_list("pk", flat=True))
+    assert 0 < len(consenting) < 100
+    email = ConsentState.objects.filter(purpose="marketing_email")
+    assert set(email.filter(granted=True).values_list("customer_id", flat=True)) == consenting
+    assert not email.filter(granted=False).exists()
+    records = ConsentRecord.objects.all()
+    assert set(records.values_list("source", "notice_version").distinct()) == {("import", "2026-01")}
+    refusing = ConsentState.objects.filter(purpose="profiling", granted=False)
+    assert refusing.count() == 4  # serials 25, 50, 75, 100
+    customer = Customer.objects.get(pk=refusing.first().customer_id)
+    assert refusing.first().record.recorded_at == customer.created_at
