@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm_site.models import ApiToken
+from crm_site.rest_schema import ERRORS
 from crm_site.visibility import CHANGE
 from customers.models import ConsentPurpose, ConsentSource, Customer
 from customers.selectors.consent import customer_consents
 from customers.selectors.visibility import visible_customer_by_key
 from customers.services.consent import consent_record
-from sessions_log.api.views import ERRORS
 
 
 class ConsentCreateSerializer(serializers.Serializer):

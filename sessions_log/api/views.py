@@ -12,10 +12,8 @@ from urllib.parse import urlencode
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
@@ -28,6 +26,7 @@ from rest_framework.views import APIView
 from crm_site.models import ApiToken
 from crm_site.paging import decode_cursor
 from crm_site.rest import BatchValidationError, batch_errors, batch_or_one
+from crm_site.rest_schema import ERRORS
 from customers.selectors import customer_get, visible_customer_by_key
 from sessions_log import ingest
 from sessions_log.api.serializers import (
@@ -40,31 +39,6 @@ from sessions_log.api.serializers import (
     ReceiptSerializer,
 )
 from sessions_log.selectors import interactions_page
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every error: a sentence and a code; per field (``errors``) or per batch record (``items``)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    # field -> its messages; a nested object or list (a chat's ``messages``) answers with the same shape
-    # one level down: {"messages": {"0": {"text": [...]}}} (issue 13: Schemathesis found the schema said
-    # "always a list of strings").
-    errors = serializers.DictField(
-        child=serializers.JSONField(),
-        required=False,
-        help_text=gettext_lazy("Field -> list of messages; a nested field -> an object of the same shape."),
-    )
-    items = serializers.ListField(child=serializers.DictField(), required=False)
-
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid fields, or records of the batch."),
-    401: OpenApiResponse(ErrorSerializer, description="Missing, unknown or revoked token."),
-    403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope."),
-    413: OpenApiResponse(ErrorSerializer, description="The body or the batch is too large."),
-    429: OpenApiResponse(ErrorSerializer, description="Too many requests for this token."),
-}
 
 
 def _one_or_batch(name: str, serializer: type[serializers.Serializer]) -> PolymorphicProxySerializer:
