@@ -138,15 +138,21 @@ def _matches(visible: Any, text: str, *, user: Any) -> tuple[dict[Any, str], set
     One query over contact values (whole normalised value, email prefix, phone digits), one over the
     customers (name or company, external id); each capped at MATCH_CAP rows, visibility applied in both.
     """
+    from customers.services.pii import contact_search_allowed
+
     folded = text.casefold()
     candidates = set(candidate_hashes(text))
     contact = contact_match(text)
     names: dict[Any, str] = {}
     exact: set[Any] = set()
+    # A masked user's contact-value search takes a reveal unit (issue 13 review); otherwise names only.
+    searched = contact_search_allowed(user=user, query=text)
     for customer_id, kind, value, value_hash, name in (
         ContactMethod.objects.filter(contact, visible_customer_filter(user=user))
         .order_by()
         .values_list("customer_id", "kind", "value", "value_hash", "customer__name")[:MATCH_CAP]
+        if searched
+        else []
     ):
         if not contact_matches(text, kind=kind, value=value, value_hash=value_hash):
             continue

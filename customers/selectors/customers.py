@@ -55,7 +55,7 @@ SEARCH_ID_CAP = 500
 SUBSTRING_MIN_LENGTH = 3
 
 
-def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+def _search(qs: QuerySet[Customer], query: str, *, by_contact: bool = True) -> QuerySet[Customer]:
     """The customer matching rule of ``customer_choices`` (``choices.contact_match``/``customer_match``).
 
     Name/company substring (prefix for 1-2 characters, e.g. "张伟"), the start of an external id; a
@@ -72,6 +72,8 @@ def _search(qs: QuerySet[Customer], query: str) -> QuerySet[Customer]:
     text = query.strip()
     if not text:
         return qs
+    if not by_contact:  # a masked user's search without a reveal unit: names and external ids only
+        return qs.filter(customer_match(text))
     # The contact values' own index first (no join into customers: on MongoDB an IN-subquery is a
     # $lookup for every contact method); qs applies visibility to these ids below. When the cap is
     # full, other users' customers with the same phone digits may crowd a sales user's own match out
@@ -112,7 +114,9 @@ def customer_list(*, user: Any, filters: dict | None = None) -> QuerySet[Custome
     filters = filters or {}
     qs: QuerySet[Customer] = Customer.objects.visible_to(user).select_related("owner")
     if query := (filters.get("q") or "").strip():
-        qs = _search(qs, query)
+        from customers.services.pii import contact_search_allowed
+
+        qs = _search(qs, query, by_contact=contact_search_allowed(user=user, query=query))
     if owner := filters.get("owner"):
         qs = qs.filter(owner_id=owner)
     if stage := filters.get("stage"):

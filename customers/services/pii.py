@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -10,7 +11,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from crm_site.audit.trail import record_reveal
+from crm_site.audit.models import AuditEntry
+from crm_site.audit.trail import record, record_reveal
 from customers.models import Address, ContactMethod, Customer
 
 # At most this many reveals per user in any sliding hour (CRM_PII_REVEALS_PER_HOUR overrides it).
@@ -66,6 +68,64 @@ def pii_budget_take(user: Any) -> bool:
         cache.decr(key)  # a refused attempt does not use the budget
         return False
     return True
+
+
+_CONTACT_LIKE = re.compile(r"^[\d\s()+\-.]+$")
+_SEARCH_MEMO = "_pii_contact_search"
+
+
+def looks_like_contact_value(query: str) -> bool:
+    """A search term that could confirm a guessed contact value: 4+ phone digits, or an email address."""
+    text = (query or "").strip()
+    if "@" in text:
+        return True
+    return bool(_CONTACT_LIKE.match(text)) and sum(ch.isdigit() for ch in text) >= 4
+
+
+def contact_search_allowed(*, user: Any, query: str) -> bool:
+    """Whether a search may look at contact values (issue 13 review: the search was an oracle).
+
+    Users who see values unmasked: always. Others: only when the term looks like a contact value
+    (``looks_like_contact_value``) and the search takes one unit of the hourly reveal budget
+    (``pii_budget_take``); each such search is an audit entry like a reveal (action ``reveal``, field
+    ``search``, the term masked, whether it was granted). Answered once per term and request (kept on
+    the request's user object), so a page that searches twice counts once.
+    """
+    from customers.masking import mask_contact
+    from customers.selectors.pii import can_see_pii
+
+    if can_see_pii(user):
+        return True
+    text = (query or "").strip()
+    if not looks_like_contact_value(text):
+        return False
+    memo = getattr(user, _SEARCH_MEMO, None)
+    if memo is None:
+        memo = {}
+        setattr(user, _SEARCH_MEMO, memo)
+    if text not in memo:
+        granted = pii_budget_take(user)
+        masked = mask_contact("email" if "@" in text else "phone", text)
+        record(
+            action=AuditEntry.Action.REVEAL,
+            object_repr=str(_("Search by a contact value")),
+            extra={"field": "search", "query": masked, "granted": granted},
+        )
+        memo[text] = granted
+    return bool(memo[text])
+
+
+def contact_search_refused(*, user: Any, query: str) -> bool:
+    """Whether this request's search for ``query`` was denied its contact-value part (over budget)."""
+    memo = getattr(user, _SEARCH_MEMO, None) or {}
+    return memo.get((query or "").strip()) is False
+
+
+def contact_search_skipped_message() -> str:
+    return _(
+        "You have used this hour's reveals: phone numbers and email addresses were not searched, only "
+        "names and external ids. Try again later."
+    )
 
 
 def reveal_field_value(*, customer: Customer, field: str) -> tuple[Any, str, Any]:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views import View
 
 from customers.selectors import customer_choices
+from customers.services.pii import contact_search_refused, contact_search_skipped_message
 
 # The most choices one answer carries, whatever ``limit`` asks for.
 MAX_CHOICES = 20
@@ -31,4 +32,7 @@ class CustomerChoicesView(LoginRequiredMixin, PermissionRequiredMixin, View):
         choices = customer_choices(
             user=request.user, query=form.cleaned_data["q"], limit=form.cleaned_data["limit"] or 10
         )
-        return JsonResponse({"results": [choice.as_json() for choice in choices]})
+        answer: dict = {"results": [choice.as_json() for choice in choices]}
+        if contact_search_refused(user=request.user, query=form.cleaned_data["q"]):
+            answer["notice"] = contact_search_skipped_message()
+        return JsonResponse(answer)

@@ -39,6 +39,7 @@ from customers.selectors import (
     merged_customer_survivor,
 )
 from customers.services import customer_delete, customer_save, sharing_allowed
+from customers.services.pii import contact_search_refused, contact_search_skipped_message
 
 LIST_COUNT_LIMIT = 1000
 
@@ -63,6 +64,8 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView
             filters = {}
         else:
             qs = customer_list(user=self.request.user, filters=filters)
+            if contact_search_refused(user=self.request.user, query=filters.get("q") or ""):
+                messages.warning(self.request, contact_search_skipped_message())
         page = customer_page(qs, sort=sort, cursor=form.cursor_value(), size=self.page_size)
         if page.is_first and not page.next_cursor:
             # The whole result is on this page: no need for the (capped) count query.
