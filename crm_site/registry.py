@@ -74,6 +74,9 @@ class SearchSource:
     permission: str = ""
     icon: str = "search"
     order: int = 100
+    # ``notice(user=, query=)`` after ``search``: a sentence to show above the results ("" for none),
+    # e.g. that part of the search was skipped.
+    notice: Callable[..., str] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,11 @@ class SearchRegistry:
             if hits:
                 groups.append(SearchGroup(source, hits[:limit], len(hits) > limit, query))
         return groups
+
+    def notices(self, *, user: Any, query: str) -> list[str]:
+        """The permitted sources' notices for a search just made (call after ``search``)."""
+        found = [source.notice(user=user, query=query) for source in self.sources(user) if source.notice]
+        return [text for text in found if text]
 
 
 search_sources = SearchRegistry()

@@ -58,5 +58,6 @@ class GlobalSearchView(LoginRequiredMixin, TemplateView):
             if query
             else []
         )
+        context["notices"] = search_sources.notices(user=self.request.user, query=query) if query else []
         context["kinds"] = search_sources.sources(self.request.user)
         return context

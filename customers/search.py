@@ -25,6 +25,13 @@ def customer_hits(*, user: Any, query: str, limit: int) -> list[SearchHit]:
     ]
 
 
+def customer_search_notice(*, user: Any, query: str) -> str:
+    """Said when a masked user's search by a contact value was over the reveal budget (issue 13)."""
+    from customers.services.pii import contact_search_refused, contact_search_skipped_message
+
+    return contact_search_skipped_message() if contact_search_refused(user=user, query=query) else ""
+
+
 def customers_more_url(query: str) -> str:
     return f"{reverse('customers:index')}?{urlencode({'q': query})}"
 
@@ -36,6 +43,7 @@ def register() -> None:
             label=_("Customers"),
             search=customer_hits,
             more_url=customers_more_url,
+            notice=customer_search_notice,
             permission="customers.view_customer",
             icon="people",
             order=10,
