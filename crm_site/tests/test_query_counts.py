@@ -399,6 +399,8 @@ NOT_PAGES = {
     "orders:serviceorder-transition": "POST only",
     "orders:milestone-create": "POST only",
     "orders:opportunity-move": "POST only",
+    "customers_api_v1:consent-create": "API, POST only",
+    "customers_api_v1:consent-list": "API (bearer token): one customer's current answers",
     "profiles_api:event-create": "API, POST only",
     "profiles_api_v1:event-create": "API, POST only",
     "sessions_log_api:call-create": "API, POST only",
