@@ -37,6 +37,7 @@ def _request(customer, *, status, completed_days_ago):
     )
     request.archive.save("export.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=False)
     request.save()
+    request.refresh_from_db()  # the dates as the database keeps them (MongoDB: milliseconds)
     return request
 
 
