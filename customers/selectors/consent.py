@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from crm_site.db import is_mongodb
 from customers.models import ConsentPurpose, ConsentRecord, ConsentState, Customer
 from customers.services.consent import consent_default
 
@@ -78,7 +79,13 @@ def consenting_customer_filter(purpose: str, *, prefix: str = "") -> Q:
     ConsentPurpose.PROFILING, prefix="customer__"))``.
     """
     if consent_default(purpose):
-        return ~Q(**{f"{prefix}pk__in": customer_ids_refusing(purpose)})
+        refusing: QuerySet[ConsentState, Any] | list[Any] = customer_ids_refusing(purpose)
+        if is_mongodb():
+            # MongoDB: a subquery here becomes a $lookup sub-pipeline run per row (the page's joins must
+            # stay on plain indexes, crm_site/tests/test_mongodb_commands.py); refusals are few, so one
+            # read of their ids and a plain $nin is cheap.
+            refusing = list(customer_ids_refusing(purpose).values_list("customer_id", flat=True))
+        return ~Q(**{f"{prefix}pk__in": refusing})
     return Q(**{f"{prefix}pk__in": customer_ids_consenting(purpose)})
 
 
