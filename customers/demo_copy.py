@@ -15,7 +15,15 @@ import numpy as np
 from crm_site.copy_load import NULL, bools, copy_rows, hex_ids, no_commit_flush, timestamps
 from crm_site.copy_load import indexes_deferred as _deferred
 from crm_site.fields import encrypt_text
-from customers.models import Address, ContactMethod, Customer, CustomerTag, Relationship
+from customers.models import (
+    Address,
+    ConsentRecord,
+    ConsentState,
+    ContactMethod,
+    Customer,
+    CustomerTag,
+    Relationship,
+)
 from customers.normalize import contact_grams, contact_hash, contact_tail
 
 
@@ -48,6 +56,10 @@ def write_chunk(chunk: Any) -> None:
             "owner_id": [str(owner) for owner in chunk.owner_ids],
             "external_id": [f"DEMO-{serial:07d}" for serial in chunk.serials],
             "marketing_consent": bools(chunk.consent),
+            "consent_changed_at": [created[i] if given else NULL for i, given in enumerate(chunk.consent)],
+            "consent_channel": [
+                Customer.ConsentChannel.IMPORT.value if given else "" for given in chunk.consent
+            ],
         },
         size,
     )
@@ -113,6 +125,44 @@ def write_chunk(chunk: Any) -> None:
             },
             len(relations),
         )
+
+
+def write_consents(records: list[Any], states: list[Any]) -> None:
+    """COPY a chunk's consent records and their states (``customers.demo._write_consents``)."""
+
+    def stamp(moment: Any) -> str:
+        return moment.isoformat()
+
+    copy_rows(
+        ConsentRecord,
+        {
+            "id": [record.id.hex for record in records],
+            "created_at": [stamp(record.recorded_at) for record in records],
+            "updated_at": [stamp(record.recorded_at) for record in records],
+            "customer_id": [record.customer_id.hex for record in records],
+            "purpose": [record.purpose for record in records],
+            "granted": bools(record.granted for record in records),
+            "notice_version": [record.notice_version for record in records],
+            "source": [record.source for record in records],
+            "evidence": [record.evidence for record in records],
+            "recorded_at": [stamp(record.recorded_at) for record in records],
+        },
+        len(records),
+    )
+    copy_rows(
+        ConsentState,
+        {
+            "id": [state.id.hex for state in states],
+            "created_at": [stamp(state.changed_at) for state in states],
+            "updated_at": [stamp(state.changed_at) for state in states],
+            "customer_id": [state.customer_id.hex for state in states],
+            "purpose": [state.purpose for state in states],
+            "granted": bools(state.granted for state in states),
+            "changed_at": [stamp(state.changed_at) for state in states],
+            "record_id": [state.record_id.hex for state in states],
+        },
+        len(states),
+    )
 
 
 BULK_TABLES = (Customer, ContactMethod, Address, CustomerTag, Relationship)

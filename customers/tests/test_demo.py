@@ -127,3 +127,11 @@ def test_demo_consent_ledger_matches_the_marketing_summary(make_user):
     assert refusing.count() == 4  # serials 25, 50, 75, 100
     customer = Customer.objects.get(pk=refusing.first().customer_id)
     assert refusing.first().record.recorded_at == customer.created_at
+    # The seeder writes ledger and summary directly: what the consent service would derive is the same.
+    from customers.services.consent import marketing_summary_sync
+
+    columns = ("pk", "marketing_consent", "consent_changed_at", "consent_channel", "consent_note")
+    seeded = sorted(Customer.objects.values_list(*columns))
+    assert {row[3] for row in seeded} == {"import", ""}
+    marketing_summary_sync(customer_ids=[row[0] for row in seeded])
+    assert sorted(Customer.objects.values_list(*columns)) == seeded
