@@ -212,3 +212,15 @@ def test_bulk_update_and_update_store_tokens_on_every_backend(amelia):
     amelia.refresh_from_db()
     assert (amelia.id_number, amelia.birth_date) == ("220105199001010022", datetime.date(1991, 1, 1))
     assert Address.objects.get().street == "Nanjing Road 1"
+
+
+def test_blind_index_follows_a_changed_key():
+    """The keyed HMAC is cached; a changed key setting must still change every hash."""
+    from crm_site.crypto import blind_index
+
+    before = blind_index("13812345678", purpose="contact")
+    with override_settings(CRM_BLIND_INDEX_KEY="k" * 40):
+        changed = blind_index("13812345678", purpose="contact")
+        assert changed != before
+        assert blind_index("13812345678", purpose="contact") == changed
+    assert blind_index("13812345678", purpose="contact") == before
