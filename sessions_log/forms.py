@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, cast
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from crm_site.forms import DateBoundsMixin
@@ -154,8 +159,35 @@ class AttachmentAddForm(forms.Form):
         self.fields["attachments"] = attachments_field(already=already, required=True)
 
 
-def quick_log_forms() -> list[QuickLogForm]:
-    return [QuickLogForm(channel=channel) for channel in QUICK_CHANNELS]
+@dataclass(frozen=True)
+class QuickLogEntry:
+    """One channel's empty quick-log form as the customer page shows it (``html``: its rendered fields)."""
+
+    channel: str
+    channel_label: str
+    html: str
+
+
+@lru_cache(maxsize=64)
+def _empty_form_html(channel: str, language: str) -> str:
+    # ``language`` is only the cache key: the active language, which the rendering reads.
+    return str(as_crispy_form(QuickLogForm(channel=channel)))
+
+
+def quick_log_forms() -> list[QuickLogEntry]:
+    """The customer page's empty quick-log forms, each rendered once per channel and language per
+    process: an empty form's fields are the same for every customer and every request, and rendering
+    the five with crispy-forms was 40% of the customer page's CPU time at 1,000,000 customers
+    (docs/benchmarks.md). The page adds the CSRF token around them."""
+    language = get_language() or ""
+    return [
+        QuickLogEntry(
+            channel=channel,
+            channel_label=str(Channel(channel).label),
+            html=mark_safe(_empty_form_html(channel, language)),  # noqa: S308 - crispy's own escaped output
+        )
+        for channel in QUICK_CHANNELS
+    ]
 
 
 class FollowUpDoneForm(forms.Form):

@@ -159,27 +159,43 @@ def marketing_summary_sync(*, customer_ids: Iterable[Any]) -> None:
         if state.customer_id not in latest or state.changed_at > latest[state.customer_id].changed_at:
             latest[state.customer_id] = state
     channels = set(Customer.ConsentChannel.values)
-    now = timezone.now()
-    rows = []
+    groups: dict[tuple[Any, ...], list[Any]] = {}
     for pk, state in latest.items():
         record = state.record
         source = record.source if record is not None else ""
-        rows.append(
-            Customer(
-                pk=pk,
-                marketing_consent=pk in granted,
-                consent_changed_at=state.changed_at,
-                consent_channel=source if source in channels else "",
-                consent_note=(record.note if record is not None else "")[:255],
-                updated_at=now,
-            )
+        summary = (
+            pk in granted,
+            state.changed_at,
+            source if source in channels else "",
+            (record.note if record is not None else "")[:255],
         )
-    # One UPDATE per batch of customers (an import writes thousands), not one per customer.
-    Customer.objects.bulk_update(
-        rows,
-        ["marketing_consent", "consent_changed_at", "consent_channel", "consent_note", "updated_at"],
-        batch_size=1000,
-    )
+        groups.setdefault(summary, []).append(pk)
+    summary_write(groups)
+
+
+# Customers sharing one summary are updated by one ``UPDATE ... WHERE id IN (...)`` of this many ids.
+SUMMARY_BATCH = 2_000
+# Past this many distinct summaries in one call, the rest go through bulk_update's CASE per row.
+SUMMARY_GROUPS = 20
+
+
+def summary_write(groups: dict[tuple[Any, ...], list[Any]]) -> None:
+    """Write the summaries, grouped: an import's rows share their date, channel and note, so a batch
+    of thousands is two or three plain UPDATEs. ``bulk_update`` writes one CASE arm per customer, which
+    Django compiles row by row: that was 70% of a 100,000-row import's commit (369 rows/s)."""
+    now = timezone.now()
+    names = ("marketing_consent", "consent_changed_at", "consent_channel", "consent_note")
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    for summary, pks in ordered[:SUMMARY_GROUPS]:
+        values = dict(zip(names, summary, strict=True)) | {"updated_at": now}
+        for start in range(0, len(pks), SUMMARY_BATCH):
+            Customer.objects.filter(pk__in=pks[start : start + SUMMARY_BATCH]).update(**values)
+    rest = [
+        Customer(pk=pk, updated_at=now, **dict(zip(names, summary, strict=True)))
+        for summary, pks in ordered[SUMMARY_GROUPS:]
+        for pk in pks
+    ]
+    Customer.objects.bulk_update(rest, [*names, "updated_at"], batch_size=1000)
 
 
 @atomic

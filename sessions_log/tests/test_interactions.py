@@ -252,3 +252,25 @@ def test_a_script_refused_gets_json_not_a_page(client, sales_user, other_sales_u
     mine = CustomerFactory(owner=sales_user)
     refused = client.post(_log_url(mine, "call"), {}, HTTP_ACCEPT="application/json")
     assert refused.status_code == 403 and refused.json()["ok"] is False
+
+
+def test_quick_log_forms_render_once_per_language_as_crispy_would():
+    """The customer page's empty quick-log forms are cached HTML: the same as crispy renders, per language."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from sessions_log.forms import QuickLogForm, quick_log_forms
+
+    template = Template("{% load crispy_forms_tags %}{{ form|crispy }}")
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            entries = quick_log_forms()
+            assert [entry.channel for entry in entries]
+            for entry in entries:
+                expected = template.render(Context({"form": QuickLogForm(channel=entry.channel)}))
+                assert entry.html.strip() == expected.strip()
+                assert f'name="log-{entry.channel}-' in entry.html
+    with translation.override("zh-hans"):
+        chinese = quick_log_forms()[0].html
+    with translation.override("en"):
+        assert quick_log_forms()[0].html != chinese
