@@ -195,11 +195,14 @@ def pipeline_params() -> PipelineParams:
     from profiles.pipeline.scoring import parse_forecast_horizons
 
     overrides = dict(getattr(settings, "PROFILES_PIPELINE_PARAMS", {}) or {})
+    # A k_range in PROFILES_PIPELINE_PARAMS (tests, notebooks) wins over the setting; the error names
+    # whichever was read.
+    source = "PROFILES_PIPELINE_PARAMS['k_range']" if "k_range" in overrides else "PROFILES_CLUSTER_K_RANGE"
     overrides.setdefault("k_range", getattr(settings, "PROFILES_CLUSTER_K_RANGE", DEFAULT_K_RANGE))
     try:
         overrides["k_range"] = parse_k_range(overrides["k_range"])
     except ValueError as error:
-        raise ImproperlyConfigured(f"PROFILES_CLUSTER_K_RANGE: {error}") from None
+        raise ImproperlyConfigured(f"{source}: {error}") from None
     share = overrides.setdefault(
         "cluster_min_share", getattr(settings, "PROFILES_CLUSTER_MIN_SHARE", DEFAULT_MIN_SHARE)
     )
