@@ -1,8 +1,10 @@
 """Computed names shown in the active language: cluster names and automatic segment names.
 
-The pipeline names clusters in English from a small vocabulary (``profiles.pipeline.clusters._WORDS``),
-e.g. "dormant one-off customers" or "frequent app users and coupon users (2)"; runs store that name.
-Pages translate it word by word here; a name outside the vocabulary is shown as stored.
+The pipeline names clusters in English from a small vocabulary (``NAME_WORDS`` of
+``profiles.pipeline.cluster_names``, listed by ``name_vocabulary()``), e.g. "dormant one-off customers"
+or "frequent app users and coupon users (2)"; runs store that name. Pages translate it word by word
+here; a name outside the vocabulary is shown as stored. Every word of the vocabulary needs an entry
+below (profiles/tests/test_clusters_quality.py checks).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ ADJECTIVES = {
     "dormant": gettext_lazy("dormant"),
     "recently active": gettext_lazy("recently active"),
     "frequent": gettext_lazy("frequent"),
+    "infrequent": gettext_lazy("infrequent"),
     "one-off": gettext_lazy("one-off"),
+    "non-buying": gettext_lazy("non-buying"),
     "high-spend": gettext_lazy("high-spend"),
     "low-spend": gettext_lazy("low-spend"),
     "multi-category": gettext_lazy("multi-category"),
@@ -36,31 +40,48 @@ NOUNS = {
     "cart builders": gettext_lazy("cart builders"),
     "coupon users": gettext_lazy("coupon users"),
 }
+WHOLE_NAMES = {
+    "average customers": gettext_lazy("average customers"),
+    "all customers": gettext_lazy("all customers"),
+}
 _NUMBERED = re.compile(r"^(?P<base>.*?)(?P<suffix> \(\d+\))?$")
 _LONGEST_FIRST = sorted(ADJECTIVES, key=len, reverse=True)
 
 
-def cluster_label(name: str) -> str:
-    """The stored English cluster name in the active language (unchanged when not in the vocabulary)."""
+def cluster_name_parts(name: str) -> tuple[list[str], list[str], str] | None:
+    """(adjectives, nouns, " (N)" suffix) of a stored cluster name, as vocabulary keys; a whole name
+    ("average customers") is one noun; None when a part is outside the vocabulary."""
     match = _NUMBERED.match(name or "")
     if not match or not match["base"]:
-        return name
+        return None
     base, suffix = match["base"], match["suffix"] or ""
-    if base == "average customers":
-        return str(_("average customers")) + suffix
+    if base in WHOLE_NAMES:
+        return [], [base], suffix
     adjectives: list[str] = []
     rest = base
     while True:
         word = next((word for word in _LONGEST_FIRST if rest.startswith(word + " ")), None)
         if word is None:
             break
-        adjectives.append(str(ADJECTIVES[word]))
+        adjectives.append(word)
         rest = rest[len(word) + 1 :]
     parts = rest.split(" and ")
     if not all(part in NOUNS for part in parts):
+        return None
+    return adjectives, parts, suffix
+
+
+def cluster_label(name: str) -> str:
+    """The stored English cluster name in the active language (unchanged when not in the vocabulary)."""
+    parsed = cluster_name_parts(name)
+    if parsed is None:
         return name
-    nouns = str(NOUNS[parts[0]])
-    for part in parts[1:]:
+    adjective_keys, noun_keys, suffix = parsed
+    if noun_keys[0] in WHOLE_NAMES:
+        return str(WHOLE_NAMES[noun_keys[0]]) + suffix
+    adjectives = [str(ADJECTIVES[word]) for word in adjective_keys]
+    nouns = str(NOUNS[noun_keys[0]])
+    for part in noun_keys[1:]:
         nouns = _("%(first)s and %(second)s") % {"first": nouns, "second": NOUNS[part]}
     if not adjectives:
         return nouns + suffix

@@ -311,6 +311,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Customer profiles: forecast horizons in days (expected purchases and spend per horizon on every
 # profile); 90 and 365 are always computed, these are added, e.g. PROFILES_FORECAST_HORIZONS=90,365,30.
 PROFILES_FORECAST_HORIZONS = env.list("PROFILES_FORECAST_HORIZONS", default=["90", "365"])
+# Behavioural clusters (profiles.pipeline.clusters): k is chosen by silhouette within this range, "min,max"
+# inclusive (a handful of audiences marketing can brief); clusters holding under this share of the customers
+# are merged into their nearest neighbour. Both are checked when a run reads them (ImproperlyConfigured).
+PROFILES_CLUSTER_K_RANGE = env("PROFILES_CLUSTER_K_RANGE", default="4,8")
+PROFILES_CLUSTER_MIN_SHARE = env.float("PROFILES_CLUSTER_MIN_SHARE", default=0.02)
 
 # The cache carries progress between worker and web processes, so it must be shared when workers run:
 # Redis (CACHE_URL, or the broker's Redis by default); an in-process cache when tasks run in-process.

@@ -161,9 +161,14 @@ class FittedModels:
 
 
 def fit_models(
-    inputs: PipelineInputs, *, as_of: object, params: PipelineParams | None = None
+    inputs: PipelineInputs,
+    *,
+    as_of: object,
+    params: PipelineParams | None = None,
+    previous: PipelineModels | None = None,
 ) -> FittedModels:
-    """Clean all inputs, build features and fit every population-level model as of `as_of`."""
+    """Clean all inputs, build features and fit every population-level model as of `as_of`; `previous`,
+    the last run's models, keeps the cluster ids of clusters that stayed where they were."""
     params = params or PipelineParams()
     # The exclusive cutoff: a date D is all of D in the server's time zone (params.timezone).
     moment = as_of_cutoff(as_of, timezone=params.timezone)
@@ -194,9 +199,11 @@ def fit_models(
             k_range=params.k_range,
             sample_size=params.cluster_sample_size,
             random_state=params.random_state,
+            min_share=params.cluster_min_share,
+            bootstrap_samples=params.cluster_bootstrap_samples,
+            previous=previous.clusters if previous is not None else None,
         )
-        if len(cluster_model.infos) <= 1 and len(features):
-            warnings.append("clusters skipped: too few distinct customers; everyone is in one cluster")
+        warnings.extend(cluster_model.warnings)
     with _timed(timings, "rules"):
         rules = association_rules(
             data.orders,
@@ -220,11 +227,7 @@ def fit_models(
     metrics["gamma_gamma"] = (
         None if gg is None else {k: getattr(gg, k) for k in ("p", "q", "v", "log_likelihood")}
     )
-    infos = cluster_model.infos
-    metrics["clusters"] = {
-        "k": infos[0].k if infos else 0,
-        "silhouette": infos[0].silhouette if infos else None,
-    }
+    metrics["clusters"] = dict(cluster_model.report or {})
     metrics["rules"] = {"count": len(rules)}
     metrics["models"] = model_reports(bg, gg, metrics["churn"])
     counts.update(orders=len(data.orders), events=len(data.events))
@@ -232,10 +235,14 @@ def fit_models(
 
 
 def run_pipeline(
-    inputs: PipelineInputs, *, as_of: object, params: PipelineParams | None = None
+    inputs: PipelineInputs,
+    *,
+    as_of: object,
+    params: PipelineParams | None = None,
+    previous: PipelineModels | None = None,
 ) -> PipelineOutputs:
-    """Fit every model and score every customer as of `as_of` (see the module docstring)."""
-    fitted = fit_models(inputs, as_of=as_of, params=params)
+    """Fit every model and score every customer as of `as_of` (see the module docstring and fit_models)."""
+    fitted = fit_models(inputs, as_of=as_of, params=params, previous=previous)
     models = fitted.models
     with _timed(fitted.timings, "score"):
         profiles, offers = score_profiles(models, fitted.data, fitted.features, as_of=models.as_of)

@@ -53,8 +53,13 @@ class PipelineParams:
     clv_fit_sample_size: int = 200_000
     churn_horizon_days: int = 90
     churn_min_customers: int = 20
-    k_range: tuple[int, int] = (2, 8)
+    # Clusters (profiles.pipeline.clusters): k by silhouette within k_range (settings.
+    # PROFILES_CLUSTER_K_RANGE), clusters under cluster_min_share of the customers merged
+    # (PROFILES_CLUSTER_MIN_SHARE), stability from cluster_bootstrap_samples refits.
+    k_range: tuple[int, int] = (4, 8)
     cluster_sample_size: int = 10_000
+    cluster_min_share: float = 0.02
+    cluster_bootstrap_samples: int = 5
     random_state: int = 0
     rules_min_support: float = 0.01
     rules_min_confidence: float = 0.1

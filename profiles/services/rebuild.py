@@ -41,7 +41,7 @@ from profiles.tasks import rebuild_steps_send
 if TYPE_CHECKING:
     import pandas as pd
 
-    from profiles.pipeline import PipelineInputs, PipelineOutputs, PipelineParams
+    from profiles.pipeline import PipelineInputs, PipelineModels, PipelineOutputs, PipelineParams
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -185,15 +185,32 @@ def profile_rebuild_sync(
 
 def pipeline_params() -> PipelineParams:
     """The pipeline's tunables: settings.PROFILES_PIPELINE_PARAMS over the defaults, plus the forecast
-    horizons, time zone and history start of the settings."""
+    horizons, time zone, history start and cluster k range and minimum share of the settings
+    (ImproperlyConfigured naming the setting when a cluster setting is malformed)."""
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
     from profiles.pipeline import PipelineParams
+    from profiles.pipeline.clusters import DEFAULT_K_RANGE, DEFAULT_MIN_SHARE, parse_k_range
     from profiles.pipeline.scoring import parse_forecast_horizons
 
     overrides = dict(getattr(settings, "PROFILES_PIPELINE_PARAMS", {}) or {})
-    if "k_range" in overrides:
-        overrides["k_range"] = tuple(overrides["k_range"])
+    # A k_range in PROFILES_PIPELINE_PARAMS (tests, notebooks) wins over the setting; the error names
+    # whichever was read.
+    source = "PROFILES_PIPELINE_PARAMS['k_range']" if "k_range" in overrides else "PROFILES_CLUSTER_K_RANGE"
+    overrides.setdefault("k_range", getattr(settings, "PROFILES_CLUSTER_K_RANGE", DEFAULT_K_RANGE))
+    try:
+        overrides["k_range"] = parse_k_range(overrides["k_range"])
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{source}: {error}") from None
+    share = overrides.setdefault(
+        "cluster_min_share", getattr(settings, "PROFILES_CLUSTER_MIN_SHARE", DEFAULT_MIN_SHARE)
+    )
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share < 0.5:
+        raise ImproperlyConfigured(
+            f"PROFILES_CLUSTER_MIN_SHARE: a share of the customers from 0 (merge nothing) to under 0.5, "
+            f"e.g. 0.02 for 2% (got {share!r})"
+        )
     overrides.setdefault(
         "expected_purchases_days",
         parse_forecast_horizons(getattr(settings, "PROFILES_FORECAST_HORIZONS", (90, 365))),
@@ -215,11 +232,32 @@ def pipeline_inputs_read(
     return PipelineInputs(**{name: (frame if len(frame.columns) else None) for name, frame in frames.items()})
 
 
-def pipeline_fit(inputs: PipelineInputs, *, as_of: datetime) -> PipelineOutputs:
-    """The pure pipeline (no database): every model fitted once and every customer scored."""
+def pipeline_fit(
+    inputs: PipelineInputs, *, as_of: datetime, previous: PipelineModels | None = None
+) -> PipelineOutputs:
+    """The pure pipeline (no database): every model fitted once and every customer scored; `previous`,
+    the active run's models, keeps cluster ids (hence cluster segments) where the clusters stayed."""
     from profiles.pipeline import run_pipeline
 
-    return run_pipeline(inputs, as_of=as_of, params=pipeline_params())
+    return run_pipeline(inputs, as_of=as_of, params=pipeline_params(), previous=previous)
+
+
+def previous_models_load(*, run_id: Any) -> PipelineModels | None:
+    """The active run's fitted models (other than `run_id`'s), or None: no active run, or its file is
+    missing or unreadable (pruned, written by an older version) means no previous, never a failure."""
+    import pickle
+
+    from profiles.pipeline import PipelineModels
+
+    active = ProfileRun.objects.filter(is_active=True).exclude(pk=run_id).order_by("-finished_at").first()
+    if active is None:
+        return None
+    try:
+        models = storage.load(storage.models_path(active.pk))
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        logger.warning("previous run %s: models unreadable; cluster ids start afresh", active.pk)
+        return None
+    return models if isinstance(models, PipelineModels) else None
 
 
 def profiles_staged(outputs: PipelineOutputs, inputs: PipelineInputs) -> pd.DataFrame:
@@ -330,7 +368,8 @@ def profile_compute(*, run_id: Any) -> int:
     )
     try:
         inputs, read_seconds = _timed(lambda: pipeline_inputs_read(as_of=run.as_of))
-        outputs, compute_seconds = _timed(lambda: pipeline_fit(inputs, as_of=run.as_of))
+        previous = previous_models_load(run_id=run.pk)
+        outputs, compute_seconds = _timed(lambda: pipeline_fit(inputs, as_of=run.as_of, previous=previous))
         staged = profiles_staged(outputs, inputs)
         total = chunks_stage(run_id=run.pk, staged=staged, chunk_size=_chunk_size(run))
         storage.dump(storage.models_path(run.pk), outputs.models)
