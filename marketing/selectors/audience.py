@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -284,7 +284,6 @@ def audience_customers(
 
 def audience_customer_ids(*, campaign: Campaign, chunk_size: int = 10_000) -> Iterator[str]:
     """Ids (text) of the customers assignment takes: ``audience_customers`` without the send-time rules."""
-    with bulk_reads():
-        yield from (
-            audience_customers(campaign=campaign).values_list("pk", flat=True).iterator(chunk_size=chunk_size)
-        )
+    ids = audience_customers(campaign=campaign).values_list("pk", flat=True)
+    with bulk_reads():  # ids arrive as text inside the block
+        yield from cast(Iterator[str], ids.iterator(chunk_size=chunk_size))
