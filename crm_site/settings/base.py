@@ -201,6 +201,12 @@ FORMAT_MODULE_PATH = ["crm_site.formats"]
 # The currency totals are converted into (orders.ExchangeRate, dated, kept by managers in the admin) and
 # the profile pipeline's spend and CLV are in: one of orders.models.common.Currency.
 CRM_BASE_CURRENCY = env("CRM_BASE_CURRENCY", default="CNY").strip().upper()
+# Marketing (issue 15): at most MARKETING_FREQUENCY_CAP marketing deliveries per customer in any
+# MARKETING_FREQUENCY_DAYS days across campaigns (more reads as spam and drives unsubscribes), and no
+# sends inside the quiet hours "start-end" (24 h clock, server time zone; across midnight when start > end).
+MARKETING_FREQUENCY_CAP = env.int("MARKETING_FREQUENCY_CAP", default=2)
+MARKETING_FREQUENCY_DAYS = env.int("MARKETING_FREQUENCY_DAYS", default=7)
+MARKETING_QUIET_HOURS = env("MARKETING_QUIET_HOURS", default="21-8")
 USE_I18N = True
 USE_TZ = True
 
