@@ -544,7 +544,8 @@ def run_quality(*, run: Any) -> dict[str, Any]:
     evaluation = metrics.get("evaluation") or {}
     clusters = metrics.get("clusters") or {}
     served = churn.get("served")
-    scores = churn.get("scores") if isinstance(churn.get("scores"), dict) else {}
+    stored = churn.get("scores")
+    scores: dict[str, Any] = stored if isinstance(stored, dict) else {}
     score_rows = [
         {
             "key": key,
