@@ -148,7 +148,75 @@ def _report(rows: list, url: str) -> None:
                 f"{ingest['seconds']:.1f} s "
                 f"({ingest['refreshes']} refresh tasks, {ingest['failed']} failed).",
             ]
+    for size, steps in rows:
+        lines += quality_lines(size, steps["rebuild"].get("quality") or {})
     section_write("profiles", "\n".join(lines))
+
+
+def _score(value: object, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "–"
+
+
+def _share(value: object) -> str:
+    return f"{value * 100:.1f}%" if isinstance(value, int | float) else "–"
+
+
+def quality_lines(size: int, quality: dict) -> list[str]:
+    """The Markdown lines of one size's model quality: churn scores (served one marked), the forecast's
+    and offers' evaluation against their baselines, and the stability against the previous run. A part
+    the run did not record is left out (an older pipeline, or data too thin for a holdout)."""
+    churn = quality.get("churn") or {}
+    evaluation = quality.get("evaluation") or {}
+    stability = quality.get("stability") or {}
+    scores = churn.get("scores") or {}
+    lines: list[str] = []
+    if scores:
+        window = churn.get("window_days")
+        lines += [
+            "",
+            f"Churn scores at {size:,} (held-out snapshot, no purchase in {window or '?'} days; "
+            f"calibration {churn.get('calibration') or '–'}; "
+            f"beats recency alone: {'yes' if churn.get('beats_baseline') else 'no'}):",
+            "",
+            "| scored by | ROC AUC | Brier | log loss |",
+            "|---|---:|---:|---:|",
+        ]
+        for key in ("model", "bgnbd", "recency", "overall_rate"):
+            if isinstance(scores.get(key), dict):
+                served = " (served)" if churn.get("served") == key else ""
+                row = scores[key]
+                lines.append(
+                    f"| {key}{served} | {_score(row.get('roc_auc'))} | {_score(row.get('brier'))} | "
+                    f"{_score(row.get('log_loss'))} |"
+                )
+    forecast, offers = evaluation.get("forecast"), evaluation.get("offers")
+    if isinstance(forecast, dict) and isinstance(forecast.get("mae"), dict):
+        mae = forecast["mae"]
+        lines += [
+            "",
+            f"Forecast at {size:,}: mean absolute error of purchases in {forecast.get('horizon_days')} "
+            f"days over {forecast.get('n_customers', 0):,} customers: model {_score(mae.get('model'))}, "
+            f"same rate {_score(mae.get('same_rate'))}, zero {_score(mae.get('zero'))}; "
+            f"served {forecast.get('served')}.",
+        ]
+    if isinstance(offers, dict) and isinstance(offers.get("hit_rate"), dict):
+        hit = offers["hit_rate"]
+        lines += [
+            "",
+            f"Next best offers at {size:,}: hit rate over {offers.get('n_customers', 0):,} customers: "
+            f"rules {_share(hit.get('model'))}, most popular {_share(hit.get('popular'))}; "
+            f"served {offers.get('served')}.",
+        ]
+    if stability:
+        moved = stability.get("moved") or {}
+        lines += [
+            "",
+            f"Stability at {size:,} against the previous run: {stability.get('compared', 0):,} customers "
+            f"compared, {stability.get('new_customers', 0):,} new; moved: churn band "
+            f"{_share(moved.get('churn_band'))}, RFM segment {_share(moved.get('rfm_segment'))}, cluster "
+            f"{_share(moved.get('cluster'))} (target < 5% when < 1% of the data changed).",
+        ]
+    return lines
 
 
 def _peak_mb() -> float:
@@ -248,6 +316,9 @@ def _rebuild_workers() -> dict:
         "error": run.error[-2000:],
         "timings": run.timings,
         "workers": WORKER_CONCURRENCY,
+        # What the run measured of its models against the baselines, and how much moved since the run it
+        # replaced (issue 14): recorded beside the timings.
+        "quality": {key: (run.metrics or {}).get(key) for key in ("churn", "evaluation", "stability")},
     }
 
 

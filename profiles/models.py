@@ -199,6 +199,18 @@ class CustomerProfileQuerySet(VisibleQuerySet):
     visibility_via = ("customer",)
 
 
+class ChurnStatus(models.TextChoices):
+    SCORED = "scored", _("Scored")
+    TOO_NEW = "too_new", _("Too new to tell")
+    NEVER_BOUGHT = "never_bought", _("Never bought")
+
+
+class ChurnBand(models.TextChoices):
+    LOW = "low", pgettext_lazy("churn risk", "Low")
+    MEDIUM = "medium", pgettext_lazy("churn risk", "Medium")
+    HIGH = "high", pgettext_lazy("churn risk", "High")
+
+
 class CustomerProfile(BaseModel):
     """A customer's portrait as computed by one run (and refreshed since by new activity)."""
 
@@ -233,6 +245,15 @@ class CustomerProfile(BaseModel):
     clv_bucket = models.PositiveSmallIntegerField(_("CLV band"), null=True, blank=True)
     churn_risk = models.FloatField(_("churn risk"), null=True, blank=True)
     churn_bucket = models.PositiveSmallIntegerField(_("churn band"), null=True, blank=True)
+    # Whether the risk was judged at all: a customer whose tenure is shorter than the churn window is
+    # "too new to tell" (shown grey, not red); one who never bought has nothing to judge.
+    churn_status = models.CharField(_("churn status"), max_length=12, choices=ChurnStatus.choices, blank=True)
+    # The band the card paints (profiles.pipeline.churn.CHURN_BANDS after its consistency rules), not
+    # the raw number: a purchase yesterday is never "high" whatever the classifier said.
+    churn_band = models.CharField(_("churn risk band"), max_length=6, choices=ChurnBand.choices, blank=True)
+    # Why: {"churn_factors": [{"feature", "value", "typical", "effect"}, ...], "offer_reasons": [{"category",
+    # "because", "lift", "confidence", "source"}, ...]} as the pipeline explained them (issue 14).
+    explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     cluster = models.SmallIntegerField(_("cluster"), null=True, blank=True)
     cluster_name = models.CharField(_("cluster name"), max_length=80, blank=True)
     interests = models.JSONField(_("interests"), default=dict, blank=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from crm_site.visibility import sees_everything
 from profiles import selectors
+from profiles.presenters import portrait_explained
 
 
 def customer_profile_card(*, customer: Any, user: Any, **kwargs: Any) -> dict[str, Any]:
@@ -18,7 +19,13 @@ def customer_profile_card(*, customer: Any, user: Any, **kwargs: Any) -> dict[st
         from customers.selectors.consent import customer_consents_to
 
         refused = not customer_consents_to(customer_id=customer.pk, purpose=ConsentPurpose.PROFILING)
-    return {"profile": profile, "run": run, "customer": customer, "profiling_refused": refused}
+    return {
+        "profile": profile,
+        "run": run,
+        "customer": customer,
+        "profiling_refused": refused,
+        "explained": portrait_explained(profile=profile, run=run),
+    }
 
 
 def dashboard_card(*, user: Any, **kwargs: Any) -> dict[str, Any] | None:

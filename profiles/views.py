@@ -26,6 +26,7 @@ from crm_site.visibility import sees_everything
 from crm_site.web import ActionView, form_add_errors
 from profiles import selectors
 from profiles.forms import EventImportForm, MemberFilterForm, RebuildForm, SegmentForm
+from profiles.presenters import portrait_explained, run_quality
 from profiles.rules import describe_rule
 from profiles.services.events import events_import_csv
 from profiles.services.rebuild import RebuildInProgress, end_of_day, profile_rebuild_start
@@ -84,7 +85,12 @@ class ProfileDetailView(RoleRequiredMixin, TemplateView):
         context.update(
             profile=profile,
             run=profile.run,
-            card={"profile": profile, "run": profile.run, "customer": profile.customer},
+            card={
+                "profile": profile,
+                "run": profile.run,
+                "customer": profile.customer,
+                "explained": portrait_explained(profile=profile, run=profile.run),
+            },
             weekday=weekdays[profile.preferred_weekday] if profile.preferred_weekday is not None else None,
         )
         return context
@@ -309,6 +315,7 @@ class RunDetailView(ManagerRequiredMixin, TemplateView):
         context["cleaning"] = cleaning_rows(run.cleaning)
         context["history_start"] = ((run.fitted or {}).get("params") or {}).get("history_start")
         context["progress_url"] = reverse("profiles:run-progress", kwargs={"pk": run.pk})
+        context["quality"] = run_quality(run=run)
         return context
 
 

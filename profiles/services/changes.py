@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +22,17 @@ from profiles.models import CustomerProfile, ProfileChange, ProfileRun
 # .html): a rise is news for the owner when it crosses into that band. Rises below it, or within it,
 # are the ordinary drift of a nightly refit and would bury the timeline in noise.
 CHURN_RISK_HIGH = 0.6
-# The fields compared, in the order ``Snapshot`` rows hold them.
-COMPARED = ("customer_id", "rfm_segment", "churn_risk", "clv_bucket", "clv_12m")
+# The fields compared, in the order ``Snapshot`` rows hold them (the last two only count towards the
+# run's stability, not towards the timeline).
+COMPARED = ("customer_id", "rfm_segment", "churn_risk", "clv_bucket", "clv_12m", "churn_band", "cluster")
+# What run-to-run stability counts (ProfileRun.metrics["stability"]["moved"]): the kind and its position
+# in a Snapshot. Cluster ids are matched across runs by the pipeline (profiles.pipeline.clusters), so equal
+# ids mean the same group. A customer without a value on either side (never bought, too new, profiling
+# refused, a run from before the field existed) is not counted for that kind: no value is not a move.
+STABILITY_KINDS = {"churn_band": 5, "rfm_segment": 1, "cluster": 6}
+# Issue 14's target: a rebuild where under 1% of the data changed moves under 5% of the customers.
+STABILITY_TARGET = 0.05
+STABILITY_DATA_CHANGE = 0.01
 # Customers compared per step of the publish walk (two reads and one bulk insert each).
 COMPARE_BATCH = 20_000
 WRITE_BATCH = 2_000
@@ -51,8 +61,8 @@ def changes_between(
         old = before.get(new[0])
         if old is None:
             continue
-        customer_id, segment, risk, band, clv = new
-        _id, old_segment, old_risk, old_band, old_clv = old
+        customer_id, segment, risk, band, clv = new[:5]
+        _id, old_segment, old_risk, old_band, old_clv = old[:5]
         if old_segment and segment and old_segment != segment:
             rows.append(_row(customer_id, ProfileChange.Kind.SEGMENT_MOVED, old_segment, segment))
         if churn_risk_rose(old_risk, risk):
@@ -102,8 +112,50 @@ def snapshots(rows: Iterable[Snapshot]) -> dict[str, Snapshot]:
     return {str(row[0]): (str(row[0]), *row[1:]) for row in rows}
 
 
+@dataclass
+class StabilityCount:
+    """Running counts of one publish walk: customers in both runs, new ones, and per kind those with a
+    value on both sides (``counted``) and those whose value differs (``moved``)."""
+
+    compared: int = 0
+    new_customers: int = 0
+    counted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STABILITY_KINDS, 0))
+    moved: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STABILITY_KINDS, 0))
+
+    def add(self, before: Mapping[str, Snapshot], after: Iterable[Snapshot]) -> None:
+        for new in after:
+            old = before.get(new[0])
+            if old is None:
+                self.new_customers += 1
+                continue
+            self.compared += 1
+            for kind, position in STABILITY_KINDS.items():
+                was, now = old[position], new[position]
+                if was in (None, "") or now in (None, ""):
+                    continue
+                self.counted[kind] += 1
+                self.moved[kind] += int(was != now)
+
+    def as_metrics(self, *, previous: ProfileRun) -> dict[str, Any]:
+        """ProfileRun.metrics["stability"]: the share of counted customers that moved, per kind (None
+        when nobody had a value on both sides), against which run."""
+        return {
+            "previous_run": str(previous.pk),
+            "previous_as_of": previous.as_of.isoformat() if previous.as_of else None,
+            "compared": self.compared,
+            "moved": {
+                kind: (round(self.moved[kind] / self.counted[kind], 6) if self.counted[kind] else None)
+                for kind in STABILITY_KINDS
+            },
+            "counted": dict(self.counted),
+            "moved_count": dict(self.moved),
+            "new_customers": self.new_customers,
+        }
+
+
 def profile_changes_record_run(*, run: ProfileRun, previous: ProfileRun | None) -> int:
     """Record what moved between ``previous`` (the run being replaced) and ``run``; returns the count.
+    Also measures run-to-run stability (``StabilityCount``) and stores it as run.metrics["stability"].
 
     Walks ``run``'s customers in id order, ``COMPARE_BATCH`` at a time: the batch of the new run by
     keyset, then the old run's rows in the same customer id range, both on the (run, customer) unique
@@ -114,6 +166,7 @@ def profile_changes_record_run(*, run: ProfileRun, previous: ProfileRun | None) 
     written = 0
     last: str | None = None
     occurred_at = run.as_of
+    stability = StabilityCount()
     with bulk_reads():
         while True:
             batch = CustomerProfile.objects.filter(run=run)
@@ -122,18 +175,23 @@ def profile_changes_record_run(*, run: ProfileRun, previous: ProfileRun | None) 
             rows = batch.order_by("customer_id").values_list(*COMPARED)[:COMPARE_BATCH]
             after = list(snapshots(rows).values())
             if not after:
-                return written
+                break
             first, last = after[0][0], after[-1][0]
             before = snapshots(
                 CustomerProfile.objects.filter(
                     run=previous, customer_id__gte=first, customer_id__lte=last
                 ).values_list(*COMPARED)
             )
+            stability.add(before, after)
             changes = changes_between(
                 before, after, run_id=run.pk, occurred_at=occurred_at, source=ProfileChange.Source.REBUILD
             )
             ProfileChange.objects.bulk_create(changes, batch_size=WRITE_BATCH)
             written += len(changes)
+    metrics = dict(run.metrics or {}) | {"stability": stability.as_metrics(previous=previous)}
+    ProfileRun.objects.filter(pk=run.pk).update(metrics=metrics)
+    run.metrics = metrics
+    return written
 
 
 def profile_changes_record_refresh(

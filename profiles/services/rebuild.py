@@ -335,6 +335,8 @@ def run_summary(outputs: PipelineOutputs, *, profiles: int, timings: dict[str, f
         metrics={
             "churn": outputs.metrics.get("churn"),
             "clusters": outputs.metrics.get("clusters"),
+            # The forecast and offers against their naive baselines (profiles.pipeline.evaluation).
+            "evaluation": outputs.metrics.get("evaluation"),
             "warnings": outputs.warnings,
         },
         cleaning={key: outputs.counts.get(key, {}) for key in CLEANING_COUNTS},

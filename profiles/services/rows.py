@@ -36,6 +36,9 @@ STAGED_COLUMNS = (
     "clv_bucket",
     "churn_risk",
     "churn_bucket",
+    "churn_status",
+    "churn_band",
+    "explanation",
     "cluster",
     "cluster_name",
     "interests",
@@ -64,6 +67,55 @@ def _text(series: pd.Series) -> pd.Series:
 def _bars(lists: pd.Series) -> pd.Series:
     """["a", "b"] -> "|a|b|" (truncated to the column width)."""
     return lists.map(lambda items: ("|" + "|".join(map(str, items)) + "|")[:255] if items else "")
+
+
+# The stored values of the churn columns (profiles.models.ChurnStatus / ChurnBand); anything else, or a
+# pipeline that did not produce the column, is stored blank ("not said") rather than refused.
+CHURN_STATUSES = ("scored", "too_new", "never_bought")
+CHURN_BANDS = ("low", "medium", "high")
+# The keys of each explanation item kept (others are dropped: the card shows only these).
+FACTOR_KEYS = ("feature", "value", "typical", "effect")
+OFFER_REASON_KEYS = ("category", "because", "lift", "confidence", "source")
+
+
+def _choice(series: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
+    text = _text(series)
+    return text.where(text.isin(allowed), "")
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe Python value: numpy scalars to int/float, NaN/inf to None, sequences to lists."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if not np.isfinite(number) else round(number, 4)
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _items(value: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    if not isinstance(value, list | tuple | np.ndarray):
+        return []
+    return [{key: _plain(item.get(key)) for key in keys} for item in value if isinstance(item, dict)]
+
+
+def _explanations(frame: pd.DataFrame) -> list[dict[str, list[dict[str, Any]]]]:
+    """Per row {"churn_factors": [...], "offer_reasons": [...]} from the pipeline's list columns ([] when
+    a column is absent or a cell is not a list of dicts)."""
+    factors = _column(frame, "churn_factors")
+    reasons = _column(frame, "offer_reasons")
+    return [
+        {"churn_factors": _items(f, FACTOR_KEYS), "offer_reasons": _items(r, OFFER_REASON_KEYS)}
+        for f, r in zip(factors.tolist(), reasons.tolist(), strict=True)
+    ]
 
 
 def _forecasts(frame: pd.DataFrame) -> list[dict[str, dict[str, float | None]]]:
@@ -156,6 +208,9 @@ def staged_frame(profiles: pd.DataFrame) -> pd.DataFrame:
     churn = pd.to_numeric(_column(frame, "churn_probability"), errors="coerce").clip(0, 1)
     out["churn_risk"] = churn
     out["churn_bucket"] = (churn * 10).clip(upper=9.999).apply(np.floor).astype("Int64")
+    out["churn_status"] = _choice(_column(frame, "churn_status"), CHURN_STATUSES)
+    out["churn_band"] = _choice(_column(frame, "churn_band"), CHURN_BANDS)
+    out["explanation"] = _explanations(frame)
     out["cluster_name"] = _text(_column(frame, "cluster_name"))
     categories = _column(frame, "top_categories").map(
         lambda v: list(v) if isinstance(v, list | tuple) else []

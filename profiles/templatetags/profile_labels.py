@@ -43,3 +43,11 @@ def contact_channels(shares: Any) -> str:
         f"{_channel_label(channel)} {share(value)}"
         for channel, value in sorted(shares.items(), key=lambda item: -float(item[1] or 0))
     )
+
+
+@register.filter
+def percent_1(value: Any) -> str:
+    """0.0123 -> "1.2%" (one decimal: stability shares are small); "" when there is no value."""
+    if value is None or value == "":
+        return ""
+    return f"{formats.number_format(float(value) * 100, decimal_pos=1)}%"
