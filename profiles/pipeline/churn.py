@@ -385,10 +385,15 @@ def _model_predictor(model: ChurnModel) -> Predict:
 
     def predict(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
         raw = _raw_matrix_probabilities(model, matrix)
-        calibrator = getattr(model, "calibrator", None)
+        calibrator = model.calibrator
         return raw if calibrator is None else np.asarray(calibrator.predict(raw), dtype=np.float64)
 
     return predict
+
+
+def _served_model(model: ChurnModel, features: pd.DataFrame) -> NDArray[np.float64]:
+    """The classifier's calibrated probabilities (what the model variant serves) for snapshot rows."""
+    return _model_predictor(model)(_matrix(features, model.feature_names))
 
 
 def _bgnbd_predictor(params: BGNBDParams, horizon_days: int, time_unit_days: float) -> Predict:
@@ -515,7 +520,7 @@ def train_churn_model(
 
     metrics: roc_auc (the calibrated classifier's held-out AUC; None when it cannot be measured, with
     auc_reason saying why), roc_auc_with_interactions and roc_auc_without_interactions (purchase history
-    only; None without contacts; raw scores), roc_auc_recency_baseline (days since the last purchase as
+    only; None without contacts; calibrated), roc_auc_recency_baseline (days since the last purchase as
     the score), features ("purchases+interactions" or "purchases"), n_train, n_test, churn_rate_train,
     churn_rate_test, test_cutoff; and window_days, served ("model" | "bgnbd" | "recency"), scores
     ({variant: {roc_auc, brier, log_loss}} for model, bgnbd, recency, overall_rate), reliability (of the
@@ -566,12 +571,10 @@ def train_churn_model(
             recency = model_matrix(test)["recency_days"].to_numpy()
             metrics["roc_auc_recency_baseline"] = roc_auc(labels, recency)
             held_out = _fit_calibrated(train, horizon_days, random_state, max_rows, PURCHASE_FEATURES)
-            metrics["roc_auc_without_interactions"] = roc_auc(labels, _raw_probabilities(held_out, test))
+            metrics["roc_auc_without_interactions"] = roc_auc(labels, _served_model(held_out, test))
             if contacts:
                 with_contacts = _fit_calibrated(train, horizon_days, random_state, max_rows, CHURN_FEATURES)
-                metrics["roc_auc_with_interactions"] = roc_auc(
-                    labels, _raw_probabilities(with_contacts, test)
-                )
+                metrics["roc_auc_with_interactions"] = roc_auc(labels, _served_model(with_contacts, test))
                 if metrics["roc_auc_with_interactions"] < metrics["roc_auc_without_interactions"]:
                     names = PURCHASE_FEATURES
                 else:
@@ -695,17 +698,17 @@ def churn_columns(model: ChurnModel | None, features: pd.DataFrame, history: pd.
     probability = np.full(len(index), np.nan)
     factors: list[list[dict[str, Any]]] = [[] for _ in range(len(index))]
     if model is not None and scored.any():
-        served = getattr(model, "served", "model")
-        inputs, predict = _variant(model, served, features[scored], history)
+        # Dataclass defaults are class attributes: a model pickled before these fields reads them as None.
+        inputs, predict = _variant(model, model.served, features[scored], history)
         matrix = inputs.to_numpy(dtype=np.float64)
         probability[scored] = predict(matrix)
-        typical = getattr(model, "typical", None) or typical_values(inputs)
+        typical = model.typical or typical_values(inputs)
         effects = factor_effects(predict, inputs, typical)
         for position, explained in zip(
             np.flatnonzero(scored), top_factors(inputs, typical, effects), strict=True
         ):
             factors[position] = explained
-    median_gap = getattr(model, "median_gap_days", None)
+    median_gap = None if model is None else model.median_gap_days
     bands = churn_bands(probability, band_measures(features, history, median_gap_days=median_gap))
     return pd.DataFrame(
         {

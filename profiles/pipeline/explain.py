@@ -15,6 +15,7 @@ feature's column is shuffled across customers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -80,21 +81,20 @@ def top_factors(
     chosen_typical = np.round(typical_row[order], 4)
     chosen_names = names[order]
     keep = np.abs(effects[rows, order]) >= min_effect
-    return [
-        [
-            {"feature": f, "value": float(v), "typical": float(t), "effect": float(e)}
-            for f, v, t, e, k in zip(fs, vs, ts, es, ks, strict=True)
-            if k
-        ]
-        for fs, vs, ts, es, ks in zip(
-            chosen_names.tolist(),
-            chosen_values.tolist(),
-            chosen_typical.tolist(),
-            chosen_effects.tolist(),
-            keep.tolist(),
+    # One flat pass over the kept factors, then cut into rows: a dict literal per factor is the only
+    # per-item Python work (about 1 s per million factors).
+    flat = [
+        {"feature": f, "value": v, "typical": t, "effect": e}
+        for f, v, t, e in zip(
+            chosen_names[keep].tolist(),
+            chosen_values[keep].tolist(),
+            chosen_typical[keep].tolist(),
+            chosen_effects[keep].tolist(),
             strict=True,
         )
     ]
+    items = iter(flat)
+    return [list(islice(items, count)) for count in keep.sum(axis=1).tolist()]
 
 
 def permutation_importances(
