@@ -34,7 +34,7 @@ Profile columns: the `customer_features` columns (the contact features of `inter
 r/f/m_score + rfm_segment, probability_alive,
 expected_purchases_<n>d and expected_spend_<n>d (per forecast horizon), model_frequency,
 model_recency_days, model_age_days (the BG/NBD inputs in days), expected_average_value, clv,
-churn_probability, cluster + cluster_name,
+churn_probability + churn_status + churn_band + churn_factors (see `churn`), cluster + cluster_name,
 top_categories, top_search_terms, next_best_offers (lists), preferred_channel, preferred_hour,
 preferred_weekday (0 = Monday), age, age_band, gender, province, city, region.
 

@@ -17,10 +17,19 @@ from typing import Any
 
 import pandas as pd
 
-from .churn import churn_horizon, churn_training_frame, train_churn_model
+from .churn import (
+    BGNBDEvidence,
+    bgnbd_history,
+    churn_horizon,
+    churn_training_frame,
+    describe_population,
+    history_from_summary,
+    judgeable_snapshots,
+    train_churn_model,
+)
 from .clean import clean_events, clean_orders
 from .clusters import ClusterInfo, fit_clusters
-from .clv import fit_bgnbd, fit_gamma_gamma, rfm_summary
+from .clv import BGNBDParams, fit_bgnbd, fit_gamma_gamma, rfm_summary
 from .features import customer_features
 from .frames import as_of_cutoff, conform, share_customer_ids
 from .rfm import fit_rfm_reference
@@ -124,7 +133,35 @@ def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, 
     return bg, gg
 
 
-def _fit_churn(data: CleanInputs, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]) -> tuple:
+def _held_out_bgnbd(
+    orders: pd.DataFrame, cutoff: pd.Timestamp, params: PipelineParams, served: BGNBDParams | None
+) -> BGNBDEvidence:
+    """BG/NBD fitted as _fit_clv fits it, but on the orders before the held-out cutoff, with every
+    customer's inputs then: the churn BG/NBD implies for the held-out snapshot, scored beside the model."""
+    summary = rfm_summary(
+        orders, as_of=cutoff, time_unit_days=params.time_unit_days, timezone=params.timezone
+    )
+    history = history_from_summary(summary, time_unit_days=params.time_unit_days)
+    fitted: BGNBDParams | None = None
+    if int((summary["frequency"] > 0).sum()) >= params.clv_min_repeat_buyers:
+        if len(summary) > params.clv_fit_sample_size:
+            summary = summary.sample(n=params.clv_fit_sample_size, random_state=params.random_state)
+        fitted = fit_bgnbd(
+            summary["frequency"], summary["recency"], summary["T"], penalizer=params.clv_penalizer
+        )
+    return BGNBDEvidence(
+        held_out=fitted, history=history, served=served, time_unit_days=params.time_unit_days
+    )
+
+
+def _fit_churn(
+    data: CleanInputs,
+    features: pd.DataFrame,
+    as_of: pd.Timestamp,
+    params: PipelineParams,
+    bgnbd: BGNBDParams | None,
+    warnings: list[str],
+) -> tuple:
     days = churn_horizon(data.orders, minimum_days=params.churn_horizon_days)
     horizon = pd.Timedelta(days=days)
     frame = churn_training_frame(
@@ -137,12 +174,30 @@ def _fit_churn(data: CleanInputs, as_of: pd.Timestamp, params: PipelineParams, w
         customers=data.customers,
         timezone=params.timezone,
     )
+    # Fitted and scored on the customers it will be served to: those not too new to tell.
+    frame = judgeable_snapshots(frame, horizon_days=days, timezone=params.timezone)
     if len(frame) < params.churn_min_customers:
         warnings.append(
             f"churn model skipped: {len(frame)} labelled snapshots, need {params.churn_min_customers}"
         )
-        return None, {"roc_auc": None, "auc_reason": "too little purchase history", "n_train": len(frame)}
-    model, metrics = train_churn_model(frame, random_state=params.random_state)
+        return None, {
+            "roc_auc": None,
+            "auc_reason": "too little purchase history",
+            "n_train": len(frame),
+            "window_days": days,
+            "served": None,
+            "scores": {},
+            "reliability": [],
+            "importances": [],
+            "beats_baseline": False,
+            "calibration": "none",
+        }
+    evidence = _held_out_bgnbd(data.orders, as_of - horizon, params, bgnbd)
+    model, metrics = train_churn_model(frame, random_state=params.random_state, bgnbd=evidence)
+    now = bgnbd_history(
+        data.orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone
+    )
+    model = describe_population(model, features, now)
     metrics["fit"] = churn_fit_report(model, frame)
     return model, metrics
 
@@ -192,7 +247,7 @@ def fit_models(
     with _timed(timings, "clv"):
         bg, gg = _fit_clv(data.orders, moment, params, warnings)
     with _timed(timings, "churn"):
-        churn_model, metrics["churn"] = _fit_churn(data, moment, params, warnings)
+        churn_model, metrics["churn"] = _fit_churn(data, features, moment, params, bg, warnings)
     with _timed(timings, "clusters"):
         _, cluster_model = fit_clusters(
             features,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .churn import ChurnModel, predict_churn
+from .churn import ChurnModel, churn_columns, predict_churn
 from .clusters import ClusterInfo, ClusterModel, assign_clusters, cluster_names
 from .clv import (
     BGNBDParams,
@@ -204,10 +204,9 @@ def score_profiles(
     profiles = features.copy(deep=False)
     _add(profiles, rfm_scores(features, reference=models.rfm_reference))
     _add(profiles, _clv_columns(models, data.orders, index, as_of))
-    if models.churn is not None:
-        profiles["churn_probability"] = predict_churn(models.churn, features)
-    else:
-        profiles["churn_probability"] = np.nan
+    # The served churn answer from the same BG/NBD inputs the profile stores, so a refresh matches the run.
+    history = profiles[["model_frequency", "model_recency_days", "model_age_days"]]
+    _add(profiles, churn_columns(models.churn, features, history))
     labels = assign_clusters(models.clusters, features)
     profiles["cluster"] = labels
     profiles["cluster_name"] = cluster_names(models.clusters, labels)
