@@ -49,6 +49,22 @@ MIN_FORECAST_CUSTOMERS = 20
 # The same for the hit rate: below this many customers with an offer one hit moves the rate by > 5 points.
 MIN_OFFER_CUSTOMERS = 20
 
+# Why a part could not be measured: a stable code (for the run page to translate) -> the stored English
+# sentence, formatted with the counts.
+UNMEASURED: dict[str, str] = {
+    "no_model": "BG/NBD could not be fitted on the orders before the holdout",
+    "few_customers": "{count} customers bought before the holdout, need {needed}",
+    "no_purchases": "no purchases in the holdout by customers who bought before it",
+    "few_offered": "{count} customers got an offer from the rules before the holdout, need {needed}",
+    "no_category_purchases": "no category purchases in the holdout by customers with an offer",
+}
+Unmeasured = dict[str, Any]
+
+
+def _unmeasured(code: str, **counts: int) -> tuple[None, Unmeasured]:
+    """(None, {"code", "message", and the counts}) for a part the data cannot support."""
+    return None, {"code": code, "message": UNMEASURED[code].format(**counts), **counts}
+
 
 def holdout_cutoff(as_of: pd.Timestamp, days: int) -> pd.Timestamp:
     """The start of the holdout: `days` days before the exclusive cutoff `as_of` (the churn split's
@@ -94,21 +110,21 @@ def evaluate_forecast(
     time_unit_days: float,
     timezone: str = "UTC",
     min_customers: int = MIN_FORECAST_CUSTOMERS,
-) -> tuple[dict[str, Any] | None, str | None]:
-    """(the contract's metrics["evaluation"]["forecast"], None) or (None, reason); `bgnbd` is the model
-    fitted on the orders before `cutoff`, `orders` the cleaned lines up to `as_of`."""
+) -> tuple[dict[str, Any] | None, Unmeasured | None]:
+    """(the contract's metrics["evaluation"]["forecast"], None) or (None, why: see UNMEASURED); `bgnbd`
+    is the model fitted on the orders before `cutoff`, `orders` the cleaned lines up to `as_of`."""
     if bgnbd is None:
-        return None, "BG/NBD could not be fitted on the orders before the holdout"
+        return _unmeasured("no_model")
     summary = rfm_summary(orders, as_of=cutoff, time_unit_days=time_unit_days, timezone=timezone)
     if len(summary) < min_customers:
-        return None, f"{len(summary)} customers bought before the holdout, need {min_customers}"
+        return _unmeasured("few_customers", count=len(summary), needed=min_customers)
     actual = (
         _holdout_purchase_days(orders, cutoff=cutoff, as_of=as_of, timezone=timezone)
         .reindex(summary.index, fill_value=0.0)
         .to_numpy(dtype=np.float64)
     )
     if not actual.any():
-        return None, "no purchases in the holdout by customers who bought before it"
+        return _unmeasured("no_purchases")
     horizon_days = as_of_day(as_of, timezone) - as_of_day(cutoff, timezone)
     x, t_x, big_t = (summary[c].to_numpy(dtype=np.float64) for c in ("frequency", "recency", "T"))
     predictions = {
@@ -139,17 +155,15 @@ def evaluate_offers(
     as_of: pd.Timestamp,
     top_n: int,
     min_customers: int = MIN_OFFER_CUSTOMERS,
-) -> tuple[dict[str, Any] | None, str | None]:
-    """(the contract's metrics["evaluation"]["offers"], None) or (None, reason); `rules` are mined on
-    the orders before `cutoff`, `orders` are the cleaned lines up to `as_of`."""
+) -> tuple[dict[str, Any] | None, Unmeasured | None]:
+    """(the contract's metrics["evaluation"]["offers"], None) or (None, why: see UNMEASURED); `rules`
+    are mined on the orders before `cutoff`, `orders` are the cleaned lines up to `as_of`."""
     before = orders_before(orders, cutoff)
     before = before[before["customer_id"].notna()]
     offers = offers_from_purchases(rules, before["customer_id"], before["category"], top_n=top_n)
     offered = pd.Index(offers["customer_id"].unique())
     if len(offered) < min_customers:
-        return None, (
-            f"{len(offered)} customers got an offer from the rules before the holdout, need {min_customers}"
-        )
+        return _unmeasured("few_offered", count=len(offered), needed=min_customers)
     window = orders[orders["ordered_at"].ge(cutoff) & orders["ordered_at"].lt(as_of)]
     bought = (
         pd.DataFrame(
@@ -163,7 +177,7 @@ def evaluate_offers(
     )
     bought = bought[bought["customer_id"].isin(offered)]
     if bought.empty:
-        return None, "no category purchases in the holdout by customers with an offer"
+        return _unmeasured("no_category_purchases")
     # The baseline for the same customers: their purchase rows before the cutoff only.
     mine = before[before["customer_id"].isin(offered)]
     baseline = popular_offers(popular_categories(before), mine["customer_id"], mine["category"], top_n=top_n)
@@ -184,16 +198,16 @@ def evaluation_summary(
     *,
     holdout_days: int,
     cutoff: pd.Timestamp,
-    forecast: tuple[dict[str, Any] | None, str | None],
-    offers: tuple[dict[str, Any] | None, str | None],
+    forecast: tuple[dict[str, Any] | None, Unmeasured | None],
+    offers: tuple[dict[str, Any] | None, Unmeasured | None],
 ) -> dict[str, Any]:
     """metrics["evaluation"]: the contract's "forecast" and "offers" (None when not measurable), why
-    not ("reason": both parts' reasons in one sentence, None when both were measured; "reasons" per
-    part), and what the run serves ("served": {"forecast": ..., "offers": ...}, the model when not
-    measured)."""
+    not ("reason": the parts' messages in one sentence, None when both were measured; "reasons": per
+    part None or {"code" (UNMEASURED), "message", counts}), and what the run serves ("served":
+    {"forecast": ..., "offers": ...}, the model when not measured)."""
     (forecast_result, forecast_reason), (offers_result, offers_reason) = forecast, offers
     reasons = {"forecast": forecast_reason, "offers": offers_reason}
-    said = [f"{part}: {reason}" for part, reason in reasons.items() if reason]
+    said = [f"{part}: {reason['message']}" for part, reason in reasons.items() if reason]
     return {
         "holdout_days": int(holdout_days),
         "cutoff": cutoff.isoformat(),

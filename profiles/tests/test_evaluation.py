@@ -101,16 +101,21 @@ def test_forecast_mae_of_the_model_same_rate_and_zero_by_hand() -> None:
 
 def test_forecast_needs_enough_customers_a_fit_and_purchases_in_the_holdout() -> None:
     few, reason = evaluate_forecast(FORECAST_ORDERS, bgnbd=BG, cutoff=CUTOFF, as_of=AS_OF, time_unit_days=7.0)
-    assert few is None and reason == f"4 customers bought before the holdout, need {MIN_FORECAST_CUSTOMERS}"
+    assert few is None and reason == {
+        "code": "few_customers",
+        "message": f"4 customers bought before the holdout, need {MIN_FORECAST_CUSTOMERS}",
+        "count": 4,
+        "needed": MIN_FORECAST_CUSTOMERS,
+    }
     unfitted, reason = evaluate_forecast(
         FORECAST_ORDERS, bgnbd=None, cutoff=CUTOFF, as_of=AS_OF, time_unit_days=7.0, min_customers=4
     )
-    assert unfitted is None and reason and "could not be fitted" in reason
+    assert unfitted is None and reason and reason["code"] == "no_model"
     quiet = FORECAST_ORDERS[FORECAST_ORDERS["ordered_at"] < CUTOFF]
     silent, reason = evaluate_forecast(
         quiet, bgnbd=BG, cutoff=CUTOFF, as_of=AS_OF, time_unit_days=7.0, min_customers=4
     )
-    assert silent is None and reason and reason.startswith("no purchases in the holdout")
+    assert silent is None and reason and reason["code"] == "no_purchases"
 
 
 def _rules(rows: list[tuple[tuple[str, ...], str, float, float]]) -> pd.DataFrame:
@@ -180,7 +185,7 @@ def test_offer_hit_rates_of_the_rules_and_the_popular_baseline_by_hand() -> None
         "served": "popular",
     }
     too_few, reason = evaluate_offers(OFFER_ORDERS, rules=OFFER_RULES, cutoff=CUTOFF, as_of=AS_OF, top_n=2)
-    assert too_few is None and reason and reason.startswith("4 customers got an offer")
+    assert too_few is None and reason and reason["message"].startswith("4 customers got an offer")
 
 
 # 31 orders: a in 5 (4 of them with b), b in 8: a -> b has confidence 4/5 and lift (4/5) / (8/31) = 3.1.
@@ -198,7 +203,8 @@ def test_offer_reasons_name_the_rule_behind_each_offer() -> None:
     # Far too little data for a holdout: the rules are served, and the run says why they were not measured.
     evaluation = run.metrics["evaluation"]
     assert evaluation["offers"] is None and evaluation["served"] == {"forecast": "model", "offers": "rules"}
-    assert "offers: " in evaluation["reason"]
+    assert evaluation["reasons"]["offers"]["code"] == "few_offered"
+    assert evaluation["reason"].startswith("forecast: BG/NBD could not be fitted")
     x = run.profiles.loc["x"]
     assert x["next_best_offers"] == ["b"]
     # "bought A; customers who buy A buy B 3.1x as often"
