@@ -20,9 +20,9 @@ an answer a card would show).
 
 Offers: hit = the customer bought an offered category in the holdout. The hit rate counts the customers
 who got at least one rule offer from their purchases before the cutoff; the "most popular categories"
-baseline (`rules.popular_offers`: the top_n categories in most orders before the cutoff that the customer
-had not bought, the same exclusion the rule offers use) is scored on the same customers. Served: "popular"
-when its hit rate is higher, otherwise "rules".
+baseline (`rules.popular_offers`: the top_n categories most customers bought before the cutoff that
+the customer had not bought, the same exclusion the rule offers use) is scored on the same customers.
+Served: "popular" when its hit rate is higher, otherwise "rules".
 
 When the data cannot support a holdout (too few customers before the cutoff, no purchases in the
 holdout, too few customers with a rule offer), that part is None and a reason says why; the model is
@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .clv import BGNBDParams, expected_purchases, rfm_summary
 from .frames import as_of_day, id_categories, id_codes, local_days, share_customer_ids
-from .rules import offers_from_purchases, popular_categories, popular_offers
+from .rules import offers_from_purchases, popular_categories, popular_offers, purchase_pairs, sorted_unique
 
 # What a run may serve as its forecast; the offers' sources are rules.OFFER_SOURCES.
 FORECAST_SOURCES = ("model", "same_rate")
@@ -95,7 +95,7 @@ def _holdout_purchase_days(
     customer = id_codes(window)
     day = local_days(window["ordered_at"], timezone)
     span = int(day.max()) - int(day.min()) + 1
-    keys = np.unique(customer * span + (day - int(day.min())))
+    keys = sorted_unique(customer * span + (day - int(day.min())))
     counts = np.bincount(keys // span, minlength=len(id_categories(window))).astype(np.float64)
     index = pd.Index(id_categories(window), dtype="str")
     return pd.Series(counts, index=index)[counts > 0]
@@ -110,12 +110,15 @@ def evaluate_forecast(
     time_unit_days: float,
     timezone: str = "UTC",
     min_customers: int = MIN_FORECAST_CUSTOMERS,
+    summary: pd.DataFrame | None = None,
 ) -> tuple[dict[str, Any] | None, Unmeasured | None]:
     """(the contract's metrics["evaluation"]["forecast"], None) or (None, why: see UNMEASURED); `bgnbd`
-    is the model fitted on the orders before `cutoff`, `orders` the cleaned lines up to `as_of`."""
+    is the model fitted on the orders before `cutoff`, `orders` the cleaned lines up to `as_of`,
+    `summary` their rfm_summary as of `cutoff` when the caller has it already."""
     if bgnbd is None:
         return _unmeasured("no_model")
-    summary = rfm_summary(orders, as_of=cutoff, time_unit_days=time_unit_days, timezone=timezone)
+    if summary is None:
+        summary = rfm_summary(orders, as_of=cutoff, time_unit_days=time_unit_days, timezone=timezone)
     if len(summary) < min_customers:
         return _unmeasured("few_customers", count=len(summary), needed=min_customers)
     actual = (
@@ -158,29 +161,21 @@ def evaluate_offers(
 ) -> tuple[dict[str, Any] | None, Unmeasured | None]:
     """(the contract's metrics["evaluation"]["offers"], None) or (None, why: see UNMEASURED); `rules`
     are mined on the orders before `cutoff`, `orders` are the cleaned lines up to `as_of`."""
-    before = orders_before(orders, cutoff)
-    before = before[before["customer_id"].notna()]
-    offers = offers_from_purchases(rules, before["customer_id"], before["category"], top_n=top_n)
+    # Offers depend only on who owns what: the distinct pairs stand in for the lines throughout.
+    owned = purchase_pairs(orders_before(orders, cutoff))
+    offers = offers_from_purchases(rules, owned["customer_id"], owned["category"], top_n=top_n)
     offered = pd.Index(offers["customer_id"].unique())
     if len(offered) < min_customers:
         return _unmeasured("few_offered", count=len(offered), needed=min_customers)
     window = orders[orders["ordered_at"].ge(cutoff) & orders["ordered_at"].lt(as_of)]
-    bought = (
-        pd.DataFrame(
-            {
-                "customer_id": window["customer_id"].astype("str"),
-                "category": window["category"].astype("str"),
-            }
-        )[window["customer_id"].notna().to_numpy() & window["category"].notna().to_numpy()]
-        .drop_duplicates()
-        .reset_index(drop=True)
-    )
+    bought = purchase_pairs(window)
+    bought = bought.assign(customer_id=bought["customer_id"].astype("str"))
     bought = bought[bought["customer_id"].isin(offered)]
     if bought.empty:
         return _unmeasured("no_category_purchases")
-    # The baseline for the same customers: their purchase rows before the cutoff only.
-    mine = before[before["customer_id"].isin(offered)]
-    baseline = popular_offers(popular_categories(before), mine["customer_id"], mine["category"], top_n=top_n)
+    # The baseline for the same customers, from the same purchases before the cutoff.
+    mine = owned[owned["customer_id"].isin(offered)]
+    baseline = popular_offers(popular_categories(owned), mine["customer_id"], mine["category"], top_n=top_n)
     n = len(offered)
     hit_rate = {
         "model": len(_hit_customers(offers, bought)) / n,

@@ -30,6 +30,13 @@ OFFER_COLUMNS = ["customer_id", "rank", "category", "support", "confidence", "li
 OFFER_SOURCES = ("rules", "popular")
 
 
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """np.unique(keys) for an int64 array, by a sort: numpy 2.4's plain np.unique hashes instead, and
+    on millions of keys that measured 3.7 s against 0.05 s for the sort."""
+    ordered = np.sort(keys)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
 def _basket_matrix(orders: pd.DataFrame) -> tuple[sparse.csr_matrix, np.ndarray]:
     pairs = orders[["order_id", "category"]].dropna()
     basket_codes, baskets = pd.factorize(pairs["order_id"])
@@ -165,7 +172,7 @@ def offers_from_purchases(
     item = items.get_indexer(categories)
     customer, customer_names = pd.factorize(customer_ids)
     keep = (item >= 0) & (customer >= 0)
-    owned_keys = np.unique(customer[keep].astype(np.int64) * width + item[keep])
+    owned_keys = sorted_unique(customer[keep].astype(np.int64) * width + item[keep])
     by_first = pd.DataFrame({"rule": np.arange(len(rules)), "item": rule["first"]})
 
     offers: list[pd.DataFrame] = []
@@ -206,16 +213,32 @@ def offers_from_purchases(
     return pd.concat(offers, ignore_index=True)[OFFER_COLUMNS]
 
 
+def purchase_pairs(orders: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (customer_id, category) pairs of order lines: what offers look at (who owns what),
+    a fraction of the lines, found on integer codes."""
+    data = orders[orders["customer_id"].notna() & orders["category"].notna()]
+    customer, customers = pd.factorize(data["customer_id"])
+    item, items = pd.factorize(data["category"], sort=True)
+    width = max(len(items), 1)
+    keys = sorted_unique(customer.astype(np.int64) * width + item)
+    return pd.DataFrame(
+        {
+            "customer_id": customers.take(keys // width),
+            "category": pd.Index(items, dtype="str").take(keys % width),
+        }
+    )
+
+
 def popular_categories(orders: pd.DataFrame) -> tuple[str, ...]:
-    """Every category ranked by the number of orders it is in (the support of the one-item itemset),
-    ties by name: the "most popular categories" baseline, and its fallback offers."""
-    if orders.empty:
+    """Every category ranked by the number of customers who bought it, ties by name: the "most popular
+    categories" baseline of the offers, and their fallback. `orders` may be lines or purchase_pairs."""
+    pairs = purchase_pairs(orders)
+    if pairs.empty:
         return ()
-    matrix, categories = _basket_matrix(orders)
-    counts = np.asarray(matrix.sum(axis=0)).ravel()
-    # categories are sorted by name, so a stable sort by count keeps ties in name order.
-    order = np.argsort(-counts, kind="stable")
-    return tuple(str(c) for c in categories[order])
+    counts = pairs["category"].value_counts()
+    ranked = pd.DataFrame({"category": counts.index.astype("str"), "customers": counts.to_numpy()})
+    ranked = ranked.sort_values(["customers", "category"], ascending=[False, True], kind="stable")
+    return tuple(ranked["category"].tolist())
 
 
 def popular_offers(
@@ -235,7 +258,7 @@ def popular_offers(
     customer, customer_names = pd.factorize(customer_ids)
     item = items.get_indexer(categories)
     seen = (customer >= 0) & (item >= 0)
-    owned_keys = np.unique(customer[seen].astype(np.int64) * width + item[seen])
+    owned_keys = sorted_unique(customer[seen].astype(np.int64) * width + item[seen])
     n = len(customer_names)
     length = np.minimum(top_n + np.bincount(owned_keys // width, minlength=n), width)
     who = np.repeat(np.arange(n, dtype=np.int64), length)

@@ -122,9 +122,14 @@ def _fit_clv(
     warnings: list[str],
     *,
     spend: bool = True,
+    summary: pd.DataFrame | None = None,
 ) -> tuple:
-    """(BG/NBD, Gamma-Gamma) fitted as of `as_of`; spend=False skips Gamma-Gamma (None)."""
-    summary = rfm_summary(orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone)
+    """(BG/NBD, Gamma-Gamma) fitted as of `as_of`; spend=False skips Gamma-Gamma (None). `summary`:
+    the orders' rfm_summary as of `as_of`, when the caller has it already."""
+    if summary is None:
+        summary = rfm_summary(
+            orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone
+        )
     repeaters = int((summary["frequency"] > 0).sum())
     if repeaters < params.clv_min_repeat_buyers:
         warnings.append(f"CLV skipped: {repeaters} repeat buyers, need {params.clv_min_repeat_buyers}")
@@ -182,8 +187,11 @@ def _evaluate(
     holdout and scored on it against their naive baselines (evaluation.py)."""
     cutoff = holdout_cutoff(as_of, params.evaluation_holdout_days)
     before = orders_before(data.orders, cutoff)
+    summary = rfm_summary(
+        before, as_of=cutoff, time_unit_days=params.time_unit_days, timezone=params.timezone
+    )
     fit_warnings: list[str] = []
-    bg, _ = _fit_clv(before, cutoff, params, fit_warnings, spend=False)
+    bg, _ = _fit_clv(before, cutoff, params, fit_warnings, spend=False, summary=summary)
     if bg is not None:  # a skipped fit is the forecast's "reason", not a run warning
         warnings.extend(f"holdout evaluation: {warning}" for warning in fit_warnings)
     forecast = evaluate_forecast(
@@ -193,6 +201,7 @@ def _evaluate(
         as_of=as_of,
         time_unit_days=params.time_unit_days,
         timezone=params.timezone,
+        summary=summary,
     )
     offers = evaluate_offers(
         data.orders, rules=_mine_rules(before, params), cutoff=cutoff, as_of=as_of, top_n=params.offers_top_n

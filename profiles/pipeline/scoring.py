@@ -93,7 +93,7 @@ class PipelineModels:
     # models unless a naive baseline beat them. Defaults keep models pickled before these fields valid.
     forecast_source: str = "model"
     offer_source: str = "rules"
-    # Every category by orders, most first (rules.popular_categories): the popular-offers fallback.
+    # Every category by buyers, most first (rules.popular_categories): the popular-offers fallback.
     popular_categories: tuple[str, ...] = ()
 
 
