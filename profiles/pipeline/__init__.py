@@ -1,8 +1,9 @@
 """The profile pipeline: pure pandas / scikit-learn functions, DataFrame in, DataFrame out, no ORM.
 
 Steps (one module each): clean -> features (with `interactions`: contact features) -> rfm -> clv
-(BG/NBD + Gamma-Gamma) -> churn -> clusters -> rules (next best offers) -> interests; `run`
-orchestrates them and `scoring` turns fitted models into profile rows.
+(BG/NBD + Gamma-Gamma) -> churn -> clusters -> rules (next best offers) -> interests; `evaluation`
+measures the forecast and the offers against naive baselines on a held-out quarter (the baseline is
+served where it wins); `run` orchestrates them and `scoring` turns fitted models into profile rows.
 
 Input column conventions (`frames.py` holds the schemas; optional columns may be absent):
 
@@ -35,7 +36,8 @@ r/f/m_score + rfm_segment, probability_alive,
 expected_purchases_<n>d and expected_spend_<n>d (per forecast horizon), model_frequency,
 model_recency_days, model_age_days (the BG/NBD inputs in days), expected_average_value, clv,
 churn_probability + churn_status + churn_band + churn_factors (see `churn`), cluster + cluster_name,
-top_categories, top_search_terms, next_best_offers (lists), preferred_channel, preferred_hour,
+top_categories, top_search_terms, next_best_offers (lists), offer_reasons (one dict per offer: category,
+because, lift, confidence, source), preferred_channel, preferred_hour,
 preferred_weekday (0 = Monday), age, age_band, gender, province, city, region.
 
 The CLV function itself is `profiles.pipeline.clv.clv`; it is not re-exported here, where its name

@@ -30,10 +30,17 @@ from .churn import (
 from .clean import clean_events, clean_orders
 from .clusters import ClusterInfo, fit_clusters
 from .clv import BGNBDParams, fit_bgnbd, fit_gamma_gamma, rfm_summary
+from .evaluation import (
+    evaluate_forecast,
+    evaluate_offers,
+    evaluation_summary,
+    holdout_cutoff,
+    orders_before,
+)
 from .features import customer_features
 from .frames import as_of_cutoff, conform, share_customer_ids
 from .rfm import fit_rfm_reference
-from .rules import association_rules
+from .rules import association_rules, popular_categories
 from .scoring import (
     CleanInputs,
     PipelineModels,
@@ -117,8 +124,21 @@ def clean_inputs(
     return data
 
 
-def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]) -> tuple:
-    summary = rfm_summary(orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone)
+def _fit_clv(
+    orders: pd.DataFrame,
+    as_of: pd.Timestamp,
+    params: PipelineParams,
+    warnings: list[str],
+    *,
+    spend: bool = True,
+    summary: pd.DataFrame | None = None,
+) -> tuple:
+    """(BG/NBD, Gamma-Gamma) fitted as of `as_of`; spend=False skips Gamma-Gamma (None). `summary`:
+    the orders' rfm_summary as of `as_of`, when the caller has it already."""
+    if summary is None:
+        summary = rfm_summary(
+            orders, as_of=as_of, time_unit_days=params.time_unit_days, timezone=params.timezone
+        )
     repeaters = int((summary["frequency"] > 0).sum())
     if repeaters < params.clv_min_repeat_buyers:
         warnings.append(f"CLV skipped: {repeaters} repeat buyers, need {params.clv_min_repeat_buyers}")
@@ -126,6 +146,10 @@ def _fit_clv(orders: pd.DataFrame, as_of: pd.Timestamp, params: PipelineParams, 
     if len(summary) > params.clv_fit_sample_size:
         summary = summary.sample(n=params.clv_fit_sample_size, random_state=params.random_state)
     bg = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], penalizer=params.clv_penalizer)
+    if not spend:
+        if not bg.converged:
+            warnings.append("BG/NBD fit did not converge cleanly; parameters may sit on a bound")
+        return bg, None
     gg = fit_gamma_gamma(summary["frequency"], summary["monetary_value"], penalizer=params.clv_penalizer)
     for name, fitted in (("BG/NBD", bg), ("Gamma-Gamma", gg)):
         if not fitted.converged:
@@ -202,6 +226,46 @@ def _fit_churn(
     return model, metrics
 
 
+def _mine_rules(orders: pd.DataFrame, params: PipelineParams) -> pd.DataFrame:
+    return association_rules(
+        orders,
+        min_support=params.rules_min_support,
+        min_confidence=params.rules_min_confidence,
+        max_len=params.rules_max_len,
+    )
+
+
+def _evaluate(
+    data: CleanInputs, as_of: pd.Timestamp, params: PipelineParams, warnings: list[str]
+) -> dict[str, Any]:
+    """metrics["evaluation"]: BG/NBD and the rules refitted, the run's way, on the orders before the
+    holdout and scored on it against their naive baselines (evaluation.py)."""
+    cutoff = holdout_cutoff(as_of, params.evaluation_holdout_days)
+    before = orders_before(data.orders, cutoff)
+    summary = rfm_summary(
+        before, as_of=cutoff, time_unit_days=params.time_unit_days, timezone=params.timezone
+    )
+    fit_warnings: list[str] = []
+    bg, _ = _fit_clv(before, cutoff, params, fit_warnings, spend=False, summary=summary)
+    if bg is not None:  # a skipped fit is the forecast's "reason", not a run warning
+        warnings.extend(f"holdout evaluation: {warning}" for warning in fit_warnings)
+    forecast = evaluate_forecast(
+        data.orders,
+        bgnbd=bg,
+        cutoff=cutoff,
+        as_of=as_of,
+        time_unit_days=params.time_unit_days,
+        timezone=params.timezone,
+        summary=summary,
+    )
+    offers = evaluate_offers(
+        data.orders, rules=_mine_rules(before, params), cutoff=cutoff, as_of=as_of, top_n=params.offers_top_n
+    )
+    return evaluation_summary(
+        holdout_days=params.evaluation_holdout_days, cutoff=cutoff, forecast=forecast, offers=offers
+    )
+
+
 @dataclass
 class FittedModels:
     """What `fit_models` returns: the models plus the cleaned data and features it fitted them on."""
@@ -260,12 +324,10 @@ def fit_models(
         )
         warnings.extend(cluster_model.warnings)
     with _timed(timings, "rules"):
-        rules = association_rules(
-            data.orders,
-            min_support=params.rules_min_support,
-            min_confidence=params.rules_min_confidence,
-            max_len=params.rules_max_len,
-        )
+        rules = _mine_rules(data.orders, params)
+        popular = popular_categories(data.orders)
+    with _timed(timings, "evaluation"):
+        metrics["evaluation"] = _evaluate(data, moment, params, warnings)
     models = PipelineModels(
         as_of=moment,
         params=params,
@@ -275,6 +337,10 @@ def fit_models(
         churn=churn_model,
         clusters=cluster_model,
         rules=rules,
+        # A model that lost to its naive baseline on the holdout is not served; the baseline is.
+        forecast_source=metrics["evaluation"]["served"]["forecast"],
+        offer_source=metrics["evaluation"]["served"]["offers"],
+        popular_categories=popular,
     )
     metrics["bgnbd"] = (
         None if bg is None else {k: getattr(bg, k) for k in ("r", "alpha", "a", "b", "log_likelihood")}

@@ -15,6 +15,7 @@ import pandas as pd
 from .churn import ChurnModel, churn_columns, predict_churn
 from .clusters import ClusterInfo, ClusterModel, assign_clusters, cluster_names
 from .clv import (
+    DAYS_PER_MONTH,
     BGNBDParams,
     GammaGammaParams,
     clv,
@@ -23,6 +24,7 @@ from .clv import (
     probability_alive,
     rfm_summary,
 )
+from .evaluation import same_rate_per_day
 from .interests import (
     as_lists,
     preferred_channel,
@@ -32,7 +34,7 @@ from .interests import (
     top_search_terms,
 )
 from .rfm import RFM_SEGMENTS, RFMReference, rfm_scores
-from .rules import offers_from_purchases
+from .rules import offer_reasons, offers_from_purchases, popular_offers
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class PipelineParams:
     rules_min_confidence: float = 0.1
     rules_max_len: int = 3
     offers_top_n: int = 3
+    # The forecast and the offers are scored on the last this many days, refitted on the days before
+    # (evaluation.py): the churn window's length, so every model of a run is judged over the same
+    # quarter, long enough that most active customers buy in it.
+    evaluation_holdout_days: int = 90
     top_categories_n: int = 3
     top_search_terms_n: int = 5
     timezone: str = "UTC"
@@ -88,6 +94,12 @@ class PipelineModels:
     churn: ChurnModel | None
     clusters: ClusterModel
     rules: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # What the held-out evaluation chose to serve (evaluation.FORECAST_SOURCES / OFFER_SOURCES): the
+    # models unless a naive baseline beat them. Defaults keep models pickled before these fields valid.
+    forecast_source: str = "model"
+    offer_source: str = "rules"
+    # Every category by buyers, most first (rules.popular_categories): the popular-offers fallback.
+    popular_categories: tuple[str, ...] = ()
 
 
 @dataclass
@@ -154,7 +166,12 @@ def _clv_columns(
     result["model_frequency"] = summary["frequency"]
     result["model_recency_days"] = summary["recency"] * params.time_unit_days
     result["model_age_days"] = summary["T"] * params.time_unit_days
-    if models.bgnbd is None or not buyers.any():
+    if not buyers.any():
+        return result
+    if models.forecast_source == "same_rate":
+        _same_rate_columns(result, models, orders, summary, buyers, as_of)
+        return result
+    if models.bgnbd is None:
         return result
     x, t_x, big_t, m = (
         summary.loc[buyers, c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value")
@@ -186,6 +203,44 @@ def _clv_columns(
     return result
 
 
+def _same_rate_columns(
+    result: pd.DataFrame,
+    models: PipelineModels,
+    orders: pd.DataFrame,
+    summary: pd.DataFrame,
+    buyers: np.ndarray,
+    as_of: pd.Timestamp,
+) -> None:
+    """The "same rate as before" forecast, served when it beat BG/NBD on the holdout (evaluation.py).
+
+    Expected purchases in n days = repeat purchase days per day since the first purchase x n; the spend
+    per purchase is the customer's average spend per purchase day (purchases count days, as BG/NBD's
+    do), so expected spend = purchases x that, and CLV is the same spend per month, discounted. The
+    probability alive stays BG/NBD's (it is not a forecast of purchases).
+    """
+    params = models.params
+    x = summary.loc[buyers, "frequency"].to_numpy(dtype=np.float64)
+    rate = same_rate_per_day(x, summary.loc[buyers, "T"].to_numpy(dtype=np.float64) * params.time_unit_days)
+    lines = orders[orders["ordered_at"].lt(as_of) & orders["customer_id"].notna()]
+    spent = lines.groupby("customer_id", observed=True)["amount"].sum()
+    spent.index = spent.index.astype("str")
+    value = spent.reindex(summary.index[buyers], fill_value=0.0).to_numpy(dtype=np.float64) / (x + 1.0)
+    if models.bgnbd is not None:
+        alive = probability_alive(
+            models.bgnbd, x, *(summary.loc[buyers, c].to_numpy(dtype=np.float64) for c in ("recency", "T"))
+        )
+        result.loc[buyers, "probability_alive"] = np.where(x > 0, alive, np.nan)
+    for days in forecast_horizons(params):
+        purchases = rate * days
+        result.loc[buyers, f"expected_purchases_{days}d"] = purchases
+        result.loc[buyers, f"expected_spend_{days}d"] = purchases * value
+    result.loc[buyers, "expected_average_value"] = value
+    discount = sum(
+        1.0 / (1.0 + params.discount_rate_monthly) ** month for month in range(1, params.clv_months + 1)
+    )
+    result.loc[buyers, "clv"] = rate * DAYS_PER_MONTH * value * discount
+
+
 def _add(profiles: pd.DataFrame, columns: pd.DataFrame) -> None:
     """profiles.join(columns) (a left join on the customer index), but adding the columns in place."""
     aligned = columns if columns.index.equals(profiles.index) else columns.reindex(profiles.index)
@@ -211,15 +266,24 @@ def score_profiles(
     profiles["cluster"] = labels
     profiles["cluster_name"] = cluster_names(models.clusters, labels)
 
-    offers = offers_from_purchases(
-        models.rules, data.orders["customer_id"], data.orders["category"], top_n=params.offers_top_n
-    )
+    if models.offer_source == "popular":
+        offers = popular_offers(
+            models.popular_categories,
+            data.orders["customer_id"],
+            data.orders["category"],
+            top_n=params.offers_top_n,
+        )
+    else:
+        offers = offers_from_purchases(
+            models.rules, data.orders["customer_id"], data.orders["category"], top_n=params.offers_top_n
+        )
     categories = top_categories(data.orders, n=params.top_categories_n)
     terms = top_search_terms(data.events, n=params.top_search_terms_n)
     # Empty lists rather than NaN, so every profile row stores the same JSON shape.
     profiles["top_categories"] = as_lists(categories, "category", index=index)
     profiles["top_search_terms"] = as_lists(terms, "term", index=index)
     profiles["next_best_offers"] = as_lists(offers, "category", index=index)
+    profiles["offer_reasons"] = offer_reasons(offers, index=index)
     profiles["preferred_channel"] = preferred_channel(data.events, data.interactions, data.orders).reindex(
         index
     )

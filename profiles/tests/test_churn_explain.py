@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from profiles.pipeline.explain import factor_effects, permutation_importances, top_factors, typical_values
 
