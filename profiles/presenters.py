@@ -20,13 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from crm_site.templatetags.money import format_money
+from profiles.pipeline.churn import CHURN_BANDS
 from profiles.pipeline.rfm import _GRID, RFM_SEGMENT_LABELS
 
 # --- The card -----------------------------------------------------------------------------------------
 
-# The contract's bands (profiles.pipeline.churn.CHURN_BANDS, lower edges), used only for rows stored
-# before the pipeline wrote churn_band: the colour then still follows a band, the same edges as before.
-FALLBACK_CHURN_BANDS = (("low", 0.0), ("medium", 0.3), ("high", 0.6))
+# The pipeline's bands (lower edges), used only for rows stored before the pipeline wrote churn_band:
+# the colour then still follows a band, with the same edges.
+FALLBACK_CHURN_BANDS = CHURN_BANDS
 # Bootstrap badge per band: the band drives the colour, never the raw number; "too new" is grey.
 BAND_BADGES = {"low": "text-bg-success", "medium": "text-bg-warning", "high": "text-bg-danger"}
 BAND_LABELS = {
@@ -59,7 +60,7 @@ _CHANNEL_NAMES = {
 FEATURE_TEXTS: dict[str, FeatureText] = {
     "recency_days": FeatureText(
         gettext_lazy("Days since last purchase"),
-        gettext_lazy("Last purchase %(value)s days ago (typical %(typical)s)"),
+        gettext_lazy("Days since the last purchase: %(value)s (typical %(typical)s)"),
         "days",
     ),
     "frequency": FeatureText(
@@ -74,8 +75,19 @@ FEATURE_TEXTS: dict[str, FeatureText] = {
         "money",
     ),
     "tenure_days": FeatureText(
-        gettext_lazy("Days since first purchase"),
-        gettext_lazy("First purchase %(value)s days ago (typical %(typical)s)"),
+        gettext_lazy("Days as a customer"),
+        gettext_lazy("Days as a customer: %(value)s (typical %(typical)s)"),
+        "days",
+    ),
+    # The BG/NBD inputs, which explain the risk when the run served BG/NBD (profiles.pipeline.explain).
+    "model_frequency": FeatureText(
+        gettext_lazy("Repeat purchase days"),
+        gettext_lazy("Repeat purchase days: %(value)s (typical %(typical)s)"),
+        "count",
+    ),
+    "model_age_days": FeatureText(
+        gettext_lazy("Days since the first purchase"),
+        gettext_lazy("Days since the first purchase: %(value)s (typical %(typical)s)"),
         "days",
     ),
     "orders_90d": FeatureText(
@@ -105,7 +117,7 @@ FEATURE_TEXTS: dict[str, FeatureText] = {
     ),
     "days_since_contact": FeatureText(
         gettext_lazy("Days since last contact"),
-        gettext_lazy("Last contact %(value)s days ago (typical %(typical)s)"),
+        gettext_lazy("Days since the last contact: %(value)s (typical %(typical)s)"),
         "days",
     ),
     "complaint_rate": FeatureText(

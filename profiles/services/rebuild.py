@@ -292,6 +292,13 @@ def profiling_refusals_apply(staged: pd.DataFrame) -> pd.DataFrame:
             [[] for _ in range(int(mask.sum()))], index=staged.index[mask]
         )
         staged.loc[mask, "offers_text"] = ""
+        if "explanation" in staged.columns:
+            # The reasons behind offers that are no longer made go with them.
+            staged.loc[mask, "explanation"] = pd.Series(
+                [{**(item or {}), "offer_reasons": []} for item in staged.loc[mask, "explanation"]],
+                index=staged.index[mask],
+                dtype="object",
+            )
     return staged
 
 

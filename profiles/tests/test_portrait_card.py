@@ -134,7 +134,7 @@ def test_churn_factors_and_offer_reasons_read_as_sentences(client, sales_user):
 
     factors = card[card.index('id="profile-churn-factors"') :]
     factors = factors[: factors.index("</ul>")]
-    assert "Last purchase 240 days ago (typical 60) raises the risk by 22 points" in factors
+    assert "Days since the last purchase: 240 (typical 60) raises the risk by 22 points" in factors
     assert "Orders so far: 1 (typical 3) raises the risk by 8 points" in factors
     assert "Spent ¥0 in the last 90 days (typical ¥420) lowers the risk by 1 point" in factors
     assert '<span class="badge text-bg-danger" data-band="high">70% · high</span>' in card

@@ -92,7 +92,7 @@ def test_the_explained_card_and_run_page_render_in_a_browser(browser, live_serve
             page.screenshot(path=str(SCREENSHOTS / f"manager-{name}-{width}-en.png"), full_page=True)
         text = page.locator("main").inner_text()
         if name == "portrait":
-            assert "Last purchase 240 days ago (typical 60) raises the risk by 22 points" in text
+            assert "Days since the last purchase: 240 (typical 60) raises the risk by 22 points" in text
             assert (
                 "bought 数码 Electronics; customers who buy 数码 Electronics buy 图书 Books 3.1× as often"
                 in text

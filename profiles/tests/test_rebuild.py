@@ -215,6 +215,7 @@ def test_a_customer_who_refused_profiling_gets_no_cluster_and_no_next_best_offer
     mine = CustomerProfile.objects.get(run=run, customer=refuser)
     assert mine.cluster is None and mine.cluster_name == ""
     assert mine.next_best_offers == [] and mine.offers_text == ""
+    assert mine.explanation.get("offer_reasons", []) == []
     assert mine.frequency > 0  # the descriptive figures stay
     assert CustomerProfile.objects.get(run=run, customer=other).cluster is not None
     client.force_login(refuser.owner)
