@@ -502,6 +502,29 @@ def _evaluate(
     }
 
 
+# With a single labelled snapshot (a history shorter than three churn windows: the earlier cutoff has no
+# customer old enough to judge) there is no later period to test on; a share of the customers, chosen by a
+# salted hash of their id, is held out of the same snapshot instead, when there are enough of them for
+# the scores to mean something. Weaker evidence than a later period (it does not test drift), and the
+# run says which it was (metrics["holdout"]: "period" or "customers").
+CUSTOMER_HOLDOUT_SHARE = 0.3
+CUSTOMER_HOLDOUT_MIN_ROWS = 500
+
+
+def held_out_split(frame: pd.DataFrame, cutoffs: list[Any]) -> tuple[pd.DataFrame, pd.DataFrame, str] | None:
+    """(train, test, "period" | "customers"): the latest snapshot held out when there are two or more,
+    else held-out customers of the one snapshot (see CUSTOMER_HOLDOUT_SHARE); None when neither works."""
+    if len(cutoffs) >= 2:
+        latest = cutoffs[-1]
+        return frame[frame["cutoff"] < latest], frame[frame["cutoff"] == latest], "period"
+    if len(cutoffs) == 1 and len(frame) >= CUSTOMER_HOLDOUT_MIN_ROWS:
+        salted = ("holdout:" + frame["customer_id"].astype("str")).to_numpy(dtype=object)
+        hashed = pd.util.hash_array(salted)
+        test = (hashed % np.uint64(1000)) < np.uint64(round(CUSTOMER_HOLDOUT_SHARE * 1000))
+        return frame[~test], frame[test], "customers"
+    return None
+
+
 def train_churn_model(
     frame: pd.DataFrame,
     *,
@@ -510,7 +533,8 @@ def train_churn_model(
     max_rows: int = 200_000,
     bgnbd: BGNBDEvidence | None = None,
 ) -> tuple[ChurnModel, dict[str, Any]]:
-    """Fit on all but the latest cutoff, score every variant on the latest, then refit on everything.
+    """Fit on all but the latest cutoff, score every variant on the latest (with one cutoff only: on
+    held-out customers of it, `held_out_split`), then refit on everything.
 
     `horizon_days` defaults to the one churn_training_frame recorded in `frame.attrs`. Each fit uses at
     most `max_rows` randomly chosen snapshots. The classifier uses CHURN_FEATURES, or the purchase
@@ -550,14 +574,19 @@ def train_churn_model(
         "calibration": "none",
     }
     evaluation: dict[str, Any] | None = None
-    if len(cutoffs) < 2:
-        metrics["auc_reason"] = "one snapshot only: no later period to hold out"
+    split = held_out_split(frame, cutoffs)
+    if split is None:
+        metrics["auc_reason"] = (
+            "one snapshot only: no later period to hold out, and too few customers to hold some out"
+        )
     else:
+        train, test, holdout = split
         test_cutoff = cutoffs[-1]
-        train = frame[frame["cutoff"] < test_cutoff]
-        test = frame[frame["cutoff"] == test_cutoff]
         metrics.update(
-            n_train=len(train), n_test=len(test), test_cutoff=pd.Timestamp(test_cutoff).isoformat()
+            n_train=len(train),
+            n_test=len(test),
+            test_cutoff=pd.Timestamp(test_cutoff).isoformat(),
+            holdout=holdout,
         )
         metrics["churn_rate_train"] = float(train["churned"].mean()) if len(train) else None
         metrics["churn_rate_test"] = float(test["churned"].mean()) if len(test) else None

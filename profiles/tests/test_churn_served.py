@@ -188,3 +188,28 @@ def test_refreshing_one_customer_gives_the_run_answer(
     assert row.iloc[0]["churn_probability"] == pytest.approx(
         rhythm_run.profiles.loc[customer, "churn_probability"]
     )
+
+
+def test_one_snapshot_holds_out_customers_when_there_are_enough():
+    """A history shorter than three churn windows leaves one labelled snapshot: its customers are split
+    (a salted hash of the id, 30% held out) so the run still has scores; too few rows give none."""
+    from profiles.pipeline.churn import CUSTOMER_HOLDOUT_MIN_ROWS, held_out_split
+
+    ids = [f"c{i:05d}" for i in range(2_000)]
+    frame = pd.DataFrame(
+        {"customer_id": ids, "cutoff": pd.Timestamp("2025-01-01", tz="UTC"), "churned": False}
+    )
+    train, test, holdout = held_out_split(frame, [frame["cutoff"].iloc[0]])
+    assert holdout == "customers"
+    assert set(train["customer_id"]).isdisjoint(test["customer_id"])
+    assert len(train) + len(test) == len(frame)
+    assert 0.25 < len(test) / len(frame) < 0.35
+    # The same customers every time (a hash, not a random draw).
+    assert list(held_out_split(frame, [frame["cutoff"].iloc[0]])[1]["customer_id"]) == list(
+        test["customer_id"]
+    )
+    small = frame.head(CUSTOMER_HOLDOUT_MIN_ROWS - 1)
+    assert held_out_split(small, [small["cutoff"].iloc[0]]) is None
+    two = pd.concat([frame.assign(cutoff=pd.Timestamp("2024-07-01", tz="UTC")), frame])
+    train, test, holdout = held_out_split(two, sorted(two["cutoff"].unique()))
+    assert holdout == "period" and (test["cutoff"] == pd.Timestamp("2025-01-01", tz="UTC")).all()
