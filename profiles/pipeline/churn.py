@@ -717,6 +717,19 @@ def churn_bands(probability: ArrayLike, measures: pd.DataFrame) -> NDArray[np.ob
     return np.where(np.isnan(p), "", names[rank])
 
 
+def _one_off_repeats_unexplained(
+    served: str | None, inputs: pd.DataFrame, effects: NDArray[np.float64]
+) -> None:
+    """No repeat-purchase factor for one-off buyers when BG/NBD is served: it cannot drop a customer out
+    before a repeat purchase, so "with the typical 3 repeats (and the same dates)" reads as a higher risk
+    and the card said that having none "lowers the risk" of a buyer silent for two years, a what-if no
+    real customer can be. Their risk is explained by the time since the first purchase."""
+    if served != "bgnbd" or "model_frequency" not in inputs.columns:
+        return
+    column = list(inputs.columns).index("model_frequency")
+    effects[inputs["model_frequency"].to_numpy(dtype=np.float64) == 0, column] = 0.0
+
+
 def churn_columns(model: ChurnModel | None, features: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     """The profile's churn columns per customer of `features` (`history`: bgnbd_history as of the same
     moment): churn_probability (the served variant's; NaN unless scored), churn_status, churn_band
@@ -733,6 +746,7 @@ def churn_columns(model: ChurnModel | None, features: pd.DataFrame, history: pd.
         probability[scored] = predict(matrix)
         typical = model.typical or typical_values(inputs)
         effects = factor_effects(predict, inputs, typical)
+        _one_off_repeats_unexplained(model.served, inputs, effects)
         for position, explained in zip(
             np.flatnonzero(scored), top_factors(inputs, typical, effects), strict=True
         ):

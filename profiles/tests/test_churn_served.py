@@ -213,3 +213,15 @@ def test_one_snapshot_holds_out_customers_when_there_are_enough():
     two = pd.concat([frame.assign(cutoff=pd.Timestamp("2024-07-01", tz="UTC")), frame])
     train, test, holdout = held_out_split(two, sorted(two["cutoff"].unique()))
     assert holdout == "period" and (test["cutoff"] == pd.Timestamp("2025-01-01", tz="UTC")).all()
+
+
+def test_a_one_off_buyer_is_not_explained_by_having_no_repeats(rhythm_run: PipelineOutputs) -> None:
+    """BG/NBD served: its "no repeat purchase yet" keeps a customer alive, which must not read as
+    "no repeats lowers the risk" on the card of a one-off buyer."""
+    profiles = rhythm_run.profiles
+    assert rhythm_run.metrics["churn"]["served"] == "bgnbd"
+    one_off = profiles[(profiles["churn_status"] == "scored") & (profiles["model_frequency"] == 0)]
+    repeaters = profiles[(profiles["churn_status"] == "scored") & (profiles["model_frequency"] > 0)]
+    assert len(one_off) and len(repeaters)
+    assert all(f["feature"] != "model_frequency" for factors in one_off["churn_factors"] for f in factors)
+    assert any(f["feature"] == "model_frequency" for factors in repeaters["churn_factors"] for f in factors)
