@@ -29,11 +29,16 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
+PAGE_TIMEOUT_MS = 90_000
+
+
 def _visit_all(page: Any, base_url: str, pages: dict[str, str]) -> list[str]:
     found: list[str] = []
     for name, path in pages.items():
-        page.goto(f"{base_url}{path}")
-        page.wait_for_load_state("networkidle")
+        # ~60 pages a role, served one at a time by the live server: on a busy 2-core CI machine one of
+        # them has taken over Playwright's default 30 s to go quiet (a CI run of 2026-12-02).
+        page.goto(f"{base_url}{path}", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
         found += [f"{name} ({path}): {line}" for line in page.evaluate("window.__csp || []")]
     return found
 
