@@ -30,7 +30,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    pairwise_distances,
+    pairwise_distances_argmin,
+    silhouette_score,
+)
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -365,18 +370,19 @@ def _fit(
     kmeans = None
     start = _warm_start(previous, scaler, columns, candidates)
     if start is not None:
-        warm = MiniBatchKMeans(
-            n_clusters=len(start), init=start, n_init=1, random_state=options.random_state, batch_size=2048
-        ).fit(sample)
-        score = _silhouette(distances, warm.labels_)
+        score = _silhouette(distances, pairwise_distances_argmin(sample, start))
         if score is not None and score >= best_score - WARM_START_SLACK:
             best_k = len(start)
-            # One Lloyd step from last night's centres: each centre moves to the mean of the customers
-            # now nearest it, so the clusters follow the data slowly instead of jumping to another of the
-            # many partitions that score alike (a full refit from there still wandered: 18-27% moved).
+            # Last night's centres kept as they are (the customers re-assigned to the nearest): the same
+            # data gives the same clusters on every backend, and new data moves only the customers whose
+            # features moved. A fresh fit replaces them once it is clearly better (WARM_START_SLACK);
+            # letting k-means move them instead wandered to another of the many partitions that score
+            # alike (18-27% of the customers moved after 0.5% new ones). KMeans is fitted for its
+            # predict() only; its centres are then set back to the kept ones.
             kmeans = KMeans(
                 n_clusters=best_k, init=start, n_init=1, max_iter=1, random_state=options.random_state
             ).fit(z)
+            kmeans.cluster_centers_ = np.array(start, dtype=kmeans.cluster_centers_.dtype)
         report["warm_start"] = kmeans is not None
     if kmeans is None:
         kmeans = _kmeans(best_k, options.random_state).fit(z)
