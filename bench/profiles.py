@@ -32,6 +32,7 @@ from bench._profiles_retained import retained
 from bench._sections import machine, section_write
 from bench._worker import WORKER_CONCURRENCY, celery_worker
 from bench.profiles_seed import seed
+from bench.search import _create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_profiles"
@@ -53,21 +54,6 @@ def _child(step: str, size: int, env: dict[str, str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _database_ensure(url: str) -> None:
-    """Create the bench's database when it does not exist (a fresh machine); an existing one is kept,
-    since each size reseeds its own tables and ``--skip-seed`` reuses them."""
-    from urllib.parse import urlsplit
-
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def run(args) -> None:
     url = args.database_url or os.environ.get("BENCH_PROFILES_DATABASE_URL", DEFAULT_URL)
     sizes = [int(s) for s in os.environ.get("BENCH_PROFILES_SIZES", "100000,1000000").split(",") if s]
@@ -78,7 +64,9 @@ def run(args) -> None:
         "DJANGO_DEBUG": "false",
         "DJANGO_MEDIA_ROOT": os.environ.get("BENCH_MEDIA_ROOT", "/tmp/crm-bench-profiles-media"),
     }
-    _database_ensure(url)
+    # Created on a fresh machine; an existing one is kept (each size reseeds its own tables, and
+    # --skip-seed reuses them).
+    _create_database(url, keep_existing=True)
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "--no-input", "-v0"],
         env={**env, "CELERY_BROKER_URL": ""},

@@ -83,13 +83,17 @@ def _env(url: str) -> dict[str, str]:
     }
 
 
-def _create_database(url: str) -> None:
+def _create_database(url: str, *, keep_existing: bool = False) -> None:
+    """A fresh, empty database at ``url``; with ``keep_existing`` an existing one is left as it is."""
     import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
     with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if keep_existing and exists is not None:
+            return
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.execute(f'CREATE DATABASE "{name}"')
 

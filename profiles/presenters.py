@@ -25,9 +25,6 @@ from profiles.pipeline.rfm import _GRID, RFM_SEGMENT_LABELS
 
 # --- The card -----------------------------------------------------------------------------------------
 
-# The pipeline's bands (lower edges), used only for rows stored before the pipeline wrote churn_band:
-# the colour then still follows a band, with the same edges.
-FALLBACK_CHURN_BANDS = CHURN_BANDS
 # Bootstrap badge per band: the band drives the colour, never the raw number; "too new" is grey.
 BAND_BADGES = {"low": "text-bg-success", "medium": "text-bg-warning", "high": "text-bg-danger"}
 BAND_LABELS = {
@@ -327,7 +324,8 @@ def _churn_badge(profile: Any) -> dict[str, Any]:
         return {"state": "too_new", "css": "text-bg-secondary", "text": _("too new to tell"), "percent": None}
     if status == "never_bought" or risk is None:
         return {"state": "none", "css": "", "text": "", "percent": None}
-    band = profile.churn_band or next(name for name, edge in reversed(FALLBACK_CHURN_BANDS) if risk >= edge)
+    # Rows stored before the pipeline wrote churn_band: the pipeline's edges (without its rules).
+    band = profile.churn_band or next(name for name, edge in reversed(CHURN_BANDS) if risk >= edge)
     return {
         "state": "scored",
         "band": band,
