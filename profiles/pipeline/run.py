@@ -166,13 +166,8 @@ def _held_out_bgnbd(
         orders, as_of=cutoff, time_unit_days=params.time_unit_days, timezone=params.timezone
     )
     history = history_from_summary(summary, time_unit_days=params.time_unit_days)
-    fitted: BGNBDParams | None = None
-    if int((summary["frequency"] > 0).sum()) >= params.clv_min_repeat_buyers:
-        if len(summary) > params.clv_fit_sample_size:
-            summary = summary.sample(n=params.clv_fit_sample_size, random_state=params.random_state)
-        fitted = fit_bgnbd(
-            summary["frequency"], summary["recency"], summary["T"], penalizer=params.clv_penalizer
-        )
+    # Fitted as the run fits it; a skipped or shaky held-out fit is evidence, not a run warning.
+    fitted, _ = _fit_clv(orders, cutoff, params, [], spend=False, summary=summary)
     return BGNBDEvidence(
         held_out=fitted, history=history, served=served, time_unit_days=params.time_unit_days
     )
